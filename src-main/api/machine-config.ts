@@ -1,0 +1,119 @@
+/**
+ * The machine configuration as stored in machine.json (versioned) and exchanged over the API.
+ * Pipeline on load: migrate old versions → fill defaults → validate (all problems at once).
+ */
+import { z } from 'zod';
+
+export const CONFIG_VERSION = 1;
+
+export const MAX_NAME_LENGTH = 64;
+/**
+ * A name is also the machine's folder name, so it must be a safe path component: letters and digits
+ * of any script, then also space . _ + ( ) -. No '/', no leading '.', no commas, quotes or control chars.
+ */
+const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}\p{M} ._+()-]*$/u;
+
+export const machineNameSchema = z
+  .string({ error: 'The name must be a string' })
+  .min(1, 'The name must not be empty')
+  .max(MAX_NAME_LENGTH, `The name must be at most ${MAX_NAME_LENGTH} characters`)
+  .refine((s) => NAME_PATTERN.test(s), {
+    message:
+      'The name may contain letters, digits, spaces and . _ + ( ) - and must start with a letter or digit (no "/", "..", commas, quotes or control characters)',
+  })
+  .refine((s) => !s.includes('..') && s.trimEnd() === s, {
+    message: 'The name must not contain ".." or end with a space',
+  });
+
+export const OS_TYPES = ['linux', 'windows', 'bsd', 'other'] as const;
+export const osTypeSchema = z.enum(OS_TYPES);
+
+export const FIRMWARES = ['bios', 'uefi'] as const;
+export const BOOT_DEVICES = ['disk', 'cdrom', 'network'] as const;
+export const DISK_FORMATS = ['qcow2', 'raw', 'vmdk', 'vdi', 'vhdx', 'vpc'] as const;
+export const DISK_BUSES = ['virtio', 'sata', 'ide'] as const;
+export const NIC_MODELS = ['virtio-net-pci', 'e1000', 'rtl8139'] as const;
+export const DISPLAY_ADAPTERS = ['std', 'virtio', 'cirrus', 'none'] as const;
+
+export const MAX_CPUS = 256;
+export const MIN_MEMORY_MIB = 16;
+export const MAX_MEMORY_MIB = 4 * 1024 * 1024;
+
+const noControlChars = (s: string): boolean => !/[\u0000-\u001f\u007f]/.test(s);
+export const hostPathSchema = z
+  .string()
+  .min(1, 'The path must not be empty')
+  .max(4096, 'The path is too long')
+  .refine(noControlChars, 'The path must not contain control characters');
+
+export const macSchema = z
+  .string()
+  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i, 'A MAC address looks like 52:54:00:12:34:56')
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'A MAC address must not be multicast');
+
+export const diskSchema = z.object({
+  id: z.string().regex(/^disk[0-9]{1,2}$/),
+  /** Relative to the machine folder, or absolute for a disk kept elsewhere. */
+  file: hostPathSchema,
+  format: z.enum(DISK_FORMATS),
+  bus: z.enum(DISK_BUSES).default('virtio'),
+  readOnly: z.boolean().default(false),
+});
+
+export const cdromSchema = z.object({
+  /** An ISO file on the host, or null for an empty drive. */
+  file: hostPathSchema.nullable(),
+});
+
+export const kernelBootSchema = z.object({
+  kernel: hostPathSchema,
+  initrd: hostPathSchema.nullable().default(null),
+  cmdline: z
+    .string()
+    .max(4096)
+    .refine(noControlChars, 'The kernel command line must not contain control characters')
+    .default(''),
+});
+
+export const nicSchema = z.object({
+  id: z.string().regex(/^net[0-3]$/),
+  model: z.enum(NIC_MODELS).default('virtio-net-pci'),
+  mac: macSchema,
+  cable: z.boolean().default(true),
+  attachment: z.discriminatedUnion('type', [z.object({ type: z.literal('nat') }), z.object({ type: z.literal('none') })]),
+});
+
+export const machineConfigSchema = z.object({
+  version: z.literal(CONFIG_VERSION),
+  uuid: z.uuid(),
+  name: machineNameSchema,
+  osType: osTypeSchema.default('linux'),
+  cpus: z.int().min(1, 'At least 1 CPU').max(MAX_CPUS, `At most ${MAX_CPUS} CPUs`),
+  memoryMiB: z
+    .int()
+    .min(MIN_MEMORY_MIB, `At least ${MIN_MEMORY_MIB} MiB of memory`)
+    .max(MAX_MEMORY_MIB, 'Too much memory'),
+  firmware: z.enum(FIRMWARES).default('bios'),
+  bootOrder: z
+    .array(z.enum(BOOT_DEVICES))
+    .min(1)
+    .refine((a) => new Set(a).size === a.length, 'A boot device may appear only once')
+    .default(['disk', 'cdrom', 'network']),
+  disks: z.array(diskSchema).max(8).default([]),
+  cdrom: cdromSchema.nullable().default(null),
+  kernelBoot: kernelBootSchema.nullable().default(null),
+  nics: z.array(nicSchema).max(4).default([]),
+  display: z.object({ adapter: z.enum(DISPLAY_ADAPTERS).default('std') }).default({ adapter: 'std' }),
+  serial: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+  notes: z.string().max(10000).default(''),
+  createdAt: z.iso.datetime(),
+});
+
+export type MachineConfig = z.infer<typeof machineConfigSchema>;
+export type DiskConfig = z.infer<typeof diskSchema>;
+export type NicConfig = z.infer<typeof nicSchema>;
+export type DiskFormat = (typeof DISK_FORMATS)[number];
+export type BootDevice = (typeof BOOT_DEVICES)[number];
+
+export const MACHINE_STATES = ['stopped', 'starting', 'running', 'paused', 'stopping', 'crashed'] as const;
+export type MachineState = (typeof MACHINE_STATES)[number];

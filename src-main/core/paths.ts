@@ -1,0 +1,69 @@
+/**
+ * Every file of the library, of a machine folder and of a machine's runtime dir is named here once
+ * (the way Lima names its instance files). The README's "On disk" section documents this layout.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+export const LIBRARY_FILE = 'library.json';
+export const MACHINES_DIR = 'machines';
+export const CACHE_DIR = 'cache';
+
+export const MACHINE_CONFIG = 'machine.json';
+export const MACHINE_CONFIG_BACKUP = 'machine.json.bak';
+export const MACHINE_LOCK = 'machine.lock';
+export const DISKS_DIR = 'disks';
+export const NVRAM_FILE = 'nvram.fd';
+export const LOGS_DIR = 'logs';
+export const QEMU_LOG = 'qemu.log';
+export const SERIAL_LOG = 'serial.log';
+export const AGENT_LOG = 'agent.log';
+
+/** Files of the runtime dir; kept short because unix socket paths are limited to 107 bytes. */
+export const RUNTIME = {
+  qmp: 'qmp.sock',
+  serial: 'serial.sock',
+  vnc: 'vnc.sock',
+  agent: 'agent.sock',
+  console: 'console.sock',
+  qemuPid: 'qemu.pid',
+  agentPid: 'agent.pid',
+  exit: 'exit.json',
+} as const;
+
+export const SOCKET_PATH_MAX = 107;
+
+export function libraryHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.VMDESK_HOME) return path.resolve(env.VMDESK_HOME);
+  const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(dataHome, 'vmdesk');
+}
+
+/** Where downloaded or built artefacts (the demo guest) are kept, shared by every library. */
+export function cacheHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.VMDESK_CACHE) return path.resolve(env.VMDESK_CACHE);
+  const cache = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cache, 'vmdesk');
+}
+
+/** Root of all runtime dirs: $XDG_RUNTIME_DIR/vmdesk, else $TMPDIR/vmdesk-<uid>. */
+export function runtimeRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.VMDESK_RUNTIME_DIR) return path.resolve(env.VMDESK_RUNTIME_DIR);
+  if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'vmdesk');
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  return path.join(env.TMPDIR || os.tmpdir(), `vmdesk-${uid}`);
+}
+
+/** A machine's runtime dir is keyed by its uuid, so libraries side by side never collide. */
+export function runtimeDir(uuid: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(runtimeRoot(env), uuid);
+}
+
+export function runtimeFile(uuid: string, file: keyof typeof RUNTIME, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(runtimeDir(uuid, env), RUNTIME[file]);
+}
+
+export function machineLogs(machineDir: string): { qemu: string; serial: string; agent: string } {
+  const logs = path.join(machineDir, LOGS_DIR);
+  return { qemu: path.join(logs, QEMU_LOG), serial: path.join(logs, SERIAL_LOG), agent: path.join(logs, AGENT_LOG) };
+}
