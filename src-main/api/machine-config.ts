@@ -31,7 +31,7 @@ export const osTypeSchema = z.enum(OS_TYPES);
 export const FIRMWARES = ['bios', 'uefi'] as const;
 export const BOOT_DEVICES = ['disk', 'cdrom', 'network'] as const;
 export const DISK_FORMATS = ['qcow2', 'raw', 'vmdk', 'vdi', 'vhdx', 'vpc'] as const;
-export const DISK_BUSES = ['virtio', 'sata', 'ide'] as const;
+export const DISK_BUSES = ['virtio', 'sata'] as const;
 export const NIC_MODELS = ['virtio-net-pci', 'e1000', 'rtl8139'] as const;
 export const DISPLAY_ADAPTERS = ['std', 'virtio', 'cirrus', 'none'] as const;
 

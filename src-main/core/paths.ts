@@ -29,6 +29,8 @@ export const RUNTIME = {
   qemuPid: 'qemu.pid',
   agentPid: 'agent.pid',
   exit: 'exit.json',
+  state: 'state.json',
+  launch: 'launch.json',
 } as const;
 
 export const SOCKET_PATH_MAX = 107;

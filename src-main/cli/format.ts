@@ -1,0 +1,64 @@
+/** Human output of the CLI; `--json` prints the same data as JSON instead. */
+import type { HostCapabilities } from '../core/host/capabilities.js';
+import type { MachineSummary } from '../core/core.js';
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join('  ')).join('\n');
+}
+
+export function formatList(machines: MachineSummary[]): string {
+  if (machines.length === 0) return 'No machines. Create one with: vmdesk create NAME --demo';
+  const rows = [['NAME', 'STATE', 'CPUS', 'MEMORY', 'OS', 'UUID']];
+  for (const m of machines) {
+    if (!m.config) {
+      rows.push([`(unreadable: ${m.dir})`, 'error', '-', '-', '-', m.uuid]);
+      continue;
+    }
+    rows.push([m.config.name, m.status.state, String(m.config.cpus), `${m.config.memoryMiB} MiB`, m.config.osType, m.uuid]);
+  }
+  return table(rows);
+}
+
+export function formatMachine(m: MachineSummary): string {
+  const c = m.config;
+  if (!c) return `Machine at ${m.dir} is unreadable: ${m.error?.message ?? 'unknown error'}`;
+  const lines = [
+    `Name:        ${c.name}`,
+    `UUID:        ${c.uuid}`,
+    `State:       ${m.status.state}${m.status.reason ? ` (${m.status.reason})` : ''}`,
+    `Folder:      ${m.dir}`,
+    `OS type:     ${c.osType}`,
+    `CPUs:        ${c.cpus}`,
+    `Memory:      ${c.memoryMiB} MiB`,
+    `Firmware:    ${c.firmware}`,
+    `Boot order:  ${c.bootOrder.join(', ')}`,
+  ];
+  for (const d of c.disks) lines.push(`Disk ${d.id}:  ${d.file} (${d.format}, ${d.bus}${d.readOnly ? ', read-only' : ''})`);
+  if (c.cdrom) lines.push(`CD-ROM:      ${c.cdrom.file ?? '(empty)'}`);
+  if (c.kernelBoot) {
+    lines.push(`Kernel:      ${c.kernelBoot.kernel}`);
+    if (c.kernelBoot.initrd) lines.push(`Initrd:      ${c.kernelBoot.initrd}`);
+    if (c.kernelBoot.cmdline) lines.push(`Cmdline:     ${c.kernelBoot.cmdline}`);
+  }
+  for (const n of c.nics) lines.push(`NIC ${n.id}:    ${n.model} ${n.mac} ${n.attachment.type}${n.cable ? '' : ' (cable unplugged)'}`);
+  lines.push(`Display:     ${c.display.adapter}`, `Serial:      ${c.serial.enabled ? 'on' : 'off'}`);
+  if (m.status.accel) lines.push(`Accel:       ${m.status.accel}`);
+  if (m.status.logTail) lines.push('Last QEMU log lines:', m.status.logTail);
+  if (c.notes) lines.push(`Notes:       ${c.notes}`);
+  return lines.join('\n');
+}
+
+export function formatHost(h: HostCapabilities): string {
+  const kvm = h.accelerators.kvm.available ? 'available' : `not available (${h.accelerators.kvm.reason ?? 'unknown'})`;
+  return [
+    `QEMU:        ${h.qemu ? `${h.qemu.binary} ${h.qemu.version}` : 'not installed (sudo apt-get install qemu-system-x86 qemu-utils)'}`,
+    `KVM:         ${kvm}`,
+    `Accelerator: ${h.preferredAccel ?? 'none'}${h.preferredAccel === 'tcg' ? ' (software emulation: guests run much slower)' : ''}`,
+    `CPUs:        ${h.cpus}`,
+    `Memory:      ${h.memoryMiB} MiB (${h.freeMemoryMiB} MiB free)`,
+    `UEFI (OVMF): ${h.firmware.ovmfCode ?? 'not installed (sudo apt-get install ovmf)'}`,
+    `SeaBIOS:     ${h.firmware.seabios ? 'yes' : 'no'}`,
+    `iPXE:        ${h.firmware.ipxe ? 'yes' : 'no'}`,
+  ].join('\n');
+}

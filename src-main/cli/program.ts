@@ -1,0 +1,266 @@
+/**
+ * `vmdesk`: the scripting face of VMDesk (like VBoxManage). Every command runs the same core as the
+ * app. Errors print one clear message on stderr and exit with the code of their kind (see README).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { ERROR_CODES, VmdeskError, exitCodeFor, toErrorShape } from '../api/errors.js';
+import { BOOT_DEVICES, DISPLAY_ADAPTERS, FIRMWARES, OS_TYPES, type BootDevice } from '../api/machine-config.js';
+import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
+import { Core } from '../core/core.js';
+import { parseSize } from '../core/qemu/qemu-img.js';
+import { attachConsole } from './console.js';
+import { formatHost, formatList, formatMachine } from './format.js';
+
+function wholeNumber(flag: string) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new VmdeskError('INVALID_INPUT', `${flag} must be a whole number, not "${value}"`);
+    return Number(value);
+  };
+}
+
+function seconds(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new VmdeskError('INVALID_INPUT', `${flag} must be a positive number of seconds`);
+    return n;
+  };
+}
+
+function bootOrder(value: string): BootDevice[] {
+  const devices = value.split(',').map((s) => s.trim());
+  for (const d of devices) {
+    if (!(BOOT_DEVICES as readonly string[]).includes(d)) throw new VmdeskError('INVALID_INPUT', `Unknown boot device "${d}" (use ${BOOT_DEVICES.join(', ')})`);
+  }
+  return devices as BootDevice[];
+}
+
+function onOff(flag: string) {
+  return (value: string): boolean => {
+    if (value === 'on') return true;
+    if (value === 'off') return false;
+    throw new VmdeskError('INVALID_INPUT', `${flag} takes on or off`);
+  };
+}
+
+function print(json: boolean | undefined, value: unknown, human: () => string): void {
+  process.stdout.write((json ? JSON.stringify(value, null, 2) : human()) + '\n');
+}
+
+function warn(warnings: string[]): void {
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+}
+
+export function buildProgram(core: Core): Command {
+  const program = new Command('vmdesk')
+    .description('VMDesk: create, run and watch QEMU virtual machines')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command('host').description('show what this host can run').option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const host = await core.host();
+      print(o.json, host, () => formatHost(host));
+    });
+
+  program.command('list').alias('ls').description('list machines').option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const machines = await core.list();
+      print(o.json, machines, () => formatList(machines));
+    });
+
+  program.command('show').argument('<name>').description('show one machine').option('--json', 'print JSON')
+    .action(async (name: string, o: { json?: boolean }) => {
+      const m = await core.get(name);
+      print(o.json, m, () => formatMachine(m));
+    });
+
+  program.command('create').argument('<name>').description('create a machine')
+    .option('--demo', 'boot the demo guest (Debian kernel + busybox; built on first use)')
+    .option('--cpus <n>', 'virtual CPUs', wholeNumber('--cpus'))
+    .option('--memory <MiB>', 'memory in MiB', wholeNumber('--memory'))
+    .option('--disk <size>', 'a new empty qcow2 disk, e.g. 20G')
+    .option('--iso <path>', 'an ISO image in the CD-ROM drive (booted first)')
+    .option('--import-disk <path>', 'copy an existing image (qcow2, raw, vmdk, vdi, vhdx, vpc) into the machine as qcow2')
+    .option('--attach-disk <path>', 'use an existing image in place')
+    .option('--kernel <path>', 'direct kernel boot: the kernel')
+    .option('--initrd <path>', 'direct kernel boot: the initrd')
+    .option('--append <cmdline>', 'direct kernel boot: the kernel command line')
+    .addOption(new Option('--firmware <fw>', 'firmware').choices(FIRMWARES))
+    .addOption(new Option('--os <type>', 'OS type').choices(OS_TYPES))
+    .addOption(new Option('--network <type>', 'first network adapter').choices(['nat', 'none']))
+    .option('--network-boot', 'allow booting from the network (iPXE)')
+    .option('--boot <order>', `boot order, e.g. cdrom,disk (${BOOT_DEVICES.join(', ')})`, bootOrder)
+    .option('--notes <text>', 'notes')
+    .option('--json', 'print the new machine as JSON')
+    .action(async (name: string, o: Record<string, unknown>) => {
+      if ((o.initrd || o.append) && !o.kernel) throw new VmdeskError('INVALID_INPUT', '--initrd and --append need --kernel');
+      const input: CreateMachineInput = {
+        name,
+        demo: o.demo === true,
+        ...(o.cpus !== undefined && { cpus: o.cpus as number }),
+        ...(o.memory !== undefined && { memoryMiB: o.memory as number }),
+        ...(o.disk !== undefined && { diskBytes: parseSize(String(o.disk)) }),
+        ...(o.iso !== undefined && { iso: path.resolve(String(o.iso)) }),
+        ...(o.importDisk !== undefined && { importDisk: path.resolve(String(o.importDisk)) }),
+        ...(o.attachDisk !== undefined && { attachDisk: path.resolve(String(o.attachDisk)) }),
+        ...(o.kernel !== undefined && {
+          kernelBoot: {
+            kernel: path.resolve(String(o.kernel)),
+            ...(o.initrd !== undefined && { initrd: path.resolve(String(o.initrd)) }),
+            ...(o.append !== undefined && { cmdline: String(o.append) }),
+          },
+        }),
+        ...(o.firmware !== undefined && { firmware: o.firmware as 'bios' | 'uefi' }),
+        ...(o.os !== undefined && { osType: o.os as CreateMachineInput['osType'] }),
+        ...(o.network !== undefined && { network: o.network as 'nat' | 'none' }),
+        ...(o.networkBoot === true && { networkBoot: true }),
+        ...(o.boot !== undefined && { bootOrder: o.boot as BootDevice[] }),
+        ...(o.notes !== undefined && { notes: String(o.notes) }),
+      };
+      const { result } = core.create(input);
+      const created = await result;
+      warn(created.warnings);
+      print(o.json === true, created.config, () => `Created ${created.config.name} (${created.config.uuid}) in ${created.dir}`);
+    });
+
+  program.command('modify').argument('<name>').description('change a machine (applies at its next start)')
+    .option('--name <new>', 'rename')
+    .option('--cpus <n>', 'virtual CPUs', wholeNumber('--cpus'))
+    .option('--memory <MiB>', 'memory in MiB', wholeNumber('--memory'))
+    .addOption(new Option('--firmware <fw>', 'firmware').choices(FIRMWARES))
+    .addOption(new Option('--os <type>', 'OS type').choices(OS_TYPES))
+    .option('--iso <path>', 'insert an ISO image')
+    .option('--eject', 'empty the CD-ROM drive')
+    .option('--kernel <path>', 'direct kernel boot: the kernel')
+    .option('--initrd <path>', 'direct kernel boot: the initrd')
+    .option('--append <cmdline>', 'direct kernel boot: the kernel command line')
+    .option('--no-kernel', 'stop booting a kernel directly')
+    .option('--boot <order>', 'boot order, e.g. disk,cdrom', bootOrder)
+    .addOption(new Option('--display <adapter>', 'display adapter').choices(DISPLAY_ADAPTERS))
+    .option('--serial <on|off>', 'serial console', onOff('--serial'))
+    .option('--notes <text>', 'notes')
+    .action(async (name: string, o: Record<string, unknown>) => {
+      if (o.iso !== undefined && o.eject) throw new VmdeskError('INVALID_INPUT', 'Use either --iso or --eject');
+      const patch: ModifyMachineInput = {
+        ...(o.name !== undefined && { name: String(o.name) }),
+        ...(o.cpus !== undefined && { cpus: o.cpus as number }),
+        ...(o.memory !== undefined && { memoryMiB: o.memory as number }),
+        ...(o.firmware !== undefined && { firmware: o.firmware as 'bios' | 'uefi' }),
+        ...(o.os !== undefined && { osType: o.os as ModifyMachineInput['osType'] }),
+        ...(o.iso !== undefined && { iso: path.resolve(String(o.iso)) }),
+        ...(o.eject === true && { iso: null }),
+        ...(typeof o.kernel === 'string' && {
+          kernelBoot: {
+            kernel: path.resolve(o.kernel),
+            ...(o.initrd !== undefined && { initrd: path.resolve(String(o.initrd)) }),
+            ...(o.append !== undefined && { cmdline: String(o.append) }),
+          },
+        }),
+        ...(o.kernel === false && { kernelBoot: null }),
+        ...(o.boot !== undefined && { bootOrder: o.boot as BootDevice[] }),
+        ...(o.display !== undefined && { displayAdapter: o.display as ModifyMachineInput['displayAdapter'] }),
+        ...(o.serial !== undefined && { serial: o.serial as boolean }),
+        ...(o.notes !== undefined && { notes: String(o.notes) }),
+      };
+      if (Object.keys(patch).length === 0) throw new VmdeskError('INVALID_INPUT', 'Nothing to change: give at least one option (see vmdesk modify --help)');
+      const before = await core.get(name);
+      const result = await core.modify(name, patch);
+      warn(result.warnings);
+      const running = core.runtime.isActive(before.status.state);
+      process.stdout.write(`Changed ${result.config.name}${running ? ' (applies at its next start)' : ''}\n`);
+    });
+
+  program.command('start').argument('<name>').description('start a machine')
+    .action(async (name: string) => {
+      const status = await core.start(name);
+      process.stdout.write(`${status.name} is ${status.state} (${status.accel.toUpperCase()})\n`);
+    });
+
+  program.command('stop').argument('<name>').description('shut a machine down through ACPI, or power it off with --force')
+    .option('--force', 'power off at once (like pulling the plug)')
+    .option('--timeout <s>', 'seconds to wait for the guest to shut down', seconds('--timeout'), 60)
+    .action(async (name: string, o: { force?: boolean; timeout: number }) => {
+      try {
+        const status = await core.shutdown(name, { force: o.force === true, timeoutMs: Math.round(o.timeout * 1000) });
+        process.stdout.write(`${status.name} is ${status.state}\n`);
+      } catch (err) {
+        const shape = toErrorShape(err);
+        if (shape.code === 'TIMEOUT') throw new VmdeskError('TIMEOUT', `${shape.message}\nTo power it off: vmdesk stop ${name} --force`);
+        throw err;
+      }
+    });
+
+  for (const [verb, describe] of [
+    ['pause', 'pause a running machine'],
+    ['resume', 'resume a paused machine'],
+    ['reset', 'reset a machine (like the reset button)'],
+  ] as const) {
+    program.command(verb).argument('<name>').description(describe)
+      .action(async (name: string) => {
+        const status = await core[verb](name);
+        process.stdout.write(`${status.name} is ${status.state}\n`);
+      });
+  }
+
+  program.command('delete').alias('rm').argument('<name>').description('delete a stopped machine and its folder')
+    .option('--keep-disks', 'keep the disks folder')
+    .action(async (name: string, o: { keepDisks?: boolean }) => {
+      const result = await core.delete(name, { keepDisks: o.keepDisks === true });
+      process.stdout.write(`Deleted ${name}${result.keptDisks ? `; its disks are kept in ${result.keptDisks}` : ''}\n`);
+    });
+
+  program.command('console').argument('<name>').description('attach to the serial console (Ctrl-] detaches)')
+    .action(async (name: string) => {
+      await attachConsole(await core.consoleSocket(name), name);
+    });
+
+  program.command('send').argument('<name>').argument('<text>').description('type text into the serial console ("\\n" is Enter)')
+    .action(async (name: string, text: string) => {
+      await core.sendText(name, text.replaceAll('\\n', '\n'));
+    });
+
+  program.command('log').argument('<name>').description('print the serial output logged so far')
+    .action(async (name: string) => {
+      process.stdout.write(await core.serialLog(name));
+    });
+
+  program.command('wait').argument('<name>').description('wait until the serial console shows some text')
+    .requiredOption('--text <string>', 'the text to wait for')
+    .option('--timeout <s>', 'give up after this many seconds', seconds('--timeout'), 60)
+    .option('--from-now', 'only match output that comes after this command starts')
+    .action(async (name: string, o: { text: string; timeout: number; fromNow?: boolean }) => {
+      await core.waitForText(name, o.text, { timeoutMs: Math.round(o.timeout * 1000), fromNow: o.fromNow === true });
+    });
+
+  program.command('screenshot').argument('<name>').argument('<file>').description('save the guest display as PNG')
+    .action(async (name: string, file: string) => {
+      const target = path.resolve(file);
+      await fs.access(path.dirname(target)).catch(() => {
+        throw new VmdeskError('NOT_FOUND', `The folder ${path.dirname(target)} does not exist`);
+      });
+      await core.screenshot(name, target);
+      process.stdout.write(`Saved ${target}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const core = new Core();
+  const program = buildProgram(core);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return ERROR_CODES.INVALID_INPUT;
+    }
+    const shape = toErrorShape(err);
+    process.stderr.write(`vmdesk: ${shape.message}\n`);
+    return exitCodeFor(shape.code);
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * The VM agent process: launches (or re-adopts) one QEMU, owns its QMP and serial connections,
+ * tracks its state from QMP events and serves cores over agent.sock and console.sock.
+ * It outlives any core; when QEMU exits it records how (exit.json), cleans up and exits too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { VmdeskError, toErrorShape } from '../../api/errors.js';
+import { writeJsonAtomic } from '../fs/atomic-file.js';
+import { isProcessAlive } from '../fs/lock-file.js';
+import { RUNTIME } from '../paths.js';
+import { QmpClient } from '../qemu/qmp-client.js';
+import { Scrollback } from '../console/scrollback.js';
+import { agentRequestSchema, type AgentMessage, type AgentRequest, type AgentStatus, type LaunchFile } from './protocol.js';
+import { VmStateMachine, type StateInput } from './vm-state.js';
+import { readLogTail } from './log-tail.js';
+
+const QMP_CONNECT_TIMEOUT_MS = 30_000;
+const POWEROFF_GRACE_MS = 5_000;
+
+export class VmAgent {
+  private readonly sm: VmStateMachine;
+  private qmp: QmpClient | null = null;
+  private serial: net.Socket | null = null;
+  private child: ChildProcess | null = null;
+  private qemuPid: number | null = null;
+  private readonly scrollback = new Scrollback();
+  private readonly clients = new Set<net.Socket>();
+  private readonly viewers = new Set<net.Socket>();
+  private readonly servers: net.Server[] = [];
+  private readonly exitWaiters: Array<() => void> = [];
+  private exited = false;
+  private readonly startedAt: string;
+
+  constructor(
+    private readonly runtimeDir: string,
+    private readonly launch: LaunchFile,
+    private readonly mode: 'launch' | 'adopt',
+  ) {
+    this.sm = new VmStateMachine('starting');
+    this.startedAt = new Date().toISOString();
+  }
+
+  private file(name: keyof typeof RUNTIME): string {
+    return path.join(this.runtimeDir, RUNTIME[name]);
+  }
+
+  status(): AgentStatus {
+    const snap = this.sm.snapshot;
+    const status: AgentStatus = {
+      uuid: this.launch.uuid,
+      name: this.launch.name,
+      state: snap.state,
+      qemuPid: this.qemuPid,
+      agentPid: process.pid,
+      accel: this.launch.accel,
+      startedAt: this.startedAt,
+    };
+    if (snap.reason) status.reason = snap.reason;
+    if (snap.state === 'crashed') status.logTail = readLogTail(this.launch.qemuLog);
+    if (this.exited) status.exited = true;
+    return status;
+  }
+
+  async run(): Promise<void> {
+    await fsp.writeFile(this.file('agentPid'), `${process.pid}\n`);
+    await this.listen();
+    await this.publish();
+    try {
+      if (this.mode === 'launch') await this.startQemu();
+      else await this.adoptQemu();
+    } catch (err) {
+      const shape = toErrorShape(err);
+      process.stderr.write(`agent: ${shape.message}\n`);
+      if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
+      if (!this.exited) await this.onQemuExit(null, null, shape.message);
+    }
+  }
+
+  private async startQemu(): Promise<void> {
+    const log = fs.openSync(this.launch.qemuLog, 'a');
+    fs.writeSync(log, `\n=== ${new Date().toISOString()} VMDesk starting ${this.launch.qemuBinary} ${this.launch.args.map(quoteForLog).join(' ')}\n`);
+    const child = spawn(this.launch.qemuBinary, this.launch.args, { stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    this.child = child;
+    this.qemuPid = child.pid ?? null;
+    child.on('exit', (code, signal) => void this.onQemuExit(code, signal));
+    child.on('error', (err) => void this.onQemuExit(null, null, `Cannot run ${this.launch.qemuBinary}: ${err.message}`));
+    await this.connectQmp();
+    await this.connectSerial();
+    for (const nic of this.launch.linksDown) {
+      await this.requireQmp().execute('set_link', { name: `${nic}-dev`, up: false });
+    }
+    await this.requireQmp().execute('cont');
+    this.transition({ kind: 'continued' });
+  }
+
+  private async adoptQemu(): Promise<void> {
+    const pid = Number((await fsp.readFile(this.file('qemuPid'), 'utf8')).trim());
+    if (!Number.isInteger(pid) || !isProcessAlive(pid) || !isQemuOf(pid, this.launch.uuid)) {
+      throw new VmdeskError('NOT_FOUND', `QEMU (pid ${pid}) of ${this.launch.name} is no longer running`);
+    }
+    this.qemuPid = pid;
+    await this.loadScrollbackFromLog();
+    await this.connectQmp();
+    const status = await this.requireQmp().execute<{ running: boolean; status: string }>('query-status');
+    if (status.status === 'prelaunch') {
+      // The previous agent died between launching QEMU and continuing it.
+      await this.requireQmp().execute('cont');
+      this.transition({ kind: 'continued' });
+    } else {
+      this.transition({ kind: 'continued' });
+      if (!status.running) this.transition({ kind: 'qmp', event: 'STOP' });
+      if (status.status === 'guest-panicked') this.transition({ kind: 'qmp', event: 'GUEST_PANICKED' });
+    }
+    await this.connectSerial();
+  }
+
+  private async connectQmp(): Promise<void> {
+    const qmp = await QmpClient.connect(this.file('qmp'), { retryUntil: Date.now() + QMP_CONNECT_TIMEOUT_MS, timeoutMs: 10_000 });
+    this.qmp = qmp;
+    qmp.on('event', (ev: { event: string; data?: unknown }) => {
+      this.transition({ kind: 'qmp', event: ev.event, data: ev.data });
+      this.broadcast({ event: 'qmp', name: ev.event, data: ev.data });
+    });
+    qmp.on('close', () => {
+      this.qmp = null;
+      if (!this.child) void this.watchAdoptedExit();
+    });
+  }
+
+  /** An adopted QEMU is not our child: its end shows as the QMP socket closing, then the pid going. */
+  private async watchAdoptedExit(): Promise<void> {
+    const pid = this.qemuPid;
+    for (let i = 0; i < 100 && pid !== null && isProcessAlive(pid); i++) await sleep(50);
+    await this.onQemuExit(null, null);
+  }
+
+  private async connectSerial(): Promise<void> {
+    if (!this.launch.serial) return;
+    const socket = await connectUnix(this.file('serial'));
+    this.serial = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.scrollback.push(chunk);
+      for (const viewer of this.viewers) viewer.write(chunk);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.serial = null;
+    });
+  }
+
+  private async loadScrollbackFromLog(): Promise<void> {
+    try {
+      const data = await fsp.readFile(this.launch.serialLog);
+      this.scrollback.push(data.subarray(Math.min(this.launch.serialLogStart, data.length)));
+    } catch {
+      // No log yet: the guest has printed nothing.
+    }
+  }
+
+  private requireQmp(): QmpClient {
+    if (!this.qmp) throw new VmdeskError('INVALID_STATE', `${this.launch.name} is not running`);
+    return this.qmp;
+  }
+
+  private transition(input: StateInput): void {
+    if (this.sm.apply(input)) void this.publish();
+  }
+
+  private async publish(): Promise<void> {
+    const status = this.status();
+    this.broadcast({ event: 'state', status });
+    await writeJsonAtomic(this.file('state'), status).catch(() => undefined);
+  }
+
+  private broadcast(message: AgentMessage): void {
+    const line = JSON.stringify(message) + '\n';
+    for (const client of this.clients) client.write(line);
+  }
+
+  private async listen(): Promise<void> {
+    const control = net.createServer((socket) => this.onControlClient(socket));
+    const consoleServer = net.createServer((socket) => this.onViewer(socket));
+    for (const [server, file] of [
+      [control, this.file('agent')],
+      [consoleServer, this.file('console')],
+    ] as const) {
+      await fsp.rm(file, { force: true });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(file, () => resolve());
+      });
+      this.servers.push(server);
+    }
+  }
+
+  private onViewer(socket: net.Socket): void {
+    this.viewers.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.viewers.delete(socket));
+    const past = this.scrollback.contents();
+    if (past.length > 0) socket.write(past);
+    socket.on('data', (chunk: Buffer) => this.serial?.write(chunk));
+  }
+
+  private onControlClient(socket: net.Socket): void {
+    this.clients.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.clients.delete(socket));
+    let buffer = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      if (buffer.length > 1024 * 1024) {
+        socket.destroy();
+        return;
+      }
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line.trim()) void this.onRequestLine(socket, line);
+      }
+    });
+  }
+
+  private async onRequestLine(socket: net.Socket, line: string): Promise<void> {
+    let id = 0;
+    try {
+      const raw = JSON.parse(line) as { id?: unknown };
+      if (typeof raw.id === 'number') id = raw.id;
+      const parsed = agentRequestSchema.safeParse(raw);
+      if (!parsed.success) throw new VmdeskError('INVALID_INPUT', `Bad agent request: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      const result = await this.handle(parsed.data);
+      socket.write(JSON.stringify({ id, result }) + '\n');
+    } catch (err) {
+      socket.write(JSON.stringify({ id, error: toErrorShape(err) }) + '\n');
+    }
+  }
+
+  private async handle(req: AgentRequest): Promise<unknown> {
+    switch (req.op) {
+      case 'status':
+        return this.status();
+      case 'pause':
+        this.requireRunningState('pause', ['running']);
+        await this.requireQmp().execute('stop');
+        return this.status();
+      case 'resume':
+        this.requireRunningState('resume', ['paused']);
+        await this.requireQmp().execute('cont');
+        return this.status();
+      case 'reset':
+        this.requireRunningState('reset', ['running', 'paused']);
+        await this.requireQmp().execute('system_reset');
+        return this.status();
+      case 'shutdown':
+        return this.shutdown(req.timeoutMs);
+      case 'poweroff':
+        return this.poweroff();
+      case 'screendump':
+        await this.requireQmp().execute('screendump', { filename: req.file, format: 'png' }, { timeoutMs: 30_000 });
+        return { file: req.file };
+      case 'qmp':
+        return this.requireQmp().execute(req.command, req.args);
+    }
+  }
+
+  private requireRunningState(action: string, allowed: string[]): void {
+    const { state } = this.sm.snapshot;
+    if (!allowed.includes(state)) throw new VmdeskError('INVALID_STATE', `Cannot ${action} ${this.launch.name}: it is ${state}`);
+  }
+
+  private waitForExit(timeoutMs: number): Promise<boolean> {
+    if (this.exited) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.exitWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  private async shutdown(timeoutMs: number): Promise<AgentStatus> {
+    // A paused guest cannot see the ACPI power button, so shutdown needs a running guest.
+    this.requireRunningState('shut down', ['running', 'stopping']);
+    this.transition({ kind: 'shutdown-requested' });
+    await this.requireQmp().execute('system_powerdown');
+    if (await this.waitForExit(timeoutMs)) return this.status();
+    this.transition({ kind: 'shutdown-timed-out' });
+    throw new VmdeskError(
+      'TIMEOUT',
+      `${this.launch.name} did not shut down within ${Math.round(timeoutMs / 1000)} s: the guest may ignore the ACPI power button. Power it off instead (this may lose unsaved guest data).`,
+      { canPowerOff: true },
+    );
+  }
+
+  private async poweroff(): Promise<AgentStatus> {
+    if (this.exited) return this.status();
+    this.transition({ kind: 'poweroff-requested' });
+    await this.qmp?.execute('quit', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
+    if (!(await this.waitForExit(POWEROFF_GRACE_MS)) && this.qemuPid !== null) {
+      process.kill(this.qemuPid, 'SIGKILL');
+      await this.waitForExit(POWEROFF_GRACE_MS);
+    }
+    return this.status();
+  }
+
+  private async onQemuExit(code: number | null, signal: NodeJS.Signals | null, failure?: string): Promise<void> {
+    if (this.exited) return;
+    this.exited = true;
+    this.sm.apply({ kind: 'exited', code, signal });
+    const status = this.status();
+    if (failure && status.state === 'crashed') status.reason = failure;
+    this.broadcast({ event: 'state', status });
+    for (const wake of this.exitWaiters.splice(0)) wake();
+    this.serial?.destroy();
+    this.qmp?.close();
+    if (status.state === 'crashed') await writeJsonAtomic(this.file('exit'), status).catch(() => undefined);
+    await this.cleanup(status.state === 'stopped');
+  }
+
+  /** Remove sockets and pid files; on a clean stop the whole runtime dir goes. */
+  private async cleanup(removeAll: boolean): Promise<void> {
+    // Let replies and the final state reach clients before the sockets close.
+    await sleep(50);
+    for (const client of this.clients) client.end();
+    for (const viewer of this.viewers) viewer.end();
+    await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    if (removeAll) {
+      await fsp.rm(this.runtimeDir, { recursive: true, force: true });
+    } else {
+      for (const name of ['agent', 'console', 'qmp', 'serial', 'vnc', 'qemuPid', 'agentPid', 'state'] as const) {
+        await fsp.rm(this.file(name), { force: true });
+      }
+    }
+    process.exit(0);
+  }
+}
+
+function quoteForLog(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** pid + cmdline check before trusting a pid file: the process must be QEMU started for this uuid. */
+export function isQemuOf(pid: number, uuid: string): boolean {
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return /qemu-system/.test(argv[0] ?? '') && argv.includes(uuid);
+  } catch {
+    return false;
+  }
+}
+
+function connectUnix(file: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(file);
+    socket.once('connect', () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,84 @@
+/**
+ * The per-VM agent (one small detached process per running VM, like Lima's hostagent or
+ * podman's conmon) owns QEMU's QMP and serial sockets and serves any number of cores: the desktop
+ * app, `vmdesk serve` and CLI commands talk to it over `agent.sock` (JSON lines) and read/write the
+ * serial console through `console.sock` (raw bytes, scrollback first).
+ */
+import { z } from 'zod';
+import type { ErrorShape } from '../../api/errors.js';
+import { MACHINE_STATES, type MachineState } from '../../api/machine-config.js';
+
+export const launchFileSchema = z.object({
+  uuid: z.uuid(),
+  name: z.string(),
+  qemuBinary: z.string(),
+  args: z.array(z.string()),
+  machineDir: z.string(),
+  qemuLog: z.string(),
+  serialLog: z.string(),
+  /** Size of serial.log when this boot started: scrollback after a re-adoption starts there. */
+  serialLogStart: z.number().int().nonnegative(),
+  serial: z.boolean(),
+  accel: z.enum(['kvm', 'tcg']),
+  /** NIC ids whose cable is unplugged: set with QMP set_link before the guest runs. */
+  linksDown: z.array(z.string()),
+});
+export type LaunchFile = z.infer<typeof launchFileSchema>;
+
+export interface AgentStatus {
+  uuid: string;
+  name: string;
+  state: MachineState;
+  /** Why the machine is in this state (crash cause, shutdown reason), if known. */
+  reason?: string;
+  /** Last lines of qemu.log when QEMU failed or crashed. */
+  logTail?: string;
+  qemuPid: number | null;
+  agentPid: number;
+  accel: 'kvm' | 'tcg';
+  startedAt: string;
+  /** Present once QEMU has exited: the agent is about to go away. */
+  exited?: boolean;
+}
+
+export const stateFileSchema = z.object({
+  uuid: z.string(),
+  name: z.string(),
+  state: z.enum(MACHINE_STATES),
+  reason: z.string().optional(),
+  logTail: z.string().optional(),
+  qemuPid: z.number().nullable(),
+  agentPid: z.number(),
+  accel: z.enum(['kvm', 'tcg']),
+  startedAt: z.string(),
+  exited: z.boolean().optional(),
+});
+
+export type AgentRequest =
+  | { id: number; op: 'status' }
+  | { id: number; op: 'shutdown'; timeoutMs: number }
+  | { id: number; op: 'poweroff' }
+  | { id: number; op: 'pause' }
+  | { id: number; op: 'resume' }
+  | { id: number; op: 'reset' }
+  | { id: number; op: 'screendump'; file: string }
+  | { id: number; op: 'qmp'; command: string; args?: Record<string, unknown> };
+
+export type AgentOp = AgentRequest['op'];
+
+export type AgentMessage =
+  | { id: number; result: unknown }
+  | { id: number; error: ErrorShape }
+  | { event: 'state'; status: AgentStatus }
+  | { event: 'qmp'; name: string; data?: unknown };
+
+export const agentRequestSchema = z.discriminatedUnion('op', [
+  z.object({ id: z.number(), op: z.literal('status') }),
+  z.object({ id: z.number(), op: z.literal('shutdown'), timeoutMs: z.number().int().positive().max(3_600_000) }),
+  z.object({ id: z.number(), op: z.literal('poweroff') }),
+  z.object({ id: z.number(), op: z.literal('pause') }),
+  z.object({ id: z.number(), op: z.literal('resume') }),
+  z.object({ id: z.number(), op: z.literal('reset') }),
+  z.object({ id: z.number(), op: z.literal('screendump'), file: z.string().min(1) }),
+  z.object({ id: z.number(), op: z.literal('qmp'), command: z.string().min(1), args: z.record(z.string(), z.unknown()).optional() }),
+]);

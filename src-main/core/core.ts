@@ -1,0 +1,266 @@
+/**
+ * The hypervisor core: one object behind the CLI, the headless server and the desktop app.
+ * Plain Node (never imports electron). Machine mutations take the machine's lock, so several
+ * cores sharing a library never drive one machine twice.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { VmdeskError } from '../api/errors.js';
+import type { MachineConfig } from '../api/machine-config.js';
+import { deleteMachineInputSchema, sendTextInputSchema, shutdownInputSchema, type CreateMachineInput, type ModifyMachineInput } from '../api/operations.js';
+import { parseInput } from '../api/validation.js';
+import { withLock } from './fs/lock-file.js';
+import { getHostCapabilities, requireQemu, type HostCapabilities } from './host/capabilities.js';
+import { Library, machineLockFile, type MachineRecord } from './library/library.js';
+import { createMachine, type CreateResult } from './machines/create-machine.js';
+import { deleteMachine, modifyMachine, type ModifyResult } from './machines/modify-machine.js';
+import { requireReadableFile } from './machines/media.js';
+import { NVRAM_FILE, libraryHome, machineLogs } from './paths.js';
+import { buildQemuArgs, resolveMachinePath } from './qemu/qemu-args.js';
+import { waitForLogText } from './console/serial-log.js';
+import { TaskManager, type TaskInfo } from './tasks/task-manager.js';
+import { VmRuntime, type RuntimeStatus } from './vm/vm-runtime.js';
+import type { AgentStatus } from './agent/protocol.js';
+import type { AgentClient } from './agent/agent-client.js';
+
+export interface MachineSummary {
+  uuid: string;
+  dir: string;
+  config: MachineConfig | null;
+  error?: { code: string; message: string };
+  status: RuntimeStatus;
+}
+
+export interface CoreEvents {
+  machines: [];
+  'machine-state': [{ uuid: string; status: RuntimeStatus }];
+  task: [TaskInfo];
+}
+
+export interface CoreOptions {
+  home?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class Core extends EventEmitter<CoreEvents> {
+  readonly library: Library;
+  readonly runtime: VmRuntime;
+  readonly tasks = new TaskManager();
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(options: CoreOptions = {}) {
+    super();
+    this.env = options.env ?? process.env;
+    this.library = new Library(options.home ?? libraryHome(this.env));
+    this.runtime = new VmRuntime(this.env);
+    this.tasks.on('task', (t) => this.emit('task', t));
+  }
+
+  host(): Promise<HostCapabilities> {
+    return getHostCapabilities({ env: this.env });
+  }
+
+  async list(): Promise<MachineSummary[]> {
+    const records = await this.library.list();
+    return records.map((r) => this.summarize(r));
+  }
+
+  private summarize(record: MachineRecord): MachineSummary {
+    const summary: MachineSummary = { uuid: record.uuid, dir: record.dir, config: record.config, status: this.runtime.status(record.uuid) };
+    if (record.error) summary.error = record.error;
+    return summary;
+  }
+
+  async get(nameOrUuid: string): Promise<MachineSummary & { config: MachineConfig }> {
+    const record = await this.library.find(nameOrUuid);
+    return { ...this.summarize(record), config: record.config };
+  }
+
+  /** Create a machine as a task; `result` settles when it is registered (or nothing was left). */
+  create(input: CreateMachineInput): { task: TaskInfo; result: Promise<CreateResult> } {
+    const name = typeof input.name === 'string' ? input.name : 'machine';
+    return this.tasks.run(`Create ${name}`, async (ctx) => {
+      const result = await createMachine(this.library, await this.host(), input, ctx);
+      this.emit('machines');
+      return result;
+    });
+  }
+
+  async modify(nameOrUuid: string, patch: ModifyMachineInput): Promise<ModifyResult> {
+    const record = await this.library.find(nameOrUuid);
+    return withLock(machineLockFile(record.dir), `changing ${record.config.name}`, async () => {
+      const fresh = await this.library.find(record.uuid);
+      const running = this.runtime.isActive(this.runtime.status(fresh.uuid).state);
+      const result = await modifyMachine(this.library, await this.host(), fresh, patch, running);
+      this.emit('machines');
+      return result;
+    });
+  }
+
+  async delete(nameOrUuid: string, options: { keepDisks?: boolean } = {}): Promise<{ keptDisks: string | null }> {
+    const { keepDisks } = parseInput(deleteMachineInputSchema, options, 'delete options');
+    const record = await this.library.find(nameOrUuid);
+    return withLock(machineLockFile(record.dir), `deleting ${record.config.name}`, async () => {
+      const status = this.runtime.status(record.uuid);
+      if (this.runtime.isActive(status.state)) {
+        throw new VmdeskError('INVALID_STATE', `${record.config.name} is ${status.state}: stop it before deleting it`);
+      }
+      await this.runtime.clear(record.uuid);
+      const result = await deleteMachine(this.library, record, keepDisks);
+      this.emit('machines');
+      return result;
+    });
+  }
+
+  async start(nameOrUuid: string): Promise<AgentStatus> {
+    const record = await this.library.find(nameOrUuid);
+    const { config, dir } = record;
+    const status = await withLock(machineLockFile(dir), `starting ${config.name}`, async () => {
+      const current = this.runtime.status(config.uuid);
+      if (this.runtime.isActive(current.state)) throw new VmdeskError('INVALID_STATE', `${config.name} is already ${current.state}`);
+      const host = await this.host();
+      const qemu = requireQemu(host);
+      const accel = host.preferredAccel ?? 'tcg';
+      if (config.memoryMiB > host.memoryMiB) throw new VmdeskError('INVALID_INPUT', `${config.name} needs ${config.memoryMiB} MiB but this host has ${host.memoryMiB} MiB`);
+      for (const disk of config.disks) await requireReadableFile(resolveMachinePath(dir, disk.file), `disk ${disk.id}`);
+      if (config.cdrom?.file) await requireReadableFile(resolveMachinePath(dir, config.cdrom.file), 'ISO image');
+      if (config.kernelBoot) {
+        await requireReadableFile(resolveMachinePath(dir, config.kernelBoot.kernel), 'kernel');
+        if (config.kernelBoot.initrd) await requireReadableFile(resolveMachinePath(dir, config.kernelBoot.initrd), 'initrd');
+      }
+      let uefi: { code: string; vars: string } | undefined;
+      if (config.firmware === 'uefi') {
+        const { ovmfCode, ovmfVars } = host.firmware;
+        if (!ovmfCode || !ovmfVars) throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
+        const vars = path.join(dir, NVRAM_FILE);
+        if (!(await fs.stat(vars).then(() => true, () => false))) await fs.copyFile(ovmfVars, vars);
+        uefi = { code: ovmfCode, vars };
+      }
+      const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid'): string => this.runtime.file(config.uuid, name);
+      const logs = machineLogs(dir);
+      const args = buildQemuArgs({
+        config,
+        machineDir: dir,
+        accel,
+        runtime: { qmp: rt('qmp'), serial: rt('serial'), vnc: rt('vnc'), qemuPid: rt('qemuPid') },
+        serialLog: logs.serial,
+        ...(uefi ? { uefi } : {}),
+      });
+      const { client, status: started } = await this.runtime.launch({
+        uuid: config.uuid,
+        name: config.name,
+        qemuBinary: qemu.binary,
+        args,
+        machineDir: dir,
+        qemuLog: logs.qemu,
+        serialLog: logs.serial,
+        serial: config.serial.enabled,
+        accel,
+        linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
+      });
+      client.close();
+      return started;
+    });
+    this.emit('machine-state', { uuid: config.uuid, status: this.runtime.status(config.uuid) });
+    return status;
+  }
+
+  /** Run one agent request on a running machine. */
+  private async withAgent<T>(nameOrUuid: string, fn: (client: AgentClient, config: MachineConfig) => Promise<T>): Promise<T> {
+    const record = await this.library.find(nameOrUuid);
+    const client = await this.runtime.connect(record.config, record.dir);
+    try {
+      return await fn(client, record.config);
+    } finally {
+      client.close();
+    }
+  }
+
+  /** ACPI shutdown, waiting up to timeoutMs; with force, power off at once. */
+  shutdown(nameOrUuid: string, options: { force?: boolean; timeoutMs?: number } = {}): Promise<AgentStatus> {
+    const { force, timeoutMs } = parseInput(shutdownInputSchema, options, 'shutdown options');
+    return this.withAgent(nameOrUuid, (client) =>
+      force ? client.request<AgentStatus>({ op: 'poweroff' }, 20_000) : client.request<AgentStatus>({ op: 'shutdown', timeoutMs }, timeoutMs + 5_000),
+    );
+  }
+
+  pause(nameOrUuid: string): Promise<AgentStatus> {
+    return this.withAgent(nameOrUuid, (c) => c.request<AgentStatus>({ op: 'pause' }));
+  }
+
+  resume(nameOrUuid: string): Promise<AgentStatus> {
+    return this.withAgent(nameOrUuid, (c) => c.request<AgentStatus>({ op: 'resume' }));
+  }
+
+  reset(nameOrUuid: string): Promise<AgentStatus> {
+    return this.withAgent(nameOrUuid, (c) => c.request<AgentStatus>({ op: 'reset' }));
+  }
+
+  /** A PNG of the guest display, written to `file` (QEMU writes into the runtime dir first). */
+  async screenshot(nameOrUuid: string, file: string): Promise<void> {
+    await this.withAgent(nameOrUuid, async (client, config) => {
+      if (config.display.adapter === 'none') throw new VmdeskError('INVALID_STATE', `${config.name} has no display`);
+      const tmp = path.join(this.runtime.dir(config.uuid), `screendump-${process.pid}-${Date.now()}.png`);
+      try {
+        await client.request({ op: 'screendump', file: tmp });
+        await fs.copyFile(tmp, file);
+      } finally {
+        await fs.rm(tmp, { force: true });
+      }
+    });
+  }
+
+  /** The console socket of a running machine (raw bytes: scrollback, then live output; input is typed). */
+  async consoleSocket(nameOrUuid: string): Promise<string> {
+    return this.withAgent(nameOrUuid, async (_client, config) => {
+      if (!config.serial.enabled) throw new VmdeskError('INVALID_STATE', `${config.name} has no serial console`);
+      return this.runtime.file(config.uuid, 'console');
+    });
+  }
+
+  /** The serial output QEMU has logged (every boot), or its last `maxBytes`. */
+  async serialLog(nameOrUuid: string, maxBytes = 1024 * 1024): Promise<Buffer> {
+    const record = await this.library.find(nameOrUuid);
+    const file = machineLogs(record.dir).serial;
+    const data = await fs.readFile(file).catch(() => Buffer.alloc(0));
+    return data.subarray(Math.max(0, data.length - maxBytes));
+  }
+
+  /**
+   * Resolve when `text` shows on the serial console of the current boot (or, with fromNow, in output
+   * that comes after this call).
+   */
+  async waitForText(nameOrUuid: string, text: string, options: { timeoutMs: number; fromNow?: boolean; signal?: AbortSignal }): Promise<void> {
+    const record = await this.library.find(nameOrUuid);
+    const file = machineLogs(record.dir).serial;
+    const status = this.runtime.status(record.uuid);
+    if (!this.runtime.isActive(status.state)) throw new VmdeskError('INVALID_STATE', `${record.config.name} is not running (it is ${status.state})`);
+    const start = options.fromNow ? await fs.stat(file).then((s) => s.size, () => 0) : await this.runtime.bootLogOffset(record.uuid);
+    await waitForLogText(file, start, text, {
+      timeoutMs: options.timeoutMs,
+      isRunning: () => this.runtime.isActive(this.runtime.status(record.uuid).state),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Type text into the serial console; `\n` becomes Enter. */
+  async sendText(nameOrUuid: string, text: string): Promise<void> {
+    const bytes = Core.encodeTyping(text);
+    const socketPath = await this.consoleSocket(nameOrUuid);
+    await new Promise<void>((resolve, reject) => {
+      const socket = net.createConnection(socketPath);
+      socket.on('error', reject);
+      socket.on('connect', () => {
+        socket.end(bytes, () => resolve());
+      });
+      // The scrollback the agent sends to every viewer is not wanted here.
+      socket.resume();
+    });
+  }
+
+  static encodeTyping(text: string): Buffer {
+    return Buffer.from(parseInput(sendTextInputSchema, text, 'text').replaceAll('\n', '\r'), 'utf8');
+  }
+}

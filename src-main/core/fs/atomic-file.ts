@@ -1,0 +1,46 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Replace `file` atomically: write a temp file beside it, fsync, keep the previous version as
+ * `backup`, rename over, fsync the directory. A crash at any point leaves either the old or the new
+ * file whole, never a torn one.
+ */
+export async function writeFileAtomic(file: string, data: string, backup?: string): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const handle = await fs.open(tmp, 'wx', 0o644);
+  try {
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    if (backup) await fs.copyFile(file, backup).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function writeJsonAtomic(file: string, value: unknown, backup?: string): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', backup);
+}
+
+export async function readJson(file: string): Promise<unknown> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+}

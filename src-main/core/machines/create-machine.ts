@@ -1,0 +1,150 @@
+/**
+ * Creating a machine: validate everything first, build the folder under a hidden staging name,
+ * then rename it into place and register it. A failure or a cancel at any step removes the staging
+ * folder, so nothing half-created is ever left in the library.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { VmdeskError } from '../../api/errors.js';
+import { CONFIG_VERSION, type DiskConfig, type MachineConfig, type NicConfig, type BootDevice } from '../../api/machine-config.js';
+import { createMachineInputSchema, type CreateMachineInput } from '../../api/operations.js';
+import { parseInput } from '../../api/validation.js';
+import { saveMachineConfig, type Library } from '../library/library.js';
+import { DISKS_DIR, LOGS_DIR, NVRAM_FILE } from '../paths.js';
+import type { HostCapabilities } from '../host/capabilities.js';
+import { convertImage, createImage, imageInfo } from '../qemu/qemu-img.js';
+import { DEMO_CMDLINE, ensureDemoGuest } from '../demo/demo-guest.js';
+import type { TaskContext } from '../tasks/task-manager.js';
+import { generateMac, requireIsoImage, requireReadableFile } from './media.js';
+
+const DEMO_DISK_BYTES = 256 * 1024 * 1024;
+
+export interface CreateResult {
+  config: MachineConfig;
+  dir: string;
+  warnings: string[];
+}
+
+/** Resource checks against this host: an error beyond what it has, a warning on oversubscription. */
+export function checkResources(cpus: number, memoryMiB: number, host: HostCapabilities): string[] {
+  if (memoryMiB > host.memoryMiB) {
+    throw new VmdeskError('INVALID_INPUT', `${memoryMiB} MiB of memory is more than this host has (${host.memoryMiB} MiB)`);
+  }
+  const warnings: string[] = [];
+  if (cpus > host.cpus) warnings.push(`${cpus} virtual CPUs on a host with ${host.cpus} cores: the CPUs are oversubscribed and the guest will run slower`);
+  if (memoryMiB > host.freeMemoryMiB) warnings.push(`${memoryMiB} MiB is more than the ${host.freeMemoryMiB} MiB free right now`);
+  return warnings;
+}
+
+export async function takenMacs(library: Library): Promise<Set<string>> {
+  const records = await library.list();
+  return new Set(records.flatMap((r) => r.config?.nics.map((n) => n.mac.toLowerCase()) ?? []));
+}
+
+export async function createMachine(
+  library: Library,
+  host: HostCapabilities,
+  rawInput: CreateMachineInput,
+  ctx: TaskContext,
+): Promise<CreateResult> {
+  const input = parseInput(createMachineInputSchema, rawInput, 'machine settings');
+  const warnings = checkResources(input.cpus, input.memoryMiB, host);
+  if (input.firmware === 'uefi' && (!host.firmware.ovmfCode || !host.firmware.ovmfVars)) {
+    throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
+  }
+  await library.ensure();
+  const existing = await library.list();
+  if (existing.some((r) => r.config?.name === input.name)) throw new VmdeskError('ALREADY_EXISTS', `A machine named "${input.name}" already exists`);
+  const finalDir = path.join(library.machinesDir, input.name);
+  if (await fs.stat(finalDir).then(() => true, () => false)) {
+    throw new VmdeskError('ALREADY_EXISTS', `The folder ${finalDir} already exists; remove it or choose another name`);
+  }
+  // Inputs are checked before anything is written.
+  if (input.iso) await requireIsoImage(input.iso);
+  const sourceImage = input.importDisk ?? input.attachDisk;
+  const sourceInfo = sourceImage ? await requireReadableFile(sourceImage, 'disk image').then(() => imageInfo(sourceImage)) : null;
+  if (input.kernelBoot) {
+    await requireReadableFile(input.kernelBoot.kernel, 'kernel');
+    if (input.kernelBoot.initrd) await requireReadableFile(input.kernelBoot.initrd, 'initrd');
+  }
+
+  const uuid = randomUUID();
+  const staging = path.join(library.machinesDir, `.staging-${uuid}`);
+  await fs.mkdir(path.join(staging, DISKS_DIR), { recursive: true });
+  await fs.mkdir(path.join(staging, LOGS_DIR));
+  try {
+    const disks: DiskConfig[] = [];
+    let kernelBoot: MachineConfig['kernelBoot'] = null;
+    if (input.demo) {
+      ctx.progress(null, 'Preparing the demo guest');
+      const demo = await ensureDemoGuest({ signal: ctx.signal, onLog: (line) => ctx.progress(null, line) });
+      await fs.mkdir(path.join(staging, 'boot'));
+      await fs.copyFile(demo.kernel, path.join(staging, 'boot', 'vmlinuz'));
+      await fs.copyFile(demo.initrd, path.join(staging, 'boot', 'initrd.img'));
+      kernelBoot = { kernel: 'boot/vmlinuz', initrd: 'boot/initrd.img', cmdline: DEMO_CMDLINE };
+    } else if (input.kernelBoot) {
+      kernelBoot = { kernel: input.kernelBoot.kernel, initrd: input.kernelBoot.initrd ?? null, cmdline: input.kernelBoot.cmdline ?? '' };
+    }
+    if (input.importDisk && sourceInfo) {
+      const file = path.join(DISKS_DIR, 'disk0.qcow2');
+      ctx.progress(0, `Converting ${path.basename(input.importDisk)} to qcow2`);
+      await convertImage(input.importDisk, sourceInfo.format, path.join(staging, file), 'qcow2', {
+        signal: ctx.signal,
+        onProgress: (f) => ctx.progress(f, `Converting ${path.basename(input.importDisk ?? '')}`),
+      });
+      disks.push({ id: 'disk0', file, format: 'qcow2', bus: 'virtio', readOnly: false });
+    } else if (input.attachDisk && sourceInfo) {
+      disks.push({ id: 'disk0', file: path.resolve(input.attachDisk), format: sourceInfo.format as DiskConfig['format'], bus: 'virtio', readOnly: false });
+    }
+    const newDiskBytes = input.diskBytes ?? (input.demo ? DEMO_DISK_BYTES : undefined);
+    if (newDiskBytes !== undefined) {
+      const id = `disk${disks.length}`;
+      const file = path.join(DISKS_DIR, `${id}.qcow2`);
+      await createImage(path.join(staging, file), 'qcow2', newDiskBytes);
+      disks.push({ id, file, format: 'qcow2', bus: 'virtio', readOnly: false });
+    }
+    if (input.firmware === 'uefi' && host.firmware.ovmfVars) {
+      await fs.copyFile(host.firmware.ovmfVars, path.join(staging, NVRAM_FILE));
+    }
+    const nics: NicConfig[] =
+      input.network === 'none' ? [] : [{ id: 'net0', model: 'virtio-net-pci', mac: generateMac(await takenMacs(library)), cable: true, attachment: { type: 'nat' } }];
+    const defaultOrder: BootDevice[] = input.iso ? ['cdrom', 'disk'] : ['disk', 'cdrom'];
+    if (input.networkBoot) defaultOrder.push('network');
+    const config: MachineConfig = {
+      version: CONFIG_VERSION,
+      uuid,
+      name: input.name,
+      osType: input.osType,
+      cpus: input.cpus,
+      memoryMiB: input.memoryMiB,
+      firmware: input.firmware,
+      bootOrder: input.bootOrder ?? defaultOrder,
+      disks,
+      cdrom: { file: input.iso ? path.resolve(input.iso) : null },
+      kernelBoot,
+      nics,
+      display: { adapter: 'std' },
+      serial: { enabled: true },
+      notes: input.notes,
+      createdAt: new Date().toISOString(),
+    };
+    await saveMachineConfig(staging, config);
+    if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Cancelled');
+    await fs.rename(staging, finalDir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST') throw new VmdeskError('ALREADY_EXISTS', `A machine named "${config.name}" was just created by another process`);
+      throw err;
+    });
+    try {
+      await library.register({ uuid, dir: finalDir }, config.name);
+    } catch (err) {
+      await fs.rm(finalDir, { recursive: true, force: true });
+      throw err;
+    }
+    ctx.progress(1, 'Created');
+    return { config, dir: finalDir, warnings };
+  } catch (err) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,99 @@
+/** Changing and removing machines. Changes made while a machine runs apply at its next start. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { VmdeskError } from '../../api/errors.js';
+import type { MachineConfig } from '../../api/machine-config.js';
+import { modifyMachineInputSchema, type ModifyMachineInput } from '../../api/operations.js';
+import { parseInput } from '../../api/validation.js';
+import { saveMachineConfig, type Library } from '../library/library.js';
+import type { HostCapabilities } from '../host/capabilities.js';
+import { DISKS_DIR, MACHINE_LOCK, NVRAM_FILE } from '../paths.js';
+import { checkResources } from './create-machine.js';
+import { requireIsoImage, requireReadableFile } from './media.js';
+
+export interface ModifyResult {
+  config: MachineConfig;
+  dir: string;
+  warnings: string[];
+}
+
+export async function modifyMachine(
+  library: Library,
+  host: HostCapabilities,
+  record: { dir: string; config: MachineConfig },
+  rawPatch: ModifyMachineInput,
+  running: boolean,
+): Promise<ModifyResult> {
+  const patch = parseInput(modifyMachineInputSchema, rawPatch, 'machine settings');
+  const before = record.config;
+  const next: MachineConfig = structuredClone(before);
+  const warnings: string[] = [];
+  if (patch.osType !== undefined) next.osType = patch.osType;
+  if (patch.cpus !== undefined) next.cpus = patch.cpus;
+  if (patch.memoryMiB !== undefined) next.memoryMiB = patch.memoryMiB;
+  if (patch.cpus !== undefined || patch.memoryMiB !== undefined) warnings.push(...checkResources(next.cpus, next.memoryMiB, host));
+  if (patch.bootOrder !== undefined) {
+    if (new Set(patch.bootOrder).size !== patch.bootOrder.length) throw new VmdeskError('INVALID_INPUT', 'A boot device may appear only once');
+    next.bootOrder = patch.bootOrder;
+  }
+  if (patch.iso !== undefined) {
+    if (patch.iso !== null) await requireIsoImage(patch.iso);
+    next.cdrom = { file: patch.iso === null ? null : path.resolve(patch.iso) };
+  }
+  if (patch.kernelBoot !== undefined) {
+    if (patch.kernelBoot) {
+      await requireReadableFile(patch.kernelBoot.kernel, 'kernel');
+      if (patch.kernelBoot.initrd) await requireReadableFile(patch.kernelBoot.initrd, 'initrd');
+    }
+    next.kernelBoot = patch.kernelBoot
+      ? { kernel: path.resolve(patch.kernelBoot.kernel), initrd: patch.kernelBoot.initrd ? path.resolve(patch.kernelBoot.initrd) : null, cmdline: patch.kernelBoot.cmdline ?? '' }
+      : null;
+  }
+  if (patch.displayAdapter !== undefined) next.display = { adapter: patch.displayAdapter };
+  if (patch.serial !== undefined) next.serial = { enabled: patch.serial };
+  if (patch.notes !== undefined) next.notes = patch.notes;
+  if (patch.firmware !== undefined && patch.firmware !== before.firmware) {
+    if (running) throw new VmdeskError('INVALID_STATE', `Stop ${before.name} before changing its firmware`);
+    next.firmware = patch.firmware;
+    if (patch.firmware === 'uefi') {
+      if (!host.firmware.ovmfVars) throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
+      const nvram = path.join(record.dir, NVRAM_FILE);
+      if (!(await fs.stat(nvram).then(() => true, () => false))) await fs.copyFile(host.firmware.ovmfVars, nvram);
+    }
+  }
+  let dir = record.dir;
+  if (patch.name !== undefined && patch.name !== before.name) {
+    if (running) throw new VmdeskError('INVALID_STATE', `Stop ${before.name} before renaming it`);
+    const records = await library.list();
+    if (records.some((r) => r.config?.name === patch.name)) throw new VmdeskError('ALREADY_EXISTS', `A machine named "${patch.name}" already exists`);
+    next.name = patch.name;
+    // A machine in the library's own folder follows its name, as in VirtualBox; one kept elsewhere stays put.
+    if (path.dirname(record.dir) === library.machinesDir && path.basename(record.dir) === before.name) {
+      const target = path.join(library.machinesDir, patch.name);
+      if (await fs.stat(target).then(() => true, () => false)) throw new VmdeskError('ALREADY_EXISTS', `The folder ${target} already exists`);
+      await saveMachineConfig(record.dir, next);
+      await fs.rename(record.dir, target);
+      await library.relocate(before.uuid, target);
+      dir = target;
+      return { config: next, dir, warnings };
+    }
+  }
+  await saveMachineConfig(dir, next);
+  return { config: next, dir, warnings };
+}
+
+/**
+ * Delete a stopped machine: unregister it first (so it is never half-listed), then remove its folder.
+ * With keepDisks the disks folder stays where it was; disks attached from elsewhere are never touched.
+ */
+export async function deleteMachine(library: Library, record: { dir: string; config: MachineConfig }, keepDisks: boolean): Promise<{ keptDisks: string | null }> {
+  await library.unregister(record.config.uuid);
+  if (!keepDisks) {
+    await fs.rm(record.dir, { recursive: true, force: true });
+    return { keptDisks: null };
+  }
+  for (const entry of await fs.readdir(record.dir)) {
+    if (entry !== DISKS_DIR && entry !== MACHINE_LOCK) await fs.rm(path.join(record.dir, entry), { recursive: true, force: true });
+  }
+  return { keptDisks: path.join(record.dir, DISKS_DIR) };
+}

@@ -1,0 +1,200 @@
+/**
+ * The QEMU command line, composed from small pure builders, one per section (UTM's approach),
+ * golden-tested like libvirt's XML → argv tests. Every user string that lands inside a
+ * `key=value,...` option goes through `optValue`, so a comma can never start a new option.
+ * Block devices use -blockdev JSON, which needs no comma escaping at all.
+ */
+import path from 'node:path';
+import type { BootDevice, DiskConfig, MachineConfig, NicConfig } from '../../api/machine-config.js';
+
+export interface LaunchSpec {
+  config: MachineConfig;
+  /** Absolute machine folder; relative disk paths are resolved against it. */
+  machineDir: string;
+  accel: 'kvm' | 'tcg';
+  /** Absolute paths of the runtime dir files. */
+  runtime: { qmp: string; serial: string; vnc: string; qemuPid: string };
+  serialLog: string;
+  /** Required when config.firmware is 'uefi'. */
+  uefi?: { code: string; vars: string };
+}
+
+/** Escape a value for QEMU's `key=value,key=value` option syntax: commas are doubled. */
+export function optValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+function opts(parts: Record<string, string | number | boolean | undefined>): string {
+  return Object.entries(parts)
+    .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
+    .map(([key, value]) => {
+      const text = typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
+      return `${key}=${optValue(text)}`;
+    })
+    .join(',');
+}
+
+/** Files of a machine (disks, kernel) may be relative to its folder, so the folder can move. */
+export function resolveMachinePath(machineDir: string, file: string): string {
+  return path.isAbsolute(file) ? file : path.join(machineDir, file);
+}
+
+/** Boot priorities: each device class gets a block of indices in bootOrder's order. */
+export function bootIndices(config: MachineConfig): Map<BootDevice, number> {
+  const base = new Map<BootDevice, number>();
+  config.bootOrder.forEach((device, position) => base.set(device, (position + 1) * 10));
+  return base;
+}
+
+function machineSection(spec: LaunchSpec): string[] {
+  const { config, accel } = spec;
+  return [
+    '-name', opts({ guest: config.name, 'debug-threads': true }),
+    '-uuid', config.uuid,
+    '-machine', opts({ type: 'q35', vmport: false, 'dump-guest-core': false }),
+    '-accel', accel,
+    '-cpu', accel === 'kvm' ? 'host' : 'max',
+    '-smp', opts({ cpus: config.cpus, sockets: 1, cores: config.cpus, threads: 1 }),
+    '-m', opts({ size: `${config.memoryMiB}M` }),
+    '-rtc', opts({ base: config.osType === 'windows' ? 'localtime' : 'utc' }),
+    '-nodefaults',
+    '-no-user-config',
+    // Started paused: the agent connects QMP and the console first, then sends `cont`.
+    '-S',
+    '-msg', 'timestamp=on',
+    '-pidfile', spec.runtime.qemuPid,
+    // seccomp: a compromised QEMU may not gain privileges or use obsolete syscalls.
+    '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny',
+    '-device', 'pvpanic',
+  ];
+}
+
+function firmwareSection(spec: LaunchSpec): string[] {
+  if (spec.config.firmware !== 'uefi') return [];
+  if (!spec.uefi) throw new Error('UEFI firmware paths are required for a UEFI machine');
+  return [
+    '-drive', opts({ if: 'pflash', format: 'raw', unit: 0, readonly: true, file: spec.uefi.code }),
+    '-drive', opts({ if: 'pflash', format: 'raw', unit: 1, file: spec.uefi.vars }),
+  ];
+}
+
+function blockdev(nodeName: string, format: string, filename: string, readOnly: boolean): string {
+  return JSON.stringify({
+    'node-name': nodeName,
+    driver: format,
+    'read-only': readOnly,
+    file: { driver: 'file', filename, 'read-only': readOnly },
+  });
+}
+
+/** q35's built-in AHCI controller exposes the buses ide.0 … ide.5. */
+const AHCI_PORTS = 6;
+
+function storageSection(spec: LaunchSpec): string[] {
+  const { config, machineDir } = spec;
+  const boot = bootIndices(config);
+  const args: string[] = [];
+  let ahciPort = 0;
+  const nextAhciPort = (): number => {
+    if (ahciPort >= AHCI_PORTS) throw new Error('Too many SATA devices (at most 6 with the CD-ROM)');
+    return ahciPort++;
+  };
+  const diskBoot = boot.get('disk');
+  config.disks.forEach((disk: DiskConfig, index) => {
+    const file = resolveMachinePath(machineDir, disk.file);
+    args.push('-blockdev', blockdev(disk.id, disk.format, file, disk.readOnly));
+    const bootindex = diskBoot === undefined || config.kernelBoot ? undefined : diskBoot + index;
+    if (disk.bus === 'virtio') {
+      args.push('-device', `virtio-blk-pci,${opts({ drive: disk.id, id: `${disk.id}-dev`, bootindex })}`);
+    } else {
+      args.push('-device', `ide-hd,${opts({ drive: disk.id, bus: `ide.${nextAhciPort()}`, id: `${disk.id}-dev`, bootindex })}`);
+    }
+  });
+  if (config.cdrom) {
+    const cdBoot = boot.get('cdrom');
+    const bootindex = cdBoot === undefined || config.kernelBoot ? undefined : cdBoot;
+    const port = nextAhciPort();
+    if (config.cdrom.file) {
+      args.push('-blockdev', blockdev('cd0', 'raw', resolveMachinePath(machineDir, config.cdrom.file), true));
+      args.push('-device', `ide-cd,${opts({ drive: 'cd0', bus: `ide.${port}`, id: 'cd0-dev', bootindex })}`);
+    } else {
+      args.push('-device', `ide-cd,${opts({ bus: `ide.${port}`, id: 'cd0-dev', bootindex })}`);
+    }
+  }
+  return args;
+}
+
+function kernelSection(spec: LaunchSpec): string[] {
+  const boot = spec.config.kernelBoot;
+  if (!boot) return [];
+  // -kernel/-initrd/-append take their argument verbatim (not keyval), so no escaping applies.
+  const args = ['-kernel', resolveMachinePath(spec.machineDir, boot.kernel)];
+  if (boot.initrd) args.push('-initrd', resolveMachinePath(spec.machineDir, boot.initrd));
+  if (boot.cmdline) args.push('-append', boot.cmdline);
+  return args;
+}
+
+function nicDevice(nic: NicConfig, bootindex: number | undefined, attached: boolean): string {
+  return `${nic.model},${opts({
+    netdev: attached ? nic.id : undefined,
+    id: `${nic.id}-dev`,
+    mac: nic.mac,
+    bootindex,
+    // The iPXE option ROM is only worth its load time when the machine may boot from the network.
+    romfile: bootindex === undefined ? '' : undefined,
+  })}`;
+}
+
+function networkSection(spec: LaunchSpec): string[] {
+  const { config } = spec;
+  const netBoot = config.kernelBoot ? undefined : bootIndices(config).get('network');
+  const args: string[] = [];
+  config.nics.forEach((nic, index) => {
+    const bootindex = netBoot === undefined ? undefined : netBoot + index;
+    const attached = nic.attachment.type !== 'none';
+    if (nic.attachment.type === 'nat') args.push('-netdev', `user,${opts({ id: nic.id })}`);
+    args.push('-device', nicDevice(nic, bootindex, attached));
+  });
+  return args;
+}
+
+function displaySection(spec: LaunchSpec): string[] {
+  const adapter = spec.config.display.adapter;
+  if (adapter === 'none') return ['-display', 'none'];
+  const device = { std: 'VGA', virtio: 'virtio-vga', cirrus: 'cirrus-vga' }[adapter];
+  return [
+    '-device', device,
+    '-device', 'qemu-xhci,id=usb',
+    '-device', 'usb-tablet,bus=usb.0',
+    '-display', 'none',
+    '-vnc', `unix:${optValue(spec.runtime.vnc)}`,
+  ];
+}
+
+function chardevSection(spec: LaunchSpec): string[] {
+  const args = [
+    '-chardev', `socket,${opts({ id: 'qmp', path: spec.runtime.qmp, server: true, wait: false })}`,
+    '-mon', 'chardev=qmp,mode=control',
+  ];
+  if (spec.config.serial.enabled) {
+    args.push(
+      '-chardev',
+      `socket,${opts({ id: 'serial0', path: spec.runtime.serial, server: true, wait: false, logfile: spec.serialLog, logappend: true })}`,
+      '-device', 'isa-serial,chardev=serial0,id=serial0-dev',
+    );
+  }
+  return args;
+}
+
+/** The full argv (without the binary) for a machine config. Pure: same input, same output. */
+export function buildQemuArgs(spec: LaunchSpec): string[] {
+  return [
+    ...machineSection(spec),
+    ...firmwareSection(spec),
+    ...storageSection(spec),
+    ...kernelSection(spec),
+    ...networkSection(spec),
+    ...displaySection(spec),
+    ...chardevSection(spec),
+  ];
+}

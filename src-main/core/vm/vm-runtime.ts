@@ -1,0 +1,213 @@
+/**
+ * The core's side of running machines: derive a machine's state from its runtime dir (pid files
+ * and the agent's state.json, never stored in the config), start one by launching its agent, and
+ * reach a running one through its agent — re-adopting a QEMU whose agent died (pid + cmdline check,
+ * QMP reconnect by a fresh agent).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VmdeskError } from '../../api/errors.js';
+import type { MachineConfig, MachineState } from '../../api/machine-config.js';
+import { writeJsonAtomic } from '../fs/atomic-file.js';
+import { isProcessAlive } from '../fs/lock-file.js';
+import { RUNTIME, SOCKET_PATH_MAX, machineLogs, runtimeDir } from '../paths.js';
+import { AgentClient } from '../agent/agent-client.js';
+import { isQemuOf } from '../agent/agent.js';
+import { stateFileSchema, type AgentStatus, type LaunchFile } from '../agent/protocol.js';
+
+export interface RuntimeStatus {
+  state: MachineState;
+  reason?: string;
+  logTail?: string;
+  qemuPid?: number;
+  accel?: 'kvm' | 'tcg';
+  startedAt?: string;
+  /** QEMU runs but no agent serves it: the next access re-adopts it. */
+  orphaned?: boolean;
+}
+
+const AGENT_START_TIMEOUT_MS = 15_000;
+
+function readPid(file: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function readStateFile(file: string): AgentStatus | null {
+  try {
+    const parsed = stateFileSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    return parsed.success ? (parsed.data as AgentStatus) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The agent's entry: beside this module once built, else the build output (when run from source). */
+export function agentEntry(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const sibling = path.join(here, '..', 'agent', 'agent-main.js');
+  if (fs.existsSync(sibling)) return sibling;
+  for (let dir = here; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const built = path.join(dir, 'dist', 'main', 'core', 'agent', 'agent-main.js');
+    if (fs.existsSync(path.join(dir, 'package.json'))) {
+      if (fs.existsSync(built)) return built;
+      break;
+    }
+  }
+  throw new VmdeskError('INTERNAL', 'The VM agent is not built: run `npm run build`');
+}
+
+export class VmRuntime {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  dir(uuid: string): string {
+    return runtimeDir(uuid, this.env);
+  }
+
+  file(uuid: string, name: keyof typeof RUNTIME): string {
+    return path.join(this.dir(uuid), RUNTIME[name]);
+  }
+
+  /** Derived from files only: cheap enough for `vmdesk list` over hundreds of machines. */
+  status(uuid: string): RuntimeStatus {
+    const dir = this.dir(uuid);
+    if (!fs.existsSync(dir)) return { state: 'stopped' };
+    const agentPid = readPid(path.join(dir, RUNTIME.agentPid));
+    const qemuPid = readPid(path.join(dir, RUNTIME.qemuPid));
+    const saved = readStateFile(path.join(dir, RUNTIME.state));
+    const qemuAlive = qemuPid !== null && isProcessAlive(qemuPid) && isQemuOf(qemuPid, uuid);
+    if (agentPid !== null && isProcessAlive(agentPid) && saved) {
+      return this.fromSaved(saved, { orphaned: false });
+    }
+    if (qemuAlive) {
+      return saved ? this.fromSaved(saved, { orphaned: true }) : { state: 'running', qemuPid, orphaned: true };
+    }
+    const exit = readStateFile(path.join(dir, RUNTIME.exit));
+    if (exit) return this.fromSaved(exit, { orphaned: false });
+    if (saved && saved.state !== 'stopping') {
+      return { state: 'crashed', reason: 'QEMU and its agent are gone without a clean shutdown' };
+    }
+    return { state: 'stopped' };
+  }
+
+  private fromSaved(saved: AgentStatus, extra: { orphaned: boolean }): RuntimeStatus {
+    const status: RuntimeStatus = { state: saved.state, accel: saved.accel, startedAt: saved.startedAt };
+    if (saved.reason) status.reason = saved.reason;
+    if (saved.logTail) status.logTail = saved.logTail;
+    if (saved.qemuPid !== null) status.qemuPid = saved.qemuPid;
+    if (extra.orphaned) status.orphaned = true;
+    return status;
+  }
+
+  isActive(state: MachineState): boolean {
+    return state === 'starting' || state === 'running' || state === 'paused' || state === 'stopping';
+  }
+
+  /** Where the current boot starts in serial.log (recorded at launch). */
+  async bootLogOffset(uuid: string): Promise<number> {
+    try {
+      const launch = JSON.parse(await fsp.readFile(this.file(uuid, 'launch'), 'utf8')) as { serialLogStart?: unknown };
+      return typeof launch.serialLogStart === 'number' ? launch.serialLogStart : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Forget a crashed machine's last exit so it shows as stopped. */
+  async clear(uuid: string): Promise<void> {
+    await fsp.rm(this.dir(uuid), { recursive: true, force: true });
+  }
+
+  checkSocketPaths(uuid: string): void {
+    const longest = this.file(uuid, 'console');
+    if (Buffer.byteLength(longest) > SOCKET_PATH_MAX) {
+      throw new VmdeskError(
+        'HOST_UNSUPPORTED',
+        `The runtime directory path is too long for unix sockets (${longest}); set VMDESK_RUNTIME_DIR to a shorter directory`,
+      );
+    }
+  }
+
+  /** Launch the agent, which launches QEMU paused, connects, then continues it. */
+  async launch(launch: Omit<LaunchFile, 'serialLogStart'>): Promise<{ client: AgentClient; status: AgentStatus }> {
+    const dir = this.dir(launch.uuid);
+    this.checkSocketPaths(launch.uuid);
+    await fsp.rm(dir, { recursive: true, force: true });
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fsp.chmod(path.dirname(dir), 0o700).catch(() => undefined);
+    const logs = machineLogs(launch.machineDir);
+    await fsp.mkdir(path.dirname(logs.serial), { recursive: true });
+    const serialLogStart = await fsp.stat(logs.serial).then((s) => s.size, () => 0);
+    await writeJsonAtomic(path.join(dir, RUNTIME.launch), { ...launch, serialLogStart } satisfies LaunchFile);
+    return this.spawnAgent(launch.uuid, launch.machineDir, true);
+  }
+
+  private async spawnAgent(uuid: string, machineDir: string, waitRunning: boolean): Promise<{ client: AgentClient; status: AgentStatus }> {
+    const dir = this.dir(uuid);
+    const log = fs.openSync(machineLogs(machineDir).agent, 'a');
+    const child = spawn(process.execPath, [agentEntry(), dir], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...this.env, NODE_OPTIONS: '' },
+    });
+    fs.closeSync(log);
+    let agentExited = false;
+    child.on('exit', () => {
+      agentExited = true;
+    });
+    child.unref();
+    const client = await AgentClient.connectWithRetry(path.join(dir, RUNTIME.agent), AGENT_START_TIMEOUT_MS, () => !agentExited).catch(() => {
+      throw new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
+    });
+    const status = await this.waitSettled(client, waitRunning);
+    return { client, status };
+  }
+
+  /** Wait until the machine leaves 'starting' (or the agent goes away). */
+  private waitSettled(client: AgentClient, waitRunning: boolean): Promise<AgentStatus> {
+    return new Promise((resolve, reject) => {
+      let last: AgentStatus | null = null;
+      const check = (status: AgentStatus): void => {
+        last = status;
+        if (status.exited || status.state === 'crashed') {
+          cleanup();
+          const tail = status.logTail ? `\n${status.logTail}` : '';
+          reject(new VmdeskError('QEMU_FAILED', `QEMU failed to start: ${status.reason ?? 'unknown reason'}${tail}`, { logTail: status.logTail }));
+        } else if (!waitRunning || status.state !== 'starting') {
+          cleanup();
+          resolve(status);
+        }
+      };
+      const onClose = (): void => {
+        cleanup();
+        reject(new VmdeskError('QEMU_FAILED', `QEMU failed to start${last?.reason ? `: ${last.reason}` : ''}`));
+      };
+      const cleanup = (): void => {
+        client.off('state', check);
+        client.off('close', onClose);
+      };
+      client.on('state', check);
+      client.on('close', onClose);
+      client.request<AgentStatus>({ op: 'status' }).then(check, () => undefined);
+    });
+  }
+
+  /** A client for a running machine; a QEMU left without agent gets a new one first. */
+  async connect(config: MachineConfig, machineDir: string): Promise<AgentClient> {
+    const status = this.status(config.uuid);
+    if (!this.isActive(status.state)) throw new VmdeskError('INVALID_STATE', `${config.name} is not running (it is ${status.state})`);
+    if (status.orphaned) return (await this.spawnAgent(config.uuid, machineDir, false)).client;
+    try {
+      return await AgentClient.connect(this.file(config.uuid, 'agent'));
+    } catch {
+      throw new VmdeskError('INVALID_STATE', `${config.name} is not reachable: its agent does not answer`);
+    }
+  }
+}
