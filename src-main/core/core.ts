@@ -20,6 +20,7 @@ import { requireReadableFile } from './machines/media.js';
 import { NVRAM_FILE, libraryHome, machineLogs } from './paths.js';
 import { buildQemuArgs, resolveMachinePath } from './qemu/qemu-args.js';
 import { waitForLogText } from './console/serial-log.js';
+import { CoreWatcher } from './watch/core-watcher.js';
 import { TaskManager, type TaskInfo } from './tasks/task-manager.js';
 import { VmRuntime, type RuntimeStatus } from './vm/vm-runtime.js';
 import type { AgentStatus } from './agent/protocol.js';
@@ -60,6 +61,30 @@ export class Core extends EventEmitter<CoreEvents> {
 
   host(): Promise<HostCapabilities> {
     return getHostCapabilities({ env: this.env });
+  }
+
+  /**
+   * For long-lived cores (app, server): follow what other cores do to the library, and give a new
+   * agent to any running QEMU whose agent died. Returns a function that stops watching.
+   */
+  async watch(): Promise<() => void> {
+    const watcher = new CoreWatcher(this);
+    await watcher.start();
+    await this.adoptOrphans();
+    return () => watcher.stop();
+  }
+
+  async adoptOrphans(): Promise<string[]> {
+    const adopted: string[] = [];
+    for (const record of await this.library.list()) {
+      if (!record.config || !this.runtime.status(record.uuid).orphaned) continue;
+      const client = await this.runtime.connect(record.config, record.dir).catch(() => null);
+      if (client) {
+        client.close();
+        adopted.push(record.config.name);
+      }
+    }
+    return adopted;
   }
 
   async list(): Promise<MachineSummary[]> {

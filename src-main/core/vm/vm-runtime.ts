@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { VmdeskError } from '../../api/errors.js';
 import type { MachineConfig, MachineState } from '../../api/machine-config.js';
 import { writeJsonAtomic } from '../fs/atomic-file.js';
-import { isProcessAlive } from '../fs/lock-file.js';
+import { isProcessAlive, withLock } from '../fs/lock-file.js';
+import { machineLockFile } from '../library/library.js';
 import { RUNTIME, SOCKET_PATH_MAX, machineLogs, runtimeDir } from '../paths.js';
 import { AgentClient } from '../agent/agent-client.js';
 import { isQemuOf } from '../agent/agent.js';
@@ -203,7 +204,13 @@ export class VmRuntime {
   async connect(config: MachineConfig, machineDir: string): Promise<AgentClient> {
     const status = this.status(config.uuid);
     if (!this.isActive(status.state)) throw new VmdeskError('INVALID_STATE', `${config.name} is not running (it is ${status.state})`);
-    if (status.orphaned) return (await this.spawnAgent(config.uuid, machineDir, false)).client;
+    if (status.orphaned) {
+      // Under the machine lock, so two cores never give one QEMU two agents.
+      return withLock(machineLockFile(machineDir), `re-adopting ${config.name}`, async () => {
+        if (!this.status(config.uuid).orphaned) return AgentClient.connect(this.file(config.uuid, 'agent'));
+        return (await this.spawnAgent(config.uuid, machineDir, false)).client;
+      });
+    }
     try {
       return await AgentClient.connect(this.file(config.uuid, 'agent'));
     } catch {
