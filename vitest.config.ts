@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['src-main/**/integration/**/*.test.ts'],
+          globalSetup: ['src-main/integration/global-setup.ts'],
           // Real QEMU guests under TCG on 2 cores: run files one after another.
           fileParallelism: false,
           testTimeout: 120_000,

@@ -1,0 +1,8 @@
+// Before any integration test: build the CLI and agent, and build (or find) the demo guest once.
+import { ensureDemoGuest } from '../core/demo/demo-guest.js';
+import { build } from './harness.js';
+
+export default async function setup(): Promise<void> {
+  build();
+  await ensureDemoGuest({ onLog: (line) => process.stdout.write(`[demo-guest] ${line}\n`) });
+}

@@ -1,0 +1,96 @@
+/**
+ * Test harness for integration tests: a throw-away library and runtime dir per test file, the real
+ * `vmdesk` CLI run as a child process, and a clean-up that powers off whatever the test left running.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const CLI = path.join(ROOT, 'bin', 'vmdesk.js');
+
+export interface Sandbox {
+  home: string;
+  runtime: string;
+  env: NodeJS.ProcessEnv;
+  cleanup(): Promise<void>;
+}
+
+export function makeSandbox(): Sandbox {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-it-'));
+  // Short on purpose: unix socket paths must stay under 107 bytes.
+  const runtime = fs.mkdtempSync('/tmp/vmrt-');
+  const env: NodeJS.ProcessEnv = { ...process.env, VMDESK_HOME: home, VMDESK_RUNTIME_DIR: runtime };
+  delete env.VMDESK_QEMU;
+  return {
+    home,
+    runtime,
+    env,
+    async cleanup() {
+      // Power off anything still running: every runtime dir holds a qemu.pid and agent.pid.
+      for (const uuid of fs.existsSync(runtime) ? fs.readdirSync(runtime) : []) {
+        for (const pidFile of ['qemu.pid', 'agent.pid']) {
+          try {
+            process.kill(Number(fs.readFileSync(path.join(runtime, uuid, pidFile), 'utf8').trim()), 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      fs.rmSync(runtime, { recursive: true, force: true });
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function vmdesk(sb: Sandbox, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: options.env ?? sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`vmdesk ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 120_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** Run the CLI and fail with its output unless it exits 0. */
+export async function ok(sb: Sandbox, args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
+  const r = await vmdesk(sb, args, options);
+  if (r.code !== 0) throw new Error(`vmdesk ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function listMachineDirs(sb: Sandbox): string[] {
+  const dir = path.join(sb.home, 'machines');
+  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+}
+
+/** True when the PNG is not one flat colour. */
+export function pngHasContent(file: string): boolean {
+  const png = PNG.sync.read(fs.readFileSync(file));
+  const first = png.data.readUInt32BE(0);
+  for (let i = 0; i < png.data.length; i += 4) if (png.data.readUInt32BE(i) !== first) return true;
+  return false;
+}
+
+export function build(): void {
+  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm run build failed');
+}
