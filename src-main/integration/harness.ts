@@ -94,3 +94,47 @@ export function build(): void {
   const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('npm run build failed');
 }
+
+/**
+ * A real third-party boot image from Debian's packages, fetched with `apt-get download` and
+ * unpacked with `dpkg -x` into the cache (never installed on the host).
+ */
+export function debianFile(pkg: string, fileInPackage: string): string {
+  const cache = path.join(process.env.VMDESK_CACHE ?? path.join(os.homedir(), '.cache', 'vmdesk'), 'third-party', pkg);
+  const target = path.join(cache, 'root', fileInPackage);
+  if (fs.existsSync(target)) return target;
+  fs.mkdirSync(cache, { recursive: true });
+  const dl = spawnSync('apt-get', ['download', pkg], { cwd: cache, encoding: 'utf8' });
+  if (dl.status !== 0) throw new Error(`apt-get download ${pkg} failed: ${dl.stderr}`);
+  const deb = fs.readdirSync(cache).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+  if (!deb) throw new Error(`no .deb for ${pkg}`);
+  const x = spawnSync('dpkg', ['-x', deb, 'root'], { cwd: cache, encoding: 'utf8' });
+  if (x.status !== 0 || !fs.existsSync(target)) throw new Error(`dpkg -x ${deb} did not give ${fileInPackage}: ${x.stderr}`);
+  return target;
+}
+
+/** The characters on a VGA text-mode screen, read from guest memory at 0xb8000 through QMP pmemsave. */
+export async function vgaText(sb: Sandbox, uuid: string): Promise<string> {
+  const { AgentClient } = await import('../core/agent/agent-client.js');
+  const client = await AgentClient.connect(path.join(sb.runtime, uuid, 'agent.sock'));
+  const file = path.join(sb.runtime, uuid, 'vga.bin');
+  try {
+    await client.request({ op: 'qmp', command: 'pmemsave', args: { val: 0xb8000, size: 80 * 25 * 2, filename: file } });
+    const cells = fs.readFileSync(file);
+    let text = '';
+    for (let i = 0; i < cells.length; i += 2) text += String.fromCharCode(cells[i] ?? 32) + ((i / 2) % 80 === 79 ? '\n' : '');
+    return text;
+  } finally {
+    client.close();
+    fs.rmSync(file, { force: true });
+  }
+}
+
+export async function eventually<T>(fn: () => Promise<T>, accept: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (accept(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
