@@ -230,7 +230,12 @@ export class VmAgent {
   private async onRequestLine(socket: net.Socket, line: string): Promise<void> {
     let id = 0;
     try {
-      const raw = JSON.parse(line) as { id?: unknown };
+      let raw: { id?: unknown };
+      try {
+        raw = JSON.parse(line) as { id?: unknown };
+      } catch {
+        throw new VmdeskError('INVALID_INPUT', 'Bad agent request: not JSON');
+      }
       if (typeof raw.id === 'number') id = raw.id;
       const parsed = agentRequestSchema.safeParse(raw);
       if (!parsed.success) throw new VmdeskError('INVALID_INPUT', `Bad agent request: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
