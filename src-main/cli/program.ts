@@ -48,6 +48,17 @@ function print(json: boolean | undefined, value: unknown, human: () => string): 
   process.stdout.write((json ? JSON.stringify(value, null, 2) : human()) + '\n');
 }
 
+/** Progress of a long task on stderr, on one rewritten line when stderr is a terminal. */
+function showProgress(core: Core, taskId: string): void {
+  if (!process.stderr.isTTY) return;
+  core.on('task', (t) => {
+    if (t.id !== taskId) return;
+    const pct = t.progress === null ? '' : ` ${Math.round(t.progress * 100)}%`;
+    process.stderr.write(`\r\x1b[K${t.title}${pct} ${t.message}`.slice(0, process.stderr.columns || 80));
+    if (t.state !== 'running') process.stderr.write('\r\x1b[K');
+  });
+}
+
 function warn(warnings: string[]): void {
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
 }
@@ -120,7 +131,8 @@ export function buildProgram(core: Core): Command {
         ...(o.boot !== undefined && { bootOrder: o.boot as BootDevice[] }),
         ...(o.notes !== undefined && { notes: String(o.notes) }),
       };
-      const { result } = core.create(input);
+      const { task, result } = core.create(input);
+      showProgress(core, task.id);
       const created = await result;
       warn(created.warnings);
       print(o.json === true, created.config, () => `Created ${created.config.name} (${created.config.uuid}) in ${created.dir}`);

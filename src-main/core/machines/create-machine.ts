@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
-import { CONFIG_VERSION, type DiskConfig, type MachineConfig, type NicConfig, type BootDevice } from '../../api/machine-config.js';
+import { CONFIG_VERSION, DISK_FORMATS, type DiskConfig, type MachineConfig, type NicConfig, type BootDevice } from '../../api/machine-config.js';
 import { createMachineInputSchema, type CreateMachineInput } from '../../api/operations.js';
 import { parseInput } from '../../api/validation.js';
 import { saveMachineConfig, type Library } from '../library/library.js';
 import { DISKS_DIR, LOGS_DIR, NVRAM_FILE } from '../paths.js';
 import type { HostCapabilities } from '../host/capabilities.js';
-import { convertImage, createImage, imageInfo } from '../qemu/qemu-img.js';
+import { checkImage, convertImage, createImage, imageInfo } from '../qemu/qemu-img.js';
 import { DEMO_CMDLINE, ensureDemoGuest } from '../demo/demo-guest.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { generateMac, requireIsoImage, requireReadableFile } from './media.js';
@@ -63,7 +63,16 @@ export async function createMachine(
   // Inputs are checked before anything is written.
   if (input.iso) await requireIsoImage(input.iso);
   const sourceImage = input.importDisk ?? input.attachDisk;
-  const sourceInfo = sourceImage ? await requireReadableFile(sourceImage, 'disk image').then(() => imageInfo(sourceImage)) : null;
+  let sourceInfo: Awaited<ReturnType<typeof imageInfo>> | null = null;
+  if (sourceImage) {
+    await requireReadableFile(sourceImage, 'disk image');
+    sourceInfo = await imageInfo(sourceImage);
+    if (!(DISK_FORMATS as readonly string[]).includes(sourceInfo.format)) {
+      throw new VmdeskError('INVALID_INPUT', `${sourceImage} is a ${sourceInfo.format} image, which VMDesk does not use (${DISK_FORMATS.join(', ')})`);
+    }
+    // A corrupt image is refused before anything is copied or registered.
+    await checkImage(sourceImage, sourceInfo.format);
+  }
   if (input.kernelBoot) {
     await requireReadableFile(input.kernelBoot.kernel, 'kernel');
     if (input.kernelBoot.initrd) await requireReadableFile(input.kernelBoot.initrd, 'initrd');

@@ -172,7 +172,8 @@ describe('QmpClient commands', () => {
   });
 
   it('rejects QMP errors with QEMU_FAILED, the command, the description and the class', async () => {
-    fake.onCommand = (cmd, s) => reply(s, { error: { class: 'CommandNotFound', desc: `The command ${cmd.execute} has not been found` }, id: cmd.id });
+    fake.onCommand = (cmd, s) =>
+      reply(s, { error: { class: 'CommandNotFound', desc: `The command ${cmd.execute} has not been found` }, id: cmd.id });
     const qmp = await connect();
     await expect(qmp.execute('nope')).rejects.toMatchObject({
       code: 'QEMU_FAILED',
@@ -182,14 +183,18 @@ describe('QmpClient commands', () => {
   });
 
   it('times out a command that gets no reply, and drops the late reply', async () => {
-    let late: (() => void) | null = null;
+    const lateReplies: Array<() => void> = [];
     fake.onCommand = (cmd, s) => {
-      if (cmd.execute === 'slow') late = () => reply(s, { return: 'late', id: cmd.id });
+      if (cmd.execute === 'slow') lateReplies.push(() => reply(s, { return: 'late', id: cmd.id }));
       else reply(s, { return: 'ok', id: cmd.id });
     };
     const qmp = await connect();
-    await expect(qmp.execute('slow', undefined, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('slow') });
-    (late as (() => void) | null)?.();
+    await expect(qmp.execute('slow', undefined, { timeoutMs: 100 })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: expect.stringContaining('slow'),
+    });
+    expect(lateReplies).toHaveLength(1);
+    for (const send of lateReplies) send();
     await expect(qmp.execute('fast')).resolves.toBe('ok');
   });
 });

@@ -92,7 +92,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
         this.pending.delete(id);
         reject(new VmdeskError('TIMEOUT', `QEMU did not answer ${command} within ${timeoutMs} ms`, { command }));
       }, timeoutMs);
-      this.pending.set(id, { command, resolve: resolve as (value: unknown) => void, reject, timer });
+      this.pending.set(id, { command, resolve: resolve, reject, timer });
       const message = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
       this.socket.write(`${JSON.stringify(message)}\n`);
     });
@@ -194,7 +194,10 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
 }
 
 function parseGreeting(msg: Record<string, unknown>): QmpGreeting {
-  const qmp = (msg.QMP ?? {}) as { version?: { qemu?: { major?: unknown; minor?: unknown; micro?: unknown }; package?: unknown }; capabilities?: unknown };
+  const qmp = (msg.QMP ?? {}) as {
+    version?: { qemu?: { major?: unknown; minor?: unknown; micro?: unknown }; package?: unknown };
+    capabilities?: unknown;
+  };
   const v = qmp.version?.qemu;
   return {
     version: v ? `${String(v.major)}.${String(v.minor)}.${String(v.micro)}` : '',

@@ -1,0 +1,85 @@
+// Probes this very host: QEMU 7.2 installed, no /dev/kvm (TCG only), OVMF, SeaBIOS and iPXE present.
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { getHostCapabilities, probeHost, requireQemu } from './capabilities.js';
+
+const hasKvm = fs.existsSync('/dev/kvm');
+
+describe('probeHost on this machine', () => {
+  it('finds QEMU 7.2, qemu-img, TCG and the firmware, quickly', async () => {
+    const started = performance.now();
+    const caps = await probeHost();
+    const ms = performance.now() - started;
+    console.log(`host probe took ${ms.toFixed(1)} ms`);
+    expect(caps.qemu).toMatchObject({
+      binary: expect.stringMatching(/\/qemu-system-x86_64$/),
+      imgBinary: expect.stringMatching(/\/qemu-img$/),
+    });
+    expect(caps.qemu?.version).toMatch(/^7\.2\.\d+$/);
+    expect(caps.accelerators.tcg.available).toBe(true);
+    expect(caps.cpus).toBeGreaterThanOrEqual(1);
+    expect(caps.memoryMiB).toBeGreaterThan(0);
+    expect(caps.freeMemoryMiB).toBeGreaterThan(0);
+    expect(caps.freeMemoryMiB).toBeLessThanOrEqual(caps.memoryMiB);
+    expect(caps.firmware).toEqual({
+      ovmfCode: '/usr/share/OVMF/OVMF_CODE_4M.fd',
+      ovmfVars: '/usr/share/OVMF/OVMF_VARS_4M.fd',
+      seabios: true,
+      ipxe: true,
+    });
+    if (!hasKvm) expect(ms).toBeLessThan(1_000);
+    expect(requireQemu(caps)).toBe(caps.qemu);
+  });
+
+  it.skipIf(hasKvm)('reports KVM unavailable with a reason and prefers TCG', async () => {
+    const caps = await probeHost();
+    expect(caps.accelerators.kvm).toEqual({ available: false, reason: expect.stringContaining('/dev/kvm does not exist') });
+    expect(caps.preferredAccel).toBe('tcg');
+  });
+
+  it.skipIf(hasKvm)('reports QEMU’s own words when the device opens but QEMU cannot use KVM', async () => {
+    // /dev/null opens read-write, so the probe goes on to start QEMU with -accel kvm, which fails.
+    const caps = await probeHost({ kvmDevice: '/dev/null' });
+    expect(caps.accelerators.kvm.available).toBe(false);
+    expect(caps.accelerators.kvm.reason).toMatch(/kvm/i);
+    expect(caps.accelerators.kvm.reason).not.toContain('/dev/null');
+    expect(caps.preferredAccel).toBe('tcg');
+  });
+});
+
+describe('QEMU missing', () => {
+  it('VMDESK_QEMU=/nonexistent gives qemu null, no accelerator, and requireQemu throws HOST_UNSUPPORTED', async () => {
+    const caps = await probeHost({ env: { ...process.env, VMDESK_QEMU: '/nonexistent' } });
+    expect(caps.qemu).toBeNull();
+    expect(caps.accelerators.tcg.available).toBe(false);
+    expect(caps.accelerators.kvm.available).toBe(false);
+    expect(caps.preferredAccel).toBeNull();
+    expect(() => requireQemu(caps)).toThrow(
+      expect.objectContaining({
+        code: 'HOST_UNSUPPORTED',
+        message: expect.stringContaining('sudo apt-get install qemu-system-x86 qemu-utils'),
+      }),
+    );
+  });
+
+  it('an empty PATH finds no QEMU either', async () => {
+    const caps = await probeHost({ env: { PATH: '' } });
+    expect(caps.qemu).toBeNull();
+  });
+});
+
+describe('getHostCapabilities', () => {
+  it('probes once per QEMU choice', async () => {
+    const env = { ...process.env, VMDESK_QEMU: '/nonexistent' };
+    const a = getHostCapabilities({ env });
+    expect(getHostCapabilities({ env })).toBe(a);
+    const real = getHostCapabilities();
+    expect(real).not.toBe(a);
+    expect((await a).qemu).toBeNull();
+    const started = performance.now();
+    expect((await getHostCapabilities()).qemu).not.toBeNull();
+    await getHostCapabilities();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(await real).toBe(await getHostCapabilities());
+  });
+});
