@@ -26,9 +26,7 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'electron', message: 'The core runs without Electron: only src-main/electron may import it.' }],
-          patterns: [
-            { group: ['**/cli/**', '**/server/**', '**/electron/**'], message: 'The core must not depend on its front ends.' },
-          ],
+          patterns: [{ group: ['**/cli/**', '**/server/**', '**/electron/**'], message: 'The core must not depend on its front ends.' }],
         },
       ],
     },

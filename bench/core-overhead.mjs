@@ -22,7 +22,9 @@ function rssMiB(pid) {
   try {
     Object.assign(process.env, { VMDESK_HOME: sb.home, VMDESK_RUNTIME_DIR: sb.runtime });
     const core = new Core({ env: sb.env });
-    await (await core.create({ name: 'q', memoryMiB: 64, network: 'none' })).result;
+    await (
+      await core.create({ name: 'q', memoryMiB: 64, network: 'none' })
+    ).result;
     await core.start('q');
     const { uuid } = await core.get('q');
     const agent = await AgentClient.connect(path.join(sb.runtime, uuid, 'agent.sock'));
@@ -39,7 +41,19 @@ function rssMiB(pid) {
     fs.mkdirSync(dir);
     const qemu = (await import('node:child_process')).spawn(
       'qemu-system-x86_64',
-      ['-accel', 'tcg', '-machine', 'q35', '-m', '64', '-nodefaults', '-display', 'none', '-qmp', `unix:${dir}/qmp.sock,server=on,wait=off`],
+      [
+        '-accel',
+        'tcg',
+        '-machine',
+        'q35',
+        '-m',
+        '64',
+        '-nodefaults',
+        '-display',
+        'none',
+        '-qmp',
+        `unix:${dir}/qmp.sock,server=on,wait=off`,
+      ],
       { stdio: 'ignore' },
     );
     const qmp = await QmpClient.connect(`${dir}/qmp.sock`, { retryUntil: Date.now() + 10_000 });
@@ -96,7 +110,10 @@ function rssMiB(pid) {
   const sb = sandbox();
   try {
     const core = new Core({ env: sb.env });
-    for (let i = 0; i < 200; i++) await (await core.create({ name: `m${String(i).padStart(3, '0')}`, memoryMiB: 64, network: 'none' })).result;
+    for (let i = 0; i < 200; i++)
+      await (
+        await core.create({ name: `m${String(i).padStart(3, '0')}`, memoryMiB: 64, network: 'none' })
+      ).result;
     const times = [];
     for (let i = 0; i < 10; i++) {
       const t = performance.now();
@@ -117,4 +134,3 @@ function rssMiB(pid) {
 }
 
 console.log(out.join('\n'));
-

@@ -48,7 +48,10 @@ try {
   out.push(`start-time (${RUNS} runs each, medians; ${machineInfo()}; accel ${argv?.accel})`);
   out.push(`| measure | vmdesk start | same QEMU argv by hand | ratio |`);
   out.push(`| --- | --- | --- | --- |`);
-  for (const [label, key] of [['start → first serial byte', 'first'], ['start → shell prompt', 'prompt']]) {
+  for (const [label, key] of [
+    ['start → first serial byte', 'first'],
+    ['start → shell prompt', 'prompt'],
+  ]) {
     const v = median(rows.vmdesk[key]);
     const q = median(rows.qemu[key]);
     out.push(`| ${label} | ${fmt(v)} | ${fmt(q)} | ${(v / q).toFixed(3)} |`);

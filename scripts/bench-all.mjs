@@ -6,7 +6,10 @@ import path from 'node:path';
 
 const dir = path.resolve(import.meta.dirname, '..', 'bench');
 const only = process.argv[2];
-for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.mjs') && f !== 'lib.mjs').sort()) {
+for (const file of fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.mjs') && f !== 'lib.mjs')
+  .sort()) {
   if (only && !file.includes(only)) continue;
   console.log(`\n## ${file}  (${new Date().toISOString()})`);
   const r = spawnSync(process.execPath, ['--expose-gc', path.join(dir, file)], { stdio: 'inherit' });

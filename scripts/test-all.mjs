@@ -30,7 +30,15 @@ function check(name, cmd, args) {
 
 function vitest(project) {
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-test-')), 'report.json');
-  const ok = step(`vitest ${project}`, 'npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  const ok = step(`vitest ${project}`, 'npx', [
+    'vitest',
+    'run',
+    '--project',
+    project,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+  ]);
   if (!fs.existsSync(report)) {
     failed++;
     failures.push(`vitest ${project} (no report)`);

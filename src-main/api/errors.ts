@@ -59,8 +59,7 @@ export function toErrorShape(err: unknown): ErrorShape {
   if (err instanceof Error) {
     const errno = (err as NodeJS.ErrnoException).code;
     if (errno === 'ENOSPC') return { code: 'IO', message: `No space left on device: ${err.message}` };
-    if (errno === 'EACCES' || errno === 'EPERM')
-      return { code: 'IO', message: `Permission denied: ${err.message}` };
+    if (errno === 'EACCES' || errno === 'EPERM') return { code: 'IO', message: `Permission denied: ${err.message}` };
     return { code: 'INTERNAL', message: err.message };
   }
   return { code: 'INTERNAL', message: String(err) };

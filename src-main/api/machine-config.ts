@@ -68,11 +68,7 @@ export const cdromSchema = z.object({
 export const kernelBootSchema = z.object({
   kernel: hostPathSchema,
   initrd: hostPathSchema.nullable().default(null),
-  cmdline: z
-    .string()
-    .max(4096)
-    .refine(noControlChars, 'The kernel command line must not contain control characters')
-    .default(''),
+  cmdline: z.string().max(4096).refine(noControlChars, 'The kernel command line must not contain control characters').default(''),
 });
 
 export const nicSchema = z.object({
@@ -89,10 +85,7 @@ export const machineConfigSchema = z.object({
   name: machineNameSchema,
   osType: osTypeSchema.default('linux'),
   cpus: z.int().min(1, 'At least 1 CPU').max(MAX_CPUS, `At most ${MAX_CPUS} CPUs`),
-  memoryMiB: z
-    .int()
-    .min(MIN_MEMORY_MIB, `At least ${MIN_MEMORY_MIB} MiB of memory`)
-    .max(MAX_MEMORY_MIB, 'Too much memory'),
+  memoryMiB: z.int().min(MIN_MEMORY_MIB, `At least ${MIN_MEMORY_MIB} MiB of memory`).max(MAX_MEMORY_MIB, 'Too much memory'),
   firmware: z.enum(FIRMWARES).default('bios'),
   bootOrder: z
     .array(z.enum(BOOT_DEVICES))

@@ -25,7 +25,11 @@ const MAX_DISK_BYTES = 64 * 1024 ** 4;
 export const kernelBootInputSchema = z.object({
   kernel: hostPathSchema,
   initrd: hostPathSchema.optional(),
-  cmdline: z.string().max(4096).refine((s) => !/[\u0000-\u001f]/.test(s), 'No control characters in the kernel command line').optional(),
+  cmdline: z
+    .string()
+    .max(4096)
+    .refine((s) => !/[\u0000-\u001f]/.test(s), 'No control characters in the kernel command line')
+    .optional(),
 });
 
 export const createMachineInputSchema = z

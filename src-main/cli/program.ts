@@ -31,7 +31,8 @@ function seconds(flag: string) {
 function bootOrder(value: string): BootDevice[] {
   const devices = value.split(',').map((s) => s.trim());
   for (const d of devices) {
-    if (!(BOOT_DEVICES as readonly string[]).includes(d)) throw new VmdeskError('INVALID_INPUT', `Unknown boot device "${d}" (use ${BOOT_DEVICES.join(', ')})`);
+    if (!(BOOT_DEVICES as readonly string[]).includes(d))
+      throw new VmdeskError('INVALID_INPUT', `Unknown boot device "${d}" (use ${BOOT_DEVICES.join(', ')})`);
   }
   return devices as BootDevice[];
 }
@@ -42,6 +43,44 @@ function onOff(flag: string) {
     if (value === 'off') return false;
     throw new VmdeskError('INVALID_INPUT', `${flag} takes on or off`);
   };
+}
+
+interface CreateOptions {
+  demo?: boolean;
+  cpus?: number;
+  memory?: number;
+  disk?: string;
+  iso?: string;
+  importDisk?: string;
+  attachDisk?: string;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  firmware?: 'bios' | 'uefi';
+  os?: CreateMachineInput['osType'];
+  network?: 'nat' | 'none';
+  networkBoot?: boolean;
+  boot?: BootDevice[];
+  notes?: string;
+  json?: boolean;
+}
+
+interface ModifyOptions {
+  name?: string;
+  cpus?: number;
+  memory?: number;
+  firmware?: 'bios' | 'uefi';
+  os?: ModifyMachineInput['osType'];
+  iso?: string;
+  eject?: boolean;
+  /** A path, or false from --no-kernel. */
+  kernel?: string | false;
+  initrd?: string;
+  append?: string;
+  boot?: BootDevice[];
+  display?: ModifyMachineInput['displayAdapter'];
+  serial?: boolean;
+  notes?: string;
 }
 
 function print(json: boolean | undefined, value: unknown, human: () => string): void {
@@ -70,25 +109,39 @@ export function buildProgram(core: Core): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  program.command('host').description('show what this host can run').option('--json', 'print JSON')
+  program
+    .command('host')
+    .description('show what this host can run')
+    .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const host = await core.host();
       print(o.json, host, () => formatHost(host));
     });
 
-  program.command('list').alias('ls').description('list machines').option('--json', 'print JSON')
+  program
+    .command('list')
+    .alias('ls')
+    .description('list machines')
+    .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const machines = await core.list();
       print(o.json, machines, () => formatList(machines));
     });
 
-  program.command('show').argument('<name>').description('show one machine').option('--json', 'print JSON')
+  program
+    .command('show')
+    .argument('<name>')
+    .description('show one machine')
+    .option('--json', 'print JSON')
     .action(async (name: string, o: { json?: boolean }) => {
       const m = await core.get(name);
       print(o.json, m, () => formatMachine(m));
     });
 
-  program.command('create').argument('<name>').description('create a machine')
+  program
+    .command('create')
+    .argument('<name>')
+    .description('create a machine')
     .option('--demo', 'boot the demo guest (Debian kernel + busybox; built on first use)')
     .option('--cpus <n>', 'virtual CPUs', wholeNumber('--cpus'))
     .option('--memory <MiB>', 'memory in MiB', wholeNumber('--memory'))
@@ -106,30 +159,30 @@ export function buildProgram(core: Core): Command {
     .option('--boot <order>', `boot order, e.g. cdrom,disk (${BOOT_DEVICES.join(', ')})`, bootOrder)
     .option('--notes <text>', 'notes')
     .option('--json', 'print the new machine as JSON')
-    .action(async (name: string, o: Record<string, unknown>) => {
+    .action(async (name: string, o: CreateOptions) => {
       if ((o.initrd || o.append) && !o.kernel) throw new VmdeskError('INVALID_INPUT', '--initrd and --append need --kernel');
       const input: CreateMachineInput = {
         name,
         demo: o.demo === true,
-        ...(o.cpus !== undefined && { cpus: o.cpus as number }),
-        ...(o.memory !== undefined && { memoryMiB: o.memory as number }),
-        ...(o.disk !== undefined && { diskBytes: parseSize(String(o.disk)) }),
-        ...(o.iso !== undefined && { iso: path.resolve(String(o.iso)) }),
-        ...(o.importDisk !== undefined && { importDisk: path.resolve(String(o.importDisk)) }),
-        ...(o.attachDisk !== undefined && { attachDisk: path.resolve(String(o.attachDisk)) }),
+        ...(o.cpus !== undefined && { cpus: o.cpus }),
+        ...(o.memory !== undefined && { memoryMiB: o.memory }),
+        ...(o.disk !== undefined && { diskBytes: parseSize(o.disk) }),
+        ...(o.iso !== undefined && { iso: path.resolve(o.iso) }),
+        ...(o.importDisk !== undefined && { importDisk: path.resolve(o.importDisk) }),
+        ...(o.attachDisk !== undefined && { attachDisk: path.resolve(o.attachDisk) }),
         ...(o.kernel !== undefined && {
           kernelBoot: {
-            kernel: path.resolve(String(o.kernel)),
-            ...(o.initrd !== undefined && { initrd: path.resolve(String(o.initrd)) }),
-            ...(o.append !== undefined && { cmdline: String(o.append) }),
+            kernel: path.resolve(o.kernel),
+            ...(o.initrd !== undefined && { initrd: path.resolve(o.initrd) }),
+            ...(o.append !== undefined && { cmdline: o.append }),
           },
         }),
-        ...(o.firmware !== undefined && { firmware: o.firmware as 'bios' | 'uefi' }),
-        ...(o.os !== undefined && { osType: o.os as CreateMachineInput['osType'] }),
-        ...(o.network !== undefined && { network: o.network as 'nat' | 'none' }),
+        ...(o.firmware !== undefined && { firmware: o.firmware }),
+        ...(o.os !== undefined && { osType: o.os }),
+        ...(o.network !== undefined && { network: o.network }),
         ...(o.networkBoot === true && { networkBoot: true }),
-        ...(o.boot !== undefined && { bootOrder: o.boot as BootDevice[] }),
-        ...(o.notes !== undefined && { notes: String(o.notes) }),
+        ...(o.boot !== undefined && { bootOrder: o.boot }),
+        ...(o.notes !== undefined && { notes: o.notes }),
       };
       const { task, result } = core.create(input);
       showProgress(core, task.id);
@@ -138,7 +191,10 @@ export function buildProgram(core: Core): Command {
       print(o.json === true, created.config, () => `Created ${created.config.name} (${created.config.uuid}) in ${created.dir}`);
     });
 
-  program.command('modify').argument('<name>').description('change a machine (applies at its next start)')
+  program
+    .command('modify')
+    .argument('<name>')
+    .description('change a machine (applies at its next start)')
     .option('--name <new>', 'rename')
     .option('--cpus <n>', 'virtual CPUs', wholeNumber('--cpus'))
     .option('--memory <MiB>', 'memory in MiB', wholeNumber('--memory'))
@@ -154,30 +210,31 @@ export function buildProgram(core: Core): Command {
     .addOption(new Option('--display <adapter>', 'display adapter').choices(DISPLAY_ADAPTERS))
     .option('--serial <on|off>', 'serial console', onOff('--serial'))
     .option('--notes <text>', 'notes')
-    .action(async (name: string, o: Record<string, unknown>) => {
+    .action(async (name: string, o: ModifyOptions) => {
       if (o.iso !== undefined && o.eject) throw new VmdeskError('INVALID_INPUT', 'Use either --iso or --eject');
       const patch: ModifyMachineInput = {
-        ...(o.name !== undefined && { name: String(o.name) }),
-        ...(o.cpus !== undefined && { cpus: o.cpus as number }),
-        ...(o.memory !== undefined && { memoryMiB: o.memory as number }),
-        ...(o.firmware !== undefined && { firmware: o.firmware as 'bios' | 'uefi' }),
-        ...(o.os !== undefined && { osType: o.os as ModifyMachineInput['osType'] }),
-        ...(o.iso !== undefined && { iso: path.resolve(String(o.iso)) }),
+        ...(o.name !== undefined && { name: o.name }),
+        ...(o.cpus !== undefined && { cpus: o.cpus }),
+        ...(o.memory !== undefined && { memoryMiB: o.memory }),
+        ...(o.firmware !== undefined && { firmware: o.firmware }),
+        ...(o.os !== undefined && { osType: o.os }),
+        ...(o.iso !== undefined && { iso: path.resolve(o.iso) }),
         ...(o.eject === true && { iso: null }),
         ...(typeof o.kernel === 'string' && {
           kernelBoot: {
             kernel: path.resolve(o.kernel),
-            ...(o.initrd !== undefined && { initrd: path.resolve(String(o.initrd)) }),
-            ...(o.append !== undefined && { cmdline: String(o.append) }),
+            ...(o.initrd !== undefined && { initrd: path.resolve(o.initrd) }),
+            ...(o.append !== undefined && { cmdline: o.append }),
           },
         }),
         ...(o.kernel === false && { kernelBoot: null }),
-        ...(o.boot !== undefined && { bootOrder: o.boot as BootDevice[] }),
-        ...(o.display !== undefined && { displayAdapter: o.display as ModifyMachineInput['displayAdapter'] }),
-        ...(o.serial !== undefined && { serial: o.serial as boolean }),
-        ...(o.notes !== undefined && { notes: String(o.notes) }),
+        ...(o.boot !== undefined && { bootOrder: o.boot }),
+        ...(o.display !== undefined && { displayAdapter: o.display }),
+        ...(o.serial !== undefined && { serial: o.serial }),
+        ...(o.notes !== undefined && { notes: o.notes }),
       };
-      if (Object.keys(patch).length === 0) throw new VmdeskError('INVALID_INPUT', 'Nothing to change: give at least one option (see vmdesk modify --help)');
+      if (Object.keys(patch).length === 0)
+        throw new VmdeskError('INVALID_INPUT', 'Nothing to change: give at least one option (see vmdesk modify --help)');
       const before = await core.get(name);
       const result = await core.modify(name, patch);
       warn(result.warnings);
@@ -185,13 +242,19 @@ export function buildProgram(core: Core): Command {
       process.stdout.write(`Changed ${result.config.name}${running ? ' (applies at its next start)' : ''}\n`);
     });
 
-  program.command('start').argument('<name>').description('start a machine')
+  program
+    .command('start')
+    .argument('<name>')
+    .description('start a machine')
     .action(async (name: string) => {
       const status = await core.start(name);
       process.stdout.write(`${status.name} is ${status.state} (${status.accel.toUpperCase()})\n`);
     });
 
-  program.command('stop').argument('<name>').description('shut a machine down through ACPI, or power it off with --force')
+  program
+    .command('stop')
+    .argument('<name>')
+    .description('shut a machine down through ACPI, or power it off with --force')
     .option('--force', 'power off at once (like pulling the plug)')
     .option('--timeout <s>', 'seconds to wait for the guest to shut down', seconds('--timeout'), 60)
     .action(async (name: string, o: { force?: boolean; timeout: number }) => {
@@ -210,36 +273,56 @@ export function buildProgram(core: Core): Command {
     ['resume', 'resume a paused machine'],
     ['reset', 'reset a machine (like the reset button)'],
   ] as const) {
-    program.command(verb).argument('<name>').description(describe)
+    program
+      .command(verb)
+      .argument('<name>')
+      .description(describe)
       .action(async (name: string) => {
         const status = await core[verb](name);
         process.stdout.write(`${status.name} is ${status.state}\n`);
       });
   }
 
-  program.command('delete').alias('rm').argument('<name>').description('delete a stopped machine and its folder')
+  program
+    .command('delete')
+    .alias('rm')
+    .argument('<name>')
+    .description('delete a stopped machine and its folder')
     .option('--keep-disks', 'keep the disks folder')
     .action(async (name: string, o: { keepDisks?: boolean }) => {
       const result = await core.delete(name, { keepDisks: o.keepDisks === true });
       process.stdout.write(`Deleted ${name}${result.keptDisks ? `; its disks are kept in ${result.keptDisks}` : ''}\n`);
     });
 
-  program.command('console').argument('<name>').description('attach to the serial console (Ctrl-] detaches)')
+  program
+    .command('console')
+    .argument('<name>')
+    .description('attach to the serial console (Ctrl-] detaches)')
     .action(async (name: string) => {
       await attachConsole(await core.consoleSocket(name), name);
     });
 
-  program.command('send').argument('<name>').argument('<text>').description('type text into the serial console ("\\n" is Enter)')
+  program
+    .command('send')
+    .argument('<name>')
+    .argument('<text>')
+    .description('type text into the serial console ("\\n" is Enter)')
     .action(async (name: string, text: string) => {
       await core.sendText(name, text.replaceAll('\\n', '\n'));
     });
 
-  program.command('log').argument('<name>').description('print the serial output logged so far')
+  program
+    .command('log')
+    .argument('<name>')
+    .description('print the serial output logged so far')
     .action(async (name: string) => {
       process.stdout.write(await core.serialLog(name));
     });
 
-  program.command('wait').argument('<name>').description('wait until the serial console shows some text')
+  program
+    .command('wait')
+    .argument('<name>')
+    .description('wait until the serial console shows some text')
     .requiredOption('--text <string>', 'the text to wait for')
     .option('--timeout <s>', 'give up after this many seconds', seconds('--timeout'), 60)
     .option('--from-now', 'only match output that comes after this command starts')
@@ -247,7 +330,11 @@ export function buildProgram(core: Core): Command {
       await core.waitForText(name, o.text, { timeoutMs: Math.round(o.timeout * 1000), fromNow: o.fromNow === true });
     });
 
-  program.command('screenshot').argument('<name>').argument('<file>').description('save the guest display as PNG')
+  program
+    .command('screenshot')
+    .argument('<name>')
+    .argument('<file>')
+    .description('save the guest display as PNG')
     .action(async (name: string, file: string) => {
       const target = path.resolve(file);
       await fs.access(path.dirname(target)).catch(() => {

@@ -9,7 +9,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { VmdeskError } from '../api/errors.js';
 import type { MachineConfig } from '../api/machine-config.js';
-import { deleteMachineInputSchema, sendTextInputSchema, shutdownInputSchema, type CreateMachineInput, type ModifyMachineInput } from '../api/operations.js';
+import {
+  deleteMachineInputSchema,
+  sendTextInputSchema,
+  shutdownInputSchema,
+  type CreateMachineInput,
+  type ModifyMachineInput,
+} from '../api/operations.js';
 import { parseInput } from '../api/validation.js';
 import { withLock } from './fs/lock-file.js';
 import { getHostCapabilities, requireQemu, type HostCapabilities } from './host/capabilities.js';
@@ -148,7 +154,8 @@ export class Core extends EventEmitter<CoreEvents> {
       const host = await this.host();
       const qemu = requireQemu(host);
       const accel = host.preferredAccel ?? 'tcg';
-      if (config.memoryMiB > host.memoryMiB) throw new VmdeskError('INVALID_INPUT', `${config.name} needs ${config.memoryMiB} MiB but this host has ${host.memoryMiB} MiB`);
+      if (config.memoryMiB > host.memoryMiB)
+        throw new VmdeskError('INVALID_INPUT', `${config.name} needs ${config.memoryMiB} MiB but this host has ${host.memoryMiB} MiB`);
       for (const disk of config.disks) await requireReadableFile(resolveMachinePath(dir, disk.file), `disk ${disk.id}`);
       if (config.cdrom?.file) await requireReadableFile(resolveMachinePath(dir, config.cdrom.file), 'ISO image');
       if (config.kernelBoot) {
@@ -158,9 +165,16 @@ export class Core extends EventEmitter<CoreEvents> {
       let uefi: { code: string; vars: string } | undefined;
       if (config.firmware === 'uefi') {
         const { ovmfCode, ovmfVars } = host.firmware;
-        if (!ovmfCode || !ovmfVars) throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
+        if (!ovmfCode || !ovmfVars)
+          throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
         const vars = path.join(dir, NVRAM_FILE);
-        if (!(await fs.stat(vars).then(() => true, () => false))) await fs.copyFile(ovmfVars, vars);
+        if (
+          !(await fs.stat(vars).then(
+            () => true,
+            () => false,
+          ))
+        )
+          await fs.copyFile(ovmfVars, vars);
         uefi = { code: ovmfCode, vars };
       }
       const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid'): string => this.runtime.file(config.uuid, name);
@@ -207,7 +221,9 @@ export class Core extends EventEmitter<CoreEvents> {
   shutdown(nameOrUuid: string, options: { force?: boolean; timeoutMs?: number } = {}): Promise<AgentStatus> {
     const { force, timeoutMs } = parseInput(shutdownInputSchema, options, 'shutdown options');
     return this.withAgent(nameOrUuid, (client) =>
-      force ? client.request<AgentStatus>({ op: 'poweroff' }, 20_000) : client.request<AgentStatus>({ op: 'shutdown', timeoutMs }, timeoutMs + 5_000),
+      force
+        ? client.request<AgentStatus>({ op: 'poweroff' }, 20_000)
+        : client.request<AgentStatus>({ op: 'shutdown', timeoutMs }, timeoutMs + 5_000),
     );
   }
 
@@ -239,9 +255,9 @@ export class Core extends EventEmitter<CoreEvents> {
 
   /** The console socket of a running machine (raw bytes: scrollback, then live output; input is typed). */
   async consoleSocket(nameOrUuid: string): Promise<string> {
-    return this.withAgent(nameOrUuid, async (_client, config) => {
-      if (!config.serial.enabled) throw new VmdeskError('INVALID_STATE', `${config.name} has no serial console`);
-      return this.runtime.file(config.uuid, 'console');
+    return this.withAgent(nameOrUuid, (_client, config) => {
+      if (!config.serial.enabled) return Promise.reject(new VmdeskError('INVALID_STATE', `${config.name} has no serial console`));
+      return Promise.resolve(this.runtime.file(config.uuid, 'console'));
     });
   }
 
@@ -257,12 +273,22 @@ export class Core extends EventEmitter<CoreEvents> {
    * Resolve when `text` shows on the serial console of the current boot (or, with fromNow, in output
    * that comes after this call).
    */
-  async waitForText(nameOrUuid: string, text: string, options: { timeoutMs: number; fromNow?: boolean; signal?: AbortSignal }): Promise<void> {
+  async waitForText(
+    nameOrUuid: string,
+    text: string,
+    options: { timeoutMs: number; fromNow?: boolean; signal?: AbortSignal },
+  ): Promise<void> {
     const record = await this.library.find(nameOrUuid);
     const file = machineLogs(record.dir).serial;
     const status = this.runtime.status(record.uuid);
-    if (!this.runtime.isActive(status.state)) throw new VmdeskError('INVALID_STATE', `${record.config.name} is not running (it is ${status.state})`);
-    const start = options.fromNow ? await fs.stat(file).then((s) => s.size, () => 0) : await this.runtime.bootLogOffset(record.uuid);
+    if (!this.runtime.isActive(status.state))
+      throw new VmdeskError('INVALID_STATE', `${record.config.name} is not running (it is ${status.state})`);
+    const start = options.fromNow
+      ? await fs.stat(file).then(
+          (s) => s.size,
+          () => 0,
+        )
+      : await this.runtime.bootLogOffset(record.uuid);
     await waitForLogText(file, start, text, {
       timeoutMs: options.timeoutMs,
       isRunning: () => this.runtime.isActive(this.runtime.status(record.uuid).state),

@@ -50,7 +50,11 @@ describe('boot sources', () => {
     await ok(sb, ['create', 'grub-rescue', '--iso', iso, '--memory', '128', '--network', 'none']);
     await ok(sb, ['start', 'grub-rescue']);
     const uuid = await uuidOf('grub-rescue');
-    const screen = await eventually(() => vgaText(sb, uuid), (t) => t.includes('GNU GRUB'), 60_000);
+    const screen = await eventually(
+      () => vgaText(sb, uuid),
+      (t) => t.includes('GNU GRUB'),
+      60_000,
+    );
     expect(screen).toContain('GNU GRUB');
     await ok(sb, ['stop', 'grub-rescue', '--force']);
   });
@@ -60,7 +64,11 @@ describe('boot sources', () => {
     await ok(sb, ['create', 'ipxe-iso', '--iso', iso, '--memory', '128', '--network', 'none']);
     await ok(sb, ['start', 'ipxe-iso']);
     const uuid = await uuidOf('ipxe-iso');
-    const screen = await eventually(() => vgaText(sb, uuid), (t) => t.includes('iPXE'), 60_000);
+    const screen = await eventually(
+      () => vgaText(sb, uuid),
+      (t) => t.includes('iPXE'),
+      60_000,
+    );
     expect(screen).toContain('iPXE');
     await ok(sb, ['stop', 'ipxe-iso', '--force']);
   });
@@ -69,7 +77,11 @@ describe('boot sources', () => {
     await ok(sb, ['create', 'pxe', '--network-boot', '--boot', 'network', '--memory', '128']);
     await ok(sb, ['start', 'pxe']);
     const uuid = await uuidOf('pxe');
-    const screen = await eventually(() => vgaText(sb, uuid), (t) => /iPXE/.test(t) && /net0/.test(t), 60_000);
+    const screen = await eventually(
+      () => vgaText(sb, uuid),
+      (t) => /iPXE/.test(t) && /net0/.test(t),
+      60_000,
+    );
     expect(screen).toMatch(/iPXE/);
     expect(screen).toMatch(/net0/);
     await ok(sb, ['stop', 'pxe', '--force']);
@@ -87,7 +99,22 @@ describe('boot sources', () => {
       expect(r.status).toBe(0);
       const before = fs.readFileSync(image);
       const name = `imp-${format}`;
-      await ok(sb, ['create', name, '--import-disk', image, '--kernel', demo.kernel, '--initrd', demo.initrd, '--append', DEMO_CMDLINE, '--memory', '256', '--network', 'none']);
+      await ok(sb, [
+        'create',
+        name,
+        '--import-disk',
+        image,
+        '--kernel',
+        demo.kernel,
+        '--initrd',
+        demo.initrd,
+        '--append',
+        DEMO_CMDLINE,
+        '--memory',
+        '256',
+        '--network',
+        'none',
+      ]);
       const shown = JSON.parse(await ok(sb, ['show', name, '--json'])) as { config: { disks: Array<{ file: string; format: string }> } };
       expect(shown.config.disks[0]).toMatchObject({ file: 'disks/disk0.qcow2', format: 'qcow2' });
       expect(fs.readFileSync(image).equals(before)).toBe(true);
@@ -100,7 +127,9 @@ describe('boot sources', () => {
       await ok(sb, ['stop', name, '--force']);
     }
     await ok(sb, ['create', 'attached', '--attach-disk', path.join(scratch, 'data.vdi'), '--memory', '64', '--network', 'none']);
-    const attached = JSON.parse(await ok(sb, ['show', 'attached', '--json'])) as { config: { disks: Array<{ file: string; format: string }> } };
+    const attached = JSON.parse(await ok(sb, ['show', 'attached', '--json'])) as {
+      config: { disks: Array<{ file: string; format: string }> };
+    };
     expect(attached.config.disks[0]).toMatchObject({ file: path.join(scratch, 'data.vdi'), format: 'vdi' });
     await ok(sb, ['delete', 'attached']);
     expect(fs.existsSync(path.join(scratch, 'data.vdi'))).toBe(true);

@@ -31,12 +31,12 @@ describe('a core watching the library', () => {
   it('sees a VM created by the CLI, then its start and stop, each within a second', async () => {
     await ok(sb, ['create', 'w', '--demo']);
     const created = Date.now();
-    await nextEvent<void>(async (resolve) => {
+    await nextEvent<void>((resolve) => {
       const check = async (): Promise<void> => {
         if ((await core.list()).some((m) => m.config?.name === 'w')) resolve();
       };
       core.on('machines', () => void check());
-      await check();
+      void check();
     }, 1000);
     expect(Date.now() - created).toBeLessThan(1000);
 

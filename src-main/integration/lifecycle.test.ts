@@ -22,7 +22,10 @@ describe('demo VM lifecycle through the CLI', () => {
   it('creates the demo VM in one step', async () => {
     const out = await ok(sb, ['create', 'demo', '--demo']);
     expect(out).toMatch(/^Created demo \([0-9a-f-]{36}\)/);
-    const list = JSON.parse(await ok(sb, ['list', '--json'])) as Array<{ config: { name: string; kernelBoot: unknown }; status: { state: string } }>;
+    const list = JSON.parse(await ok(sb, ['list', '--json'])) as Array<{
+      config: { name: string; kernelBoot: unknown };
+      status: { state: string };
+    }>;
     expect(list).toHaveLength(1);
     expect(list[0]?.config.name).toBe('demo');
     expect(list[0]?.status.state).toBe('stopped');

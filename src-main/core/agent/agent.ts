@@ -82,7 +82,10 @@ export class VmAgent {
 
   private async startQemu(): Promise<void> {
     const log = fs.openSync(this.launch.qemuLog, 'a');
-    fs.writeSync(log, `\n=== ${new Date().toISOString()} VMDesk starting ${this.launch.qemuBinary} ${this.launch.args.map(quoteForLog).join(' ')}\n`);
+    fs.writeSync(
+      log,
+      `\n=== ${new Date().toISOString()} VMDesk starting ${this.launch.qemuBinary} ${this.launch.args.map(quoteForLog).join(' ')}\n`,
+    );
     const child = spawn(this.launch.qemuBinary, this.launch.args, { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.child = child;

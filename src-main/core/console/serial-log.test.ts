@@ -29,6 +29,8 @@ describe('waitForLogText', () => {
     const file = path.join(dir, 'serial.log');
     await expect(waitForLogText(file, 0, 'never', { timeoutMs: 200 })).rejects.toMatchObject({ code: 'TIMEOUT' });
     await fs.writeFile(file, 'x');
-    await expect(waitForLogText(file, 0, 'never', { timeoutMs: 2000, isRunning: () => false })).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(waitForLogText(file, 0, 'never', { timeoutMs: 2000, isRunning: () => false })).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+    });
   });
 });

@@ -53,9 +53,10 @@ export async function waitForLogText(file: string, fromOffset: number, text: str
               await handle.close();
             }
           } while (again);
-          if (options.isRunning && !options.isRunning()) reject(new VmdeskError('INVALID_STATE', 'The machine stopped before the text appeared'));
+          if (options.isRunning && !options.isRunning())
+            reject(new VmdeskError('INVALID_STATE', 'The machine stopped before the text appeared'));
         } catch (err) {
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         } finally {
           reading = false;
         }

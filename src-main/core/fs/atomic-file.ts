@@ -17,9 +17,10 @@ export async function writeFileAtomic(file: string, data: string, backup?: strin
     await handle.close();
   }
   try {
-    if (backup) await fs.copyFile(file, backup).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    if (backup)
+      await fs.copyFile(file, backup).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });

@@ -98,7 +98,8 @@ async function readOwner(file: string): Promise<LockOwner | null> {
   } catch {
     // Being written right now, or garbage: treat a file younger than a second as alive.
     const stat = await fs.stat(file).catch(() => null);
-    if (stat && Date.now() - stat.mtimeMs < 1000) return { pid: process.pid, start: processStartTime(process.pid) ?? '', purpose: 'working' };
+    if (stat && Date.now() - stat.mtimeMs < 1000)
+      return { pid: process.pid, start: processStartTime(process.pid) ?? '', purpose: 'working' };
     return null;
   }
 }

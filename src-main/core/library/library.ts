@@ -43,7 +43,8 @@ export async function loadMachineConfig(dir: string): Promise<MachineConfig> {
   try {
     raw = await readJson(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new VmdeskError('NOT_FOUND', `No machine at ${dir} (${MACHINE_CONFIG} is missing)`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new VmdeskError('NOT_FOUND', `No machine at ${dir} (${MACHINE_CONFIG} is missing)`);
     throw new VmdeskError('IO', `Cannot read ${file}: ${(err as Error).message}`);
   }
   return parseInput(machineConfigSchema, migrateConfig(raw), `machine configuration ${file}`);
@@ -126,7 +127,8 @@ export class Library {
   /** Register a machine folder; names and uuids stay unique across the library. */
   async register(entry: LibraryEntry, name: string): Promise<void> {
     const records = await this.list();
-    if (records.some((r) => r.uuid === entry.uuid)) throw new VmdeskError('ALREADY_EXISTS', `A machine with uuid ${entry.uuid} is already registered`);
+    if (records.some((r) => r.uuid === entry.uuid))
+      throw new VmdeskError('ALREADY_EXISTS', `A machine with uuid ${entry.uuid} is already registered`);
     if (records.some((r) => r.config?.name === name)) throw new VmdeskError('ALREADY_EXISTS', `A machine named "${name}" already exists`);
     await this.update((file) => {
       file.machines.push({ uuid: entry.uuid, dir: path.resolve(entry.dir) });

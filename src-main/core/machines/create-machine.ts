@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
-import { CONFIG_VERSION, DISK_FORMATS, type DiskConfig, type MachineConfig, type NicConfig, type BootDevice } from '../../api/machine-config.js';
+import {
+  CONFIG_VERSION,
+  DISK_FORMATS,
+  type DiskConfig,
+  type MachineConfig,
+  type NicConfig,
+  type BootDevice,
+} from '../../api/machine-config.js';
 import { createMachineInputSchema, type CreateMachineInput } from '../../api/operations.js';
 import { parseInput } from '../../api/validation.js';
 import { saveMachineConfig, type Library } from '../library/library.js';
@@ -32,7 +39,8 @@ export function checkResources(cpus: number, memoryMiB: number, host: HostCapabi
     throw new VmdeskError('INVALID_INPUT', `${memoryMiB} MiB of memory is more than this host has (${host.memoryMiB} MiB)`);
   }
   const warnings: string[] = [];
-  if (cpus > host.cpus) warnings.push(`${cpus} virtual CPUs on a host with ${host.cpus} cores: the CPUs are oversubscribed and the guest will run slower`);
+  if (cpus > host.cpus)
+    warnings.push(`${cpus} virtual CPUs on a host with ${host.cpus} cores: the CPUs are oversubscribed and the guest will run slower`);
   if (memoryMiB > host.freeMemoryMiB) warnings.push(`${memoryMiB} MiB is more than the ${host.freeMemoryMiB} MiB free right now`);
   return warnings;
 }
@@ -55,9 +63,15 @@ export async function createMachine(
   }
   await library.ensure();
   const existing = await library.list();
-  if (existing.some((r) => r.config?.name === input.name)) throw new VmdeskError('ALREADY_EXISTS', `A machine named "${input.name}" already exists`);
+  if (existing.some((r) => r.config?.name === input.name))
+    throw new VmdeskError('ALREADY_EXISTS', `A machine named "${input.name}" already exists`);
   const finalDir = path.join(library.machinesDir, input.name);
-  if (await fs.stat(finalDir).then(() => true, () => false)) {
+  if (
+    await fs.stat(finalDir).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new VmdeskError('ALREADY_EXISTS', `The folder ${finalDir} already exists; remove it or choose another name`);
   }
   // Inputs are checked before anything is written.
@@ -68,7 +82,10 @@ export async function createMachine(
     await requireReadableFile(sourceImage, 'disk image');
     sourceInfo = await imageInfo(sourceImage);
     if (!(DISK_FORMATS as readonly string[]).includes(sourceInfo.format)) {
-      throw new VmdeskError('INVALID_INPUT', `${sourceImage} is a ${sourceInfo.format} image, which VMDesk does not use (${DISK_FORMATS.join(', ')})`);
+      throw new VmdeskError(
+        'INVALID_INPUT',
+        `${sourceImage} is a ${sourceInfo.format} image, which VMDesk does not use (${DISK_FORMATS.join(', ')})`,
+      );
     }
     // A corrupt image is refused before anything is copied or registered.
     await checkImage(sourceImage, sourceInfo.format);
@@ -104,7 +121,13 @@ export async function createMachine(
       });
       disks.push({ id: 'disk0', file, format: 'qcow2', bus: 'virtio', readOnly: false });
     } else if (input.attachDisk && sourceInfo) {
-      disks.push({ id: 'disk0', file: path.resolve(input.attachDisk), format: sourceInfo.format as DiskConfig['format'], bus: 'virtio', readOnly: false });
+      disks.push({
+        id: 'disk0',
+        file: path.resolve(input.attachDisk),
+        format: sourceInfo.format as DiskConfig['format'],
+        bus: 'virtio',
+        readOnly: false,
+      });
     }
     const newDiskBytes = input.diskBytes ?? (input.demo ? DEMO_DISK_BYTES : undefined);
     if (newDiskBytes !== undefined) {
@@ -117,7 +140,9 @@ export async function createMachine(
       await fs.copyFile(host.firmware.ovmfVars, path.join(staging, NVRAM_FILE));
     }
     const nics: NicConfig[] =
-      input.network === 'none' ? [] : [{ id: 'net0', model: 'virtio-net-pci', mac: generateMac(await takenMacs(library)), cable: true, attachment: { type: 'nat' } }];
+      input.network === 'none'
+        ? []
+        : [{ id: 'net0', model: 'virtio-net-pci', mac: generateMac(await takenMacs(library)), cable: true, attachment: { type: 'nat' } }];
     const defaultOrder: BootDevice[] = input.iso ? ['cdrom', 'disk'] : ['disk', 'cdrom'];
     if (input.networkBoot) defaultOrder.push('network');
     const config: MachineConfig = {
@@ -141,7 +166,8 @@ export async function createMachine(
     await saveMachineConfig(staging, config);
     if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Cancelled');
     await fs.rename(staging, finalDir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST') throw new VmdeskError('ALREADY_EXISTS', `A machine named "${config.name}" was just created by another process`);
+      if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST')
+        throw new VmdeskError('ALREADY_EXISTS', `A machine named "${config.name}" was just created by another process`);
       throw err;
     });
     try {

@@ -33,7 +33,8 @@ export async function modifyMachine(
   if (patch.memoryMiB !== undefined) next.memoryMiB = patch.memoryMiB;
   if (patch.cpus !== undefined || patch.memoryMiB !== undefined) warnings.push(...checkResources(next.cpus, next.memoryMiB, host));
   if (patch.bootOrder !== undefined) {
-    if (new Set(patch.bootOrder).size !== patch.bootOrder.length) throw new VmdeskError('INVALID_INPUT', 'A boot device may appear only once');
+    if (new Set(patch.bootOrder).size !== patch.bootOrder.length)
+      throw new VmdeskError('INVALID_INPUT', 'A boot device may appear only once');
     next.bootOrder = patch.bootOrder;
   }
   if (patch.iso !== undefined) {
@@ -46,7 +47,11 @@ export async function modifyMachine(
       if (patch.kernelBoot.initrd) await requireReadableFile(patch.kernelBoot.initrd, 'initrd');
     }
     next.kernelBoot = patch.kernelBoot
-      ? { kernel: path.resolve(patch.kernelBoot.kernel), initrd: patch.kernelBoot.initrd ? path.resolve(patch.kernelBoot.initrd) : null, cmdline: patch.kernelBoot.cmdline ?? '' }
+      ? {
+          kernel: path.resolve(patch.kernelBoot.kernel),
+          initrd: patch.kernelBoot.initrd ? path.resolve(patch.kernelBoot.initrd) : null,
+          cmdline: patch.kernelBoot.cmdline ?? '',
+        }
       : null;
   }
   if (patch.displayAdapter !== undefined) next.display = { adapter: patch.displayAdapter };
@@ -56,21 +61,35 @@ export async function modifyMachine(
     if (running) throw new VmdeskError('INVALID_STATE', `Stop ${before.name} before changing its firmware`);
     next.firmware = patch.firmware;
     if (patch.firmware === 'uefi') {
-      if (!host.firmware.ovmfVars) throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
+      if (!host.firmware.ovmfVars)
+        throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
       const nvram = path.join(record.dir, NVRAM_FILE);
-      if (!(await fs.stat(nvram).then(() => true, () => false))) await fs.copyFile(host.firmware.ovmfVars, nvram);
+      if (
+        !(await fs.stat(nvram).then(
+          () => true,
+          () => false,
+        ))
+      )
+        await fs.copyFile(host.firmware.ovmfVars, nvram);
     }
   }
   let dir = record.dir;
   if (patch.name !== undefined && patch.name !== before.name) {
     if (running) throw new VmdeskError('INVALID_STATE', `Stop ${before.name} before renaming it`);
     const records = await library.list();
-    if (records.some((r) => r.config?.name === patch.name)) throw new VmdeskError('ALREADY_EXISTS', `A machine named "${patch.name}" already exists`);
+    if (records.some((r) => r.config?.name === patch.name))
+      throw new VmdeskError('ALREADY_EXISTS', `A machine named "${patch.name}" already exists`);
     next.name = patch.name;
     // A machine in the library's own folder follows its name, as in VirtualBox; one kept elsewhere stays put.
     if (path.dirname(record.dir) === library.machinesDir && path.basename(record.dir) === before.name) {
       const target = path.join(library.machinesDir, patch.name);
-      if (await fs.stat(target).then(() => true, () => false)) throw new VmdeskError('ALREADY_EXISTS', `The folder ${target} already exists`);
+      if (
+        await fs.stat(target).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new VmdeskError('ALREADY_EXISTS', `The folder ${target} already exists`);
       await saveMachineConfig(record.dir, next);
       await fs.rename(record.dir, target);
       await library.relocate(before.uuid, target);
@@ -86,7 +105,11 @@ export async function modifyMachine(
  * Delete a stopped machine: unregister it first (so it is never half-listed), then remove its folder.
  * With keepDisks the disks folder stays where it was; disks attached from elsewhere are never touched.
  */
-export async function deleteMachine(library: Library, record: { dir: string; config: MachineConfig }, keepDisks: boolean): Promise<{ keptDisks: string | null }> {
+export async function deleteMachine(
+  library: Library,
+  record: { dir: string; config: MachineConfig },
+  keepDisks: boolean,
+): Promise<{ keptDisks: string | null }> {
   await library.unregister(record.config.uuid);
   if (!keepDisks) {
     await fs.rm(record.dir, { recursive: true, force: true });

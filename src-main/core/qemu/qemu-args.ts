@@ -49,23 +49,35 @@ export function bootIndices(config: MachineConfig): Map<BootDevice, number> {
 function machineSection(spec: LaunchSpec): string[] {
   const { config, accel } = spec;
   return [
-    '-name', opts({ guest: config.name, 'debug-threads': true }),
-    '-uuid', config.uuid,
-    '-machine', opts({ type: 'q35', vmport: false, 'dump-guest-core': false }),
-    '-accel', accel,
-    '-cpu', accel === 'kvm' ? 'host' : 'max',
-    '-smp', opts({ cpus: config.cpus, sockets: 1, cores: config.cpus, threads: 1 }),
-    '-m', opts({ size: `${config.memoryMiB}M` }),
-    '-rtc', opts({ base: config.osType === 'windows' ? 'localtime' : 'utc' }),
+    '-name',
+    opts({ guest: config.name, 'debug-threads': true }),
+    '-uuid',
+    config.uuid,
+    '-machine',
+    opts({ type: 'q35', vmport: false, 'dump-guest-core': false }),
+    '-accel',
+    accel,
+    '-cpu',
+    accel === 'kvm' ? 'host' : 'max',
+    '-smp',
+    opts({ cpus: config.cpus, sockets: 1, cores: config.cpus, threads: 1 }),
+    '-m',
+    opts({ size: `${config.memoryMiB}M` }),
+    '-rtc',
+    opts({ base: config.osType === 'windows' ? 'localtime' : 'utc' }),
     '-nodefaults',
     '-no-user-config',
     // Started paused: the agent connects QMP and the console first, then sends `cont`.
     '-S',
-    '-msg', 'timestamp=on',
-    '-pidfile', spec.runtime.qemuPid,
+    '-msg',
+    'timestamp=on',
+    '-pidfile',
+    spec.runtime.qemuPid,
     // seccomp: a compromised QEMU may not gain privileges or use obsolete syscalls.
-    '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny',
-    '-device', 'pvpanic',
+    '-sandbox',
+    'on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny',
+    '-device',
+    'pvpanic',
   ];
 }
 
@@ -73,8 +85,10 @@ function firmwareSection(spec: LaunchSpec): string[] {
   if (spec.config.firmware !== 'uefi') return [];
   if (!spec.uefi) throw new Error('UEFI firmware paths are required for a UEFI machine');
   return [
-    '-drive', opts({ if: 'pflash', format: 'raw', unit: 0, readonly: true, file: spec.uefi.code }),
-    '-drive', opts({ if: 'pflash', format: 'raw', unit: 1, file: spec.uefi.vars }),
+    '-drive',
+    opts({ if: 'pflash', format: 'raw', unit: 0, readonly: true, file: spec.uefi.code }),
+    '-drive',
+    opts({ if: 'pflash', format: 'raw', unit: 1, file: spec.uefi.vars }),
   ];
 }
 
@@ -163,24 +177,32 @@ function displaySection(spec: LaunchSpec): string[] {
   if (adapter === 'none') return ['-display', 'none'];
   const device = { std: 'VGA', virtio: 'virtio-vga', cirrus: 'cirrus-vga' }[adapter];
   return [
-    '-device', device,
-    '-device', 'qemu-xhci,id=usb',
-    '-device', 'usb-tablet,bus=usb.0',
-    '-display', 'none',
-    '-vnc', `unix:${optValue(spec.runtime.vnc)}`,
+    '-device',
+    device,
+    '-device',
+    'qemu-xhci,id=usb',
+    '-device',
+    'usb-tablet,bus=usb.0',
+    '-display',
+    'none',
+    '-vnc',
+    `unix:${optValue(spec.runtime.vnc)}`,
   ];
 }
 
 function chardevSection(spec: LaunchSpec): string[] {
   const args = [
-    '-chardev', `socket,${opts({ id: 'qmp', path: spec.runtime.qmp, server: true, wait: false })}`,
-    '-mon', 'chardev=qmp,mode=control',
+    '-chardev',
+    `socket,${opts({ id: 'qmp', path: spec.runtime.qmp, server: true, wait: false })}`,
+    '-mon',
+    'chardev=qmp,mode=control',
   ];
   if (spec.config.serial.enabled) {
     args.push(
       '-chardev',
       `socket,${opts({ id: 'serial0', path: spec.runtime.serial, server: true, wait: false, logfile: spec.serialLog, logappend: true })}`,
-      '-device', 'isa-serial,chardev=serial0,id=serial0-dev',
+      '-device',
+      'isa-serial,chardev=serial0,id=serial0-dev',
     );
   }
   return args;

@@ -44,7 +44,7 @@ function readPid(file: string): number | null {
 function readStateFile(file: string): AgentStatus | null {
   try {
     const parsed = stateFileSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-    return parsed.success ? (parsed.data as AgentStatus) : null;
+    return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
@@ -145,7 +145,10 @@ export class VmRuntime {
     await fsp.chmod(path.dirname(dir), 0o700).catch(() => undefined);
     const logs = machineLogs(launch.machineDir);
     await fsp.mkdir(path.dirname(logs.serial), { recursive: true });
-    const serialLogStart = await fsp.stat(logs.serial).then((s) => s.size, () => 0);
+    const serialLogStart = await fsp.stat(logs.serial).then(
+      (s) => s.size,
+      () => 0,
+    );
     await writeJsonAtomic(path.join(dir, RUNTIME.launch), { ...launch, serialLogStart } satisfies LaunchFile);
     return this.spawnAgent(launch.uuid, launch.machineDir, true);
   }
@@ -164,9 +167,11 @@ export class VmRuntime {
       agentExited = true;
     });
     child.unref();
-    const client = await AgentClient.connectWithRetry(path.join(dir, RUNTIME.agent), AGENT_START_TIMEOUT_MS, () => !agentExited).catch(() => {
-      throw new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
-    });
+    const client = await AgentClient.connectWithRetry(path.join(dir, RUNTIME.agent), AGENT_START_TIMEOUT_MS, () => !agentExited).catch(
+      () => {
+        throw new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
+      },
+    );
     const status = await this.waitSettled(client, waitRunning);
     return { client, status };
   }
@@ -180,7 +185,11 @@ export class VmRuntime {
         if (status.exited || status.state === 'crashed') {
           cleanup();
           const tail = status.logTail ? `\n${status.logTail}` : '';
-          reject(new VmdeskError('QEMU_FAILED', `QEMU failed to start: ${status.reason ?? 'unknown reason'}${tail}`, { logTail: status.logTail }));
+          reject(
+            new VmdeskError('QEMU_FAILED', `QEMU failed to start: ${status.reason ?? 'unknown reason'}${tail}`, {
+              logTail: status.logTail,
+            }),
+          );
         } else if (!waitRunning || status.state !== 'starting') {
           cleanup();
           resolve(status);
