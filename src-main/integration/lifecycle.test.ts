@@ -1,8 +1,10 @@
 // The demo guest driven through the real CLI: create, start, console, pause/resume, reset, ACPI shutdown.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, ok, pngHasContent, vmdesk, type Sandbox } from './harness.js';
+import { CLI, makeSandbox, ok, pngHasContent, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
@@ -41,6 +43,48 @@ describe('demo VM lifecycle through the CLI', () => {
     const log = await ok(sb, ['log', 'demo']);
     expect(log).toContain('echo $((6*7))');
     expect(log).toMatch(/\r?\n42\r?\n/);
+  });
+
+  it('fans the console out to several viewers, with scrollback for late joiners', async () => {
+    const { uuid } = JSON.parse(await ok(sb, ['show', 'demo', '--json'])) as { uuid: string };
+    const socketPath = path.join(sb.runtime, uuid, 'console.sock');
+    const viewer = (): { text: () => string; socket: net.Socket } => {
+      const socket = net.createConnection(socketPath);
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      return { text: () => text, socket };
+    };
+    const first = viewer();
+    const second = viewer();
+    await new Promise((r) => setTimeout(r, 300));
+    // The late joiners' scrollback already holds the earlier answer.
+    expect(first.text()).toMatch(/\n42\r?\n/);
+    first.socket.write('echo fan-$((20+3))\r');
+    const deadline = Date.now() + 30_000;
+    while (!(first.text().includes('fan-23') && second.text().includes('fan-23')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(second.text()).toContain('fan-23');
+    first.socket.destroy();
+    second.socket.destroy();
+  });
+
+  it('vmdesk console types into the guest and Ctrl-] detaches', async () => {
+    const child = spawn(process.execPath, [CLI, 'console', 'demo'], { env: sb.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise((r) => setTimeout(r, 500));
+    child.stdin.write('echo console-$((7*6))\r');
+    const deadline = Date.now() + 30_000;
+    while (!out.includes('console-42') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain('console-42');
+    child.stdin.write(Buffer.from([0x1d]));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    expect(err).toContain('Press Ctrl-] to detach');
+    expect(err).toContain('Detached.');
   });
 
   it('refuses to start a running VM or delete it', async () => {
