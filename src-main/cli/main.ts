@@ -1,4 +1,6 @@
-/** Entry point of the `vmdesk` command (bin/vmdesk.js). */
+/** Entry point of the `vmdesk` command (bundled to dist/bundle/cli.cjs, run by bin/vmdesk.js). */
 import { main } from './program.js';
 
-process.exitCode = await main(process.argv);
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   await new VmAgent(runtimeDir, launch, qemuAlive ? 'adopt' : 'launch').run();
 }
 
-main().catch((err: unknown) => {
+void main().catch((err: unknown) => {
   process.stderr.write(`vmdesk-agent: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

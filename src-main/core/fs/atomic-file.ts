@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -42,6 +43,14 @@ export async function writeJsonAtomic(file: string, value: unknown, backup?: str
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', backup);
 }
 
-export async function readJson(file: string): Promise<unknown> {
-  return JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+/**
+ * Small JSON files (configs of a few KiB) are read synchronously: for hundreds of machines one
+ * readFileSync each costs far less than the open/stat/read/close round trips of the promise API.
+ */
+export function readJson(file: string): Promise<unknown> {
+  try {
+    return Promise.resolve(JSON.parse(readFileSync(file, 'utf8')) as unknown);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
 }

@@ -50,15 +50,13 @@ function readStateFile(file: string): AgentStatus | null {
   }
 }
 
-/** The agent's entry: beside this module once built, else the build output (when run from source). */
+/** The agent's program: the bundle (fast to start) of the package this module belongs to. */
 export function agentEntry(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const sibling = path.join(here, '..', 'agent', 'agent-main.js');
-  if (fs.existsSync(sibling)) return sibling;
   for (let dir = here; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const built = path.join(dir, 'dist', 'main', 'core', 'agent', 'agent-main.js');
     if (fs.existsSync(path.join(dir, 'package.json'))) {
-      if (fs.existsSync(built)) return built;
+      const bundle = path.join(dir, 'dist', 'bundle', 'agent.cjs');
+      if (fs.existsSync(bundle)) return bundle;
       break;
     }
   }
