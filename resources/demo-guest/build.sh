@@ -99,9 +99,9 @@ fetch() { # fetch PACKAGE -> prints the .deb path
   # apt-get download drops privileges to _apt when run as root: let it write here.
   chmod 0755 "$WORK"; chmod 0777 "$dl"
   log "downloading $pkg" >&2
-  if ! (cd "$dl" && apt-get download -q "$pkg" >&2); then
+  if ! (cd "$dl" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "$pkg" >&2); then
     apt_update >&2 || die "apt-get download $pkg failed"
-    (cd "$dl" && apt-get download -q "$pkg" >&2) || die "apt-get download $pkg failed"
+    (cd "$dl" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "$pkg" >&2) || die "apt-get download $pkg failed"
   fi
   f=$(ls -1 "$dl"/*.deb 2>/dev/null | head -n 1 || true)
   [ -n "$f" ] || die "apt-get download $pkg produced no .deb"

@@ -25,6 +25,7 @@ export class VmAgent {
   private readonly sm: VmStateMachine;
   private qmp: QmpClient | null = null;
   private serial: net.Socket | null = null;
+  private readonly pendingInput: Buffer[] = [];
   private child: ChildProcess | null = null;
   private qemuPid: number | null = null;
   private readonly scrollback = new Scrollback();
@@ -109,6 +110,8 @@ export class VmAgent {
     this.qemuPid = pid;
     await this.loadScrollbackFromLog();
     await this.connectQmp();
+    // Before the state says running: a client that sees it may type at once.
+    await this.connectSerial();
     const status = await this.requireQmp().execute<{ running: boolean; status: string }>('query-status');
     if (status.status === 'prelaunch') {
       // The previous agent died between launching QEMU and continuing it.
@@ -119,7 +122,6 @@ export class VmAgent {
       if (!status.running) this.transition({ kind: 'qmp', event: 'STOP' });
       if (status.status === 'guest-panicked') this.transition({ kind: 'qmp', event: 'GUEST_PANICKED' });
     }
-    await this.connectSerial();
   }
 
   private async connectQmp(): Promise<void> {
@@ -146,6 +148,7 @@ export class VmAgent {
     if (!this.launch.serial) return;
     const socket = await connectUnix(this.file('serial'));
     this.serial = socket;
+    for (const chunk of this.pendingInput.splice(0)) socket.write(chunk);
     socket.on('data', (chunk: Buffer) => {
       this.scrollback.push(chunk);
       for (const viewer of this.viewers) viewer.write(chunk);
@@ -207,7 +210,17 @@ export class VmAgent {
     socket.on('close', () => this.viewers.delete(socket));
     const past = this.scrollback.contents();
     if (past.length > 0) socket.write(past);
-    socket.on('data', (chunk: Buffer) => this.serial?.write(chunk));
+    socket.on('data', (chunk: Buffer) => this.typeIntoSerial(chunk));
+  }
+
+  /** Keyboard input from viewers; kept (up to 64 KiB) while the serial connection is not up yet. */
+  private typeIntoSerial(chunk: Buffer): void {
+    if (this.serial) {
+      this.serial.write(chunk);
+    } else if (!this.exited && this.launch.serial) {
+      this.pendingInput.push(chunk);
+      while (this.pendingInput.reduce((n, b) => n + b.length, 0) > 64 * 1024) this.pendingInput.shift();
+    }
   }
 
   private onControlClient(socket: net.Socket): void {
