@@ -16,7 +16,7 @@
 #   apt-get install -y apt dpkg cpio gzip xorriso mtools grub-common grub-pc-bin grub-efi-amd64-bin
 set -euo pipefail
 
-RECIPE_VERSION=1
+RECIPE_VERSION=2
 # Kernel command line of the direct boot and of the ISO: ttyS0 last, so /dev/console is the serial port.
 CMDLINE='console=tty1 console=ttyS0,115200 quiet'
 # Kernel modules loaded at boot (with their dependencies), when they are modules rather than built in.
@@ -250,11 +250,9 @@ cp "$STAGE/vmlinuz" "$STAGE/initrd.img" "$ISOROOT/boot/"
 sed "s|@CMDLINE@|$CMDLINE|" "$HERE/grub.cfg" >"$ISOROOT/boot/grub/grub.cfg"
 log "making demo.iso with grub-mkrescue (BIOS + UEFI)"
 GRUB_LOG="$WORK/grub-mkrescue.log"
-# Only what grub.cfg needs (plus video for the kernel's framebuffer console under UEFI); no
-# locales/fonts/themes: they would triple the size of the GRUB part of the ISO.
-GRUB_MODULES="normal linux configfile echo test serial terminal terminfo iso9660 part_msdos part_gpt
-  search search_fs_file search_fs_uuid search_label gzio all_video reboot halt"
-if ! grub-mkrescue --locales= --fonts= --themes= --install-modules="$GRUB_MODULES" \
+# All GRUB modules (the EFI image probes every partition map, and efi_gop/video_* give the kernel
+# a framebuffer under UEFI), but no locales, fonts or themes.
+if ! grub-mkrescue --locales= --fonts= --themes= \
   -o "$STAGE/demo.iso" "$ISOROOT" -- -volid VMDESK_DEMO >"$GRUB_LOG" 2>&1; then
   cat "$GRUB_LOG" >&2
   die "grub-mkrescue failed"

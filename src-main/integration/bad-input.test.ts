@@ -61,7 +61,7 @@ describe('resources and media', () => {
     await rejects(['create', 'c0', '--cpus', '0'], 2, /At least 1 CPU/);
     await rejects(['create', 'c1000', '--cpus', '1000'], 2, /At most 256 CPUs/);
     await rejects(['create', 'cx', '--cpus', 'two'], 2, /--cpus must be a whole number/);
-    await rejects(['create', 'm', '--memory', String(10 * 1024 * 1024)], 2, /more than this host has/);
+    await rejects(['create', 'm', '--memory', String(100 * 1024)], 2, /more than this host has/);
   });
 
   it('rejects a missing, an unreadable and a fake ISO', async () => {

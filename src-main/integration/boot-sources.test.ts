@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findDemoGuest, DEMO_CMDLINE, DEMO_PROMPT, type DemoGuestFiles } from '../core/demo/demo-guest.js';
-import { debianFile, eventually, makeSandbox, ok, vgaText, type Sandbox } from './harness.js';
+import { debianFile, eventually, makeSandbox, ok, pngHasContent, vgaText, type Sandbox } from './harness.js';
 
 let sb: Sandbox;
 let demo: DemoGuestFiles;
@@ -37,11 +37,16 @@ describe('boot sources', () => {
   });
 
   it('boots the same ISO with UEFI (OVMF), with a per-VM copy of the variables', async () => {
-    await ok(sb, ['create', 'iso-uefi', '--iso', demo.iso, '--memory', '256', '--firmware', 'uefi']);
+    // GRUB 2.06's EFI loader runs out of memory below ~384 MiB with OVMF: 512 as for any UEFI guest.
+    await ok(sb, ['create', 'iso-uefi', '--iso', demo.iso, '--memory', '512', '--firmware', 'uefi']);
     const dir = (JSON.parse(await ok(sb, ['show', 'iso-uefi', '--json'])) as { dir: string }).dir;
     expect(fs.statSync(path.join(dir, 'nvram.fd')).size).toBeGreaterThan(0);
     await ok(sb, ['start', 'iso-uefi']);
-    await ok(sb, ['wait', 'iso-uefi', '--text', DEMO_PROMPT, '--timeout', '180']);
+    await ok(sb, ['wait', 'iso-uefi', '--text', DEMO_PROMPT, '--timeout', '100']);
+    // GRUB handed the kernel OVMF's framebuffer: tty1 is on the screen, not only on the serial port.
+    const png = path.join(sb.home, 'uefi.png');
+    await ok(sb, ['screenshot', 'iso-uefi', png]);
+    expect(pngHasContent(png)).toBe(true);
     await ok(sb, ['stop', 'iso-uefi', '--force']);
   });
 

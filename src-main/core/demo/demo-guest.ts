@@ -12,7 +12,7 @@ import { acquireLock } from '../fs/lock-file.js';
 import { cacheHome } from '../paths.js';
 
 /** Bump with any change to the recipe: a new version builds into a new cache folder. */
-export const DEMO_GUEST_VERSION = 1;
+export const DEMO_GUEST_VERSION = 2;
 export const DEMO_PROMPT = 'vmdesk-demo# ';
 export const DEMO_BANNER = 'VMDesk demo guest ready';
 /** ttyS0 last, so /dev/console (init's messages, the banner) is the serial port. */
