@@ -1,5 +1,6 @@
 // Shared helpers for the benchmarks: a throw-away library, the CLI, and timing of serial output.
 import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,4 +84,29 @@ export function spawnDetached(cmd, args, env) {
 
 export function machineInfo() {
   return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.release()}`;
+}
+
+/**
+ * Connects to a unix socket as soon as it exists (as `socat - UNIX-CONNECT:` in a retry loop would),
+ * and keeps reading: QEMU's socket chardev writes its logfile only while a client is connected.
+ */
+export function attachWhenReady(file, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = net.createConnection(file);
+      socket.once('connect', () => {
+        socket.removeAllListeners('error');
+        socket.on('error', () => undefined);
+        socket.resume();
+        resolve(socket);
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`cannot connect to ${file}`));
+        else setTimeout(attempt, 2);
+      });
+    };
+    attempt();
+  });
 }

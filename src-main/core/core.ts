@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { VmdeskError } from '../api/errors.js';
 import type { MachineConfig } from '../api/machine-config.js';
+import type { MachineSummary } from '../api/types.js';
 import {
   deleteMachineInputSchema,
   sendTextInputSchema,
@@ -32,13 +33,7 @@ import { VmRuntime, type RuntimeStatus } from './vm/vm-runtime.js';
 import type { AgentStatus } from './agent/protocol.js';
 import type { AgentClient } from './agent/agent-client.js';
 
-export interface MachineSummary {
-  uuid: string;
-  dir: string;
-  config: MachineConfig | null;
-  error?: { code: string; message: string };
-  status: RuntimeStatus;
-}
+export type { MachineSummary } from '../api/types.js';
 
 export interface CoreEvents {
   machines: [];
@@ -112,11 +107,15 @@ export class Core extends EventEmitter<CoreEvents> {
   /** Create a machine as a task; `result` settles when it is registered (or nothing was left). */
   create(input: CreateMachineInput): { task: TaskInfo; result: Promise<CreateResult> } {
     const name = typeof input.name === 'string' ? input.name : 'machine';
-    return this.tasks.run(`Create ${name}`, async (ctx) => {
-      const result = await createMachine(this.library, await this.host(), input, ctx);
-      this.emit('machines');
-      return result;
-    });
+    return this.tasks.run(
+      `Create ${name}`,
+      async (ctx) => {
+        const result = await createMachine(this.library, await this.host(), input, ctx);
+        this.emit('machines');
+        return result;
+      },
+      (created) => ({ uuid: created.config.uuid, name: created.config.name, warnings: created.warnings }),
+    );
   }
 
   async modify(nameOrUuid: string, patch: ModifyMachineInput): Promise<ModifyResult> {
@@ -220,11 +219,14 @@ export class Core extends EventEmitter<CoreEvents> {
   /** ACPI shutdown, waiting up to timeoutMs; with force, power off at once. */
   shutdown(nameOrUuid: string, options: { force?: boolean; timeoutMs?: number } = {}): Promise<AgentStatus> {
     const { force, timeoutMs } = parseInput(shutdownInputSchema, options, 'shutdown options');
-    return this.withAgent(nameOrUuid, (client) =>
-      force
-        ? client.request<AgentStatus>({ op: 'poweroff' }, 20_000)
-        : client.request<AgentStatus>({ op: 'shutdown', timeoutMs }, timeoutMs + 5_000),
-    );
+    return this.withAgent(nameOrUuid, async (client) => {
+      const status = force
+        ? await client.request<AgentStatus>({ op: 'poweroff' }, 20_000)
+        : await client.request<AgentStatus>({ op: 'shutdown', timeoutMs }, timeoutMs + 5_000);
+      // Stopped means cleaned up: the agent closes the connection once its runtime files are gone.
+      if (status.exited) await client.whenClosed(5_000);
+      return status;
+    });
   }
 
   pause(nameOrUuid: string): Promise<AgentStatus> {
@@ -237,6 +239,15 @@ export class Core extends EventEmitter<CoreEvents> {
 
   reset(nameOrUuid: string): Promise<AgentStatus> {
     return this.withAgent(nameOrUuid, (c) => c.request<AgentStatus>({ op: 'reset' }));
+  }
+
+  /** Press keys together on the guest keyboard (QMP send-key), e.g. ctrl-alt-delete. */
+  sendKeys(nameOrUuid: string, keys: string[]): Promise<void> {
+    const valid = keys.length > 0 && keys.length <= 8 && keys.every((k) => /^[a-z0-9_]{1,16}$/.test(k));
+    if (!valid) return Promise.reject(new VmdeskError('INVALID_INPUT', `Invalid key combination: ${keys.join('-').slice(0, 80)}`));
+    return this.withAgent(nameOrUuid, async (client) => {
+      await client.request({ op: 'qmp', command: 'send-key', args: { keys: keys.map((data) => ({ type: 'qcode', data })) } });
+    });
   }
 
   /** A PNG of the guest display, written to `file` (QEMU writes into the runtime dir first). */

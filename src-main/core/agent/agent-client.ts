@@ -107,6 +107,18 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     });
   }
 
+  /** Resolves when the agent closes the connection (it does so last, once its files are gone). */
+  whenClosed(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
   close(): void {
     this.socket.end();
     this.socket.destroy();

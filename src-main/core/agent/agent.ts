@@ -68,6 +68,8 @@ export class VmAgent {
 
   async run(): Promise<void> {
     await fsp.writeFile(this.file('agentPid'), `${process.pid}\n`);
+    // QEMU first: it initialises (paused, -S) while this agent opens its own sockets.
+    if (this.mode === 'launch') this.spawnQemu();
     await this.listen();
     await this.publish();
     try {
@@ -81,7 +83,7 @@ export class VmAgent {
     }
   }
 
-  private async startQemu(): Promise<void> {
+  private spawnQemu(): void {
     const log = fs.openSync(this.launch.qemuLog, 'a');
     fs.writeSync(
       log,
@@ -93,8 +95,11 @@ export class VmAgent {
     this.qemuPid = child.pid ?? null;
     child.on('exit', (code, signal) => void this.onQemuExit(code, signal));
     child.on('error', (err) => void this.onQemuExit(null, null, `Cannot run ${this.launch.qemuBinary}: ${err.message}`));
-    await this.connectQmp();
-    await this.connectSerial();
+  }
+
+  private async startQemu(): Promise<void> {
+    // The serial socket exists as soon as QEMU's chardevs do, before its QMP greeting.
+    await Promise.all([this.connectQmp(), this.connectSerial(Date.now() + QMP_CONNECT_TIMEOUT_MS)]);
     for (const nic of this.launch.linksDown) {
       await this.requireQmp().execute('set_link', { name: `${nic}-dev`, up: false });
     }
@@ -144,9 +149,9 @@ export class VmAgent {
     await this.onQemuExit(null, null);
   }
 
-  private async connectSerial(): Promise<void> {
+  private async connectSerial(retryUntil = 0): Promise<void> {
     if (!this.launch.serial) return;
-    const socket = await connectUnix(this.file('serial'));
+    const socket = await connectUnix(this.file('serial'), retryUntil, () => this.exited);
     this.serial = socket;
     for (const chunk of this.pendingInput.splice(0)) socket.write(chunk);
     socket.on('data', (chunk: Buffer) => {
@@ -347,11 +352,9 @@ export class VmAgent {
 
   /** Remove sockets and pid files; on a clean stop the whole runtime dir goes. */
   private async cleanup(removeAll: boolean): Promise<void> {
-    // Let replies and the final state reach clients before the sockets close.
-    await sleep(50);
-    for (const client of this.clients) client.end();
-    for (const viewer of this.viewers) viewer.end();
-    await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    // No new clients; the files go before the connected clients are let go, so a client that saw
+    // the connection close (e.g. `vmdesk stop`) can start the machine again at once.
+    const closing = Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
     if (removeAll) {
       await fsp.rm(this.runtimeDir, { recursive: true, force: true });
     } else {
@@ -359,6 +362,9 @@ export class VmAgent {
         await fsp.rm(this.file(name), { force: true });
       }
     }
+    for (const client of this.clients) client.end();
+    for (const viewer of this.viewers) viewer.end();
+    await closing;
     process.exit(0);
   }
 }
@@ -377,15 +383,24 @@ export function isQemuOf(pid: number, uuid: string): boolean {
   }
 }
 
-function connectUnix(file: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.createConnection(file);
-    socket.once('connect', () => {
-      socket.removeListener('error', reject);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
+/** Connects to a unix socket, retrying until `retryUntil` while it does not exist yet. */
+async function connectUnix(file: string, retryUntil = 0, givenUp: () => boolean = () => false): Promise<net.Socket> {
+  for (;;) {
+    try {
+      return await new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.createConnection(file);
+        socket.once('connect', () => {
+          socket.removeListener('error', reject);
+          resolve(socket);
+        });
+        socket.once('error', reject);
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (Date.now() >= retryUntil || givenUp() || (code !== 'ENOENT' && code !== 'ECONNREFUSED')) throw err;
+      await sleep(5);
+    }
+  }
 }
 
 function sleep(ms: number): Promise<void> {

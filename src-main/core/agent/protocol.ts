@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { ErrorShape } from '../../api/errors.js';
-import { MACHINE_STATES, type MachineState } from '../../api/machine-config.js';
+import type { AgentStatus } from '../../api/types.js';
+import { MACHINE_STATES } from '../../api/machine-config.js';
 
 export const launchFileSchema = z.object({
   uuid: z.uuid(),
@@ -25,21 +26,7 @@ export const launchFileSchema = z.object({
 });
 export type LaunchFile = z.infer<typeof launchFileSchema>;
 
-export interface AgentStatus {
-  uuid: string;
-  name: string;
-  state: MachineState;
-  /** Why the machine is in this state (crash cause, shutdown reason), if known. */
-  reason?: string;
-  /** Last lines of qemu.log when QEMU failed or crashed. */
-  logTail?: string;
-  qemuPid: number | null;
-  agentPid: number;
-  accel: 'kvm' | 'tcg';
-  startedAt: string;
-  /** Present once QEMU has exited: the agent is about to go away. */
-  exited?: boolean;
-}
+export type { AgentStatus } from '../../api/types.js';
 
 export const stateFileSchema = z.object({
   uuid: z.string(),

@@ -1,7 +1,8 @@
 /**
  * What this host can run: QEMU and qemu-img, whether KVM really works (a /dev/kvm that exists can
  * still fail, so a throw-away VM is started to prove it), firmware files, CPUs and memory.
- * Probed once per process and cached; without KVM the probe costs two short `qemu` runs.
+ * Probed once per process; the slow part (running QEMU) is also kept on disk, keyed by the QEMU
+ * binaries, the KVM device and the boot, so a CLI command does not pay for it every time.
  */
 import { execFile, spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
@@ -9,16 +10,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
+import type { HostCapabilities } from '../../api/types.js';
+import { writeFileAtomic } from '../fs/atomic-file.js';
+import { cacheHome } from '../paths.js';
 
-export interface HostCapabilities {
-  qemu: { binary: string; version: string; imgBinary: string } | null;
-  accelerators: { kvm: { available: boolean; reason?: string }; tcg: { available: boolean } };
-  preferredAccel: 'kvm' | 'tcg' | null;
-  cpus: number;
-  memoryMiB: number;
-  freeMemoryMiB: number;
-  firmware: { ovmfCode: string | null; ovmfVars: string | null; seabios: boolean; ipxe: boolean };
-}
+export type { HostCapabilities } from '../../api/types.js';
 
 export interface ProbeOptions {
   env?: NodeJS.ProcessEnv;
@@ -45,12 +41,65 @@ const OVMF_PAIRS: ReadonlyArray<readonly [string, string]> = [
 const SEABIOS = ['/usr/share/seabios/bios-256k.bin', '/usr/share/qemu/bios-256k.bin'];
 const IPXE = ['/usr/lib/ipxe/qemu/efi-virtio.rom', '/usr/share/qemu/efi-virtio.rom'];
 
-export async function probeHost(opts: ProbeOptions = {}): Promise<HostCapabilities> {
-  const env = opts.env ?? process.env;
-  const [qemu, firmware, freeMemoryMiB] = await Promise.all([findQemu(env, opts.qemuBinary), findFirmware(), availableMemoryMiB()]);
+interface QemuProbe {
+  qemu: HostCapabilities['qemu'];
+  kvm: HostCapabilities['accelerators']['kvm'];
+  tcg: boolean;
+}
+
+async function probeQemu(env: NodeJS.ProcessEnv, opts: ProbeOptions): Promise<QemuProbe> {
+  const qemu = await findQemu(env, opts.qemuBinary);
   const [kvm, tcg] = qemu
     ? await Promise.all([probeKvm(qemu.binary, opts.kvmDevice ?? '/dev/kvm'), hasTcg(qemu.binary)])
     : [{ available: false, reason: 'QEMU is not installed' }, false];
+  return { qemu, kvm, tcg };
+}
+
+/** What the QEMU probe depends on: which binaries (and their versions on disk), the KVM device, the boot. */
+async function probeFingerprint(env: NodeJS.ProcessEnv, opts: ProbeOptions): Promise<string> {
+  const wanted = opts.qemuBinary ?? env.VMDESK_QEMU;
+  const binary = wanted ? path.resolve(wanted) : await which(QEMU_SYSTEM, env);
+  const img = env.VMDESK_QEMU_IMG ? path.resolve(env.VMDESK_QEMU_IMG) : await which(QEMU_IMG, env);
+  const describe = async (file: string | null): Promise<string> => {
+    if (!file) return 'none';
+    const stat = await fs.stat(file).catch(() => null);
+    return stat ? `${file}:${stat.size}:${stat.mtimeMs}:${stat.ino}:${stat.mode}:${stat.rdev}` : `${file}:missing`;
+  };
+  const bootId = await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => String(os.uptime()));
+  return JSON.stringify([
+    await describe(binary),
+    await describe(img),
+    await describe(opts.kvmDevice ?? '/dev/kvm'),
+    bootId.trim(),
+    process.getuid?.(),
+  ]);
+}
+
+async function cachedProbeQemu(env: NodeJS.ProcessEnv, opts: ProbeOptions): Promise<QemuProbe> {
+  if (opts.kvmDevice || env.VMDESK_NO_PROBE_CACHE) return probeQemu(env, opts);
+  const file = path.join(cacheHome(env), 'host-probe.json');
+  const fingerprint = await probeFingerprint(env, opts);
+  try {
+    const saved = JSON.parse(await fs.readFile(file, 'utf8')) as { fingerprint: string; probe: QemuProbe };
+    if (saved.fingerprint === fingerprint) return saved.probe;
+  } catch {
+    // No cache yet, or unreadable: probe.
+  }
+  const probe = await probeQemu(env, opts);
+  await fs
+    .mkdir(path.dirname(file), { recursive: true })
+    .then(() => writeFileAtomic(file, JSON.stringify({ fingerprint, probe })))
+    .catch(() => undefined);
+  return probe;
+}
+
+export async function probeHost(opts: ProbeOptions = {}): Promise<HostCapabilities> {
+  const env = opts.env ?? process.env;
+  const [{ qemu, kvm, tcg }, firmware, freeMemoryMiB] = await Promise.all([
+    cachedProbeQemu(env, opts),
+    findFirmware(),
+    availableMemoryMiB(),
+  ]);
   return {
     qemu,
     accelerators: { kvm, tcg: { available: tcg } },

@@ -6,20 +6,9 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { VmdeskError, toErrorShape, type ErrorShape } from '../../api/errors.js';
+import type { TaskInfo, TaskState } from '../../api/types.js';
 
-export type TaskState = 'running' | 'done' | 'failed' | 'cancelled';
-
-export interface TaskInfo {
-  id: string;
-  title: string;
-  state: TaskState;
-  /** 0..1, or null while the amount of work is unknown. */
-  progress: number | null;
-  message: string;
-  startedAt: string;
-  endedAt?: string;
-  error?: ErrorShape;
-}
+export type { TaskInfo, TaskState } from '../../api/types.js';
 
 export interface TaskContext {
   signal: AbortSignal;
@@ -35,7 +24,12 @@ const KEEP_FINISHED = 50;
 export class TaskManager extends EventEmitter<TaskEvents> {
   private readonly tasks = new Map<string, { info: TaskInfo; controller: AbortController }>();
 
-  run<T>(title: string, body: (ctx: TaskContext) => Promise<T>): { task: TaskInfo; result: Promise<T> } {
+  run<T>(
+    title: string,
+    body: (ctx: TaskContext) => Promise<T>,
+    /** What front ends see of the result (the task's `result` once done): small and serializable. */
+    publicResult?: (value: T) => unknown,
+  ): { task: TaskInfo; result: Promise<T> } {
     const controller = new AbortController();
     const info: TaskInfo = { id: randomUUID(), title, state: 'running', progress: null, message: '', startedAt: new Date().toISOString() };
     this.tasks.set(info.id, { info, controller });
@@ -58,6 +52,7 @@ export class TaskManager extends EventEmitter<TaskEvents> {
       try {
         const value = await body(ctx);
         if (controller.signal.aborted) throw new VmdeskError('CANCELLED', `${title}: cancelled`);
+        if (publicResult) info.result = publicResult(value);
         this.finish(info, 'done');
         return value;
       } catch (err) {

@@ -18,17 +18,9 @@ import { RUNTIME, SOCKET_PATH_MAX, machineLogs, runtimeDir } from '../paths.js';
 import { AgentClient } from '../agent/agent-client.js';
 import { isQemuOf } from '../agent/agent.js';
 import { stateFileSchema, type AgentStatus, type LaunchFile } from '../agent/protocol.js';
+import type { RuntimeStatus } from '../../api/types.js';
 
-export interface RuntimeStatus {
-  state: MachineState;
-  reason?: string;
-  logTail?: string;
-  qemuPid?: number;
-  accel?: 'kvm' | 'tcg';
-  startedAt?: string;
-  /** QEMU runs but no agent serves it: the next access re-adopts it. */
-  orphaned?: boolean;
-}
+export type { RuntimeStatus } from '../../api/types.js';
 
 const AGENT_START_TIMEOUT_MS = 15_000;
 
@@ -55,8 +47,8 @@ export function agentEntry(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   for (let dir = here; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'package.json'))) {
-      const bundle = path.join(dir, 'dist', 'bundle', 'agent.cjs');
-      if (fs.existsSync(bundle)) return bundle;
+      const bundle = path.join(dir, 'bin', 'vmdesk-agent.cjs');
+      if (fs.existsSync(path.join(dir, 'dist', 'bundle', 'agent.cjs'))) return bundle;
       break;
     }
   }

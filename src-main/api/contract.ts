@@ -1,0 +1,115 @@
+/**
+ * The one API of VMDesk: every operation a front end may call, with the schema of its arguments,
+ * and every event it may receive. The Electron preload, the WebSocket server and their clients are
+ * generic proxies over this table (as VS Code's ProxyChannel): no channel name is written twice.
+ */
+import { z } from 'zod';
+import type { MachineConfig } from './machine-config.js';
+import { createMachineInputSchema, deleteMachineInputSchema, modifyMachineInputSchema, sendTextInputSchema } from './operations.js';
+import type { AgentStatus, HostCapabilities, MachineDetails, MachineSummary, RuntimeStatus, TaskInfo } from './types.js';
+
+/** A machine is named by its uuid or its name. */
+const machineRef = z.string().min(1, 'A machine name or uuid is needed').max(256);
+const taskId = z.string().min(1).max(64);
+export const LOG_KINDS = ['qemu', 'serial', 'agent'] as const;
+export type LogKind = (typeof LOG_KINDS)[number];
+
+const shutdownOptions = z
+  .object({
+    force: z.boolean().optional(),
+    timeoutMs: z.int().positive().max(3_600_000).optional(),
+  })
+  .strict();
+
+/** Argument tuples, validated at every boundary before the core sees them. */
+export const API_ARGUMENTS = {
+  host: z.tuple([]),
+  listMachines: z.tuple([]),
+  getMachine: z.tuple([machineRef]),
+  createMachine: z.tuple([createMachineInputSchema]),
+  modifyMachine: z.tuple([machineRef, modifyMachineInputSchema]),
+  deleteMachine: z.tuple([machineRef, deleteMachineInputSchema.strict().optional()]),
+  startMachine: z.tuple([machineRef]),
+  shutdownMachine: z.tuple([machineRef, shutdownOptions.optional()]),
+  pauseMachine: z.tuple([machineRef]),
+  resumeMachine: z.tuple([machineRef]),
+  resetMachine: z.tuple([machineRef]),
+  sendCtrlAltDel: z.tuple([machineRef]),
+  sendText: z.tuple([machineRef, sendTextInputSchema]),
+  screenshot: z.tuple([machineRef]),
+  readLog: z.tuple([
+    machineRef,
+    z.enum(LOG_KINDS),
+    z
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .optional(),
+  ]),
+  listTasks: z.tuple([]),
+  cancelTask: z.tuple([taskId]),
+  streamEndpoint: z.tuple([]),
+} satisfies Record<string, z.ZodTuple>;
+
+export type ApiMethod = keyof typeof API_ARGUMENTS;
+export type ApiArguments<M extends ApiMethod> = z.input<(typeof API_ARGUMENTS)[M]>;
+
+/** Where the console streams (serial and VNC WebSockets) are served, and the token they demand. */
+export interface StreamEndpoint {
+  /** ws:// or wss:// base, e.g. ws://127.0.0.1:8080 */
+  url: string;
+  token: string;
+}
+
+export interface ModifyOutcome {
+  config: MachineConfig;
+  warnings: string[];
+}
+
+/** What each method resolves to. */
+export interface ApiResults {
+  host: HostCapabilities;
+  listMachines: MachineSummary[];
+  getMachine: MachineDetails;
+  /** Creating copies or converts disks: a task; its result is the new machine's uuid. */
+  createMachine: TaskInfo;
+  modifyMachine: ModifyOutcome;
+  deleteMachine: { keptDisks: string | null };
+  startMachine: AgentStatus;
+  shutdownMachine: AgentStatus;
+  pauseMachine: AgentStatus;
+  resumeMachine: AgentStatus;
+  resetMachine: AgentStatus;
+  sendCtrlAltDel: null;
+  sendText: null;
+  /** PNG, base64. */
+  screenshot: { png: string };
+  readLog: { file: string; text: string };
+  listTasks: TaskInfo[];
+  cancelTask: TaskInfo;
+  streamEndpoint: StreamEndpoint;
+}
+
+export type VmdeskApi = {
+  [M in ApiMethod]: (...args: ApiArguments<M>) => Promise<ApiResults[M]>;
+};
+
+/** Events pushed to every front end. */
+export interface ApiEvents {
+  /** The library changed (a machine created, renamed, modified, deleted — by this or another core). */
+  machines: null;
+  'machine-state': { uuid: string; status: RuntimeStatus };
+  task: TaskInfo;
+}
+export type ApiEventName = keyof ApiEvents;
+export const API_EVENTS: readonly ApiEventName[] = ['machines', 'machine-state', 'task'];
+
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(API_ARGUMENTS, name);
+}
+
+/** The wire format of the WebSocket API (JSON-RPC-like) — also what the preload forwards. */
+export type ApiRequest = { id: number; method: string; args: unknown[] };
+export type ApiResponse =
+  { id: number; result: unknown } | { id: number | null; error: { code: string; message: string; details?: unknown } };
+export type ApiEventMessage = { event: ApiEventName; data: unknown };

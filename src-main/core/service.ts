@@ -1,0 +1,126 @@
+/**
+ * The core behind the API contract: what the desktop app and `vmdesk serve` expose. Arguments reach
+ * it already validated by `dispatch`; events are the core's, forwarded to every subscriber.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ApiEventName, ApiEvents, ApiResults, LogKind, VmdeskApi } from '../api/contract.js';
+import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
+import { VmdeskError } from '../api/errors.js';
+import type { Core } from './core.js';
+import { machineLogs } from './paths.js';
+
+export type EventSink = <E extends ApiEventName>(event: E, data: ApiEvents[E]) => void;
+
+/** The host part of the contract (where console streams are served) comes from the front end. */
+export type CoreApi = Omit<VmdeskApi, 'streamEndpoint'>;
+
+export class CoreService implements CoreApi {
+  constructor(private readonly core: Core) {}
+
+  /** Forward the core's events to `sink`; returns a function that stops forwarding. */
+  subscribe(sink: EventSink): () => void {
+    const onMachines = (): void => sink('machines', null);
+    const onState = (e: ApiEvents['machine-state']): void => sink('machine-state', e);
+    const onTask = (t: ApiEvents['task']): void => sink('task', t);
+    this.core.on('machines', onMachines);
+    this.core.on('machine-state', onState);
+    this.core.on('task', onTask);
+    return () => {
+      this.core.off('machines', onMachines);
+      this.core.off('machine-state', onState);
+      this.core.off('task', onTask);
+    };
+  }
+
+  host(): Promise<ApiResults['host']> {
+    return this.core.host();
+  }
+
+  listMachines(): Promise<ApiResults['listMachines']> {
+    return this.core.list();
+  }
+
+  getMachine(ref: string): Promise<ApiResults['getMachine']> {
+    return this.core.get(ref);
+  }
+
+  createMachine(input: CreateMachineInput): Promise<ApiResults['createMachine']> {
+    const { task, result } = this.core.create(input);
+    // The outcome is reported by the task's events; nothing waits on the promise here.
+    result.catch(() => undefined);
+    return Promise.resolve(task);
+  }
+
+  async modifyMachine(ref: string, patch: ModifyMachineInput): Promise<ApiResults['modifyMachine']> {
+    const { config, warnings } = await this.core.modify(ref, patch);
+    return { config, warnings };
+  }
+
+  deleteMachine(ref: string, options?: { keepDisks?: boolean }): Promise<ApiResults['deleteMachine']> {
+    return this.core.delete(ref, options ?? {});
+  }
+
+  startMachine(ref: string): Promise<ApiResults['startMachine']> {
+    return this.core.start(ref);
+  }
+
+  shutdownMachine(ref: string, options?: { force?: boolean; timeoutMs?: number }): Promise<ApiResults['shutdownMachine']> {
+    return this.core.shutdown(ref, options ?? {});
+  }
+
+  pauseMachine(ref: string): Promise<ApiResults['pauseMachine']> {
+    return this.core.pause(ref);
+  }
+
+  resumeMachine(ref: string): Promise<ApiResults['resumeMachine']> {
+    return this.core.resume(ref);
+  }
+
+  resetMachine(ref: string): Promise<ApiResults['resetMachine']> {
+    return this.core.reset(ref);
+  }
+
+  async sendCtrlAltDel(ref: string): Promise<null> {
+    await this.core.sendKeys(ref, ['ctrl', 'alt', 'delete']);
+    return null;
+  }
+
+  async sendText(ref: string, text: string): Promise<null> {
+    await this.core.sendText(ref, text);
+    return null;
+  }
+
+  async screenshot(ref: string): Promise<ApiResults['screenshot']> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vmdesk-shot-'));
+    try {
+      const file = path.join(dir, 'screen.png');
+      await this.core.screenshot(ref, file);
+      return { png: (await fs.readFile(file)).toString('base64') };
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async readLog(ref: string, kind: LogKind, maxBytes = 256 * 1024): Promise<ApiResults['readLog']> {
+    const machine = await this.core.get(ref);
+    const file = machineLogs(machine.dir)[kind];
+    const data = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return Buffer.alloc(0);
+      throw new VmdeskError('IO', `Cannot read ${file}: ${err.message}`);
+    });
+    return { file, text: data.subarray(Math.max(0, data.length - maxBytes)).toString('utf8') };
+  }
+
+  listTasks(): Promise<ApiResults['listTasks']> {
+    return Promise.resolve(this.core.tasks.list());
+  }
+
+  cancelTask(id: string): Promise<ApiResults['cancelTask']> {
+    this.core.tasks.cancel(id);
+    const task = this.core.tasks.list().find((t) => t.id === id);
+    if (!task) throw new VmdeskError('NOT_FOUND', `No task ${id}`);
+    return Promise.resolve(task);
+  }
+}
