@@ -22,6 +22,17 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        test: {
+          name: 'e2e',
+          // The real UI (Chromium, Electron where present) against `vmdesk serve` and real QEMU.
+          include: ['e2e/**/*.test.ts'],
+          globalSetup: ['src-main/integration/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

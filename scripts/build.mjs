@@ -32,3 +32,23 @@ await build({
   entryPoints: [path.join(root, 'src-main/core/agent/agent-main.ts')],
   outfile: path.join(root, 'dist/bundle/agent.cjs'),
 });
+
+// The Electron main process and its preload: CommonJS bundles (a sandboxed preload must be one
+// CommonJS file); `electron` itself stays external, it is provided by the Electron runtime.
+if (fs.existsSync(path.join(root, 'src-main/electron/main.ts'))) {
+  for (const [entry, out] of [
+    ['src-main/electron/main.ts', 'dist/electron/main.cjs'],
+    ['src-main/electron/preload.ts', 'dist/electron/preload.cjs'],
+  ]) {
+    await build({ ...common, minify: false, external: ['electron'], entryPoints: [path.join(root, entry)], outfile: path.join(root, out) });
+  }
+}
+
+// The renderer (Vue), built by Vite into dist/renderer: served by `vmdesk serve`, loaded by Electron.
+if (fs.existsSync(path.join(root, 'vite.config.ts'))) {
+  const vite = spawnSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (vite.status !== 0) process.exit(vite.status ?? 1);
+}

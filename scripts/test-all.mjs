@@ -67,6 +67,7 @@ check('format', 'npx', ['prettier', '--check', '.']);
 check('build', 'npm', ['run', 'build', '--silent']);
 vitest('unit');
 vitest('integration');
+if (fs.existsSync(path.join(root, 'e2e'))) vitest('e2e');
 
 if (failures.length) {
   process.stdout.write('\nFailures:\n' + failures.map((f) => `  ✗ ${f}`).join('\n') + '\n');

@@ -2,7 +2,7 @@
  * The server side of the generic proxy: a request names a method of the contract and carries its
  * arguments; both are checked here, for every front end, before the implementation runs.
  */
-import { API_ARGUMENTS, isApiMethod, type ApiMethod, type VmdeskApi } from './contract.js';
+import { API_ARGUMENTS, isApiMethod, type VmdeskApi } from './contract.js';
 import { VmdeskError } from './errors.js';
 import { describeIssues } from './validation.js';
 
@@ -12,14 +12,4 @@ export async function dispatch(api: VmdeskApi, method: unknown, args: unknown): 
   if (!parsed.success) throw new VmdeskError('INVALID_INPUT', `Invalid arguments for ${method}: ${describeIssues(parsed.error.issues)}`);
   const fn = api[method] as (...a: unknown[]) => Promise<unknown>;
   return fn.apply(api, parsed.data as unknown[]);
-}
-
-/** The client side: an object with every method of the contract, each forwarded to `call`. */
-export function createApiProxy(call: (method: ApiMethod, args: unknown[]) => Promise<unknown>): VmdeskApi {
-  return new Proxy({} as VmdeskApi, {
-    get(_target, name) {
-      if (typeof name !== 'string' || name === 'then') return undefined;
-      return (...args: unknown[]) => call(name as ApiMethod, args);
-    },
-  });
 }

@@ -1,0 +1,176 @@
+/**
+ * The renderer's only way to the core: the API contract, over the Electron preload bridge when the
+ * app runs in Electron, else over the WebSocket of `vmdesk serve` (same origin, cookie-authenticated).
+ */
+import type { ApiEventMessage, ApiEventName, ApiEvents, ApiMethod, ApiResponse, StreamEndpoint, VmdeskApi } from '../../src-main/api/contract';
+import type { ErrorShape } from '../../src-main/api/errors';
+import { createApiProxy } from '../../src-main/api/proxy';
+
+/** What src-main/electron/preload.ts exposes as `window.vmdesk`. */
+export interface PreloadBridge {
+  call(method: ApiMethod, args: unknown[]): Promise<{ result: unknown } | { error: ErrorShape }>;
+  onEvent(listener: (message: ApiEventMessage) => void): () => void;
+  /** Commands chosen in the native application menu (ids of src-renderer/commands.ts). */
+  onMenuCommand(listener: (command: string) => void): () => void;
+}
+
+declare global {
+  interface Window {
+    vmdesk?: PreloadBridge;
+  }
+}
+
+/** An API error as thrown to callers: a plain Error carrying the contract's code. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+type Listener = (message: ApiEventMessage) => void;
+
+interface Transport {
+  call(method: ApiMethod, args: unknown[]): Promise<unknown>;
+  onEvent(listener: Listener): () => void;
+  /** 'open' | 'connecting' | 'closed': shown in the status bar. */
+  readonly state: { value: ConnectionState };
+  onStateChange(listener: (state: ConnectionState) => void): () => void;
+}
+
+export type ConnectionState = 'open' | 'connecting' | 'closed';
+
+function preloadTransport(bridge: PreloadBridge): Transport {
+  const state = { value: 'open' as ConnectionState };
+  return {
+    async call(method, args) {
+      const reply = await bridge.call(method, args);
+      if ('error' in reply) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
+      return reply.result;
+    },
+    onEvent: (listener) => bridge.onEvent(listener),
+    state,
+    onStateChange: () => () => undefined,
+  };
+}
+
+/** JSON messages over one WebSocket; reconnects with backoff, and callers see a clear error meanwhile. */
+function webSocketTransport(url: string): Transport {
+  const listeners = new Set<Listener>();
+  const stateListeners = new Set<(s: ConnectionState) => void>();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const state = { value: 'connecting' as ConnectionState };
+  let socket: WebSocket | null = null;
+  let nextId = 1;
+  let retryMs = 250;
+  let opened: Promise<void>;
+
+  const setState = (s: ConnectionState): void => {
+    state.value = s;
+    for (const l of stateListeners) l(s);
+  };
+
+  const connect = (): Promise<void> =>
+    new Promise((resolve) => {
+      setState('connecting');
+      const ws = new WebSocket(url);
+      socket = ws;
+      ws.onopen = () => {
+        retryMs = 250;
+        setState('open');
+        resolve();
+      };
+      ws.onmessage = (ev: MessageEvent<string>) => {
+        let message: ApiResponse | ApiEventMessage;
+        try {
+          message = JSON.parse(ev.data) as ApiResponse | ApiEventMessage;
+        } catch {
+          return;
+        }
+        if ('event' in message) {
+          for (const l of listeners) l(message);
+          return;
+        }
+        const waiter = message.id === null ? undefined : pending.get(message.id);
+        if (!waiter || message.id === null) return;
+        pending.delete(message.id);
+        if ('error' in message) waiter.reject(new ApiError(message.error.code, message.error.message, message.error.details));
+        else waiter.resolve(message.result);
+      };
+      ws.onclose = () => {
+        socket = null;
+        for (const [, w] of pending) w.reject(new ApiError('DISCONNECTED', 'The connection to VMDesk was lost; reconnecting'));
+        pending.clear();
+        setState('closed');
+        setTimeout(() => {
+          opened = connect();
+        }, retryMs);
+        retryMs = Math.min(retryMs * 2, 5000);
+        resolve();
+      };
+    });
+  opened = connect();
+
+  return {
+    async call(method, args) {
+      await opened;
+      const ws = socket;
+      if (!ws || ws.readyState !== WebSocket.OPEN) throw new ApiError('DISCONNECTED', 'Not connected to VMDesk; reconnecting');
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        ws.send(JSON.stringify({ id, method, args }));
+      });
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    state,
+    onStateChange(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
+    },
+  };
+}
+
+function apiSocketUrl(): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}/api`;
+}
+
+const transport: Transport = window.vmdesk ? preloadTransport(window.vmdesk) : webSocketTransport(apiSocketUrl());
+
+/** Every operation of the contract, typed; rejects with ApiError. */
+export const api: VmdeskApi = createApiProxy((method, args) => transport.call(method, args));
+
+/** Subscribe to one event of the contract; returns the unsubscribe function. */
+export function onApiEvent<E extends ApiEventName>(event: E, listener: (data: ApiEvents[E]) => void): () => void {
+  return transport.onEvent((message) => {
+    if (message.event === event) listener(message.data as ApiEvents[E]);
+  });
+}
+
+export function connectionState(): ConnectionState {
+  return transport.state.value;
+}
+
+export function onConnectionState(listener: (state: ConnectionState) => void): () => void {
+  return transport.onStateChange(listener);
+}
+
+let endpoint: Promise<StreamEndpoint> | null = null;
+
+/** ws:// URL of a console stream (`serial` or `vnc`) of a machine, with the token the server demands. */
+export async function streamUrl(kind: 'serial' | 'vnc', uuid: string): Promise<string> {
+  endpoint ??= api.streamEndpoint();
+  const { url, token } = await endpoint.catch((err: unknown) => {
+    endpoint = null;
+    throw err;
+  });
+  return `${url}/console/${kind}/${encodeURIComponent(uuid)}?token=${encodeURIComponent(token)}`;
+}
