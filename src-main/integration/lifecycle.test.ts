@@ -45,6 +45,19 @@ describe('demo VM lifecycle through the CLI', () => {
     expect(log).toMatch(/\r?\n42\r?\n/);
   });
 
+  it('formats its new empty disk with mke2fs, mounts it and writes a file', async () => {
+    const script =
+      'mke2fs -q /dev/vda && mount /dev/vda /mnt && echo disk-$((40+2)) > /mnt/f && umount /mnt && mount -o ro /dev/vda /mnt && cat /mnt/f && umount /mnt';
+    await ok(sb, ['send', 'demo', `${script}\\n`]);
+    await ok(sb, ['wait', 'demo', '--text', '\ndisk-42', '--timeout', '60']);
+  });
+
+  it('gets an address from the NAT network by DHCP (udhcpc)', async () => {
+    const script = 'for i in $(seq 30); do ip -4 addr show eth0 | grep -q 10.0.2.15 && break; sleep 1; done; ip -4 addr show eth0';
+    await ok(sb, ['send', 'demo', `${script}\\n`]);
+    await ok(sb, ['wait', 'demo', '--text', 'inet 10.0.2.15/24', '--timeout', '60']);
+  });
+
   it('fans the console out to several viewers, with scrollback for late joiners', async () => {
     const { uuid } = JSON.parse(await ok(sb, ['show', 'demo', '--json'])) as { uuid: string };
     const socketPath = path.join(sb.runtime, uuid, 'console.sock');
