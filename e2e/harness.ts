@@ -1,0 +1,91 @@
+/**
+ * e2e harness: a throw-away library, `vmdesk serve` on a free loopback port (the URL with its token
+ * parsed from its one line of output), and Debian's Chromium driven by playwright-core.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CLI, makeSandbox, type Sandbox } from '../src-main/integration/harness.js';
+
+export { ok, vmdesk, pngHasContent, eventually } from '../src-main/integration/harness.js';
+
+export const CHROMIUM = process.env.VMDESK_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export interface Served {
+  sb: Sandbox;
+  /** http://127.0.0.1:PORT/?token=… as printed by `vmdesk serve` */
+  url: string;
+  origin: string;
+  token: string;
+  server: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts `vmdesk serve --port 0` on a new sandbox library (or the given one). */
+export async function serve(sb: Sandbox = makeSandbox(), extraArgs: string[] = []): Promise<Served> {
+  const server = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...extraArgs], { env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  server.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vmdesk serve printed no URL:\n${out}`)), 20_000);
+    const check = (): void => {
+      const m = /VMDesk is serving on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    server.stdout.on('data', check);
+    server.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`vmdesk serve exited ${code}:\n${out}`));
+    });
+  });
+  const parsed = new URL(url);
+  return {
+    sb,
+    url,
+    origin: parsed.origin,
+    token: parsed.searchParams.get('token') ?? '',
+    server,
+    output: () => out,
+    async stop() {
+      if (server.exitCode === null) {
+        server.kill('SIGTERM');
+        await new Promise((r) => server.once('exit', r));
+      }
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** A page logged in to the served UI (the token URL sets the cookie, then redirects to /). */
+export async function openUi(browser: Browser, served: Served): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+  });
+  (page as Page & { problems?: string[] }).problems = problems;
+  await page.goto(served.url);
+  return { context, page };
+}
+
+/** Errors the page logged (uncaught exceptions, console errors such as CSP violations). */
+export function pageProblems(page: Page): string[] {
+  return (page as Page & { problems?: string[] }).problems ?? [];
+}
