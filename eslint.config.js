@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import pluginVue from 'eslint-plugin-vue';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-results/**', '.cache/**'] },
@@ -40,9 +41,54 @@ export default tseslint.config(
       ],
     },
   },
+  ...pluginVue.configs['flat/recommended'],
+  {
+    // The renderer runs in a browser (or a sandboxed Electron window): no Node globals, and it reaches
+    // the core only through the API contract.
+    files: ['src-renderer/**/*.ts', 'src-renderer/**/*.vue'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer has no Electron access: use window.vmdesk through api/client.ts.' }],
+          patterns: [
+            {
+              group: ['**/src-main/core/**', '**/src-main/server/**', '**/src-main/electron/**', '**/src-main/cli/**'],
+              message: 'The renderer reaches the core only through the API contract (src-main/api).',
+            },
+            { group: ['node:*'], message: 'The renderer has no Node access.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Templates are type-checked by vue-tsc; ESLint parses .vue files without type information.
+    files: ['**/*.vue'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], projectService: false, sourceType: 'module' },
+    },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      // Prettier owns the layout of templates.
+      'vue/max-attributes-per-line': 'off',
+      'vue/singleline-html-element-content-newline': 'off',
+      'vue/multiline-html-element-content-newline': 'off',
+      'vue/html-self-closing': 'off',
+      'vue/html-indent': 'off',
+      'vue/html-closing-bracket-newline': 'off',
+    },
+  },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Benchmarks run functions inside the page too.
+    files: ['bench/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
   {
     files: ['**/*.cjs'],
@@ -50,7 +96,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['**/*.test.ts', 'bench/**/*.ts'],
+    files: ['**/*.test.ts', 'bench/**/*.ts', 'e2e/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src-main/**/*.test.ts'],
+          include: ['src-main/**/*.test.ts', 'src-renderer/**/*.test.ts'],
           exclude: ['src-main/**/integration/**'],
           testTimeout: 20_000,
         },

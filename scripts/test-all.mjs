@@ -62,6 +62,8 @@ function vitest(project) {
 }
 
 check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+check('typecheck e2e', 'npx', ['tsc', '-p', 'e2e/tsconfig.json', '--noEmit']);
+check('typecheck renderer', 'npx', ['vue-tsc', '-p', 'src-renderer/tsconfig.json', '--noEmit']);
 check('lint', 'npx', ['eslint', '.']);
 check('format', 'npx', ['prettier', '--check', '.']);
 check('build', 'npm', ['run', 'build', '--silent']);

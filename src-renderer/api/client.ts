@@ -2,7 +2,15 @@
  * The renderer's only way to the core: the API contract, over the Electron preload bridge when the
  * app runs in Electron, else over the WebSocket of `vmdesk serve` (same origin, cookie-authenticated).
  */
-import type { ApiEventMessage, ApiEventName, ApiEvents, ApiMethod, ApiResponse, StreamEndpoint, VmdeskApi } from '../../src-main/api/contract';
+import type {
+  ApiEventMessage,
+  ApiEventName,
+  ApiEvents,
+  ApiMethod,
+  ApiResponse,
+  StreamEndpoint,
+  VmdeskApi,
+} from '../../src-main/api/contract';
 import type { ErrorShape } from '../../src-main/api/errors';
 import { createApiProxy } from '../../src-main/api/proxy';
 

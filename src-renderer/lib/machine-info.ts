@@ -1,0 +1,40 @@
+import type { MachineState, OS_TYPES } from '../../src-main/api/machine-config';
+
+export type OsType = (typeof OS_TYPES)[number];
+
+/** Defaults the wizard proposes for each OS type (like VirtualBox's OS presets). */
+export const OS_PRESETS: Record<OsType, { label: string; memoryMiB: number; cpus: number; diskGiB: number; firmware: 'bios' | 'uefi' }> = {
+  linux: { label: 'Linux', memoryMiB: 2048, cpus: 2, diskGiB: 20, firmware: 'bios' },
+  windows: { label: 'Windows', memoryMiB: 4096, cpus: 2, diskGiB: 64, firmware: 'uefi' },
+  bsd: { label: 'BSD', memoryMiB: 1024, cpus: 1, diskGiB: 16, firmware: 'bios' },
+  other: { label: 'Other', memoryMiB: 512, cpus: 1, diskGiB: 8, firmware: 'bios' },
+};
+
+/** A short glyph per OS type, shown as the machine's icon. */
+export const OS_ICONS: Record<OsType, string> = { linux: '🐧', windows: '⊞', bsd: '😈', other: '💻' };
+
+export const STATE_LABELS: Record<MachineState, string> = {
+  stopped: 'Powered off',
+  starting: 'Starting',
+  running: 'Running',
+  paused: 'Paused',
+  stopping: 'Stopping',
+  crashed: 'Crashed',
+};
+
+export const STATE_TAG_TYPES: Record<MachineState, 'info' | 'success' | 'warning' | 'danger' | 'primary'> = {
+  stopped: 'info',
+  starting: 'primary',
+  running: 'success',
+  paused: 'warning',
+  stopping: 'primary',
+  crashed: 'danger',
+};
+
+export function isActive(state: MachineState): boolean {
+  return state !== 'stopped' && state !== 'crashed';
+}
+
+export function formatMiB(mib: number): string {
+  return mib >= 1024 ? `${(mib / 1024).toFixed(mib % 1024 === 0 ? 0 : 1)} GiB` : `${mib} MiB`;
+}
