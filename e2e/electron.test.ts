@@ -1,0 +1,162 @@
+/**
+ * The desktop app itself: the built Electron main process (package.json `main`), driven by
+ * playwright-core's Electron support, on a throw-away library. Where the Electron binary is not
+ * installed (it is downloaded from GitHub when the electron package installs) this file reports
+ * itself skipped, and says why.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { _electron as electron, type ElectronApplication, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSandbox, type Sandbox } from '../src-main/integration/harness.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** What the preload exposes (src-renderer/api/client.ts PreloadBridge), as the page sees it. */
+interface Bridge {
+  call(method: string, args: unknown[]): Promise<{ result: unknown } | { error: { code: string; message: string } }>;
+  onEvent(listener: (message: unknown) => void): () => void;
+  onMenuCommand(listener: (command: string) => void): () => void;
+}
+type PageGlobals = { vmdesk?: Bridge; require?: unknown; process?: unknown };
+
+/** The Electron binary, found the way node_modules/electron/index.js finds it — without its download fallback. */
+function findElectron(): { binary: string } | { skip: string } {
+  const pkg = path.join(ROOT, 'node_modules', 'electron');
+  let relative: string;
+  try {
+    relative = fs.readFileSync(path.join(pkg, 'path.txt'), 'utf8').trim();
+  } catch {
+    return { skip: 'the Electron binary is not installed (node_modules/electron/path.txt is missing: its download never ran or failed)' };
+  }
+  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
+  const binary = override ? path.join(override, relative) : path.join(pkg, 'dist', relative);
+  return fs.existsSync(binary) ? { binary } : { skip: `the Electron binary ${binary} is absent` };
+}
+
+function hasDisplay(): boolean {
+  return Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) || fs.existsSync('/usr/bin/Xvfb');
+}
+
+const found = findElectron();
+const skipReason = 'skip' in found ? found.skip : hasDisplay() ? null : 'there is no display and no Xvfb to provide one';
+if (skipReason) console.warn(`e2e/electron.test.ts skipped: ${skipReason}`);
+
+/** A private X server when there is no display: `-displayfd` tells which number it took. */
+async function startXvfb(): Promise<{ display: string; process: ChildProcess }> {
+  const xvfb = spawn('/usr/bin/Xvfb', ['-displayfd', '3', '-screen', '0', '1600x1000x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  const display = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('Xvfb did not start')), 10_000);
+    xvfb.stdio[3]?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolve(`:${out.trim()}`);
+      }
+    });
+    xvfb.once('exit', (code) => reject(new Error(`Xvfb exited (${code})`)));
+  });
+  return { display, process: xvfb };
+}
+
+describe.skipIf(skipReason !== null)('the Electron desktop app', () => {
+  let sb: Sandbox;
+  let configHome: string;
+  let xvfb: ChildProcess | undefined;
+  let app: ElectronApplication;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!('binary' in found)) return;
+    for (const built of ['dist/electron/main.cjs', 'dist/electron/preload.cjs', 'dist/renderer/index.html']) {
+      if (!fs.existsSync(path.join(ROOT, built))) throw new Error(`${built} is missing: run \`npm run build\``);
+    }
+    sb = makeSandbox();
+    // userData (window state, the single-instance lock) goes to a throw-away config folder too.
+    configHome = fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-e2e-config-'));
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(sb.env)) if (v !== undefined) env[k] = v;
+    env.XDG_CONFIG_HOME = configHome;
+    if (!env.DISPLAY && !env.WAYLAND_DISPLAY) {
+      const x = await startXvfb();
+      xvfb = x.process;
+      env.DISPLAY = x.display;
+    }
+    const args = [ROOT, '--disable-gpu'];
+    // Chromium's own OS sandbox cannot run as root; the renderer keeps Electron's sandbox either way.
+    if (process.getuid?.() === 0) args.push('--no-sandbox');
+    app = await electron.launch({ executablePath: found.binary, args, env, cwd: ROOT, timeout: 60_000 });
+    page = await app.firstWindow();
+    await page.waitForLoadState('domcontentloaded');
+  });
+
+  afterAll(async () => {
+    await app?.close().catch(() => undefined);
+    xvfb?.kill();
+    await sb?.cleanup();
+    if (configHome) fs.rmSync(configHome, { recursive: true, force: true });
+  });
+
+  it('opens the main window, titled VMDesk, showing the built renderer', async () => {
+    expect(await page.title()).toBe('VMDesk');
+    const windows = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().map((w) => w.getTitle()));
+    expect(windows).toEqual(['VMDesk']);
+    expect(page.url()).toMatch(/^file:\/\/.*\/dist\/renderer\/index\.html/);
+  });
+
+  it('gives the renderer no Node: no require, no process', async () => {
+    expect(await page.evaluate(() => [typeof (window as PageGlobals).require, typeof (window as PageGlobals).process])).toEqual([
+      'undefined',
+      'undefined',
+    ]);
+  });
+
+  it('exposes exactly call, onEvent and onMenuCommand on (window as PageGlobals).vmdesk', async () => {
+    expect(await page.evaluate(() => Object.keys((window as PageGlobals).vmdesk ?? {}).sort())).toEqual([
+      'call',
+      'onEvent',
+      'onMenuCommand',
+    ]);
+  });
+
+  it('answers the API over IPC: listMachines on the empty library, errors as values', async () => {
+    expect(await page.evaluate(() => (window as PageGlobals).vmdesk?.call('listMachines', []))).toEqual({ result: [] });
+    expect(await page.evaluate(() => (window as PageGlobals).vmdesk?.call('getMachine', ['no-such-machine']))).toMatchObject({
+      error: { code: 'NOT_FOUND' },
+    });
+  });
+
+  it('delivers menu commands to the renderer', async () => {
+    const received = page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const stop = (window as PageGlobals).vmdesk?.onMenuCommand((id) => {
+            stop?.();
+            resolve(id);
+          });
+        }),
+    );
+    await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]?.webContents.send('vmdesk:menu', 'view.tasks'));
+    expect(await received).toBe('view.tasks');
+  });
+
+  it('lets the renderer open a console stream on its loopback server (its Origin is accepted)', async () => {
+    const outcome = await page.evaluate(async () => {
+      const reply = await (window as PageGlobals).vmdesk?.call('streamEndpoint', []);
+      if (!reply || !('result' in reply)) return 'no endpoint';
+      const { url, token } = reply.result as { url: string; token: string };
+      const ws = new WebSocket(`${url}/console/serial/00000000-0000-4000-8000-000000000000?token=${encodeURIComponent(token)}`);
+      return new Promise<string>((resolve) => {
+        ws.onopen = () => resolve('open');
+        ws.onerror = () => resolve('refused');
+        setTimeout(() => resolve('timeout'), 10_000);
+      });
+    });
+    expect(outcome).toBe('open');
+  });
+});

@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  NOT_AVAILABLE,
+  RENDERER_COMMANDS,
+  buildMenuTemplate,
+  isRendererCommand,
+  menuCommands,
+  unavailableLabel,
+  type MenuEntry,
+  type MenuSection,
+} from './menu-template.js';
+
+/** The command ids src-renderer/commands.ts declares, read from its source (it needs a DOM to import). */
+function rendererCommandIds(): string[] {
+  const source = fs.readFileSync(path.resolve(import.meta.dirname, '../../src-renderer/commands.ts'), 'utf8');
+  const list = /export const COMMAND_IDS = \[([^\]]*)\]/.exec(source)?.[1];
+  if (!list) throw new Error('COMMAND_IDS not found in src-renderer/commands.ts');
+  return [...list.matchAll(/'([^']+)'/g)].map((m) => m[1] ?? '');
+}
+
+const plain = (label: string): string => label.replace(/&/g, '');
+const section = (sections: MenuSection[], label: string): MenuEntry[] => sections.find((s) => plain(s.label) === label)?.entries ?? [];
+function item(entries: MenuEntry[], label: string): MenuEntry | undefined {
+  return entries.find((e) => (e.type === 'command' || e.type === 'unavailable') && plain(e.label).replace('…', '') === label);
+}
+
+describe('application menu template', () => {
+  const sections = buildMenuTemplate({ isDev: false });
+
+  it('has File, Machine, View and Help, in that order', () => {
+    expect(sections.map((s) => plain(s.label))).toEqual(['File', 'Machine', 'View', 'Help']);
+  });
+
+  it('has every required item, with the required accelerators', () => {
+    const file = section(sections, 'File');
+    const machine = section(sections, 'Machine');
+    for (const label of ['Preferences', 'Import Appliance', 'Export Appliance', 'Quit']) expect(item(file, label), label).toBeDefined();
+    for (const label of [
+      'New',
+      'Add',
+      'Settings',
+      'Clone',
+      'Move',
+      'Remove',
+      'Start',
+      'Pause',
+      'Reset',
+      'Shut Down',
+      'Power Off',
+      'Show Log',
+    ]) {
+      expect(item(machine, label), label).toBeDefined();
+    }
+    expect(item(machine, 'New')).toMatchObject({ type: 'command', command: 'machine.new', accelerator: 'CmdOrCtrl+N' });
+    expect(item(machine, 'Settings')).toMatchObject({ type: 'command', command: 'machine.settings', accelerator: 'CmdOrCtrl+S' });
+    expect(item(file, 'Quit')).toMatchObject({ type: 'command', command: 'app.quit', accelerator: 'CmdOrCtrl+Q' });
+    expect(item(section(sections, 'View'), 'Tasks')).toMatchObject({ command: 'view.tasks' });
+    expect(item(section(sections, 'Help'), 'About VMDesk')).toMatchObject({ command: 'help.about' });
+  });
+
+  it('shows features that are not built yet as unavailable, never as commands', () => {
+    const unavailable = sections.flatMap((s) =>
+      s.entries.filter((e) => e.type === 'unavailable').map((e) => plain((e as { label: string }).label)),
+    );
+    expect(unavailable).toEqual(['Preferences…', 'Import Appliance…', 'Export Appliance…', 'Add…', 'Clone…', 'Move…']);
+    expect(unavailableLabel('&Add…')).toBe(`&Add… (${NOT_AVAILABLE})`);
+  });
+
+  it('sends only ids the renderer handles (src-renderer/commands.ts), each once', () => {
+    const known = rendererCommandIds();
+    expect(known).toContain('machine.new');
+    for (const id of RENDERER_COMMANDS) expect(known, id).toContain(id);
+    const used = menuCommands(sections);
+    expect(new Set(used).size).toBe(used.length);
+    for (const id of used) expect(isRendererCommand(id) || id === 'app.quit', id).toBe(true);
+    expect(isRendererCommand('app.quit')).toBe(false);
+  });
+
+  it('leaves the keys the renderer binds itself unregistered, so they never fire twice', () => {
+    const machine = section(sections, 'Machine');
+    expect(item(machine, 'New')).toMatchObject({ rendererHandlesKey: true });
+    expect(item(machine, 'Settings')).toMatchObject({ rendererHandlesKey: true });
+    const accelerators = sections.flatMap((s) => s.entries.flatMap((e) => (e.type === 'command' && e.accelerator ? [e.accelerator] : [])));
+    expect(new Set(accelerators).size).toBe(accelerators.length);
+  });
+
+  it('offers reload and developer tools only when unpackaged', () => {
+    const roles = (isDev: boolean): string[] =>
+      section(buildMenuTemplate({ isDev }), 'View').flatMap((e) => (e.type === 'role' ? [e.role] : []));
+    expect(roles(false)).not.toContain('toggleDevTools');
+    expect(roles(false)).not.toContain('reload');
+    expect(roles(true)).toEqual(expect.arrayContaining(['reload', 'forceReload', 'toggleDevTools']));
+    for (const isDev of [false, true])
+      expect(roles(isDev)).toEqual(expect.arrayContaining(['zoomIn', 'zoomOut', 'resetZoom', 'togglefullscreen']));
+  });
+
+  it('never starts or ends a menu with a separator, nor doubles one', () => {
+    for (const isDev of [false, true]) {
+      for (const s of buildMenuTemplate({ isDev })) {
+        expect(s.entries[0]?.type, s.label).not.toBe('separator');
+        expect(s.entries.at(-1)?.type, s.label).not.toBe('separator');
+        s.entries.forEach((e, i) => {
+          if (e.type === 'separator') expect(s.entries[i + 1]?.type).not.toBe('separator');
+        });
+      }
+    }
+  });
+});
