@@ -10,6 +10,7 @@ import { BOOT_DEVICES, DISPLAY_ADAPTERS, FIRMWARES, OS_TYPES, type BootDevice } 
 import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
 import { Core } from '../core/core.js';
 import { parseSize } from '../core/qemu/qemu-img.js';
+import { listenHost, listenPort, serve } from '../server/serve-command.js';
 import { attachConsole } from './console.js';
 import { formatHost, formatList, formatMachine } from './format.js';
 
@@ -342,6 +343,15 @@ export function buildProgram(core: Core): Command {
       });
       await core.screenshot(name, target);
       process.stdout.write(`Saved ${target}\n`);
+    });
+
+  program
+    .command('serve')
+    .description('serve the VMDesk UI and API to a web browser (token-protected; Ctrl-C stops it, machines keep running)')
+    .option('--host <host>', 'address to listen on', listenHost, '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', listenPort, 0)
+    .action(async (o: { host: string; port: number }) => {
+      await serve(core, o);
     });
 
   return program;

@@ -1,0 +1,101 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { accessPolicy, checkAccess, hostWithPort, isLoopback, readCookie, tokenCookie, tokenMatches } from './access.js';
+
+const TOKEN = 'tok-abc_123';
+const policy = accessPolicy(TOKEN, '127.0.0.1', 8123, ['app://vmdesk']);
+
+function check(path: string, headers: Record<string, string>, upgrade = false): ReturnType<typeof checkAccess> {
+  const req = { headers } as unknown as IncomingMessage;
+  return checkAccess(policy, req, new URL(path, 'http://vmdesk.invalid'), upgrade);
+}
+
+describe('token comparison and cookies', () => {
+  it('matches only the exact token, whatever the lengths', () => {
+    expect(tokenMatches(TOKEN, TOKEN)).toBe(true);
+    expect(tokenMatches(TOKEN, `${TOKEN}x`)).toBe(false);
+    expect(tokenMatches(TOKEN, TOKEN.slice(0, -1))).toBe(false);
+    expect(tokenMatches(TOKEN, '')).toBe(false);
+    expect(tokenMatches(TOKEN, TOKEN.toUpperCase())).toBe(false);
+  });
+
+  it('reads one cookie among several and ignores look-alikes', () => {
+    expect(readCookie('a=1; vmdesk_token=xyz; b=2', 'vmdesk_token')).toBe('xyz');
+    expect(readCookie('xvmdesk_token=no; vmdesk_tokenx=no', 'vmdesk_token')).toBeUndefined();
+    expect(readCookie(undefined, 'vmdesk_token')).toBeUndefined();
+    expect(readCookie('=novalue; vmdesk_token', 'vmdesk_token')).toBeUndefined();
+  });
+
+  it('sets an HttpOnly, SameSite=Strict cookie for the whole site', () => {
+    expect(tokenCookie('T')).toBe('vmdesk_token=T; HttpOnly; SameSite=Strict; Path=/');
+  });
+});
+
+describe('addresses', () => {
+  it('brackets IPv6 literals', () => {
+    expect(hostWithPort('::1', 80)).toBe('[::1]:80');
+    expect(hostWithPort('127.0.0.1', 80)).toBe('127.0.0.1:80');
+    expect(hostWithPort('localhost', 1)).toBe('localhost:1');
+  });
+
+  it('knows loopback addresses', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) expect(isLoopback(h)).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', 'localhost.evil.com', '127.0.0.1.nip.io']) expect(isLoopback(h)).toBe(false);
+  });
+
+  it('accepts the loopback names on the server port only', () => {
+    expect([...policy.hosts].sort()).toEqual(['127.0.0.1:8123', '[::1]:8123', 'localhost:8123']);
+    expect(policy.origins.has('http://127.0.0.1:8123')).toBe(true);
+    expect(policy.origins.has('app://vmdesk')).toBe(true);
+  });
+
+  it('accepts the interface addresses when listening on every address', () => {
+    const all = accessPolicy(TOKEN, '0.0.0.0', 9000);
+    expect(all.hosts.has('0.0.0.0:9000')).toBe(true);
+    expect(all.hosts.has('127.0.0.1:9000')).toBe(true);
+    expect(all.hosts.has('evil.example:9000')).toBe(false);
+  });
+
+  it('accepts a Host without port only on port 80', () => {
+    expect(accessPolicy(TOKEN, '127.0.0.1', 80).hosts.has('localhost')).toBe(true);
+    expect(policy.hosts.has('localhost')).toBe(false);
+  });
+});
+
+describe('checkAccess', () => {
+  const host = { host: '127.0.0.1:8123' };
+
+  it('lets in a request with the token in a cookie or the query', () => {
+    expect(check('/', { ...host, cookie: `vmdesk_token=${TOKEN}` })).toEqual({ ok: true, host: '127.0.0.1:8123', tokenFromQuery: false });
+    expect(check(`/?token=${TOKEN}`, host)).toEqual({ ok: true, host: '127.0.0.1:8123', tokenFromQuery: true });
+    expect(check('/', { host: 'LOCALHOST:8123', cookie: `vmdesk_token=${TOKEN}` })).toMatchObject({ ok: true, host: 'localhost:8123' });
+  });
+
+  it('answers 401 without a token or with a wrong one', () => {
+    expect(check('/', host)).toEqual({ ok: false, status: 401, reason: 'no-token' });
+    expect(check('/?token=', host)).toEqual({ ok: false, status: 401, reason: 'no-token' });
+    expect(check('/?token=nope', host)).toEqual({ ok: false, status: 401, reason: 'bad-token' });
+    expect(check('/', { ...host, cookie: 'vmdesk_token=nope' })).toEqual({ ok: false, status: 401, reason: 'bad-token' });
+    // A wrong token in the query is not rescued by a right cookie.
+    expect(check('/?token=nope', { ...host, cookie: `vmdesk_token=${TOKEN}` })).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it('answers 403 to a foreign or missing Host (DNS rebinding), even with the token', () => {
+    for (const h of ['evil.example:8123', '127.0.0.1:8124', '127.0.0.1', 'localhost.evil.example:8123', '']) {
+      expect(check(`/?token=${TOKEN}`, { host: h })).toEqual({ ok: false, status: 403, reason: 'bad-host' });
+    }
+    expect(check(`/?token=${TOKEN}`, {})).toEqual({ ok: false, status: 403, reason: 'bad-host' });
+  });
+
+  it('refuses WebSocket upgrades from a foreign Origin', () => {
+    const t = `/api?token=${TOKEN}`;
+    expect(check(t, { ...host, origin: 'http://127.0.0.1:8123' }, true)).toMatchObject({ ok: true });
+    expect(check(t, { ...host, origin: 'app://vmdesk' }, true)).toMatchObject({ ok: true });
+    for (const origin of ['http://evil.example', 'http://127.0.0.1:8124', 'https://127.0.0.1:8123', 'null', '']) {
+      expect(check(t, { ...host, origin }, true)).toEqual({ ok: false, status: 403, reason: 'bad-origin' });
+    }
+    // Non-browser clients send no Origin; the token still decides.
+    expect(check(t, host, true)).toMatchObject({ ok: true });
+    expect(check('/api', host, true)).toMatchObject({ ok: false, status: 401 });
+  });
+});

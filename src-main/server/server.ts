@@ -1,0 +1,179 @@
+/**
+ * The headless host (`vmdesk serve`): the built renderer over HTTP, the API contract over a
+ * WebSocket at `/api`, and the console streams at `/console/{serial,vnc}/<uuid>`. Every request,
+ * plain or upgrade, passes the same access check (Host, Origin, token) first.
+ */
+import fs from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { VmdeskApi } from '../api/contract.js';
+import { VmdeskError } from '../api/errors.js';
+import type { Core } from '../core/core.js';
+import { CoreService } from '../core/service.js';
+import { accessPolicy, checkAccess, hostWithPort, isWildcard, newToken, tokenCookie, type AccessPolicy } from './access.js';
+import { serveApiSocket } from './api-socket.js';
+import { bridgeConsole, parseConsolePath } from './console-bridge.js';
+import { securityHeaders, sendPage, upgradeRefusal } from './http-responses.js';
+import { mimeType, rendererIsBuilt, resolveStaticFile } from './static-files.js';
+
+export interface ServerOptions {
+  core: Core;
+  host?: string;
+  port?: number;
+  token?: string;
+  rendererDir: string;
+  /** Further Origins allowed to open WebSockets (the desktop app passes its own). */
+  allowedOrigins?: readonly string[];
+}
+
+export interface RunningServer {
+  /** http://HOST:PORT */
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** Limits of inbound WebSocket frames: /api answers frames over 1 MiB with an error, up to this. */
+const API_MAX_PAYLOAD = 8 * 1024 * 1024;
+const STREAM_MAX_PAYLOAD = 1024 * 1024;
+
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      if (err.code === 'EADDRINUSE') reject(new VmdeskError('ALREADY_EXISTS', `Port ${port} on ${host} is already in use`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+        reject(new VmdeskError('INVALID_INPUT', `Cannot listen on ${host}: no such address on this host`));
+      else if (err.code === 'EACCES')
+        reject(new VmdeskError('IO', `Not allowed to listen on port ${port} (ports below 1024 need privileges)`));
+      else reject(err);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { core, rendererDir } = options;
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? newToken();
+  const service = new CoreService(core);
+  let policy: AccessPolicy | null = null;
+  let serverWs = '';
+
+  const headersFor = (requestHost: string | undefined): Record<string, string> =>
+    securityHeaders([...new Set([serverWs, ...(requestHost && policy?.hosts.has(requestHost) ? [`ws://${requestHost}`] : [])])]);
+
+  const apiWss = new WebSocketServer({ noServer: true, maxPayload: API_MAX_PAYLOAD });
+  const streamWss = new WebSocketServer({
+    noServer: true,
+    maxPayload: STREAM_MAX_PAYLOAD,
+    // noVNC offers the `binary` subprotocol; take it, and speak plain binary frames otherwise.
+    handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
+  });
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://vmdesk.invalid');
+    const headers = headersFor(req.headers.host?.toLowerCase());
+    const access = checkAccess(policy as AccessPolicy, req, url, false);
+    if (!access.ok) return sendPage(res, access.status, headers);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendPage(res, 405, headers);
+    if (url.pathname === '/' && access.tokenFromQuery) {
+      // The token moves into a cookie and leaves the address bar (and the browser history).
+      res.writeHead(303, { ...headers, 'Set-Cookie': tokenCookie(token), Location: '/', 'Cache-Control': 'no-store' });
+      res.end();
+      return;
+    }
+    if (url.pathname === '/' && !rendererIsBuilt(rendererDir)) return sendPage(res, 503, headers);
+    const file = await resolveStaticFile(rendererDir, url.pathname);
+    if (!file && url.pathname === '/favicon.ico') {
+      // Browsers ask for it unprompted; a 404 would be a console error on every page load.
+      res.writeHead(204, { ...headers, 'Cache-Control': 'max-age=86400' });
+      res.end();
+      return;
+    }
+    if (!file) return sendPage(res, 404, headers);
+    const type = mimeType(file);
+    const stat = await fs.promises.stat(file);
+    res.writeHead(200, {
+      ...headers,
+      'Content-Type': type,
+      'Content-Length': String(stat.size),
+      'Cache-Control': type.startsWith('text/html') ? 'no-store' : 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = fs.createReadStream(file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: 400 | 401 | 403 | 404): void => {
+      socket.end(upgradeRefusal(status));
+    };
+    const url = new URL(req.url ?? '/', 'http://vmdesk.invalid');
+    const access = checkAccess(policy as AccessPolicy, req, url, true);
+    if (!access.ok) return refuse(access.status);
+    if (url.pathname === '/api') {
+      const api: VmdeskApi = Object.assign(Object.create(service) as CoreService, {
+        streamEndpoint: () => Promise.resolve({ url: `ws://${access.host}`, token }),
+      });
+      apiWss.handleUpgrade(req, socket, head, (ws) => serveApiSocket(ws, { api, subscribe: (sink) => service.subscribe(sink) }));
+      return;
+    }
+    const target = parseConsolePath(url.pathname);
+    if (!target) return refuse(url.pathname.startsWith('/console/') ? 400 : 404);
+    streamWss.handleUpgrade(req, socket, head, (ws) => void bridgeConsole(ws, core, target.kind, target.uuid));
+  }
+
+  const server = http.createServer((req, res) => {
+    onRequest(req, res).catch(() => {
+      if (!res.headersSent) sendPage(res, 404, headersFor(undefined));
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  const port = await listen(server, host, options.port ?? 0);
+  // Once listening, an error (a failed accept when out of file descriptors) costs one connection,
+  // not the server and the process with it.
+  server.on('error', () => undefined);
+  policy = accessPolicy(token, host, port, options.allowedOrigins);
+  // A wildcard address is no address to browse to: this host reaches it as 127.0.0.1.
+  const address = hostWithPort(isWildcard(host) ? '127.0.0.1' : host, port);
+  serverWs = `ws://${address}`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${address}`,
+    port,
+    token,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        for (const wss of [apiWss, streamWss]) for (const ws of wss.clients) ws.close(1001, 'The VMDesk server is stopping');
+        server.close(() => resolve());
+        setTimeout(() => {
+          for (const wss of [apiWss, streamWss]) for (const ws of wss.clients) ws.terminate();
+          server.closeAllConnections();
+        }, 500).unref();
+        server.closeIdleConnections();
+      }).then(
+        () =>
+          new Promise<void>((resolve) => {
+            apiWss.close(() => streamWss.close(() => resolve()));
+          }),
+      );
+      return closing;
+    },
+  };
+}
