@@ -5,9 +5,11 @@
  * itself skipped, and says why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import vm from 'node:vm';
 import { _electron as electron, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSandbox, type Sandbox } from '../src-main/integration/harness.js';
@@ -158,5 +160,75 @@ describe.skipIf(skipReason !== null)('the Electron desktop app', () => {
       });
     });
     expect(outcome).toBe('open');
+  });
+});
+
+/**
+ * The built preload, run the way Electron runs a sandboxed preload: its source wrapped in a function
+ * of (require, process, Buffer, global, setImmediate, clearImmediate, exports, module) — no
+ * __filename, no __dirname — with a require that knows only electron, events, timers and url.
+ * Needs no Electron binary, so it runs everywhere.
+ */
+describe('the preload bundle in a sandboxed renderer', () => {
+  const SANDBOX_MODULES = new Set(['events', 'timers', 'url', 'node:events', 'node:timers', 'node:url']);
+
+  function runPreload() {
+    const exposed = new Map<string, Record<string, unknown>>();
+    const invoked: unknown[][] = [];
+    const ipcRenderer = Object.assign(new EventEmitter(), {
+      invoke: (...args: unknown[]) => {
+        invoked.push(args);
+        return Promise.resolve({ result: 'ok' });
+      },
+    });
+    const electronModule = {
+      contextBridge: { exposeInMainWorld: (key: string, api: Record<string, unknown>) => exposed.set(key, api) },
+      ipcRenderer,
+    };
+    const sandboxRequire = (id: string): unknown => {
+      if (id === 'electron') return electronModule;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      if (SANDBOX_MODULES.has(id)) return require(id) as unknown;
+      throw new Error(`module not found: ${id}`);
+    };
+    const source = fs.readFileSync(path.join(ROOT, 'dist/electron/preload.cjs'), 'utf8');
+    const exports = {};
+    // Electron's sandboxed renderer (lib/sandboxed_renderer/init.ts) wraps the preload just so.
+    const wrapper = new vm.Script(
+      `(function(require, process, Buffer, global, setImmediate, clearImmediate, exports, module) {\n${source}\n})`,
+      { filename: 'preload.cjs' },
+    ).runInThisContext() as (...args: unknown[]) => void;
+    wrapper(sandboxRequire, { platform: 'linux' }, Buffer, {}, setImmediate, clearImmediate, exports, { exports });
+    return { exposed, invoked, ipcRenderer };
+  }
+
+  it('runs without Node globals and exposes exactly window.vmdesk with call, onEvent and onMenuCommand', () => {
+    const { exposed } = runPreload();
+    expect([...exposed.keys()]).toEqual(['vmdesk']);
+    expect(Object.keys(exposed.get('vmdesk') ?? {}).sort()).toEqual(['call', 'onEvent', 'onMenuCommand']);
+  });
+
+  it('invokes the one call channel, and refuses malformed calls before they leave', async () => {
+    const { exposed, invoked } = runPreload();
+    const bridge = exposed.get('vmdesk') as unknown as Bridge;
+    expect(await bridge.call('listMachines', [])).toEqual({ result: 'ok' });
+    expect(invoked).toEqual([['vmdesk:call', 'listMachines', []]]);
+    expect(await bridge.call('', [])).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+    expect(await bridge.call('listMachines', 'x' as unknown as unknown[])).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+    expect(invoked).toHaveLength(1);
+  });
+
+  it('hands listeners the payload only, never the IPC event, and unsubscribes', () => {
+    const { exposed, ipcRenderer } = runPreload();
+    const bridge = exposed.get('vmdesk') as unknown as Bridge;
+    const got: unknown[][] = [];
+    const stop = bridge.onEvent((...args) => got.push(args));
+    const stopMenu = bridge.onMenuCommand((...args) => got.push(args));
+    ipcRenderer.emit('vmdesk:event', { sender: 'secret' }, { event: 'machines', data: null });
+    ipcRenderer.emit('vmdesk:menu', { sender: 'secret' }, 'machine.new');
+    expect(got).toEqual([[{ event: 'machines', data: null }], ['machine.new']]);
+    stop();
+    stopMenu();
+    expect(ipcRenderer.listenerCount('vmdesk:event') + ipcRenderer.listenerCount('vmdesk:menu')).toBe(0);
   });
 });
