@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CLI, makeSandbox, type Sandbox } from '../src-main/integration/harness.js';
 
-export { ok, vmdesk, pngHasContent, eventually } from '../src-main/integration/harness.js';
+export { ok, vmdesk, pngHasContent, eventually, listMachineDirs } from '../src-main/integration/harness.js';
 
 export const CHROMIUM = process.env.VMDESK_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -71,16 +71,22 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
-/** A page logged in to the served UI (the token URL sets the cookie, then redirects to /). */
-export async function openUi(browser: Browser, served: Served): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
+/** Records a page's uncaught exceptions and console errors (CSP violations are console errors). */
+function watchProblems(page: Page): void {
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
   });
   (page as Page & { problems?: string[] }).problems = problems;
+}
+
+/** A page logged in to the served UI (the token URL sets the cookie, then redirects to /). */
+export async function openUi(browser: Browser, served: Served): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Every page of the context, console windows included, is watched.
+  context.on('page', watchProblems);
+  const page = await context.newPage();
   await page.goto(served.url);
   return { context, page };
 }
