@@ -35,7 +35,7 @@ export type FieldErrors = Partial<Record<WizardField, string>>;
 
 export const WIZARD_STEPS = ['Name and OS', 'Install media', 'Hardware', 'Summary'] as const;
 /** The fields each step checks before Next. */
-const STEP_FIELDS: readonly (readonly WizardField[])[] = [
+export const STEP_FIELDS: readonly (readonly WizardField[])[] = [
   ['name', 'osType'],
   ['iso', 'diskPath', 'kernel', 'initrd', 'cmdline'],
   ['memoryMiB', 'cpus', 'diskGiB', 'firmware'],

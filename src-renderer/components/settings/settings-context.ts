@@ -1,0 +1,81 @@
+import { computed, inject, provide, reactive, ref, type ComputedRef, type InjectionKey, type Ref } from 'vue';
+import type { HostCapabilities, MachineDetails } from '../../../src-main/api/types';
+import { isActive } from '../../lib/machine-info';
+import {
+  LOCKED_WHILE_RUNNING,
+  settingsChanges,
+  settingsErrors,
+  settingsFormFrom,
+  type SettingsErrors,
+  type SettingsField,
+  type SettingsForm,
+} from '../../lib/settings-input';
+import type { ModifyMachineInput } from '../../../src-main/api/operations';
+import { useMachinesStore } from '../../stores/machines';
+
+/** The Settings dialog's state, shared by its tabs. */
+export interface SettingsContext {
+  form: SettingsForm;
+  details: Ref<MachineDetails | null>;
+  host: ComputedRef<HostCapabilities | null>;
+  errors: ComputedRef<SettingsErrors>;
+  changes: ComputedRef<ModifyMachineInput>;
+  /** Running or paused (or on the way): most changes then apply at the next start. */
+  running: ComputedRef<boolean>;
+  /** Why a field cannot be changed now, or null. */
+  lockReason: (field: SettingsField) => string | null;
+  load: (details: MachineDetails) => void;
+}
+
+const KEY: InjectionKey<SettingsContext> = Symbol('settings-dialog');
+
+export function provideSettings(): SettingsContext {
+  const machines = useMachinesStore();
+  const details = ref<MachineDetails | null>(null);
+  const form = reactive<SettingsForm>({
+    name: '',
+    osType: 'linux',
+    notes: '',
+    memoryMiB: 0,
+    cpus: 0,
+    firmware: 'bios',
+    boot: [],
+    displayAdapter: 'std',
+    iso: '',
+    kernelBoot: false,
+    kernel: '',
+    initrd: '',
+    cmdline: '',
+    serial: true,
+  });
+  const host = computed(() => machines.host);
+  // The live state (machine-state events), not the one read when the dialog opened.
+  const state = computed(() => {
+    const uuid = details.value?.uuid;
+    return machines.machines.find((m) => m.uuid === uuid)?.status.state ?? details.value?.status.state ?? 'stopped';
+  });
+  const running = computed(() => isActive(state.value));
+  const errors = computed(() => (details.value ? settingsErrors(form, details.value.config, machines.names, host.value) : {}));
+  const changes = computed(() => (details.value ? settingsChanges(form, details.value.config) : {}));
+  const ctx: SettingsContext = {
+    form,
+    details,
+    host,
+    errors,
+    changes,
+    running,
+    lockReason: (field) => (running.value ? (LOCKED_WHILE_RUNNING[field] ?? null) : null),
+    load: (d) => {
+      details.value = d;
+      Object.assign(form, settingsFormFrom(d.config));
+    },
+  };
+  provide(KEY, ctx);
+  return ctx;
+}
+
+export function useSettings(): SettingsContext {
+  const ctx = inject(KEY);
+  if (!ctx) throw new Error('Settings tabs must be used inside SettingsDialog');
+  return ctx;
+}
