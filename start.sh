@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 scripts/install-deps.sh
 
 electron_binary() {
-  node -e "try { const p = require('electron'); if (require('fs').existsSync(p)) console.log(p); } catch {}" 2>/dev/null
+  # path.txt names the binary once it is installed; require('electron') would try to download it.
+  node -e "const fs = require('fs'); try { const p = require('path').join('node_modules/electron/dist', fs.readFileSync('node_modules/electron/path.txt', 'utf8').trim()); if (fs.existsSync(p)) console.log(require('path').resolve(p)); } catch {}" 2>/dev/null
 }
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "${VMDESK_HEADLESS:-}" != 1 ] && bin=$(electron_binary) && [ -n "$bin" ]; then

@@ -40,7 +40,16 @@ if (fs.existsSync(path.join(root, 'src-main/electron/main.ts'))) {
     ['src-main/electron/main.ts', 'dist/electron/main.cjs'],
     ['src-main/electron/preload.ts', 'dist/electron/preload.cjs'],
   ]) {
-    await build({ ...common, minify: false, external: ['electron'], entryPoints: [path.join(root, entry)], outfile: path.join(root, out) });
+    // A sandboxed preload has no __filename: it gets neither the import.meta.url banner nor its define.
+    const preload = entry.endsWith('preload.ts');
+    await build({
+      ...common,
+      minify: false,
+      external: ['electron'],
+      ...(preload ? { banner: {}, define: {} } : {}),
+      entryPoints: [path.join(root, entry)],
+      outfile: path.join(root, out),
+    });
   }
 }
 

@@ -14,7 +14,8 @@ export function rendererCsp(streamServer: string): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self'",
+    // xterm.js's DOM renderer writes its <style> elements at run time (sized to the font); scripts stay strict.
+    "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     `connect-src 'self' ${streamServer}`,
     "font-src 'self' data:",

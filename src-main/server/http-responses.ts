@@ -6,15 +6,16 @@ import type { ServerResponse } from 'node:http';
 
 /**
  * As strict as the renderer's own meta policy (src-renderer/index.html): only files of this origin,
- * no inline script or style, no eval. Vue and Element Plus set styles through the CSSOM, which CSP
- * does not restrict. connect-src names the WebSocket origins too (ws: is not covered by 'self' in
+ * no inline script, no eval. Inline styles are allowed: xterm.js writes <style> elements, and CSS cannot run
+ * code. connect-src names the WebSocket origins too (ws: is not covered by 'self' in
  * every browser).
  */
 export function contentSecurityPolicy(wsOrigins: readonly string[]): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self'",
+    // xterm.js's DOM renderer writes its <style> elements at run time (sized to the font); scripts stay strict.
+    "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
     `connect-src 'self' ${wsOrigins.join(' ')}`,

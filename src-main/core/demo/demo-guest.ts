@@ -60,7 +60,9 @@ export async function findDemoGuest(env: NodeJS.ProcessEnv = process.env): Promi
 
 /** The recipe, found by walking up from this module (works from src-main, dist/main and dist/bundle). */
 export async function findRecipe(): Promise<string> {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  // In the packaged app this module lives in app.asar, which only Electron can read: the recipe is in
+  // app.asar.unpacked, where bash can run it.
+  let dir = path.dirname(fileURLToPath(import.meta.url)).replace(/([/\\]app\.asar)(?=[/\\]|$)/, '$1.unpacked');
   for (;;) {
     const candidate = path.join(dir, RECIPE);
     try {
