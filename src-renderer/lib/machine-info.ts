@@ -10,9 +10,6 @@ export const OS_PRESETS: Record<OsType, { label: string; memoryMiB: number; cpus
   other: { label: 'Other', memoryMiB: 512, cpus: 1, diskGiB: 8, firmware: 'bios' },
 };
 
-/** A short glyph per OS type, shown as the machine's icon. */
-export const OS_ICONS: Record<OsType, string> = { linux: '🐧', windows: '⊞', bsd: '😈', other: '💻' };
-
 export const STATE_LABELS: Record<MachineState, string> = {
   stopped: 'Powered off',
   starting: 'Starting',

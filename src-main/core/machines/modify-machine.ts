@@ -10,6 +10,7 @@ import type { HostCapabilities } from '../host/capabilities.js';
 import { DISKS_DIR, MACHINE_LOCK, NVRAM_FILE } from '../paths.js';
 import { checkResources } from './create-machine.js';
 import { requireIsoImage, requireReadableFile } from './media.js';
+import { resolveMachinePath } from '../qemu/qemu-args.js';
 
 export interface ModifyResult {
   config: MachineConfig;
@@ -37,19 +38,23 @@ export async function modifyMachine(
       throw new VmdeskError('INVALID_INPUT', 'A boot device may appear only once');
     next.bootOrder = patch.bootOrder;
   }
+  // A relative path names a file in the machine folder, as the config stores files it holds (the demo
+  // guest's boot/vmlinuz): front ends resolve their users' relative paths before calling the core.
+  const inFolder = (file: string): string => resolveMachinePath(record.dir, file);
+  const stored = (file: string): string => (path.isAbsolute(file) ? path.normalize(file) : file);
   if (patch.iso !== undefined) {
-    if (patch.iso !== null) await requireIsoImage(patch.iso);
-    next.cdrom = { file: patch.iso === null ? null : path.resolve(patch.iso) };
+    if (patch.iso !== null) await requireIsoImage(inFolder(patch.iso));
+    next.cdrom = { file: patch.iso === null ? null : stored(patch.iso) };
   }
   if (patch.kernelBoot !== undefined) {
     if (patch.kernelBoot) {
-      await requireReadableFile(patch.kernelBoot.kernel, 'kernel');
-      if (patch.kernelBoot.initrd) await requireReadableFile(patch.kernelBoot.initrd, 'initrd');
+      await requireReadableFile(inFolder(patch.kernelBoot.kernel), 'kernel');
+      if (patch.kernelBoot.initrd) await requireReadableFile(inFolder(patch.kernelBoot.initrd), 'initrd');
     }
     next.kernelBoot = patch.kernelBoot
       ? {
-          kernel: path.resolve(patch.kernelBoot.kernel),
-          initrd: patch.kernelBoot.initrd ? path.resolve(patch.kernelBoot.initrd) : null,
+          kernel: stored(patch.kernelBoot.kernel),
+          initrd: patch.kernelBoot.initrd ? stored(patch.kernelBoot.initrd) : null,
           cmdline: patch.kernelBoot.cmdline ?? '',
         }
       : null;
