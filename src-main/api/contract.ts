@@ -7,6 +7,18 @@ import { z } from 'zod';
 import type { MachineConfig } from './machine-config.js';
 import { createMachineInputSchema, deleteMachineInputSchema, modifyMachineInputSchema, sendTextInputSchema } from './operations.js';
 import type { AgentStatus, HostCapabilities, MachineDetails, MachineSummary, RuntimeStatus, TaskInfo } from './types.js';
+import {
+  addDiskInputSchema,
+  cloneMachineInputSchema,
+  diskIdSchema,
+  moveTargetSchema,
+  removeDiskOptionsSchema,
+  resizeBytesSchema,
+  resizeDiskOptionsSchema,
+  type DiskOutcome,
+  type MediumInfo,
+} from './storage.js';
+import { hostPathSchema } from './machine-config.js';
 
 /** A machine is named by its uuid or its name. */
 const machineRef = z.string().min(1, 'A machine name or uuid is needed').max(256);
@@ -46,6 +58,13 @@ export const API_ARGUMENTS = {
       .max(16 * 1024 * 1024)
       .optional(),
   ]),
+  cloneMachine: z.tuple([machineRef, cloneMachineInputSchema]),
+  moveMachine: z.tuple([machineRef, moveTargetSchema]),
+  addDisk: z.tuple([machineRef, addDiskInputSchema]),
+  removeDisk: z.tuple([machineRef, diskIdSchema, removeDiskOptionsSchema.optional()]),
+  resizeDisk: z.tuple([machineRef, diskIdSchema, resizeBytesSchema, resizeDiskOptionsSchema.optional()]),
+  changeMedium: z.tuple([machineRef, hostPathSchema.nullable()]),
+  listMedia: z.tuple([]),
   listTasks: z.tuple([]),
   cancelTask: z.tuple([taskId]),
   streamEndpoint: z.tuple([]),
@@ -85,6 +104,16 @@ export interface ApiResults {
   /** PNG, base64. */
   screenshot: { png: string };
   readLog: { file: string; text: string };
+  /** A task; its result is a CloneOutcome (uuid, name, dir, how each disk was made). */
+  cloneMachine: TaskInfo;
+  /** A task; its result is a MoveOutcome (from, dir, link or copy). */
+  moveMachine: TaskInfo;
+  addDisk: DiskOutcome & { id: string; file: string };
+  removeDisk: DiskOutcome & { deleted: string | null };
+  resizeDisk: DiskOutcome & { sizeBytes: number; previousBytes: number };
+  /** An ISO path to insert, or null to eject; live when the machine runs. */
+  changeMedium: DiskOutcome;
+  listMedia: MediumInfo[];
   listTasks: TaskInfo[];
   cancelTask: TaskInfo;
   streamEndpoint: StreamEndpoint;

@@ -12,6 +12,8 @@ import { Core } from '../core/core.js';
 import { parseSize } from '../core/qemu/qemu-img.js';
 import { listenHost, listenPort, serve } from '../server/serve-command.js';
 import { attachConsole } from './console.js';
+import { registerCloneCommands } from './commands/clone.js';
+import { registerDiskCommands } from './commands/disk.js';
 import { formatHost, formatList, formatMachine } from './format.js';
 
 function wholeNumber(flag: string) {
@@ -344,6 +346,9 @@ export function buildProgram(core: Core): Command {
       await core.screenshot(name, target);
       process.stdout.write(`Saved ${target}\n`);
     });
+
+  registerCloneCommands(program, core);
+  registerDiskCommands(program, core);
 
   program
     .command('serve')

@@ -30,6 +30,7 @@ import { waitForLogText } from './console/serial-log.js';
 import { CoreWatcher } from './watch/core-watcher.js';
 import { TaskManager, type TaskInfo } from './tasks/task-manager.js';
 import { VmRuntime, type RuntimeStatus } from './vm/vm-runtime.js';
+import { requireNoDependents } from './storage/image-users.js';
 import type { AgentStatus } from './agent/protocol.js';
 import type { AgentClient } from './agent/agent-client.js';
 
@@ -137,6 +138,8 @@ export class Core extends EventEmitter<CoreEvents> {
       if (this.runtime.isActive(status.state)) {
         throw new VmdeskError('INVALID_STATE', `${record.config.name} is ${status.state}: stop it before deleting it`);
       }
+      // A base whose images linked clones rest on stays, with the clones named.
+      await requireNoDependents(this.library, { uuid: record.uuid, dir: record.dir, name: record.config.name }, 'delete');
       await this.runtime.clear(record.uuid);
       const result = await deleteMachine(this.library, record, keepDisks);
       this.emit('machines');

@@ -10,6 +10,9 @@ import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.j
 import { VmdeskError } from '../api/errors.js';
 import type { Core } from './core.js';
 import { machineLogs } from './paths.js';
+import type { AddDiskInput, CloneMachineInput } from '../api/storage.js';
+import { cloneMachineTask, moveMachineTask } from './clone/clone-ops.js';
+import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
 
 export type EventSink = <E extends ApiEventName>(event: E, data: ApiEvents[E]) => void;
 
@@ -111,6 +114,38 @@ export class CoreService implements CoreApi {
       throw new VmdeskError('IO', `Cannot read ${file}: ${err.message}`);
     });
     return { file, text: data.subarray(Math.max(0, data.length - maxBytes)).toString('utf8') };
+  }
+
+  async cloneMachine(ref: string, input: CloneMachineInput): Promise<ApiResults['cloneMachine']> {
+    const { task, result } = await cloneMachineTask(this.core, ref, input);
+    result.catch(() => undefined);
+    return task;
+  }
+
+  async moveMachine(ref: string, dir: string): Promise<ApiResults['moveMachine']> {
+    const { task, result } = await moveMachineTask(this.core, ref, dir);
+    result.catch(() => undefined);
+    return task;
+  }
+
+  addDisk(ref: string, input: AddDiskInput): Promise<ApiResults['addDisk']> {
+    return addDiskOp(this.core, ref, input);
+  }
+
+  removeDisk(ref: string, diskId: string, options?: { deleteFile?: boolean }): Promise<ApiResults['removeDisk']> {
+    return removeDiskOp(this.core, ref, diskId, options ?? {});
+  }
+
+  resizeDisk(ref: string, diskId: string, sizeBytes: number, options?: { forceShrink?: boolean }): Promise<ApiResults['resizeDisk']> {
+    return resizeDiskOp(this.core, ref, diskId, sizeBytes, options ?? {});
+  }
+
+  changeMedium(ref: string, iso: string | null): Promise<ApiResults['changeMedium']> {
+    return changeMediumOp(this.core, ref, iso);
+  }
+
+  listMedia(): Promise<ApiResults['listMedia']> {
+    return listMediaOp(this.core);
   }
 
   listTasks(): Promise<ApiResults['listTasks']> {

@@ -8,6 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
+import { tethered } from '../storage/tether.js';
 
 export type CreateFormat = 'qcow2' | 'raw';
 
@@ -200,7 +201,9 @@ export async function convertImage(
 
 function runConvert(args: string[], target: string, opts: ConvertOptions): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(qemuImgBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Tethered: a convert outlives no killed core (it would keep writing and keep the source locked).
+    const [command, argv] = tethered(qemuImgBinary(), args);
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const parse = createProgressParser();
     let stderr = '';
     let last = -1;
