@@ -4,9 +4,10 @@
  * generic proxies over this table (as VS Code's ProxyChannel): no channel name is written twice.
  */
 import { z } from 'zod';
-import type { MachineConfig } from './machine-config.js';
+import { machineNameSchema, type MachineConfig } from './machine-config.js';
 import { createMachineInputSchema, deleteMachineInputSchema, modifyMachineInputSchema, sendTextInputSchema } from './operations.js';
 import type { AgentStatus, HostCapabilities, MachineDetails, MachineSummary, RuntimeStatus, TaskInfo } from './types.js';
+import { absolutePathSchema, importOptionsSchema, v2pOptionsSchema } from './portability.js';
 import {
   addDiskInputSchema,
   cloneMachineInputSchema,
@@ -65,6 +66,10 @@ export const API_ARGUMENTS = {
   resizeDisk: z.tuple([machineRef, diskIdSchema, resizeBytesSchema, resizeDiskOptionsSchema.optional()]),
   changeMedium: z.tuple([machineRef, hostPathSchema.nullable()]),
   listMedia: z.tuple([]),
+  importAppliance: z.tuple([absolutePathSchema, importOptionsSchema.optional()]),
+  exportAppliance: z.tuple([machineRef, absolutePathSchema]),
+  p2v: z.tuple([absolutePathSchema, machineNameSchema]),
+  v2p: z.tuple([machineRef, absolutePathSchema, v2pOptionsSchema.optional()]),
   listTasks: z.tuple([]),
   cancelTask: z.tuple([taskId]),
   streamEndpoint: z.tuple([]),
@@ -114,6 +119,14 @@ export interface ApiResults {
   /** An ISO path to insert, or null to eject; live when the machine runs. */
   changeMedium: DiskOutcome;
   listMedia: MediumInfo[];
+  /** OVA, OVF or disk image → new machine: a task; its result is an ImportOutcome (uuid, name, warnings). */
+  importAppliance: TaskInfo;
+  /** A stopped machine → new .ova file: a task; its result is an ExportOutcome (file, bytes, warnings). */
+  exportAppliance: TaskInfo;
+  /** Block device or raw image → new machine (source read-only): a task; its result is an ImportOutcome. */
+  p2v: TaskInfo;
+  /** A stopped machine's disk → new raw file or block device: a task; its result is a V2pOutcome. */
+  v2p: TaskInfo;
   listTasks: TaskInfo[];
   cancelTask: TaskInfo;
   streamEndpoint: StreamEndpoint;

@@ -12,6 +12,7 @@ import { Core } from '../core/core.js';
 import { parseSize } from '../core/qemu/qemu-img.js';
 import { listenHost, listenPort, serve } from '../server/serve-command.js';
 import { attachConsole } from './console.js';
+import { registerPortabilityCommands } from './commands/portability.js';
 import { registerCloneCommands } from './commands/clone.js';
 import { registerDiskCommands } from './commands/disk.js';
 import { formatHost, formatList, formatMachine } from './format.js';
@@ -349,6 +350,8 @@ export function buildProgram(core: Core): Command {
 
   registerCloneCommands(program, core);
   registerDiskCommands(program, core);
+
+  registerPortabilityCommands(program, core);
 
   program
     .command('serve')

@@ -10,9 +10,17 @@ import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.j
 import { VmdeskError } from '../api/errors.js';
 import type { Core } from './core.js';
 import { machineLogs } from './paths.js';
+import type { ImportOptions, V2pOptions } from '../api/portability.js';
+import { runExport, runImport, runP2v, runV2p } from './portability/operations.js';
 import type { AddDiskInput, CloneMachineInput } from '../api/storage.js';
 import { cloneMachineTask, moveMachineTask } from './clone/clone-ops.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
+
+/** A portability task runs on; its outcome is reported by its events. */
+function background(run: { task: ApiResults['importAppliance']; result: Promise<unknown> }): ApiResults['importAppliance'] {
+  run.result.catch(() => undefined);
+  return run.task;
+}
 
 export type EventSink = <E extends ApiEventName>(event: E, data: ApiEvents[E]) => void;
 
@@ -146,6 +154,22 @@ export class CoreService implements CoreApi {
 
   listMedia(): Promise<ApiResults['listMedia']> {
     return listMediaOp(this.core);
+  }
+
+  importAppliance(file: string, options?: ImportOptions): Promise<ApiResults['importAppliance']> {
+    return Promise.resolve(background(runImport(this.core, file, options ?? {})));
+  }
+
+  exportAppliance(ref: string, file: string): Promise<ApiResults['exportAppliance']> {
+    return Promise.resolve(background(runExport(this.core, ref, file)));
+  }
+
+  p2v(source: string, name: string): Promise<ApiResults['p2v']> {
+    return Promise.resolve(background(runP2v(this.core, source, name)));
+  }
+
+  v2p(ref: string, target: string, options?: V2pOptions): Promise<ApiResults['v2p']> {
+    return Promise.resolve(background(runV2p(this.core, ref, target, options ?? {})));
   }
 
   listTasks(): Promise<ApiResults['listTasks']> {

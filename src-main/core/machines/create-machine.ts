@@ -50,11 +50,20 @@ export async function takenMacs(library: Library): Promise<Set<string>> {
   return new Set(records.flatMap((r) => r.config?.nics.map((n) => n.mac.toLowerCase()) ?? []));
 }
 
+/**
+ * What an import adds to a machine being created: it fills the staging folder (disks, boot files)
+ * once the inputs are checked, and says what it made. A failure removes the staging folder.
+ */
+export interface StagedContent {
+  fill(staging: string, ctx: TaskContext): Promise<{ disks: DiskConfig[]; kernelBoot?: MachineConfig['kernelBoot']; nicModels?: Array<NicConfig['model']> }>;
+}
+
 export async function createMachine(
   library: Library,
   host: HostCapabilities,
   rawInput: CreateMachineInput,
   ctx: TaskContext,
+  staged?: StagedContent,
 ): Promise<CreateResult> {
   const input = parseInput(createMachineInputSchema, rawInput, 'machine settings');
   const warnings = checkResources(input.cpus, input.memoryMiB, host);
@@ -102,6 +111,13 @@ export async function createMachine(
   try {
     const disks: DiskConfig[] = [];
     let kernelBoot: MachineConfig['kernelBoot'] = null;
+    let nicModels: Array<NicConfig['model']> | undefined;
+    if (staged) {
+      const filled = await staged.fill(staging, ctx);
+      disks.push(...filled.disks);
+      if (filled.kernelBoot) kernelBoot = filled.kernelBoot;
+      nicModels = filled.nicModels;
+    }
     if (input.demo) {
       ctx.progress(null, 'Preparing the demo guest');
       const demo = await ensureDemoGuest({ signal: ctx.signal, onLog: (line) => ctx.progress(null, line) });
@@ -139,10 +155,12 @@ export async function createMachine(
     if (input.firmware === 'uefi' && host.firmware.ovmfVars) {
       await fs.copyFile(host.firmware.ovmfVars, path.join(staging, NVRAM_FILE));
     }
-    const nics: NicConfig[] =
-      input.network === 'none'
-        ? []
-        : [{ id: 'net0', model: 'virtio-net-pci', mac: generateMac(await takenMacs(library)), cable: true, attachment: { type: 'nat' } }];
+    const taken = await takenMacs(library);
+    const nics: NicConfig[] = (input.network === 'none' ? [] : (nicModels ?? ['virtio-net-pci'])).map((model, i) => {
+      const mac = generateMac(taken);
+      taken.add(mac);
+      return { id: `net${i}`, model, mac, cable: true, attachment: { type: 'nat' } };
+    });
     const defaultOrder: BootDevice[] = input.iso ? ['cdrom', 'disk'] : ['disk', 'cdrom'];
     if (input.networkBoot) defaultOrder.push('network');
     const config: MachineConfig = {
