@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { machineNameSchema, type MachineConfig } from './machine-config.js';
 import { createMachineInputSchema, deleteMachineInputSchema, modifyMachineInputSchema, sendTextInputSchema } from './operations.js';
+import { snapshotRefSchema, takeSnapshotInputSchema, type SnapshotTree } from './snapshots.js';
 import type { AgentStatus, HostCapabilities, MachineDetails, MachineSummary, RuntimeStatus, TaskInfo } from './types.js';
 import { absolutePathSchema, importOptionsSchema, v2pOptionsSchema } from './portability.js';
 import {
@@ -66,6 +67,12 @@ export const API_ARGUMENTS = {
   resizeDisk: z.tuple([machineRef, diskIdSchema, resizeBytesSchema, resizeDiskOptionsSchema.optional()]),
   changeMedium: z.tuple([machineRef, hostPathSchema.nullable()]),
   listMedia: z.tuple([]),
+  listSnapshots: z.tuple([machineRef]),
+  takeSnapshot: z.tuple([machineRef, takeSnapshotInputSchema]),
+  restoreSnapshot: z.tuple([machineRef, snapshotRefSchema]),
+  deleteSnapshot: z.tuple([machineRef, snapshotRefSchema]),
+  saveState: z.tuple([machineRef]),
+  discardSavedState: z.tuple([machineRef]),
   importAppliance: z.tuple([absolutePathSchema, importOptionsSchema.optional()]),
   exportAppliance: z.tuple([machineRef, absolutePathSchema]),
   p2v: z.tuple([absolutePathSchema, machineNameSchema]),
@@ -119,6 +126,14 @@ export interface ApiResults {
   /** An ISO path to insert, or null to eject; live when the machine runs. */
   changeMedium: DiskOutcome;
   listMedia: MediumInfo[];
+  /** The snapshot tree, the current state marked. */
+  listSnapshots: SnapshotTree;
+  /** Tasks; their result: { id, name, kind: 'live' | 'disk', warnings } for take, RestoreOutcome for restore, { id, name } for delete, { file } for save. */
+  takeSnapshot: TaskInfo;
+  restoreSnapshot: TaskInfo;
+  deleteSnapshot: TaskInfo;
+  saveState: TaskInfo;
+  discardSavedState: null;
   /** OVA, OVF or disk image → new machine: a task; its result is an ImportOutcome (uuid, name, warnings). */
   importAppliance: TaskInfo;
   /** A stopped machine → new .ova file: a task; its result is an ExportOutcome (file, bytes, warnings). */

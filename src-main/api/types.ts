@@ -41,6 +41,8 @@ export interface MachineSummary {
   config: MachineConfig | null;
   error?: { code: string; message: string };
   status: RuntimeStatus;
+  /** Suspended to disk (save state, or restored to a live snapshot): the next start resumes from it. */
+  savedState?: boolean;
 }
 
 export type MachineDetails = MachineSummary & { config: MachineConfig };

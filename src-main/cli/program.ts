@@ -13,6 +13,7 @@ import { parseSize } from '../core/qemu/qemu-img.js';
 import { listenHost, listenPort, serve } from '../server/serve-command.js';
 import { attachConsole } from './console.js';
 import { registerPortabilityCommands } from './commands/portability.js';
+import { registerSnapshotCommands } from './commands/snapshot.js';
 import { registerCloneCommands } from './commands/clone.js';
 import { registerDiskCommands } from './commands/disk.js';
 import { formatHost, formatList, formatMachine } from './format.js';
@@ -347,6 +348,8 @@ export function buildProgram(core: Core): Command {
       await core.screenshot(name, target);
       process.stdout.write(`Saved ${target}\n`);
     });
+
+  registerSnapshotCommands(program, core);
 
   registerCloneCommands(program, core);
   registerDiskCommands(program, core);

@@ -31,6 +31,8 @@ import { CoreWatcher } from './watch/core-watcher.js';
 import { TaskManager, type TaskInfo } from './tasks/task-manager.js';
 import { VmRuntime, type RuntimeStatus } from './vm/vm-runtime.js';
 import { requireNoDependents } from './storage/image-users.js';
+import { Snapshots, consumeSavedState, savedStateForStart, savedStateStartFailure } from './snapshots/snapshots.js';
+import { hasSavedState } from './snapshots/store.js';
 import type { AgentStatus } from './agent/protocol.js';
 import type { AgentClient } from './agent/agent-client.js';
 
@@ -51,6 +53,8 @@ export class Core extends EventEmitter<CoreEvents> {
   readonly library: Library;
   readonly runtime: VmRuntime;
   readonly tasks = new TaskManager();
+  /** Snapshots and saved states (suspend to disk). */
+  readonly snapshots: Snapshots = new Snapshots(this);
   readonly env: NodeJS.ProcessEnv;
 
   constructor(options: CoreOptions = {}) {
@@ -97,6 +101,7 @@ export class Core extends EventEmitter<CoreEvents> {
   private summarize(record: MachineRecord): MachineSummary {
     const summary: MachineSummary = { uuid: record.uuid, dir: record.dir, config: record.config, status: this.runtime.status(record.uuid) };
     if (record.error) summary.error = record.error;
+    if (hasSavedState(record.dir)) summary.savedState = true;
     return summary;
   }
 
@@ -179,6 +184,7 @@ export class Core extends EventEmitter<CoreEvents> {
           await fs.copyFile(ovmfVars, vars);
         uefi = { code: ovmfCode, vars };
       }
+      const savedState = await savedStateForStart(dir, config);
       const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid'): string => this.runtime.file(config.uuid, name);
       const logs = machineLogs(dir);
       const args = buildQemuArgs({
@@ -189,18 +195,26 @@ export class Core extends EventEmitter<CoreEvents> {
         serialLog: logs.serial,
         ...(uefi ? { uefi } : {}),
       });
-      const { client, status: started } = await this.runtime.launch({
-        uuid: config.uuid,
-        name: config.name,
-        qemuBinary: qemu.binary,
-        args,
-        machineDir: dir,
-        qemuLog: logs.qemu,
-        serialLog: logs.serial,
-        serial: config.serial.enabled,
-        accel,
-        linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
-      });
+      // Resuming a saved state: QEMU waits for the RAM state, which the agent feeds it before `cont`.
+      if (savedState) args.push('-incoming', 'defer');
+      const { client, status: started } = await this.runtime
+        .launch({
+          uuid: config.uuid,
+          name: config.name,
+          qemuBinary: qemu.binary,
+          args,
+          machineDir: dir,
+          qemuLog: logs.qemu,
+          serialLog: logs.serial,
+          serial: config.serial.enabled,
+          accel,
+          linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
+          ...(savedState ? { incoming: savedState } : {}),
+        })
+        .catch((err: unknown) => {
+          throw savedState ? savedStateStartFailure(config.name, err) : err;
+        });
+      if (savedState) await consumeSavedState(dir);
       client.close();
       return started;
     });

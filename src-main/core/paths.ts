@@ -18,6 +18,12 @@ export const LOGS_DIR = 'logs';
 export const QEMU_LOG = 'qemu.log';
 export const SERIAL_LOG = 'serial.log';
 export const AGENT_LOG = 'agent.log';
+/** Snapshot tree, frozen images and RAM states (see core/snapshots). */
+export const SNAPSHOTS_FILE = 'snapshots.json';
+export const SNAPSHOTS_FILE_BACKUP = 'snapshots.json.bak';
+export const SNAPSHOTS_DIR = 'snapshots';
+/** Present while the machine is suspended to disk (save state) or restored to a live snapshot. */
+export const SAVED_STATE_FILE = 'saved-state.json';
 
 /** Files of the runtime dir; kept short because unix socket paths are limited to 107 bytes. */
 export const RUNTIME = {
@@ -31,6 +37,8 @@ export const RUNTIME = {
   exit: 'exit.json',
   state: 'state.json',
   launch: 'launch.json',
+  /** Unix socket QEMU sends a RAM state to while a snapshot or save-state writes it to a file. */
+  migration: 'migrate.sock',
 } as const;
 
 export const SOCKET_PATH_MAX = 107;

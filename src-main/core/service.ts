@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { ApiEventName, ApiEvents, ApiResults, LogKind, VmdeskApi } from '../api/contract.js';
 import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
 import { VmdeskError } from '../api/errors.js';
+import type { TakeSnapshotInput } from '../api/snapshots.js';
+import type { TaskInfo } from '../api/types.js';
 import type { Core } from './core.js';
 import { machineLogs } from './paths.js';
 import type { ImportOptions, V2pOptions } from '../api/portability.js';
@@ -15,6 +17,12 @@ import { runExport, runImport, runP2v, runV2p } from './portability/operations.j
 import type { AddDiskInput, CloneMachineInput } from '../api/storage.js';
 import { cloneMachineTask, moveMachineTask } from './clone/clone-ops.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
+
+/** A task's outcome is reported by its events; nothing waits on the promise here. */
+function detached(run: { task: TaskInfo; result: Promise<unknown> }): TaskInfo {
+  run.result.catch(() => undefined);
+  return run.task;
+}
 
 /** A portability task runs on; its outcome is reported by its events. */
 function background(run: { task: ApiResults['importAppliance']; result: Promise<unknown> }): ApiResults['importAppliance'] {
@@ -154,6 +162,31 @@ export class CoreService implements CoreApi {
 
   listMedia(): Promise<ApiResults['listMedia']> {
     return listMediaOp(this.core);
+  }
+
+  listSnapshots(ref: string): Promise<ApiResults['listSnapshots']> {
+    return this.core.snapshots.list(ref);
+  }
+
+  takeSnapshot(ref: string, input: TakeSnapshotInput): Promise<ApiResults['takeSnapshot']> {
+    return Promise.resolve(detached(this.core.snapshots.take(ref, input)));
+  }
+
+  restoreSnapshot(ref: string, snapshot: string): Promise<ApiResults['restoreSnapshot']> {
+    return Promise.resolve(detached(this.core.snapshots.restore(ref, snapshot)));
+  }
+
+  deleteSnapshot(ref: string, snapshot: string): Promise<ApiResults['deleteSnapshot']> {
+    return Promise.resolve(detached(this.core.snapshots.delete(ref, snapshot)));
+  }
+
+  saveState(ref: string): Promise<ApiResults['saveState']> {
+    return Promise.resolve(detached(this.core.snapshots.saveState(ref)));
+  }
+
+  async discardSavedState(ref: string): Promise<null> {
+    await this.core.snapshots.discardState(ref);
+    return null;
   }
 
   importAppliance(file: string, options?: ImportOptions): Promise<ApiResults['importAppliance']> {

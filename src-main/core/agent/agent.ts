@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { VmdeskError, toErrorShape } from '../../api/errors.js';
 import { writeJsonAtomic } from '../fs/atomic-file.js';
 import { isProcessAlive } from '../fs/lock-file.js';
@@ -103,6 +104,7 @@ export class VmAgent {
     for (const nic of this.launch.linksDown) {
       await this.requireQmp().execute('set_link', { name: `${nic}-dev`, up: false });
     }
+    if (this.launch.incoming) await loadIncomingState(this.requireQmp(), this.file('migration'), this.launch.incoming.file);
     await this.requireQmp().execute('cont');
     this.transition({ kind: 'continued' });
   }
@@ -367,6 +369,32 @@ export class VmAgent {
     await closing;
     process.exit(0);
   }
+}
+
+/**
+ * Feed a saved RAM state to a QEMU started with `-incoming defer`: QEMU listens on a unix socket and
+ * this process streams the file into it (no shell, so no quoting of the path), then waits until
+ * QEMU has loaded it all. The guest stays paused (-S) until the caller continues it.
+ */
+async function loadIncomingState(qmp: QmpClient, socketPath: string, file: string): Promise<void> {
+  await fsp.rm(socketPath, { force: true });
+  await qmp.execute('migrate-incoming', { uri: `unix:${socketPath}` });
+  const socket = await connectUnix(socketPath, Date.now() + 10_000);
+  const sent = pipeline(fs.createReadStream(file), socket).catch((err: Error) => err);
+  for (;;) {
+    const info = await qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+    if (info.status === 'completed') break;
+    if (info.status === 'failed' || info.status === 'cancelled') {
+      const why = await sent;
+      throw new VmdeskError(
+        'QEMU_FAILED',
+        `Cannot load the saved state: ${info['error-desc'] ?? (why instanceof Error ? why.message : info.status)}`,
+      );
+    }
+    await sleep(10);
+  }
+  await sent;
+  await fsp.rm(socketPath, { force: true });
 }
 
 function quoteForLog(arg: string): string {

@@ -23,6 +23,8 @@ export const launchFileSchema = z.object({
   accel: z.enum(['kvm', 'tcg']),
   /** NIC ids whose cable is unplugged: set with QMP set_link before the guest runs. */
   linksDown: z.array(z.string()),
+  /** Start from a saved RAM state (QEMU runs with `-incoming defer`): loaded before the guest continues. */
+  incoming: z.object({ file: z.string().min(1) }).optional(),
 });
 export type LaunchFile = z.infer<typeof launchFileSchema>;
 
