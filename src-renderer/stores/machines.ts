@@ -53,10 +53,15 @@ export const useMachinesStore = defineStore('machines', () => {
       subscribed = true;
       onApiEvent('machines', () => void refresh());
       onApiEvent('machine-state', (e) => patchState(e.uuid, e.status));
+      let lost = false;
       onConnectionState((s) => {
         connection.value = s;
-        // Events were missed while disconnected: catch up.
-        if (s === 'open') void Promise.all([refresh(), refreshHost()]);
+        if (s === 'closed') lost = true;
+        // Events were missed while disconnected: catch up (the first connection is served by load()).
+        if (s === 'open' && lost) {
+          lost = false;
+          void Promise.all([refresh(), refreshHost()]);
+        }
       });
     }
     await Promise.all([refresh(), refreshHost()]);
