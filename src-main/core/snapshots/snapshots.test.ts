@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Core } from '../core.js';
-import { formatSnapshotTree } from '../../cli/commands/snapshot.js';
 import { loadMachineConfig } from '../library/library.js';
 import { hardwareDigest, loadSnapshots } from './store.js';
 
@@ -65,7 +64,9 @@ describe('snapshots of a stopped machine', () => {
     write(await m.disk(), 4, 196608);
 
     const tree = await core.snapshots.list('m');
-    expect(formatSnapshotTree('m', tree)).toMatch(/one {2}\[disk\].*first\n {4}└── two.*\n {8}└── three.*\n {12}└── ▶ current state/);
+    expect(
+      tree.roots.map((r) => [r.name, r.description, r.children.map((c) => [c.name, c.children.map((g) => [g.name, g.current])])]),
+    ).toEqual([['one', 'first', [['two', [['three', true]]]]]]);
 
     // Restore "one": what came after it is gone, what came before is back.
     const restored = await core.snapshots.restore('m', 'one').result;
