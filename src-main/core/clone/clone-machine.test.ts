@@ -13,6 +13,8 @@ import type { TaskContext } from '../tasks/task-manager.js';
 import { backingChain } from '../storage/image-chain.js';
 import { dependentMachines } from '../storage/image-users.js';
 import { listMedia } from '../storage/media-list.js';
+import type { HostCapabilities } from '../host/capabilities.js';
+import { modifyMachine } from '../machines/modify-machine.js';
 import { cloneMachine } from './clone-machine.js';
 import { moveMachine } from './move-machine.js';
 import { OWNER_FILE, makeStaging, sweepStaging } from './staging.js';
@@ -172,6 +174,33 @@ describe('cloneMachine', () => {
       ),
     ).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(fs.readdirSync(library.machinesDir)).toEqual(['src']);
+  });
+});
+
+describe('a base with linked clones', () => {
+  it('keeps its folder when renamed, so its clones still find their backing files', async () => {
+    const src = await chainedMachine();
+    const snapshot = { id: 's1', name: 'first', disks: [{ id: 'disk0', file: src.frozen }], config: src.config, nvram: null };
+    const clone = await cloneMachine(
+      library,
+      await library.find('src'),
+      { name: 'thin', linked: true, snapshot, sourceRunning: false },
+      ctx,
+    );
+    const r = await modifyMachine(library, {} as HostCapabilities, await library.find('src'), { name: 'renamed' }, false);
+    expect(r.config.name).toBe('renamed');
+    expect(r.dir).toBe(src.dir);
+    expect((await backingChain(path.join(clone.dir, 'disks', 'disk0.qcow2')))[1]?.file).toBe(src.frozen);
+    // Without clones, a renamed machine's folder follows its name.
+    const alone = await cloneMachine(
+      library,
+      await library.find('thin'),
+      { name: 'solo', linked: false, snapshot: null, sourceRunning: false },
+      ctx,
+    );
+    const moved = await modifyMachine(library, {} as HostCapabilities, await library.find('solo'), { name: 'solo2' }, false);
+    expect(moved.dir).toBe(path.join(library.machinesDir, 'solo2'));
+    expect(fs.existsSync(alone.dir)).toBe(false);
   });
 });
 

@@ -11,6 +11,7 @@ import { DISKS_DIR, MACHINE_LOCK, NVRAM_FILE } from '../paths.js';
 import { checkResources } from './create-machine.js';
 import { requireIsoImage, requireReadableFile } from './media.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
+import { dependentMachines } from '../storage/image-users.js';
 
 export interface ModifyResult {
   config: MachineConfig;
@@ -85,8 +86,10 @@ export async function modifyMachine(
     if (records.some((r) => r.config?.name === patch.name))
       throw new VmdeskError('ALREADY_EXISTS', `A machine named "${patch.name}" already exists`);
     next.name = patch.name;
-    // A machine in the library's own folder follows its name, as in VirtualBox; one kept elsewhere stays put.
-    if (path.dirname(record.dir) === library.machinesDir && path.basename(record.dir) === before.name) {
+    // A machine in the library's own folder follows its name, as in VirtualBox; one kept elsewhere stays put,
+    // and so does a base whose images linked clones name by their absolute paths.
+    const followsName = path.dirname(record.dir) === library.machinesDir && path.basename(record.dir) === before.name;
+    if (followsName && (await dependentMachines(library, record.dir, before.uuid)).length === 0) {
       const target = path.join(library.machinesDir, patch.name);
       if (
         await fs.stat(target).then(
