@@ -108,7 +108,8 @@ export async function cloneMachine(
   for (const disk of base.disks) {
     const frozen = snapshot?.disks.find((d) => d.id === disk.id)?.file;
     const file = frozen ?? resolveMachinePath(source.dir, disk.file);
-    const chain = await backingChain(file);
+    // A linked clone needs no chain: its overlay names the image, whose format the snapshot's config records.
+    const chain = options.linked ? [] : await backingChain(file);
     plans.push({ disk, source: path.resolve(file), chain });
   }
 
@@ -136,15 +137,15 @@ export async function cloneMachine(
     let doneBytes = 0;
     for (const plan of plans) {
       if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Cancelled');
-      const top = plan.chain[0];
-      if (!top) throw new VmdeskError('INTERNAL', `No image for ${plan.disk.id}`);
       if (options.linked) {
         const file = path.join(DISKS_DIR, `${plan.disk.id}.qcow2`);
-        await createOverlay(path.join(staging, file), plan.source, top.format);
+        await createOverlay(path.join(staging, file), plan.source, plan.disk.format);
         disks.push({ ...plan.disk, file, format: 'qcow2' });
         made.push({ id: plan.disk.id, method: 'overlay', file });
         continue;
       }
+      const top = plan.chain[0];
+      if (!top) throw new VmdeskError('INTERNAL', `No image for ${plan.disk.id}`);
       const keepRaw = top.format === 'raw' && plan.chain.length === 1;
       const format = keepRaw ? 'raw' : 'qcow2';
       const file = path.join(DISKS_DIR, `${plan.disk.id}.${format}`);
