@@ -24,11 +24,11 @@ export interface ImageRange {
 
 export function imageSpec(range: ImageRange, format: string): string {
   const protocol = { driver: range.device ? 'host_device' : 'file', filename: range.path };
-  const file =
-    range.offset === 0 && !range.device
-      ? { driver: 'raw', size: range.size, file: protocol }
-      : { driver: 'raw', offset: range.offset, size: range.size, file: protocol };
-  const top = format === 'raw' ? { ...file, 'read-only': true } : { driver: format, 'read-only': true, file };
+  // A whole file is opened as it is. A tar member is a window of the archive: QEMU wants its size
+  // in whole sectors, and tar pads every member with zeros to 512 bytes, so rounding up reads padding.
+  const whole = range.offset === 0 && !range.device;
+  const file = whole ? protocol : { driver: 'raw', offset: range.offset, size: Math.ceil(range.size / 512) * 512, file: protocol };
+  const top = format === 'raw' ? { driver: 'raw', 'read-only': true, file } : { driver: format, 'read-only': true, file };
   return `json:${JSON.stringify(top)}`;
 }
 
@@ -121,7 +121,57 @@ export interface RangeInfo {
   dataFile: string | null;
 }
 
+async function readAt(range: ImageRange, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  if (position < 0 || position + length > range.size) return buf;
+  const handle = await fs.open(range.path, 'r');
+  try {
+    await handle.read(buf, 0, length, range.offset + position);
+  } finally {
+    await handle.close();
+  }
+  return buf;
+}
+
+/**
+ * The image's own header, read before qemu-img opens it: opening already follows references (a
+ * vmdk text descriptor's extents, a qcow2 external data file), and a reference to a FIFO or a
+ * device could hang or read the host. Only self-contained binary images get to qemu-img.
+ */
+export async function requireSafeHeader(range: ImageRange, format: string, what: string): Promise<void> {
+  const head = await readAt(range, 0, 512);
+  const refuse = (why: string): never => {
+    throw new VmdeskError('INVALID_INPUT', `${what} ${why}: refused`);
+  };
+  switch (format) {
+    case 'vmdk':
+      if (head.toString('latin1', 0, 4) !== 'KDMV') refuse('is not a sparse or streamOptimized vmdk (a descriptor refers to other files)');
+      break;
+    case 'qcow2': {
+      if (head.readUInt32BE(0) !== 0x514649fb) refuse('is not a qcow2 image');
+      if (head.readBigUInt64BE(8) !== 0n) refuse('refers to a backing file');
+      if (head.readUInt32BE(4) >= 3 && (head.readBigUInt64BE(72) & 4n) !== 0n) refuse('keeps its data in an external file');
+      break;
+    }
+    case 'vdi':
+      if (head.readUInt32LE(64) !== 0xbeda107f) refuse('is not a vdi image');
+      if (head.readUInt32LE(76) === 4) refuse('is a differencing vdi that refers to a parent image');
+      break;
+    case 'vpc': {
+      const footer = head.toString('latin1', 0, 8) === 'conectix' ? head : await readAt(range, range.size - 512, 512);
+      if (footer.toString('latin1', 0, 8) !== 'conectix') refuse('is not a vhd image');
+      if (footer.readUInt32BE(60) === 4) refuse('is a differencing vhd that refers to a parent image');
+      break;
+    }
+    case 'raw':
+      break;
+    default:
+      refuse(`has an unsupported format (${format})`);
+  }
+}
+
 export async function rangeInfo(range: ImageRange, format: string, what: string): Promise<RangeInfo> {
+  await requireSafeHeader(range, format, what);
   const r = await runQemuImg(['info', '--output=json', '-U', imageSpec(range, format)]);
   if (r.code !== 0) throw new VmdeskError('INVALID_INPUT', `${what} is not a readable ${format} image: ${summary(r.stderr)}`);
   const raw = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -152,7 +202,9 @@ export function requireSelfContained(info: RangeInfo, what: string, declaredByte
   if (!Number.isSafeInteger(info.virtualSize) || info.virtualSize <= 0 || info.virtualSize > MAX_VIRTUAL_BYTES) {
     throw new VmdeskError('INVALID_INPUT', `${what} claims an impossible size of ${info.virtualSize} bytes: refused`);
   }
-  if (declaredBytes !== null && declaredBytes > 0 && declaredBytes !== info.virtualSize) {
+  // Tools round capacities (to sectors, to their units): only an image bigger than declared lies.
+  const MiB = 1024 * 1024;
+  if (declaredBytes !== null && declaredBytes > 0 && info.virtualSize > Math.ceil(declaredBytes / MiB) * MiB) {
     throw new VmdeskError(
       'INVALID_INPUT',
       `${what} holds ${info.virtualSize} bytes but the descriptor declares ${declaredBytes}: the image lies about its size, refused`,
