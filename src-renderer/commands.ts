@@ -8,6 +8,9 @@ import { useUiStore } from './stores/ui';
 import { consoleHref } from './lib/route';
 import { isActive } from './lib/machine-info';
 import type { MachineSummary } from '../src-main/api/types';
+import { api } from './api/client';
+import { runInBackground } from './lib/run-task';
+import { reportError } from './lib/report-error';
 
 export const COMMAND_IDS = [
   'machine.new',
@@ -22,7 +25,15 @@ export const COMMAND_IDS = [
   'machine.showLog',
   'machine.console',
   'machine.snapshot',
+  'machine.saveState',
+  'machine.discardState',
   'machine.clone',
+  'machine.move',
+  'machine.export',
+  'machine.v2p',
+  'file.import',
+  'file.media',
+  'file.p2v',
   'view.tasks',
   'help.about',
 ] as const;
@@ -36,8 +47,6 @@ export interface Command {
   disabledReason: () => string | null;
   run: () => void | Promise<unknown>;
 }
-
-export const NOT_YET = 'Snapshots and clones are not available yet';
 
 export function isCommandId(id: string): id is CommandId {
   return (COMMAND_IDS as readonly string[]).includes(id);
@@ -134,15 +143,75 @@ function createCommands(): Record<CommandId, Command> {
     ),
     cmd(
       'machine.snapshot',
-      'Snapshot…',
-      () => NOT_YET,
-      () => undefined,
+      'Take snapshot…',
+      () =>
+        whenState(['stopped', 'crashed', 'running', 'paused'], 'Wait until the machine has started or stopped')() ??
+        (sel()?.savedState ? 'The machine has a saved state: start it or discard the state first' : null),
+      withSelected((m) => (ui.takeSnapshotUuid = m.uuid)),
+    ),
+    cmd(
+      'machine.saveState',
+      'Save state',
+      whenState(['running', 'paused'], 'Only a running machine can save its state'),
+      withSelected((m) =>
+        runInBackground<{ file: string }>(
+          `Save the state of ${machines.displayName(m.uuid)}`,
+          () => api.saveState(m.uuid),
+          () => {
+            return `Saved the state of ${machines.displayName(m.uuid)}: the next start resumes from it`;
+          },
+        ),
+      ),
+    ),
+    cmd(
+      'machine.discardState',
+      'Discard saved state…',
+      () => whenState(['stopped', 'crashed'], 'Stop the machine first')() ?? (sel()?.savedState ? null : 'The machine has no saved state'),
+      withSelected(confirmDiscard),
     ),
     cmd(
       'machine.clone',
       'Clone…',
-      () => NOT_YET,
-      () => undefined,
+      () => needMachine() ?? (sel()?.config ? null : 'The machine configuration cannot be read'),
+      withSelected((m) => (ui.clone = { uuid: m.uuid })),
+    ),
+    cmd(
+      'machine.move',
+      'Move…',
+      whenState(['stopped', 'crashed'], 'Shut the machine down before moving it'),
+      withSelected((m) => (ui.moveUuid = m.uuid)),
+    ),
+    cmd(
+      'machine.export',
+      'Export appliance…',
+      whenState(['stopped', 'crashed'], 'Shut the machine down before exporting it'),
+      withSelected((m) => (ui.exportUuid = m.uuid)),
+    ),
+    cmd(
+      'machine.v2p',
+      'Write disk out (V2P)…',
+      () =>
+        whenState(['stopped', 'crashed'], 'Shut the machine down before writing its disk out')() ??
+        (sel()?.config?.disks.length ? null : 'The machine has no disk'),
+      withSelected((m) => (ui.v2pUuid = m.uuid)),
+    ),
+    cmd(
+      'file.import',
+      'Import appliance…',
+      () => null,
+      () => (ui.importOpen = true),
+    ),
+    cmd(
+      'file.media',
+      'Virtual media manager…',
+      () => null,
+      () => (ui.mediaOpen = true),
+    ),
+    cmd(
+      'file.p2v',
+      'Physical disk to VM (P2V)…',
+      () => null,
+      () => (ui.p2vOpen = true),
     ),
     cmd(
       'view.tasks',
@@ -169,6 +238,25 @@ function createCommands(): Record<CommandId, Command> {
       () => false,
     );
     if (ok) await machines.remove(m.uuid, false);
+  }
+
+  async function confirmDiscard(m: MachineSummary): Promise<void> {
+    const name = machines.displayName(m.uuid);
+    const ok = await ElMessageBox.confirm(
+      `Discard the saved state of “${name}”? Its next start boots afresh, as after a power failure; unsaved work in the guest is lost.`,
+      'Discard saved state',
+      { type: 'warning', confirmButtonText: 'Discard', cancelButtonText: 'Cancel' },
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) return;
+    try {
+      await api.discardSavedState(m.uuid);
+      await machines.refresh();
+    } catch (err) {
+      await reportError(`Cannot discard the saved state of ${name}`, err);
+    }
   }
 
   return Object.fromEntries(list.map((c) => [c.id, c])) as Record<CommandId, Command>;

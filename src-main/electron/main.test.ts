@@ -278,7 +278,7 @@ describe('the Electron main process', () => {
     expect(fake.menu.map((s) => s.label)).toEqual(['&File', '&Machine', '&View', '&Help']);
     const machine = fake.menu[1]?.submenu ?? [];
     expect(machine.find((i) => i.label === '&New…')).toMatchObject({ accelerator: 'CmdOrCtrl+N', registerAccelerator: false });
-    expect(machine.find((i) => i.label?.startsWith('&Clone'))).toMatchObject({ enabled: false, label: '&Clone… (not available yet)' });
+    expect(machine.find((i) => i.label?.startsWith('&Add'))).toMatchObject({ enabled: false, label: '&Add… (not available yet)' });
     machine.find((i) => i.label === 'S&tart')?.click?.();
     expect(fake.windows[0]?.webContents.sent.at(-1)).toEqual(['vmdesk:menu', 'machine.start']);
   });

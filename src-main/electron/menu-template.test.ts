@@ -36,7 +36,15 @@ describe('application menu template', () => {
   it('has every required item, with the required accelerators', () => {
     const file = section(sections, 'File');
     const machine = section(sections, 'Machine');
-    for (const label of ['Preferences', 'Import Appliance', 'Export Appliance', 'Quit']) expect(item(file, label), label).toBeDefined();
+    for (const label of [
+      'Preferences',
+      'Import Appliance',
+      'Export Appliance',
+      'Virtual Media Manager',
+      'Physical Disk to VM (P2V)',
+      'Quit',
+    ])
+      expect(item(file, label), label).toBeDefined();
     for (const label of [
       'New',
       'Add',
@@ -49,12 +57,22 @@ describe('application menu template', () => {
       'Reset',
       'Shut Down',
       'Power Off',
+      'Take Snapshot',
+      'Save State',
+      'Discard Saved State',
+      'Write Disk Out (V2P)',
       'Show Log',
     ]) {
       expect(item(machine, label), label).toBeDefined();
     }
     expect(item(machine, 'New')).toMatchObject({ type: 'command', command: 'machine.new', accelerator: 'CmdOrCtrl+N' });
     expect(item(machine, 'Settings')).toMatchObject({ type: 'command', command: 'machine.settings', accelerator: 'CmdOrCtrl+S' });
+    expect(item(file, 'Import Appliance')).toMatchObject({ type: 'command', command: 'file.import' });
+    expect(item(file, 'Export Appliance')).toMatchObject({ type: 'command', command: 'machine.export' });
+    expect(item(file, 'Virtual Media Manager')).toMatchObject({ type: 'command', command: 'file.media' });
+    expect(item(machine, 'Clone')).toMatchObject({ type: 'command', command: 'machine.clone' });
+    expect(item(machine, 'Move')).toMatchObject({ type: 'command', command: 'machine.move' });
+    expect(item(machine, 'Take Snapshot')).toMatchObject({ type: 'command', command: 'machine.snapshot' });
     expect(item(file, 'Quit')).toMatchObject({ type: 'command', command: 'app.quit', accelerator: 'CmdOrCtrl+Q' });
     expect(item(section(sections, 'View'), 'Tasks')).toMatchObject({ command: 'view.tasks' });
     expect(item(section(sections, 'Help'), 'About VMDesk')).toMatchObject({ command: 'help.about' });
@@ -64,7 +82,7 @@ describe('application menu template', () => {
     const unavailable = sections.flatMap((s) =>
       s.entries.filter((e) => e.type === 'unavailable').map((e) => plain((e as { label: string }).label)),
     );
-    expect(unavailable).toEqual(['Preferences…', 'Import Appliance…', 'Export Appliance…', 'Add…', 'Clone…', 'Move…']);
+    expect(unavailable).toEqual(['Preferences…', 'Add…']);
     expect(unavailableLabel('&Add…')).toBe(`&Add… (${NOT_AVAILABLE})`);
   });
 
@@ -94,6 +112,17 @@ describe('application menu template', () => {
     expect(roles(true)).toEqual(expect.arrayContaining(['reload', 'forceReload', 'toggleDevTools']));
     for (const isDev of [false, true])
       expect(roles(isDev)).toEqual(expect.arrayContaining(['zoomIn', 'zoomOut', 'resetZoom', 'togglefullscreen']));
+  });
+
+  it('offers every renderer command it declares, as the in-page menu bar does', () => {
+    const used = new Set(menuCommands(sections));
+    for (const id of RENDERER_COMMANDS) expect(used.has(id), id).toBe(true);
+    // MenuBar.vue (the browser's menu) lists the same renderer commands, bar the app's own Quit.
+    const source = fs.readFileSync(path.resolve(import.meta.dirname, '../../src-renderer/components/main/MenuBar.vue'), 'utf8');
+    const inPage = new Set(
+      [...(/const MENUS[\s\S]*?\n\];/.exec(source)?.[0] ?? '').matchAll(/'([a-z]+\.[A-Za-z0-9]+)'/g)].map((m) => m[1]),
+    );
+    expect([...inPage].sort()).toEqual([...RENDERER_COMMANDS].sort());
   });
 
   it('never starts or ends a menu with a separator, nor doubles one', () => {

@@ -1,0 +1,89 @@
+/**
+ * Long operations are core tasks: these helpers start one, follow it in the tasks store (the task
+ * panel shows its progress and a Cancel button) and say how it ended.
+ */
+import { computed, ref, type ComputedRef, type Ref } from 'vue';
+import { ElMessage, ElMessageBox } from 'element-plus';
+import type { TaskInfo } from '../../src-main/api/types';
+import { useTasksStore } from '../stores/tasks';
+import { describeError } from './report-error';
+
+export type TaskOutcome<R> = { ok: true; result: R } | { ok: false; cancelled: boolean; error: string };
+
+/** What went wrong, with its code, from a thrown error or an ended task. */
+export function taskError(ended: TaskInfo): string {
+  if (ended.error) return `${ended.error.message} (${ended.error.code})`;
+  return ended.state === 'cancelled' ? 'Cancelled: nothing was changed' : `The task ${ended.state}`;
+}
+
+export async function followTask<R>(start: () => Promise<TaskInfo>, onStarted?: (task: TaskInfo) => void): Promise<TaskOutcome<R>> {
+  const tasks = useTasksStore();
+  try {
+    const started = await start();
+    onStarted?.(started);
+    const ended = await tasks.follow(started);
+    if (ended.state === 'done') return { ok: true, result: ended.result as R };
+    return { ok: false, cancelled: ended.state === 'cancelled', error: taskError(ended) };
+  } catch (err) {
+    const e = describeError(err);
+    return { ok: false, cancelled: false, error: `${e.message} (${e.code})` };
+  }
+}
+
+/**
+ * For a task started without a dialog (restore, delete, save state): success is a toast; a failure is
+ * a box that says what went wrong (the core's message says what to do).
+ */
+export async function runInBackground<R>(what: string, start: () => Promise<TaskInfo>, done?: (result: R) => string): Promise<boolean> {
+  const outcome = await followTask<R>(start);
+  if (outcome.ok) {
+    ElMessage({ type: 'success', message: done ? done(outcome.result) : `${what}: done` });
+    return true;
+  }
+  if (outcome.cancelled) ElMessage({ type: 'warning', message: `${what}: cancelled` });
+  else await ElMessageBox.alert(outcome.error, `${what} failed`, { type: 'error', confirmButtonText: 'OK' }).catch(() => undefined);
+  return false;
+}
+
+export interface TaskRunner {
+  busy: Ref<boolean>;
+  error: Ref<string | null>;
+  task: ComputedRef<TaskInfo | null>;
+  run<R>(start: () => Promise<TaskInfo>): Promise<R | null>;
+  cancel(): void;
+  reset(): void;
+}
+
+/** A dialog's task: its progress shown in the dialog, Cancel cancelling it, its error kept to show. */
+export function useTaskRunner(): TaskRunner {
+  const tasks = useTasksStore();
+  const busy = ref(false);
+  const error = ref<string | null>(null);
+  const taskId = ref<string | null>(null);
+  const task = computed(() => tasks.tasks.find((t) => t.id === taskId.value) ?? null);
+  return {
+    busy,
+    error,
+    task,
+    async run<R>(start: () => Promise<TaskInfo>): Promise<R | null> {
+      if (busy.value) return null;
+      busy.value = true;
+      error.value = null;
+      try {
+        const outcome = await followTask<R>(start, (t) => (taskId.value = t.id));
+        if (outcome.ok) return outcome.result;
+        error.value = outcome.error;
+        return null;
+      } finally {
+        busy.value = false;
+        taskId.value = null;
+      }
+    },
+    cancel() {
+      if (taskId.value) void tasks.cancel(taskId.value);
+    },
+    reset() {
+      error.value = null;
+    },
+  };
+}

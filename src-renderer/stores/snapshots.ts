@@ -1,0 +1,78 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { ElMessageBox } from 'element-plus';
+import type { SnapshotNode, SnapshotTree } from '../../src-main/api/snapshots';
+import { api, onApiEvent } from '../api/client';
+import { describeError } from '../lib/report-error';
+import { runInBackground } from '../lib/run-task';
+import { useMachinesStore } from './machines';
+
+/**
+ * The snapshot tree of the machine shown in the Snapshots tab, re-read on `machines` events (the
+ * core sends one after every snapshot change), never polled.
+ */
+export const useSnapshotsStore = defineStore('snapshots', () => {
+  const uuid = ref<string | null>(null);
+  const tree = ref<SnapshotTree | null>(null);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+  /** The snapshot to restore, when the Restore dialog is open. */
+  const restoring = ref<SnapshotNode | null>(null);
+  let subscribed = false;
+  let generation = 0;
+
+  async function refresh(): Promise<void> {
+    const want = uuid.value;
+    const mine = ++generation;
+    if (!want) {
+      tree.value = null;
+      return;
+    }
+    loading.value = tree.value === null;
+    try {
+      const t = await api.listSnapshots(want);
+      if (mine !== generation) return;
+      tree.value = t;
+      error.value = null;
+    } catch (err) {
+      if (mine !== generation) return;
+      const e = describeError(err);
+      error.value = `Cannot read the snapshots: ${e.message} (${e.code})`;
+    } finally {
+      if (mine === generation) loading.value = false;
+    }
+  }
+
+  /** Shows this machine's snapshots (null: none). */
+  function show(machine: string | null): void {
+    if (!subscribed) {
+      subscribed = true;
+      onApiEvent('machines', () => void refresh());
+    }
+    if (machine === uuid.value) return;
+    uuid.value = machine;
+    tree.value = null;
+    error.value = null;
+    void refresh();
+  }
+
+  async function remove(machine: string, snap: SnapshotNode): Promise<void> {
+    const name = useMachinesStore().displayName(machine);
+    const ok = await ElMessageBox.confirm(
+      `Delete snapshot “${snap.name}” of ${name}? Its data is merged into the snapshots and state that follow it; they are kept. This cannot be undone.`,
+      'Delete snapshot',
+      { type: 'warning', confirmButtonText: 'Delete', cancelButtonText: 'Cancel' },
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) return;
+    await runInBackground(
+      `Delete snapshot “${snap.name}”`,
+      () => api.deleteSnapshot(machine, snap.id),
+      () => `Deleted snapshot “${snap.name}”`,
+    );
+  }
+
+  return { uuid, tree, loading, error, restoring, refresh, show, remove };
+});
