@@ -90,22 +90,22 @@ describe('CD-ROM and disks of a running machine', () => {
 
   it('grows disk0 live: the guest sees the new size in /sys/block/vda/size', async () => {
     await guest('dk', 'echo sectors=$(cat /sys/block/vda/size)', 'sectors=524288');
-    expect(await ok(sb, ['disk', 'resize', 'dk', 'disk0', '384M'])).toContain('to 384.0 MiB (live)');
+    expect(await ok(sb, ['disk', 'dk', 'resize', 'disk0', '384M'])).toContain('to 384.0 MiB (live)');
     await guest('dk', 'echo sectors=$(cat /sys/block/vda/size)', 'sectors=786432');
   });
 
   it('refuses to shrink a disk of a running machine', async () => {
-    const r = await vmdesk(sb, ['disk', 'resize', 'dk', 'disk0', '128M', '--force-shrink']);
+    const r = await vmdesk(sb, ['disk', 'dk', 'resize', 'disk0', '128M', '--force-shrink']);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain('Shrinking a disk of a running machine is not possible');
   });
 
   it('adds a disk while running: it appears at the next start', async () => {
-    const r = await vmdesk(sb, ['disk', 'add', 'dk', '--size', '64M']);
+    const r = await vmdesk(sb, ['disk', 'dk', 'add', '--size', '64M']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Added disk1');
     expect(r.stderr).toContain('appears at its next start');
-    const removeRunning = await vmdesk(sb, ['disk', 'remove', 'dk', 'disk1']);
+    const removeRunning = await vmdesk(sb, ['disk', 'dk', 'remove', 'disk1']);
     expect(removeRunning.code).toBe(5);
     await ok(sb, ['stop', 'dk', '--force']);
     await boot('dk');
@@ -133,7 +133,7 @@ describe('CD-ROM and disks of a running machine', () => {
 
 describe('disks of a stopped machine', () => {
   it('grows offline; refuses to shrink without --force-shrink; shrinks with it and warns', async () => {
-    await ok(sb, ['disk', 'resize', 'dk', 'disk1', '96M']);
+    await ok(sb, ['disk', 'dk', 'resize', 'disk1', '96M']);
     const { dir, config } = await show('dk');
     const file = path.join(dir, config.disks.find((d) => d.id === 'disk1')?.file ?? '');
     const info = (): number =>
@@ -141,30 +141,30 @@ describe('disks of a stopped machine', () => {
         'virtual-size'
       ];
     expect(info()).toBe(96 * 1024 * 1024);
-    const refused = await vmdesk(sb, ['disk', 'resize', 'dk', 'disk1', '32M']);
+    const refused = await vmdesk(sb, ['disk', 'dk', 'resize', 'disk1', '32M']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--force-shrink');
     expect(info()).toBe(96 * 1024 * 1024);
-    const forced = await vmdesk(sb, ['disk', 'resize', 'dk', 'disk1', '32M', '--force-shrink']);
+    const forced = await vmdesk(sb, ['disk', 'dk', 'resize', 'disk1', '32M', '--force-shrink']);
     expect(forced.code).toBe(0);
     expect(forced.stderr).toContain('was shrunk');
     expect(info()).toBe(32 * 1024 * 1024);
   });
 
   it('adds a raw disk and an existing image; refuses an image another machine uses', async () => {
-    expect(await ok(sb, ['disk', 'add', 'dk', '--size', '16M', '--format', 'raw'])).toContain('Added disk2');
+    expect(await ok(sb, ['disk', 'dk', 'add', '--size', '16M', '--format', 'raw'])).toContain('Added disk2');
     const { dir, config } = await show('dk');
     expect(config.disks.find((d) => d.id === 'disk2')).toMatchObject({ format: 'raw', file: 'disks/disk2.raw' });
     expect(fs.statSync(path.join(dir, 'disks', 'disk2.raw')).size).toBe(16 * 1024 * 1024);
 
     const spare = path.join(sb.home, 'spare.qcow2');
     spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', spare, '8M']);
-    expect(await ok(sb, ['disk', 'add', 'dk', '--file', spare])).toContain('Added disk3');
+    expect(await ok(sb, ['disk', 'dk', 'add', '--file', spare])).toContain('Added disk3');
     await ok(sb, ['create', 'other', '--network', 'none']);
-    const taken = await vmdesk(sb, ['disk', 'add', 'other', '--file', spare]);
+    const taken = await vmdesk(sb, ['disk', 'other', 'add', '--file', spare]);
     expect(taken.code).toBe(2);
     expect(taken.stderr).toContain('already used by dk');
-    const own = await vmdesk(sb, ['disk', 'add', 'other', '--file', path.join(dir, 'disks', 'disk0.qcow2')]);
+    const own = await vmdesk(sb, ['disk', 'other', 'add', '--file', path.join(dir, 'disks', 'disk0.qcow2')]);
     expect(own.code).toBe(2);
   });
 
@@ -187,25 +187,31 @@ describe('disks of a stopped machine', () => {
 
   it('removes a disk keeping its file, and one deleting it; never deletes a file outside the folder', async () => {
     const { dir } = await show('dk');
-    const outside = await vmdesk(sb, ['disk', 'remove', 'dk', 'disk3', '--delete-file']);
+    const outside = await vmdesk(sb, ['disk', 'dk', 'remove', 'disk3', '--delete-file']);
     expect(outside.code).toBe(2);
     expect(fs.existsSync(path.join(sb.home, 'spare.qcow2'))).toBe(true);
-    expect(await ok(sb, ['disk', 'remove', 'dk', 'disk3'])).toContain('Removed disk3');
+    expect(await ok(sb, ['disk', 'dk', 'remove', 'disk3'])).toContain('Removed disk3');
     expect(fs.existsSync(path.join(sb.home, 'spare.qcow2'))).toBe(true);
-    expect(await ok(sb, ['disk', 'remove', 'dk', 'disk2', '--delete-file'])).toContain('deleted');
+    expect(await ok(sb, ['disk', 'dk', 'remove', 'disk2', '--delete-file'])).toContain('deleted');
     expect(fs.existsSync(path.join(dir, 'disks', 'disk2.raw'))).toBe(false);
     expect((await show('dk')).config.disks.map((d) => d.id)).toEqual(['disk0', 'disk1']);
   });
 
   it('answers bad input with clear errors', async () => {
-    const missing = await vmdesk(sb, ['disk', 'resize', 'dk', 'disk7', '1G']);
+    const missing = await vmdesk(sb, ['disk', 'dk', 'resize', 'disk7', '1G']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('dk has no disk "disk7" (its disks: disk0, disk1)');
-    const badSize = await vmdesk(sb, ['disk', 'add', 'dk', '--size', 'lots']);
+    const badSize = await vmdesk(sb, ['disk', 'dk', 'add', '--size', 'lots']);
     expect(badSize.code).toBe(2);
-    const both = await vmdesk(sb, ['disk', 'add', 'dk', '--size', '1G', '--file', '/etc/hostname']);
+    const both = await vmdesk(sb, ['disk', 'dk', 'add', '--size', '1G', '--file', '/etc/hostname']);
     expect(both.code).toBe(2);
-    const noFile = await vmdesk(sb, ['disk', 'add', 'dk', '--file', path.join(sb.home, 'nope.qcow2')]);
+    const verb = await vmdesk(sb, ['disk', 'dk', 'grow', 'disk0']);
+    expect(verb.code).toBe(2);
+    expect(verb.stderr).toContain('Unknown disk action "grow"');
+    const misplaced = await vmdesk(sb, ['disk', 'dk', 'remove', 'disk1', '--force-shrink']);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toContain('--force-shrink does not go with remove');
+    const noFile = await vmdesk(sb, ['disk', 'dk', 'add', '--file', path.join(sb.home, 'nope.qcow2')]);
     expect(noFile.code).toBe(3);
     expect((await show('dk')).config.disks.map((d) => d.id)).toEqual(['disk0', 'disk1']);
   });

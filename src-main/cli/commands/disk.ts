@@ -35,55 +35,76 @@ export function formatMedia(media: MediumInfo[]): string {
   return table(rows);
 }
 
+interface DiskOptions {
+  size?: string;
+  format?: 'qcow2' | 'raw';
+  file?: string;
+  bus?: 'virtio' | 'sata';
+  deleteFile?: boolean;
+  forceShrink?: boolean;
+}
+
 export function registerDiskCommands(program: Command, core: Core): void {
-  const disk = program.command('disk').description("add, remove or resize a machine's disks");
-
-  disk
-    .command('add')
+  program
+    .command('disk')
     .argument('<name>', 'the machine')
-    .description('add a new empty disk (--size) or an existing image (--file)')
-    .option('--size <size>', 'size of a new disk, e.g. 10G')
-    .addOption(new Option('--format <format>', 'format of a new disk').choices(['qcow2', 'raw']))
-    .option('--file <path>', 'an existing image, used in place')
-    .addOption(new Option('--bus <bus>', 'disk controller').choices(['virtio', 'sata']))
-    .action(async (name: string, o: { size?: string; format?: 'qcow2' | 'raw'; file?: string; bus?: 'virtio' | 'sata' }) => {
-      if ((o.size === undefined) === (o.file === undefined))
-        throw new VmdeskError('INVALID_INPUT', 'Give either --size for a new disk or --file for an existing image');
-      const r = await addDiskOp(core, name, {
-        ...(o.size !== undefined && { sizeBytes: parseSize(o.size) }),
-        ...(o.format !== undefined && { format: o.format }),
-        ...(o.file !== undefined && { file: path.resolve(o.file) }),
-        ...(o.bus !== undefined && { bus: o.bus }),
-      });
-      warn(r.warnings);
-      process.stdout.write(`Added ${r.id} (${r.file}) to ${name}\n`);
-    });
-
-  disk
-    .command('remove')
-    .argument('<name>', 'the machine')
-    .argument('<disk>', 'the disk id, e.g. disk1')
-    .description('remove a disk (its file is kept unless --delete-file)')
-    .option('--delete-file', 'also delete the image file (only files in the machine folder)')
-    .action(async (name: string, diskId: string, o: { deleteFile?: boolean }) => {
-      const r = await removeDiskOp(core, name, diskId, { deleteFile: o.deleteFile === true });
-      warn(r.warnings);
-      process.stdout.write(`Removed ${diskId} from ${name}${r.deleted ? `; deleted ${r.deleted}` : ''}\n`);
-    });
-
-  disk
-    .command('resize')
-    .argument('<name>', 'the machine')
-    .argument('<disk>', 'the disk id, e.g. disk0')
-    .argument('<size>', 'the new size, e.g. 20G')
-    .description('grow a disk (live when the machine runs); shrinking needs --force-shrink')
-    .option('--force-shrink', 'allow shrinking (data beyond the new size is lost)')
-    .action(async (name: string, diskId: string, size: string, o: { forceShrink?: boolean }) => {
-      const r = await resizeDiskOp(core, name, diskId, parseSize(size), { forceShrink: o.forceShrink === true });
-      warn(r.warnings);
-      process.stdout.write(
-        `Resized ${diskId} of ${name} from ${formatBytes(r.previousBytes)} to ${formatBytes(r.sizeBytes)}${r.live ? ' (live)' : ''}\n`,
-      );
+    .argument('<action>', 'add, remove or resize')
+    .argument('[args...]', 'remove: DISK; resize: DISK SIZE')
+    .description(
+      "add, remove or resize a machine's disks: disk NAME add --size 10G | --file IMAGE; disk NAME remove DISK; disk NAME resize DISK SIZE",
+    )
+    .option('--size <size>', 'add: size of a new disk, e.g. 10G')
+    .addOption(new Option('--format <format>', 'add: format of a new disk').choices(['qcow2', 'raw']))
+    .option('--file <path>', 'add: an existing image, used in place')
+    .addOption(new Option('--bus <bus>', 'add: disk controller').choices(['virtio', 'sata']))
+    .option('--delete-file', 'remove: also delete the image file (only files in the machine folder)')
+    .option('--force-shrink', 'resize: allow shrinking (data beyond the new size is lost)')
+    .action(async (name: string, action: string, args: string[], o: DiskOptions) => {
+      const wantArgs = { add: 0, remove: 1, resize: 2 }[action];
+      if (wantArgs === undefined) throw new VmdeskError('INVALID_INPUT', `Unknown disk action "${action}" (use add, remove or resize)`);
+      if (args.length !== wantArgs)
+        throw new VmdeskError(
+          'INVALID_INPUT',
+          action === 'remove'
+            ? 'Use: vmdesk disk NAME remove DISK'
+            : action === 'resize'
+              ? 'Use: vmdesk disk NAME resize DISK SIZE'
+              : 'Use: vmdesk disk NAME add --size SIZE | --file IMAGE',
+        );
+      const misplaced = [
+        ...(action !== 'add' ? (['size', 'format', 'file', 'bus'] as const) : []),
+        ...(action !== 'remove' ? (['deleteFile'] as const) : []),
+        ...(action !== 'resize' ? (['forceShrink'] as const) : []),
+      ].filter((k) => o[k] !== undefined);
+      if (misplaced.length > 0)
+        throw new VmdeskError(
+          'INVALID_INPUT',
+          `Option --${misplaced[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not go with ${action}`,
+        );
+      if (action === 'add') {
+        if ((o.size === undefined) === (o.file === undefined))
+          throw new VmdeskError('INVALID_INPUT', 'Give either --size for a new disk or --file for an existing image');
+        const r = await addDiskOp(core, name, {
+          ...(o.size !== undefined && { sizeBytes: parseSize(o.size) }),
+          ...(o.format !== undefined && { format: o.format }),
+          ...(o.file !== undefined && { file: path.resolve(o.file) }),
+          ...(o.bus !== undefined && { bus: o.bus }),
+        });
+        warn(r.warnings);
+        process.stdout.write(`Added ${r.id} (${r.file}) to ${name}\n`);
+      } else if (action === 'remove') {
+        const diskId = args[0] ?? '';
+        const r = await removeDiskOp(core, name, diskId, { deleteFile: o.deleteFile === true });
+        warn(r.warnings);
+        process.stdout.write(`Removed ${diskId} from ${name}${r.deleted ? `; deleted ${r.deleted}` : ''}\n`);
+      } else {
+        const [diskId = '', size = ''] = args;
+        const r = await resizeDiskOp(core, name, diskId, parseSize(size), { forceShrink: o.forceShrink === true });
+        warn(r.warnings);
+        process.stdout.write(
+          `Resized ${diskId} of ${name} from ${formatBytes(r.previousBytes)} to ${formatBytes(r.sizeBytes)}${r.live ? ' (live)' : ''}\n`,
+        );
+      }
     });
 
   program
