@@ -172,7 +172,7 @@ export async function moveMachine(
   await requireNoDependents(library, { uuid: record.uuid, dir: oldDir, name }, 'move');
   await sweepStaging(realParent);
 
-  const sameFs = (await fs.stat(oldDir)).dev === stat.dev;
+  let sameFs = (await fs.stat(oldDir)).dev === stat.dev;
   const tree = await listTree(oldDir);
   const total = tree.files.reduce((s, f) => s + f.allocated, 0);
   if (!sameFs) {
@@ -193,8 +193,13 @@ export async function moveMachine(
       if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Cancelled');
       const src = path.join(oldDir, file.rel);
       const dst = path.join(staging, file.rel);
-      if (sameFs) await fs.link(src, dst);
-      else {
+      // One filesystem seen through two mounts (a bind mount) refuses links: copy instead.
+      if (sameFs)
+        await fs.link(src, dst).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EXDEV') throw err;
+          sameFs = false;
+        });
+      if (!sameFs) {
         const start = done;
         await copyFile(src, dst, ctx.signal, (bytes) =>
           ctx.progress(total ? (start + Math.min(bytes, file.allocated)) / total : null, `Copying ${file.rel}`),
