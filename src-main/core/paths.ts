@@ -37,8 +37,6 @@ export const RUNTIME = {
   exit: 'exit.json',
   state: 'state.json',
   launch: 'launch.json',
-  /** Unix socket QEMU sends a RAM state to while a snapshot or save-state writes it to a file. */
-  migration: 'migrate.sock',
 } as const;
 
 export const SOCKET_PATH_MAX = 107;

@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { VmdeskError, toErrorShape } from '../../api/errors.js';
 import { writeJsonAtomic } from '../fs/atomic-file.js';
 import { isProcessAlive } from '../fs/lock-file.js';
@@ -104,7 +103,7 @@ export class VmAgent {
     for (const nic of this.launch.linksDown) {
       await this.requireQmp().execute('set_link', { name: `${nic}-dev`, up: false });
     }
-    if (this.launch.incoming) await loadIncomingState(this.requireQmp(), this.file('migration'), this.launch.incoming.file);
+    if (this.launch.incoming) await loadIncomingState(this.requireQmp(), this.launch.incoming.file);
     await this.requireQmp().execute('cont');
     this.transition({ kind: 'continued' });
   }
@@ -372,29 +371,19 @@ export class VmAgent {
 }
 
 /**
- * Feed a saved RAM state to a QEMU started with `-incoming defer`: QEMU listens on a unix socket and
- * this process streams the file into it (no shell, so no quoting of the path), then waits until
- * QEMU has loaded it all. The guest stays paused (-S) until the caller continues it.
+ * Feed a saved RAM state to a QEMU started with `-incoming defer` (`exec:cat FILE`, the path
+ * single-quoted for the shell: QEMU 7.2 has no `file:` URI), then wait until QEMU has loaded it
+ * all. The guest stays paused (-S) until the caller continues it.
  */
-async function loadIncomingState(qmp: QmpClient, socketPath: string, file: string): Promise<void> {
-  await fsp.rm(socketPath, { force: true });
-  await qmp.execute('migrate-incoming', { uri: `unix:${socketPath}` });
-  const socket = await connectUnix(socketPath, Date.now() + 10_000);
-  const sent = pipeline(fs.createReadStream(file), socket).catch((err: Error) => err);
+async function loadIncomingState(qmp: QmpClient, file: string): Promise<void> {
+  await qmp.execute('migrate-incoming', { uri: `exec:cat '${file.replaceAll("'", `'\\''`)}'` });
   for (;;) {
     const info = await qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
-    if (info.status === 'completed') break;
-    if (info.status === 'failed' || info.status === 'cancelled') {
-      const why = await sent;
-      throw new VmdeskError(
-        'QEMU_FAILED',
-        `Cannot load the saved state: ${info['error-desc'] ?? (why instanceof Error ? why.message : info.status)}`,
-      );
-    }
+    if (info.status === 'completed') return;
+    if (info.status === 'failed' || info.status === 'cancelled')
+      throw new VmdeskError('QEMU_FAILED', `Cannot load the saved state: ${info['error-desc'] ?? info.status}`);
     await sleep(10);
   }
-  await sent;
-  await fsp.rm(socketPath, { force: true });
 }
 
 function quoteForLog(arg: string): string {

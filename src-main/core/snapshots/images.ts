@@ -90,12 +90,14 @@ export async function chainFiles(file: string): Promise<string[]> {
 }
 
 /**
- * An empty qcow2 overlay on `backing`, sized like it. `-u` (do not open the backing file): it may be
- * held by a running QEMU, and the size is already known.
+ * An empty qcow2 overlay on `backing`, sized like it. With the size given (a running machine's disk,
+ * sized by QEMU), `-u` spares opening the backing file, which that QEMU holds.
  */
-export async function createOverlay(file: string, backing: string, virtualSize: number): Promise<void> {
+export async function createOverlay(file: string, backing: string, virtualSize?: number): Promise<void> {
   const abs = path.resolve(file);
-  const r = await run(['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', relativeBacking(abs, backing), '-u', abs, String(virtualSize)]);
+  const args = ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', relativeBacking(abs, backing)];
+  args.push(...(virtualSize === undefined ? [abs] : ['-u', abs, String(virtualSize)]));
+  const r = await run(args);
   if (r.code !== 0) throw failure(`create the overlay ${abs}`, r);
 }
 

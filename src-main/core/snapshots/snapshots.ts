@@ -104,14 +104,19 @@ function buildTree(data: SnapshotsFile, savedState: boolean): SnapshotTree {
 }
 
 /** The QEMU block node on top of each disk (it changes with every live snapshot). */
-async function topNodes(client: AgentClient, disks: DiskConfig[]): Promise<Map<string, string>> {
-  const blocks = await client.request<Array<{ qdev?: string; inserted?: { 'node-name'?: string } }>>({ op: 'qmp', command: 'query-block' });
-  const tops = new Map<string, string>();
+async function topNodes(client: AgentClient, disks: DiskConfig[]): Promise<Map<string, { node: string; size: number }>> {
+  const blocks = await client.request<Array<{ qdev?: string; inserted?: { 'node-name'?: string; image?: { 'virtual-size'?: number } } }>>({
+    op: 'qmp',
+    command: 'query-block',
+  });
+  const tops = new Map<string, { node: string; size: number }>();
   for (const disk of disks) {
     const pattern = new RegExp(`(^|/)${disk.id}-dev(/|$)`);
-    const node = blocks.find((b) => b.qdev !== undefined && pattern.test(b.qdev))?.inserted?.['node-name'];
-    if (!node) throw new VmdeskError('INTERNAL', `The running machine has no block device for ${disk.id}`);
-    tops.set(disk.id, node);
+    const inserted = blocks.find((b) => b.qdev !== undefined && pattern.test(b.qdev))?.inserted;
+    const node = inserted?.['node-name'];
+    const size = inserted?.image?.['virtual-size'];
+    if (!node || size === undefined) throw new VmdeskError('INTERNAL', `The running machine has no block device for ${disk.id}`);
+    tops.set(disk.id, { node, size });
   }
   return tops;
 }
@@ -189,11 +194,12 @@ export class Snapshots {
     const removeMade = async (): Promise<void> => {
       for (const f of made) await fsp.rm(abs(f), { force: true });
     };
+    // A running machine's disks: their top nodes and sizes from QEMU (no qemu-img info on a busy image).
+    const tops = client && disks.length > 0 ? await topNodes(client, disks) : null;
     try {
       for (const disk of disks) {
         const overlay = newOwnFile(randomUUID(), 'qcow2');
-        const header = await readHeader(abs(disk.file));
-        await createOverlay(abs(overlay), abs(disk.file), header.virtualSize);
+        await createOverlay(abs(overlay), abs(disk.file), tops?.get(disk.id)?.size);
         made.push(overlay);
         overlays.set(disk.id, overlay);
       }
@@ -237,12 +243,11 @@ export class Snapshots {
       try {
         // Paused: RAM, devices and disks are frozen together, so the RAM state matches the disks.
         ctx.progress(null, 'Switching disks to new overlays');
-        if (disks.length > 0) {
-          const tops = await topNodes(client, disks);
+        if (tops) {
           const actions = disks.map((disk) => ({
             type: 'blockdev-snapshot-sync',
             data: {
-              'node-name': tops.get(disk.id),
+              'node-name': tops.get(disk.id)?.node,
               'snapshot-file': abs(overlays.get(disk.id) ?? ''),
               'snapshot-node-name': `${disk.id}-${randomUUID().slice(0, 8)}`,
               format: 'qcow2',
@@ -261,7 +266,7 @@ export class Snapshots {
         ctx.progress(0, 'Saving memory');
         const vmstate = newOwnFile(id, 'vmstate');
         try {
-          await saveRamState(client, this.core.runtime.file(machine.uuid, 'migration'), abs(vmstate), {
+          await saveRamState(client, abs(vmstate), {
             onProgress: (f) => ctx.progress(f, 'Saving memory'),
             signal: ctx.signal,
           });
@@ -327,8 +332,7 @@ export class Snapshots {
     try {
       for (const disk of snap.disks) {
         const overlay = newOwnFile(randomUUID(), 'qcow2');
-        const header = await readHeader(abs(disk.file));
-        await createOverlay(abs(overlay), abs(disk.file), header.virtualSize);
+        await createOverlay(abs(overlay), abs(disk.file));
         made.push(overlay);
         overlays.set(disk.id, overlay);
       }
@@ -472,7 +476,7 @@ export class Snapshots {
             await fsp.mkdir(path.join(dir, SNAPSHOTS_DIR), { recursive: true });
             const vmstate = newOwnFile(randomUUID(), 'vmstate');
             try {
-              await saveRamState(client, this.core.runtime.file(fresh.uuid, 'migration'), resolveMachinePath(dir, vmstate), {
+              await saveRamState(client, resolveMachinePath(dir, vmstate), {
                 onProgress: (f) => ctx.progress(f, 'Saving memory'),
                 signal: ctx.signal,
               });
