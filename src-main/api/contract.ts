@@ -8,7 +8,7 @@ import { machineNameSchema, type MachineConfig } from './machine-config.js';
 import { createMachineInputSchema, deleteMachineInputSchema, modifyMachineInputSchema, sendTextInputSchema } from './operations.js';
 import { snapshotRefSchema, takeSnapshotInputSchema, type SnapshotTree } from './snapshots.js';
 import type { AgentStatus, HostCapabilities, MachineDetails, MachineSummary, RuntimeStatus, TaskInfo } from './types.js';
-import { absolutePathSchema, importOptionsSchema, v2pOptionsSchema } from './portability.js';
+import { absolutePathSchema, importOptionsSchema, v2pOptionsSchema, type ApplianceSummary } from './portability.js';
 import {
   addDiskInputSchema,
   cloneMachineInputSchema,
@@ -73,6 +73,7 @@ export const API_ARGUMENTS = {
   deleteSnapshot: z.tuple([machineRef, snapshotRefSchema]),
   saveState: z.tuple([machineRef]),
   discardSavedState: z.tuple([machineRef]),
+  inspectAppliance: z.tuple([absolutePathSchema]),
   importAppliance: z.tuple([absolutePathSchema, importOptionsSchema.optional()]),
   exportAppliance: z.tuple([machineRef, absolutePathSchema]),
   p2v: z.tuple([absolutePathSchema, machineNameSchema]),
@@ -134,6 +135,8 @@ export interface ApiResults {
   deleteSnapshot: TaskInfo;
   saveState: TaskInfo;
   discardSavedState: null;
+  /** What importing a file would make (name, CPUs, memory, disks...), read from its descriptor: fast, copies nothing. */
+  inspectAppliance: ApplianceSummary;
   /** OVA, OVF or disk image → new machine: a task; its result is an ImportOutcome (uuid, name, warnings). */
   importAppliance: TaskInfo;
   /** A stopped machine → new .ova file: a task; its result is an ExportOutcome (file, bytes, warnings). */

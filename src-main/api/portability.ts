@@ -48,3 +48,19 @@ export interface V2pOutcome {
   device: boolean;
   bytes: number;
 }
+
+/** What an import would make, read from the descriptor (or the image) without copying anything. */
+export interface ApplianceSummary {
+  kind: 'ova' | 'ovf' | 'disk';
+  name: string;
+  osType: 'linux' | 'windows' | 'bsd' | 'other';
+  cpus: number;
+  memoryMiB: number;
+  firmware: 'bios' | 'uefi';
+  disks: Array<{ format: string; capacityBytes: number }>;
+  nics: number;
+  /** The machine boots a kernel carried in the appliance (VMDesk's own exports). */
+  kernelBoot: boolean;
+  notes: string;
+  warnings: string[];
+}

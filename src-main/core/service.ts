@@ -13,7 +13,7 @@ import type { TaskInfo } from '../api/types.js';
 import type { Core } from './core.js';
 import { machineLogs } from './paths.js';
 import type { ImportOptions, V2pOptions } from '../api/portability.js';
-import { runExport, runImport, runP2v, runV2p } from './portability/operations.js';
+import { inspectAppliance, runExport, runImport, runP2v, runV2p } from './portability/operations.js';
 import type { AddDiskInput, CloneMachineInput } from '../api/storage.js';
 import { cloneMachineTask, moveMachineTask } from './clone/clone-ops.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
@@ -187,6 +187,10 @@ export class CoreService implements CoreApi {
   async discardSavedState(ref: string): Promise<null> {
     await this.core.snapshots.discardState(ref);
     return null;
+  }
+
+  inspectAppliance(file: string): Promise<ApiResults['inspectAppliance']> {
+    return inspectAppliance(file);
   }
 
   importAppliance(file: string, options?: ImportOptions): Promise<ApiResults['importAppliance']> {

@@ -217,6 +217,25 @@ describe('export and import an OVA', () => {
     await bootAndCheck('copy', 'mount -o ro /dev/vda /mnt && cat /mnt/f && umount /mnt', '\nportable-42');
   });
 
+  it('inspects an OVA without importing it', async () => {
+    const summary = JSON.parse(await ok(sb, ['import', ova, '--inspect', '--json'])) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      kind: 'ova',
+      name: 'src',
+      osType: 'linux',
+      cpus: 1,
+      memoryMiB: 512,
+      firmware: 'bios',
+      disks: [{ format: 'vmdk', capacityBytes: 268435456 }],
+      nics: 1,
+      kernelBoot: true,
+    });
+    expect(await ok(sb, ['import', ova, '--inspect'])).toMatch(
+      /^OVA src: linux, 1 CPU, 512 MiB, BIOS, disks: vmdk 0\.25 GiB, 1 NIC, direct kernel boot/,
+    );
+    expect(await names()).not.toContain('src-2');
+  });
+
   it('imports under the appliance name by default and refuses a taken name', async () => {
     const taken = await vmdesk(sb, ['import', ova]);
     expect(taken.code).toBe(4);

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Core } from '../../core/core.js';
-import { runExport, runImport, runP2v, runV2p } from '../../core/portability/operations.js';
+import { inspectAppliance, runExport, runImport, runP2v, runV2p } from '../../core/portability/operations.js';
 import { VmdeskError } from '../../api/errors.js';
 import { machineNameSchema } from '../../api/machine-config.js';
 
@@ -37,8 +37,21 @@ export function registerPortabilityCommands(program: Command, core: Core): void 
     .argument('<file>', 'an .ova or .ovf appliance, or a disk image (vmdk, vdi, vhdx, vpc, raw, qcow2)')
     .description('import an appliance (VirtualBox, VMware) or a disk image as a new machine')
     .option('--name <name>', "the new machine's name (default: the appliance's)")
+    .option('--inspect', 'only show what the import would make (reads the descriptor, copies nothing)')
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, o: { name?: string; json?: boolean }) => {
+    .action(async (file: string, o: { name?: string; inspect?: boolean; json?: boolean }) => {
+      if (o.inspect) {
+        const s = await inspectAppliance(path.resolve(file));
+        if (o.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        else {
+          const disks = s.disks.map((d) => `${d.format} ${gib(d.capacityBytes)}`).join(', ') || 'none';
+          process.stdout.write(
+            `${s.kind.toUpperCase()} ${s.name}: ${s.osType}, ${s.cpus} CPU, ${s.memoryMiB} MiB, ${s.firmware.toUpperCase()}, disks: ${disks}, ${s.nics} NIC${s.kernelBoot ? ', direct kernel boot' : ''}\n`,
+          );
+          warn(s.warnings);
+        }
+        return;
+      }
       const { task, result } = runImport(core, path.resolve(file), o.name !== undefined ? { name: machineName(o.name) } : {});
       showProgress(core, task.id);
       const r = await result;

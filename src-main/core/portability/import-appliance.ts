@@ -8,7 +8,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
-import type { DiskConfig, MachineConfig } from '../../api/machine-config.js';
+import type { ApplianceSummary } from '../../api/portability.js';
+import { MIN_MEMORY_MIB, type DiskConfig, type MachineConfig } from '../../api/machine-config.js';
 import type { CreateMachineInput } from '../../api/operations.js';
 import type { HostCapabilities } from '../host/capabilities.js';
 import type { Library } from '../library/library.js';
@@ -93,8 +94,12 @@ export async function openPackage(file: string, kind: 'ova' | 'ovf', ctx: TaskCo
     needed.set(appliance.kernelBoot.kernel.href, appliance.kernelBoot.kernel);
     if (appliance.kernelBoot.initrd) needed.set(appliance.kernelBoot.initrd.href, appliance.kernelBoot.initrd);
   }
-  for (const f of needed.values()) {
-    const name = safeEntryName(f.href, kind === 'ova' ? file : descriptorName);
+  for (const [href, f] of [...needed]) {
+    // Members are looked up by their flat name (`./x` is `x`).
+    needed.delete(href);
+    needed.set(safeEntryName(href, kind === 'ova' ? file : path.basename(file)), f);
+  }
+  for (const [name, f] of needed) {
     if (kind === 'ovf' && !ranges.has(name)) {
       const p = path.join(path.dirname(file), name);
       const st = await fs.lstat(p).catch(() => null);
@@ -189,11 +194,17 @@ async function importPackage(
     requireSelfContained(info, what, d.capacityBytes);
     checked.push({ diskId: d.diskId, source: imageSpec(range, d.format), sizeBytes: info.virtualSize, bus: d.bus });
   }
+  // An appliance made on a bigger host still imports; it gets half of this host's memory.
+  let memoryMiB = appliance.memoryMiB;
+  if (memoryMiB > host.memoryMiB) {
+    memoryMiB = Math.max(MIN_MEMORY_MIB, Math.floor(host.memoryMiB / 2));
+    pkg.warnings.push(`The appliance asks for ${appliance.memoryMiB} MiB of memory, more than this host has: it gets ${memoryMiB} MiB`);
+  }
   const input: CreateMachineInput = {
     name: opts.name ?? appliance.name,
     osType: appliance.osType,
     cpus: appliance.cpus,
-    memoryMiB: appliance.memoryMiB,
+    memoryMiB,
     firmware: appliance.firmware,
     network: appliance.nics.length > 0 ? 'nat' : 'none',
     bootOrder: ['disk', 'cdrom'],
@@ -271,4 +282,49 @@ export async function importAppliance(
   );
   await releaseFolder(result.dir);
   return result;
+}
+
+/** What importing `file` would make, from its descriptor or image header only (fast: nothing is hashed or copied). */
+export async function inspectAppliance(file: string): Promise<ApplianceSummary> {
+  const source = path.resolve(file);
+  await requireReadableFile(source, 'file to import');
+  const kind = await sourceKind(source);
+  if (kind === 'disk') {
+    const info = await imageInfo(source);
+    return {
+      kind,
+      name: machineNameFrom(path.basename(source).replace(/\.[^.]*$/, '')),
+      osType: 'linux',
+      cpus: 1,
+      memoryMiB: 512,
+      firmware: 'bios',
+      disks: [{ format: info.format, capacityBytes: info.virtualSize }],
+      nics: 1,
+      kernelBoot: false,
+      notes: '',
+      warnings: [],
+    };
+  }
+  let xml: Buffer;
+  if (kind === 'ova') {
+    const first = (await readTarIndex(source))[0];
+    if (!first || !first.name.toLowerCase().endsWith('.ovf')) {
+      throw new VmdeskError('INVALID_INPUT', `${source} is not an OVA: its first file must be the .ovf descriptor`);
+    }
+    xml = await readEntry(source, first);
+  } else xml = await fs.readFile(source);
+  const a = parseOvf(xml.toString('utf8'));
+  return {
+    kind,
+    name: a.name,
+    osType: a.osType,
+    cpus: a.cpus,
+    memoryMiB: a.memoryMiB,
+    firmware: a.firmware,
+    disks: a.disks.map((d) => ({ format: d.format, capacityBytes: d.capacityBytes })),
+    nics: a.nics.length,
+    kernelBoot: a.kernelBoot !== null,
+    notes: a.annotation,
+    warnings: a.warnings,
+  };
 }

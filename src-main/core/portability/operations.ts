@@ -11,7 +11,9 @@ import { machineLockFile } from '../library/library.js';
 import type { CreateResult } from '../machines/create-machine.js';
 import type { TaskInfo } from '../tasks/task-manager.js';
 import { exportAppliance, type ExportResult } from './export-appliance.js';
-import { importAppliance, type ImportOptions } from './import-appliance.js';
+import { importAppliance, inspectAppliance, type ImportOptions } from './import-appliance.js';
+
+export { inspectAppliance };
 import { physicalToVirtual, virtualToPhysical, type V2pOptions, type V2pResult } from './physical.js';
 
 type Started<T> = { task: TaskInfo; result: Promise<T> };
