@@ -51,7 +51,10 @@ describe('snapshots, linked clone, import and media in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await served?.stop();
+    if (served) {
+      await ok(served.sb, ['stop', NAME, '--force']).catch(() => undefined);
+      await served.stop();
+    }
   });
 
   it('takes a snapshot of the stopped machine from the Snapshots tab; the tree shows it above "Current state"', async () => {
@@ -201,6 +204,32 @@ describe('snapshots, linked clone, import and media in a browser', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     expect(listMachineDirs(served.sb)).toHaveLength(3);
+  });
+
+  it('takes a live snapshot of the running machine, saves its state and discards it (the one guest this file boots)', async () => {
+    await ok(served.sb, ['start', NAME], { timeoutMs: 120_000 });
+    await row(NAME).click();
+    await expect.poll(() => row(NAME).getAttribute('aria-label'), { timeout: 120_000 }).toBe(`${NAME}, Running`);
+    await page.getByRole('tab', { name: 'Snapshots' }).click();
+    await page.getByRole('toolbar', { name: 'Snapshot actions' }).getByRole('button', { name: 'Take…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Take snapshot of ${NAME}` });
+    await dialog.getByText('its memory is saved too').waitFor();
+    await dialog.getByLabel('Snapshot name').fill('Running');
+    await dialog.getByRole('button', { name: 'Take' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 120_000 });
+    const live = tree()
+      .getByRole('treeitem', { name: /^Running/ })
+      .first();
+    await expect.poll(() => live.textContent(), { timeout: 30_000 }).toMatch(/Live/);
+    expect(JSON.parse(await ok(served.sb, ['show', NAME, '--json'])).status.state).toBe('running');
+
+    await menu('Machine', 'Save state');
+    await expect.poll(() => row(NAME).getAttribute('aria-label'), { timeout: 120_000 }).toBe(`${NAME}, Saved`);
+    await page.getByText('The machine has a saved state').waitFor();
+    await menu('Machine', 'Discard saved state…');
+    await page.getByRole('dialog', { name: 'Discard saved state' }).getByRole('button', { name: 'Discard' }).click();
+    await expect.poll(() => row(NAME).getAttribute('aria-label'), { timeout: 30_000 }).toBe(`${NAME}, Powered off`);
+    expect(JSON.parse(await ok(served.sb, ['show', NAME, '--json'])).savedState ?? false).toBe(false);
   });
 
   it('logged no page errors', () => {

@@ -28,6 +28,11 @@ export const STATE_TAG_TYPES: Record<MachineState, 'info' | 'success' | 'warning
   crashed: 'danger',
 };
 
+/** "Saved" for a stopped machine with a saved state (its next start resumes), as VirtualBox says. */
+export function stateLabel(state: MachineState, savedState?: boolean): string {
+  return savedState && !isActive(state) ? 'Saved' : STATE_LABELS[state];
+}
+
 export function isActive(state: MachineState): boolean {
   return state !== 'stopped' && state !== 'crashed';
 }
