@@ -34,9 +34,25 @@ export interface LibraryScan {
   isos: Array<{ uuid: string; name: string; file: string }>;
 }
 
+/** At most this many qemu-img processes at once, however big the library. */
+const MAX_PARALLEL_READS = 8;
+
 /** Reads each image once, however many chains share it. */
 class ChainReader {
   private readonly cache = new Map<string, Promise<ChainImage[]>>();
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= MAX_PARALLEL_READS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await fn();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
 
   read(file: string, format: string): Promise<ChainImage[]> {
     const abs = path.resolve(file);
@@ -56,7 +72,7 @@ class ChainReader {
       });
       return [{ file: abs, format: 'raw', virtualSize: stat.size, actualSize: stat.blocks * 512 }];
     }
-    const chain = await backingChain(abs);
+    const chain = await this.slot(() => backingChain(abs));
     chain.forEach((image, i) => {
       if (!this.cache.has(image.file)) this.cache.set(image.file, Promise.resolve(chain.slice(i)));
     });
