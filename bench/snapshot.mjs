@@ -109,51 +109,54 @@ try {
     await core.waitForText(name, 'filled-42', { timeoutMs: 180_000, fromNow: false });
     const { uuid, dir } = await core.get(name);
     const launch = JSON.parse(fs.readFileSync(path.join(sb.runtime, uuid, 'launch.json'), 'utf8'));
+    // Snapshot t0 (not timed) is what both sides restore; the guest by hand starts from it too.
+    await core.snapshots.take(name, { name: 't0' }).result;
+    const tree = JSON.parse(fs.readFileSync(path.join(dir, 'snapshots.json'), 'utf8'));
+    const t0 = tree.snapshots.find((s) => s.name === 't0');
+    const t0Disk = path.join(dir, t0.disks[0].file);
+    const t0State = path.join(dir, t0.vmstate);
+    await core.pause(name);
 
-    // VMDesk: take RUNS live snapshots, then restore the first one RUNS times (the machine runs each time).
-    const take = [];
-    for (let i = 0; i < RUNS; i++) {
-      const t = performance.now();
-      await core.snapshots.take(name, { name: `t${i}` }).result;
-      take.push(performance.now() - t);
-    }
-    const restore = [];
-    for (let i = 0; i < RUNS; i++) {
-      const t = performance.now();
-      await core.snapshots.restore(name, 't0').result;
-      restore.push(performance.now() - t);
-    }
-    await core.shutdown(name, { force: true });
-
-    // By hand: the same command line, in its own runtime dir; the guest resumes from snapshot t0's RAM.
+    // By hand: the same command line, in its own runtime dir, on its own overlay.
     const rawDir = path.join(sb.runtime, 'raw');
     fs.mkdirSync(rawDir, { recursive: true });
     const baseArgs = launch.args.map((a) => a.replaceAll(path.join(sb.runtime, uuid), rawDir));
-    const tree = JSON.parse(fs.readFileSync(path.join(dir, 'snapshots.json'), 'utf8'));
-    const t0 = tree.snapshots.find((s) => s.name === 't0');
     const handDir = path.join(dir, 'by-hand');
     fs.mkdirSync(handDir, { recursive: true });
     const first = path.join(handDir, 'start.qcow2');
-    qemuImg(['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', path.join(dir, t0.disks[0].file), first]);
-    let vm = await launchByHand(launch.qemuBinary, baseArgs, rawDir, first, path.join(dir, t0.vmstate));
-    const top = { node: 'disk0', file: first };
+    qemuImg(['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', t0Disk, first]);
+    let vm = await launchByHand(launch.qemuBinary, baseArgs, rawDir, first, t0State);
+    let top = { node: 'disk0', file: first };
+    await vm.qmp.execute('stop');
+
+    // Runs alternate, the other guest paused meanwhile so it takes no CPU.
+    const take = [];
+    const restore = [];
     const handTake = [];
-    let firstTaken = null;
-    for (let i = 0; i < RUNS; i++) {
-      const r = await takeByHand(vm, handDir, top);
-      handTake.push(r.ms);
-      firstTaken ??= r;
-    }
     const handRestore = [];
     for (let i = 0; i < RUNS; i++) {
-      const t = performance.now();
+      await core.resume(name);
+      let t = performance.now();
+      await core.snapshots.take(name, { name: `t${i + 1}` }).result;
+      take.push(performance.now() - t);
+      t = performance.now();
+      await core.snapshots.restore(name, 't0').result;
+      restore.push(performance.now() - t);
+      await core.pause(name);
+
+      await vm.qmp.execute('cont');
+      handTake.push((await takeByHand(vm, handDir, top)).ms);
+      t = performance.now();
       await quitByHand(vm);
       const overlay = path.join(handDir, `${randomUUID()}.qcow2`);
-      qemuImg(['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', firstTaken.frozen, overlay]);
-      vm = await launchByHand(launch.qemuBinary, baseArgs, rawDir, overlay, firstTaken.vmstate);
+      qemuImg(['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', t0Disk, overlay]);
+      vm = await launchByHand(launch.qemuBinary, baseArgs, rawDir, overlay, t0State);
       handRestore.push(performance.now() - t);
+      top = { node: 'disk0', file: overlay };
+      await vm.qmp.execute('stop');
     }
     await quitByHand(vm);
+    await core.shutdown(name, { force: true });
 
     const row = (what, mine, hand) => {
       const ratio = median(mine) / median(hand);

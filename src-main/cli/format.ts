@@ -15,7 +15,9 @@ export function formatList(machines: MachineSummary[]): string {
       rows.push([`(unreadable: ${m.dir})`, 'error', '-', '-', '-', m.uuid]);
       continue;
     }
-    rows.push([m.config.name, m.status.state, String(m.config.cpus), `${m.config.memoryMiB} MiB`, m.config.osType, m.uuid]);
+    // Like VirtualBox's "Saved": stopped, and the next start resumes the guest.
+    const state = m.savedState && m.status.state === 'stopped' ? 'saved' : m.status.state;
+    rows.push([m.config.name, state, String(m.config.cpus), `${m.config.memoryMiB} MiB`, m.config.osType, m.uuid]);
   }
   return table(rows);
 }
@@ -26,7 +28,7 @@ export function formatMachine(m: MachineSummary): string {
   const lines = [
     `Name:        ${c.name}`,
     `UUID:        ${c.uuid}`,
-    `State:       ${m.status.state}${m.status.reason ? ` (${m.status.reason})` : ''}`,
+    `State:       ${m.status.state}${m.status.reason ? ` (${m.status.reason})` : ''}${m.savedState ? ' (saved state: the next start resumes it)' : ''}`,
     `Folder:      ${m.dir}`,
     `OS type:     ${c.osType}`,
     `CPUs:        ${c.cpus}`,

@@ -171,6 +171,7 @@ describe('snapshots of the demo VM through the CLI', () => {
     expect(await ok(sb, ['save-state', VM], { timeoutMs: 180_000 })).toMatch(/Saved the state of snap/);
     expect(await state()).toEqual({ state: 'stopped', savedState: true });
     expect((await tree()).savedState).toBe(true);
+    expect(await ok(sb, ['list'])).toMatch(/\nsnap\s+saved\s/);
     await ok(sb, ['start', VM], { timeoutMs: 180_000 });
     expect(await state()).toEqual({ state: 'running', savedState: false });
     expect(await guestState()).toEqual({ v: 'saved', files: ['before', 'saved'] });

@@ -48,7 +48,8 @@ async function exists(file: string): Promise<boolean> {
 
 /**
  * Migrate the (paused) machine's state into `file`. The guest must be paused by the caller, so RAM
- * and disks stay consistent; when this resolves the file is complete and on disk.
+ * and disks stay consistent; when this resolves the file is complete (`syncFile` puts it on disk:
+ * the caller may resume the guest first).
  */
 export async function saveRamState(client: AgentClient, file: string, options: SaveRamOptions = {}): Promise<void> {
   const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
@@ -75,15 +76,19 @@ export async function saveRamState(client: AgentClient, file: string, options: S
       if (Date.now() > deadline) throw new VmdeskError('IO', `The machine state was not written to ${file}`);
       await new Promise((r) => setTimeout(r, 2));
     }
-    const handle = await fsp.open(file, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
   } catch (err) {
     await fsp.rm(`${file}.part`, { force: true });
     await fsp.rm(file, { force: true });
     throw err;
+  }
+}
+
+/** fsync: a RAM state is referenced (snapshots.json, saved-state.json) only once it is on disk. */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await fsp.open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

@@ -31,7 +31,7 @@ import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { imageUsers } from '../storage/image-users.js';
 import type { TaskContext, TaskInfo } from '../tasks/task-manager.js';
 import { chainFiles, createOverlay, readHeader, rebaseImage } from './images.js';
-import { saveRamState } from './ram-state.js';
+import { saveRamState, syncFile } from './ram-state.js';
 import {
   findSnapshot,
   hardwareDigest,
@@ -282,6 +282,8 @@ export class Snapshots {
       }
     }
     // 3. The snapshot joins the tree; the current state now descends from it.
+    // The guest runs again already; the RAM state goes to disk before the tree refers to it.
+    if (record.vmstate) await syncFile(abs(record.vmstate));
     await saveSnapshots(dir, { ...data, currentId: id, snapshots: [...data.snapshots, record] });
     return { id, name, kind: record.kind, warnings };
   }
@@ -480,6 +482,7 @@ export class Snapshots {
                 onProgress: (f) => ctx.progress(f, 'Saving memory'),
                 signal: ctx.signal,
               });
+              await syncFile(resolveMachinePath(dir, vmstate));
             } catch (err) {
               if (wasRunning) await client.request({ op: 'resume' }).catch(() => undefined);
               throw err;
