@@ -236,6 +236,19 @@ describe('export and import an OVA', () => {
     expect(await names()).not.toContain('src-2');
   });
 
+  it('imports an OVF descriptor with its files beside it, but no file reached through a link', async () => {
+    const folder = fs.mkdtempSync(path.join(work, 'ovf-'));
+    run('tar', ['xf', ova, '-C', folder]);
+    await ok(sb, ['import', path.join(folder, 'src.ovf'), '--name', 'from-ovf']);
+    const disk = path.join(sb.home, 'machines', 'from-ovf', 'disks', 'disk0.qcow2');
+    expect(run('qemu-img', ['compare', disk, path.join(srcDir, 'disks', 'disk0.qcow2')])).toContain('identical');
+    fs.rmSync(path.join(folder, 'src-disk001.vmdk'));
+    fs.symlinkSync(path.join(srcDir, 'disks', 'disk0.qcow2'), path.join(folder, 'src-disk001.vmdk'));
+    const linked = await vmdesk(sb, ['import', path.join(folder, 'src.ovf'), '--name', 'linked']);
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toContain('not a regular file (links are refused)');
+  });
+
   it('imports under the appliance name by default and refuses a taken name', async () => {
     const taken = await vmdesk(sb, ['import', ova]);
     expect(taken.code).toBe(4);
@@ -549,4 +562,34 @@ describe('interrupted import and export', () => {
     expect(fs.existsSync(leftover ?? '')).toBe(false);
     expect(fs.readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
   }, 600_000);
+
+  it('cancelling an export or an import task (as the UI does) removes what it half-made', async () => {
+    const { Core } = await import('../core/core.js');
+    const core = new Core({ env: sb.env });
+    const cancelWhen = async <T>(run: { task: { id: string }; result: Promise<T> }, ready: () => boolean): Promise<unknown> => {
+      while (!ready()) await new Promise((r) => setTimeout(r, 50));
+      core.tasks.cancel(run.task.id);
+      return run.result.then(
+        () => null,
+        (err: unknown) => err,
+      );
+    };
+    const { runExport, runImport } = await import('../core/portability/operations.js');
+    const target = path.join(work, 'cancelled.ova');
+    const exportErr = await cancelWhen(runExport(core, 'big', target), () =>
+      fs.readdirSync(work).some((f) => f.startsWith('.vmdesk-export-')),
+    );
+    expect(exportErr).toMatchObject({ code: 'CANCELLED' });
+    expect(core.tasks.list().find((t) => t.title === 'Export big')?.state).toBe('cancelled');
+    expect(fs.existsSync(target)).toBe(false);
+    expect(fs.readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
+    const machines = path.join(sb.home, 'machines');
+    const importErr = await cancelWhen(runImport(core, big, { name: 'cancelled' }), () =>
+      fs.readdirSync(machines).some((f) => f.startsWith('.staging-')),
+    );
+    expect(importErr).toMatchObject({ code: 'CANCELLED' });
+    expect(fs.readdirSync(machines).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(await names()).not.toContain('cancelled');
+    expect(qemuImgIn(work)).toEqual([]);
+  }, 300_000);
 });
