@@ -381,6 +381,49 @@ describe('buildOvf', () => {
     }
   });
 
+  // The checks VirtualBox's OVF reader (src/VBox/Main/xml/ovfreader.cpp) makes before it imports.
+  it("passes VirtualBox's reader rules", () => {
+    const doc = new XMLParser({
+      ignoreAttributes: false,
+      removeNSPrefix: true,
+      isArray: (n) => ['Item', 'File', 'Disk'].includes(n),
+    }).parse(xml, true) as {
+      Envelope: {
+        References: { File: Array<Record<string, string>> };
+        DiskSection: { Disk: Array<Record<string, string>> };
+        VirtualSystem: {
+          '@_id': string;
+          OperatingSystemSection: Record<string, string>;
+          VirtualHardwareSection: { Item: Array<Record<string, string>> };
+        };
+      };
+    };
+    const env = doc.Envelope;
+    const fileIds = new Set(env.References.File.map((f) => f['@_id']));
+    for (const d of env.DiskSection.Disk) {
+      expect(d['@_diskId'] && d['@_format'] && /^\d+$/.test(d['@_capacity'] ?? '')).toBeTruthy();
+      expect(fileIds.has(d['@_fileRef'] ?? '')).toBe(true);
+    }
+    expect(env.VirtualSystem['@_id']).toBeTruthy();
+    expect(env.VirtualSystem.OperatingSystemSection['@_id']).toMatch(/^\d+$/);
+    const items = env.VirtualSystem.VirtualHardwareSection.Item;
+    const byId = new Map(items.map((i) => [String(i.InstanceID), i]));
+    expect(byId.size).toBe(items.length);
+    for (const i of items) {
+      const type = Number(i.ResourceType);
+      expect(type).toBeGreaterThan(0);
+      if (type === 4) expect(['MegaBytes', 'MB', 'byte * 2^20', 'GigaBytes', 'GB', 'byte * 2^30']).toContain(i.AllocationUnits);
+      if (type === 20) expect(i.ResourceSubType).toBe('AHCI');
+      if (type === 17) {
+        const parent = byId.get(String(i.Parent));
+        expect([5, 6, 20]).toContain(Number(parent?.ResourceType));
+        const diskId = String(i.HostResource).replace(/^(ovf:\/\/disk\/|ovf:\/disk\/|\/disk\/)/, '');
+        expect(env.DiskSection.Disk.some((d) => d['@_diskId'] === diskId)).toBe(true);
+      }
+    }
+    expect(items.filter((i) => Number(i.ResourceType) === 17)).toHaveLength(2);
+  });
+
   it('round-trips through the parser', () => {
     const a = parseOvf(xml);
     expect(a).toMatchObject({
