@@ -18,6 +18,7 @@ import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { imageInfo } from '../qemu/qemu-img.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { blockDevice, requireUnused } from './block-device.js';
+import { probeFirmware } from './firmware-probe.js';
 import { convertTo, imageSpec, qemuImgError, runQemuImg } from './image-source.js';
 import { claimFolder, releaseFolder, sweepStale } from './staging.js';
 
@@ -60,11 +61,17 @@ export async function physicalToVirtual(
   await (await fs.open(src, 'r')).close();
   await library.ensure();
   await sweepStale(library.machinesDir, '.staging-');
+  // A disk set up for UEFI (GPT with an EFI system partition) gets UEFI firmware when the host has it.
+  let firmware = await probeFirmware(src);
+  if (firmware === 'uefi' && (!host.firmware.ovmfCode || !host.firmware.ovmfVars)) {
+    firmware = 'bios';
+    warnings.push('The disk boots with UEFI, but UEFI firmware (OVMF) is not installed: the machine gets BIOS (sudo apt-get install ovmf)');
+  }
   const source_ = imageSpec({ path: src, offset: 0, size, device }, 'raw');
   const result = await createMachine(
     library,
     host,
-    { name, osType: 'other', memoryMiB: 1024, network: 'nat', notes: `Made from ${src} (P2V)` },
+    { name, osType: 'other', memoryMiB: 1024, firmware, network: 'nat', notes: `Made from ${src} (P2V)` },
     ctx,
     {
       fill: async (staging, fillCtx) => {
