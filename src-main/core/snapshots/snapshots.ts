@@ -279,6 +279,12 @@ export class Snapshots {
         }
       } finally {
         if (wasRunning) await client.request({ op: 'resume' });
+        else if (record.vmstate) {
+          // After a migration QEMU keeps the disks inactive until `cont`: a machine that was paused is
+          // continued and paused again at once, so later snapshots and saves work on it.
+          await client.request({ op: 'resume' });
+          await client.request({ op: 'pause' });
+        }
       }
     }
     // 3. The snapshot joins the tree; the current state now descends from it.
