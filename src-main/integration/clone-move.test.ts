@@ -252,6 +252,12 @@ describe('full and linked clones of the demo guest', () => {
     const move = await vmdesk(sb, ['move', 'base', elsewhere]);
     expect(move.code).toBe(5);
     expect(move.stderr).toContain('"linked"');
+    const { snapshots } = JSON.parse(fs.readFileSync(path.join((await show('base')).dir, 'snapshots.json'), 'utf8')) as {
+      snapshots: Array<{ name: string }>;
+    };
+    const dropSnapshot = await vmdesk(sb, ['snapshot', 'base', 'delete', snapshots[0]?.name ?? '']);
+    expect(dropSnapshot.code).toBe(5);
+    expect(dropSnapshot.stderr).toContain('"linked"');
     expect(fs.existsSync(path.join((await show('base')).dir, 'machine.json'))).toBe(true);
     expect(sha256(frozen)).toBe(frozenSum);
   });
