@@ -161,6 +161,7 @@ describe('snapshots, linked clone, import and media in a browser', () => {
     await settings.getByLabel('Size of the new disk').fill('32M');
     await settings.getByRole('button', { name: 'Add disk' }).click();
     await disks.getByText('disk1', { exact: true }).waitFor({ timeout: 30_000 });
+    await shot(page, 'storage.png');
     await settings.getByRole('button', { name: 'Resize disk1' }).click();
     const prompt = page.getByRole('dialog', { name: 'Resize disk1' });
     await prompt.getByRole('textbox').fill('48M');
@@ -201,6 +202,7 @@ describe('snapshots, linked clone, import and media in a browser', () => {
     expect(text).toMatch(/64 MiB/);
     // Nested rows: el-table indents children of the tree.
     expect(await table.locator('.el-table__row--level-1, .el-table__row--level-2').count()).toBeGreaterThan(0);
+    await shot(page, 'media-manager.png');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     expect(listMachineDirs(served.sb)).toHaveLength(3);

@@ -6,6 +6,7 @@ import {
   hostPathError,
   looksLikeBlockDevice,
   mediaTree,
+  mediumName,
   moveTargetError,
   newNameError,
   parseSize,
@@ -85,6 +86,10 @@ describe('media tree', () => {
     expect(rows.map((r) => r.name)).toEqual(['x.iso', 'disk0.qcow2', 'orphan.qcow2']);
     expect(rows[1]!.children[0]!.file).toBe('/m/a/snap.qcow2');
     expect(rows[1]!.children[0]!.children[0]!.file).toBe('/m/b/disk0.qcow2');
+  });
+  it('names images by their place in the library', () => {
+    expect(mediumName('/home/u/.local/share/vmdesk/machines/web/disks/disk0.qcow2')).toBe('web/disks/disk0.qcow2');
+    expect(mediumName('/isos/debian.iso')).toBe('debian.iso');
   });
   it('says who uses an image', () => {
     expect(usersLabel(medium('/a'))).toBe('Not attached');

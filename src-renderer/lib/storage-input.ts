@@ -87,10 +87,16 @@ export interface MediumRow extends MediumInfo {
   children: MediumRow[];
 }
 
+/** An image named by where it lives: "web/disks/disk0.qcow2" inside the library, else its file name. */
+export function mediumName(file: string): string {
+  const i = file.lastIndexOf('/machines/');
+  return i >= 0 ? file.slice(i + '/machines/'.length) : (file.split('/').pop() ?? file);
+}
+
 /** The media as a forest: each image under the image it is backed by (snapshots and linked clones). */
 export function mediaTree(media: readonly MediumInfo[]): MediumRow[] {
   const rows = new Map<string, MediumRow>();
-  for (const m of media) rows.set(m.file, { ...m, key: m.file, name: m.file.split('/').pop() ?? m.file, children: [] });
+  for (const m of media) rows.set(m.file, { ...m, key: m.file, name: mediumName(m.file), children: [] });
   const roots: MediumRow[] = [];
   for (const row of rows.values()) {
     const parent = row.backingFile ? rows.get(row.backingFile) : undefined;
