@@ -55,7 +55,10 @@ export async function takenMacs(library: Library): Promise<Set<string>> {
  * once the inputs are checked, and says what it made. A failure removes the staging folder.
  */
 export interface StagedContent {
-  fill(staging: string, ctx: TaskContext): Promise<{ disks: DiskConfig[]; kernelBoot?: MachineConfig['kernelBoot']; nicModels?: Array<NicConfig['model']> }>;
+  fill(
+    staging: string,
+    ctx: TaskContext,
+  ): Promise<{ disks: DiskConfig[]; kernelBoot?: MachineConfig['kernelBoot']; nicModels?: Array<NicConfig['model']> }>;
 }
 
 export async function createMachine(
