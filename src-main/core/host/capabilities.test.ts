@@ -1,4 +1,5 @@
 // Probes this very host: QEMU 7.2 installed, no /dev/kvm (TCG only), OVMF, SeaBIOS and iPXE present.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getHostCapabilities, probeHost, requireQemu } from './capabilities.js';
@@ -44,6 +45,30 @@ describe('probeHost on this machine', () => {
     expect(caps.accelerators.kvm.reason).toMatch(/kvm/i);
     expect(caps.accelerators.kvm.reason).not.toContain('/dev/null');
     expect(caps.preferredAccel).toBe('tcg');
+  });
+
+  // Where /dev/kvm exists, the verdict must match what a machine's vCPU really does with it: some
+  // nested hosts create a KVM VM and then abort when the vCPU first runs (MSR 0x10a).
+  it.runIf(hasKvm)('says KVM works exactly when a vCPU with -cpu host keeps running under it', async () => {
+    const caps = await probeHost({ env: { ...process.env, VMDESK_NO_PROBE_CACHE: '1' } });
+    const child = spawn(
+      caps.qemu!.binary,
+      ['-machine', 'q35', '-accel', 'kvm', '-cpu', 'host', '-m', '16', '-S', '-nodefaults', '-display', 'none', '-qmp', 'stdio'],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    const closed = new Promise((r) => child.once('close', r));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.on('error', () => undefined);
+    child.stdin.write('{"execute":"qmp_capabilities"}\n{"execute":"cont"}\n');
+    await new Promise((r) => setTimeout(r, 1_500));
+    const alive = child.exitCode === null && child.signalCode === null;
+    child.stdin.end('{"execute":"quit"}\n');
+    await closed;
+    expect(caps.accelerators.kvm.available).toBe(alive);
+    expect(caps.preferredAccel).toBe(alive ? 'kvm' : 'tcg');
+    if (!alive) expect(caps.accelerators.kvm.reason).toMatch(/\S/);
+    expect(out).toContain('"QMP"'); // QEMU itself started: the vCPU decided
   });
 });
 

@@ -67,6 +67,7 @@ async function probeFingerprint(env: NodeJS.ProcessEnv, opts: ProbeOptions): Pro
   };
   const bootId = await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => String(os.uptime()));
   return JSON.stringify([
+    PROBE_VERSION,
     await describe(binary),
     await describe(img),
     await describe(opts.kvmDevice ?? '/dev/kvm'),
@@ -74,6 +75,9 @@ async function probeFingerprint(env: NodeJS.ProcessEnv, opts: ProbeOptions): Pro
     process.getuid?.(),
   ]);
 }
+
+/** Bumped whenever the probe itself changes, so an older cached answer is not trusted. */
+const PROBE_VERSION = 2;
 
 async function cachedProbeQemu(env: NodeJS.ProcessEnv, opts: ProbeOptions): Promise<QemuProbe> {
   if (opts.kvmDevice || env.VMDESK_NO_PROBE_CACHE) return probeQemu(env, opts);
@@ -173,17 +177,16 @@ async function probeKvm(binary: string, device: string): Promise<HostCapabilitie
       return { available: false, reason: `no permission to open ${device} (add your user to the kvm group)` };
     return { available: false, reason: `cannot open ${device}: ${(err as Error).message}` };
   }
-  // The device opens: prove that QEMU can create a VM on it.
-  const qmp = '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n';
-  const args = ['-machine', 'none', '-accel', 'kvm', '-nodefaults', '-no-user-config', '-display', 'none', '-qmp', 'stdio'];
-  const out = await runQuiet(binary, args, qmp);
-  if (out.code === 0 && out.stdout.includes('"SHUTDOWN"')) return { available: true };
-  const why = out.stderr
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .at(-1)
-    ?.replace(/^.*?qemu-system-x86_64: /, '');
+  // The device opens: prove that QEMU can run a vCPU on it, with the CPU model machines get. Creating
+  // a VM is not enough: under nested virtualization KVM may create one and then fail to set the vCPU's
+  // MSRs when it first runs ("failed to set MSR 0x10a"), so the probe machine runs for a moment.
+  const qmp = ['{"execute":"qmp_capabilities"}\n{"execute":"cont"}\n', '{"execute":"query-status"}\n{"execute":"quit"}\n'];
+  const args = ['-machine', 'q35', '-accel', 'kvm', '-cpu', 'host', '-m', '16', '-S', '-nodefaults', '-no-user-config', '-display', 'none'];
+  const out = await runQuiet(binary, [...args, '-qmp', 'stdio'], qmp);
+  if (out.code === 0 && /"status":\s*"running"/.test(out.stdout) && out.stdout.includes('"SHUTDOWN"')) return { available: true };
+  // QEMU's own error line ("error: failed to set MSR ..."), rather than an assertion that follows it.
+  const lines = out.stderr.trim().split('\n').filter(Boolean);
+  const why = (lines.find((l) => /\berror: /.test(l)) ?? lines.at(-1))?.replace(/^.*?qemu-system-x86_64: (error: )?/, '');
   return { available: false, reason: why || out.error || `QEMU exited with code ${String(out.code)}` };
 }
 
@@ -225,8 +228,14 @@ interface QuietRun {
   error?: string;
 }
 
-/** Runs a probe command with a timeout; never throws, a failure is part of the answer. */
-function runQuiet(binary: string, args: string[], stdin?: string): Promise<QuietRun> {
+/** Pause between the chunks of a probe's stdin: time for a started vCPU to fail. */
+const STDIN_CHUNK_GAP_MS = 300;
+
+/**
+ * Runs a probe command with a timeout; never throws, a failure is part of the answer. Stdin given as
+ * several chunks is written one chunk at a time, STDIN_CHUNK_GAP_MS apart.
+ */
+function runQuiet(binary: string, args: string[], stdin?: string | string[]): Promise<QuietRun> {
   return new Promise((resolve) => {
     if (stdin === undefined) {
       execFile(binary, args, { timeout: RUN_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
@@ -242,7 +251,18 @@ function runQuiet(binary: string, args: string[], stdin?: string): Promise<Quiet
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdin.on('error', () => undefined); // QEMU may exit before reading its stdin
-    child.stdin.end(stdin);
+    const chunks = typeof stdin === 'string' ? [stdin] : stdin;
+    const feed = (i: number): void => {
+      if (i === chunks.length - 1) {
+        child.stdin.end(chunks[i]);
+        return;
+      }
+      child.stdin.write(chunks[i] ?? '');
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) feed(i + 1);
+      }, STDIN_CHUNK_GAP_MS).unref();
+    };
+    feed(0);
     child.on('error', (err) => {
       clearTimeout(timer);
       resolve({ code: null, stdout, stderr, error: err.message });
