@@ -21,6 +21,14 @@ import {
   type MediumInfo,
 } from './storage.js';
 import { hostPathSchema } from './machine-config.js';
+import {
+  nicSlotSchema,
+  portForwardInputSchema,
+  portForwardNameSchema,
+  setNicInputSchema,
+  type NetworkHostInfo,
+  type NetworkOutcome,
+} from './network.js';
 
 /** A machine is named by its uuid or its name. */
 const machineRef = z.string().min(1, 'A machine name or uuid is needed').max(256);
@@ -78,6 +86,10 @@ export const API_ARGUMENTS = {
   exportAppliance: z.tuple([machineRef, absolutePathSchema]),
   p2v: z.tuple([absolutePathSchema, machineNameSchema]),
   v2p: z.tuple([machineRef, absolutePathSchema, v2pOptionsSchema.optional()]),
+  networkHost: z.tuple([]),
+  setNic: z.tuple([machineRef, nicSlotSchema, setNicInputSchema]),
+  addPortForward: z.tuple([machineRef, nicSlotSchema, portForwardInputSchema]),
+  removePortForward: z.tuple([machineRef, nicSlotSchema, portForwardNameSchema]),
   listTasks: z.tuple([]),
   cancelTask: z.tuple([taskId]),
   streamEndpoint: z.tuple([]),
@@ -145,6 +157,13 @@ export interface ApiResults {
   p2v: TaskInfo;
   /** A stopped machine's disk → new raw file or block device: a task; its result is a V2pOutcome. */
   v2p: TaskInfo;
+  /** Host bridges, what bridged networking needs, and the internal networks in use. */
+  networkHost: NetworkHostInfo;
+  /** Change (or add, or remove) one adapter; the cable changes live, the rest at the next start. */
+  setNic: NetworkOutcome;
+  /** A NAT rule, checked (port free on the host, no clash) and applied live to a running machine. */
+  addPortForward: NetworkOutcome;
+  removePortForward: NetworkOutcome;
   listTasks: TaskInfo[];
   cancelTask: TaskInfo;
   streamEndpoint: StreamEndpoint;

@@ -49,7 +49,8 @@ export const hostPathSchema = z
 export const macSchema = z
   .string()
   .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i, 'A MAC address looks like 52:54:00:12:34:56')
-  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'A MAC address must not be multicast');
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'A MAC address must not be multicast (the first byte must be even)')
+  .refine((m) => !/^(00:){5}00$/.test(m), 'A MAC address must not be all zeros');
 
 export const diskSchema = z.object({
   id: z.string().regex(/^disk[0-9]{1,2}$/),
@@ -71,12 +72,68 @@ export const kernelBootSchema = z.object({
   cmdline: z.string().max(4096).refine(noControlChars, 'The kernel command line must not contain control characters').default(''),
 });
 
+export const MAX_NICS = 4;
+export const MAX_PORT_FORWARDS = 64;
+export const PORT_PROTOCOLS = ['tcp', 'udp'] as const;
+
+export const portSchema = z
+  .int('A port is a whole number from 1 to 65535')
+  .min(1, 'A port is a number from 1 to 65535')
+  .max(65535, 'A port is a number from 1 to 65535');
+
+/** A dotted IPv4 address (what QEMU's user-mode networking forwards from and to). */
+export const ipv4Schema = z
+  .string()
+  .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, 'An IPv4 address looks like 127.0.0.1');
+
+/**
+ * A NAT port-forwarding rule, as in VirtualBox: host address:port → guest port. The name is for
+ * people (unique per adapter) and never reaches QEMU.
+ */
+export const portForwardSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'A rule name is 1–64 letters, digits, spaces, dots, dashes or underscores'),
+  protocol: z.enum(PORT_PROTOCOLS).default('tcp'),
+  /** The host address to listen on: 127.0.0.1 (this host only) by default, 0.0.0.0 for every interface. */
+  hostAddress: ipv4Schema.default('127.0.0.1'),
+  hostPort: portSchema,
+  /** The guest's address; empty: the address its DHCP lease gives it (10.0.2.15). */
+  guestAddress: z.union([ipv4Schema, z.literal('')]).default(''),
+  guestPort: portSchema,
+});
+export type PortForward = z.infer<typeof portForwardSchema>;
+
+/** A host bridge, by its interface name (IFNAMSIZ: at most 15 characters). */
+export const bridgeNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'A bridge is a host interface name: 1–15 letters, digits, dots, dashes or underscores');
+
+/** An internal network: every adapter naming it is on one switch, and on nothing else. */
+export const internalNetworkNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'An internal network name is 1–63 letters, digits, dots, dashes or underscores');
+
+export const attachmentSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('nat'),
+    portForwards: z
+      .array(portForwardSchema)
+      .max(MAX_PORT_FORWARDS, `At most ${MAX_PORT_FORWARDS} port-forwarding rules per adapter`)
+      .default([]),
+  }),
+  z.object({ type: z.literal('bridged'), bridge: bridgeNameSchema }),
+  z.object({ type: z.literal('internal'), network: internalNetworkNameSchema }),
+  z.object({ type: z.literal('none') }),
+]);
+export type NicAttachment = z.infer<typeof attachmentSchema>;
+export const ATTACHMENT_TYPES = ['nat', 'bridged', 'internal', 'none'] as const;
+
 export const nicSchema = z.object({
+  /** The adapter's slot: net0 is "Adapter 1". */
   id: z.string().regex(/^net[0-3]$/),
   model: z.enum(NIC_MODELS).default('virtio-net-pci'),
   mac: macSchema,
   cable: z.boolean().default(true),
-  attachment: z.discriminatedUnion('type', [z.object({ type: z.literal('nat') }), z.object({ type: z.literal('none') })]),
+  attachment: attachmentSchema,
 });
 
 export const machineConfigSchema = z.object({
@@ -95,7 +152,12 @@ export const machineConfigSchema = z.object({
   disks: z.array(diskSchema).max(8).default([]),
   cdrom: cdromSchema.nullable().default(null),
   kernelBoot: kernelBootSchema.nullable().default(null),
-  nics: z.array(nicSchema).max(4).default([]),
+  nics: z
+    .array(nicSchema)
+    .max(MAX_NICS, `At most ${MAX_NICS} network adapters`)
+    .refine((a) => new Set(a.map((n) => n.id)).size === a.length, 'Each network adapter slot may appear only once')
+    .refine((a) => new Set(a.map((n) => n.mac.toLowerCase())).size === a.length, 'Two adapters of one machine have the same MAC address')
+    .default([]),
   display: z.object({ adapter: z.enum(DISPLAY_ADAPTERS).default('std') }).default({ adapter: 'std' }),
   serial: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
   notes: z.string().max(10000).default(''),

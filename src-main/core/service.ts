@@ -16,6 +16,8 @@ import type { ImportOptions, V2pOptions } from '../api/portability.js';
 import { inspectAppliance, runExport, runImport, runP2v, runV2p } from './portability/operations.js';
 import type { AddDiskInput, CloneMachineInput } from '../api/storage.js';
 import { cloneMachineTask, moveMachineTask } from './clone/clone-ops.js';
+import type { PortForwardInput, SetNicInput } from '../api/network.js';
+import { addPortForwardOp, networkHostOp, removePortForwardOp, setNicOp } from './network/network-ops.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
 
 /** A task's outcome is reported by its events; nothing waits on the promise here. */
@@ -162,6 +164,22 @@ export class CoreService implements CoreApi {
 
   listMedia(): Promise<ApiResults['listMedia']> {
     return listMediaOp(this.core);
+  }
+
+  networkHost(): Promise<ApiResults['networkHost']> {
+    return networkHostOp(this.core);
+  }
+
+  setNic(ref: string, slot: number, input: SetNicInput): Promise<ApiResults['setNic']> {
+    return setNicOp(this.core, ref, slot, input);
+  }
+
+  addPortForward(ref: string, slot: number, rule: PortForwardInput): Promise<ApiResults['addPortForward']> {
+    return addPortForwardOp(this.core, ref, slot, rule);
+  }
+
+  removePortForward(ref: string, slot: number, name: string): Promise<ApiResults['removePortForward']> {
+    return removePortForwardOp(this.core, ref, slot, name);
   }
 
   listSnapshots(ref: string): Promise<ApiResults['listSnapshots']> {

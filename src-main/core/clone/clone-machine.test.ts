@@ -56,7 +56,7 @@ async function makeMachine(
     disks,
     cdrom: { file: null },
     kernelBoot: null,
-    nics: [{ id: 'net0', model: 'virtio-net-pci', mac: '52:54:00:00:00:01', cable: true, attachment: { type: 'nat' } }],
+    nics: [{ id: 'net0', model: 'virtio-net-pci', mac: '52:54:00:00:00:01', cable: true, attachment: { type: 'nat', portForwards: [] } }],
     display: { adapter: 'none' },
     serial: { enabled: true },
     notes: '',

@@ -162,7 +162,7 @@ export async function createMachine(
     const nics: NicConfig[] = (input.network === 'none' ? [] : (nicModels ?? ['virtio-net-pci'])).map((model, i) => {
       const mac = generateMac(taken);
       taken.add(mac);
-      return { id: `net${i}`, model, mac, cable: true, attachment: { type: 'nat' } };
+      return { id: `net${i}`, model, mac, cable: true, attachment: { type: 'nat', portForwards: [] } };
     });
     const defaultOrder: BootDevice[] = input.iso ? ['cdrom', 'disk'] : ['disk', 'cdrom'];
     if (input.networkBoot) defaultOrder.push('network');

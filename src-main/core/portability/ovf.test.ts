@@ -346,7 +346,7 @@ const CONFIG: MachineConfig = {
   ],
   cdrom: { file: null },
   kernelBoot: { kernel: 'boot/vmlinuz', initrd: 'boot/initrd.img', cmdline: 'console=ttyS0 quiet' },
-  nics: [{ id: 'net0', model: 'virtio-net-pci', mac: '52:54:00:12:34:56', cable: true, attachment: { type: 'nat' } }],
+  nics: [{ id: 'net0', model: 'virtio-net-pci', mac: '52:54:00:12:34:56', cable: true, attachment: { type: 'nat', portForwards: [] } }],
   display: { adapter: 'std' },
   serial: { enabled: true },
   notes: 'a <note>',

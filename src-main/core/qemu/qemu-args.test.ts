@@ -44,7 +44,7 @@ describe('buildQemuArgs (golden)', () => {
   it('minimal BIOS machine with a virtio disk and NAT', () => {
     const cfg = config({
       disks: [{ id: 'disk0', file: 'disks/disk0.qcow2', format: 'qcow2', bus: 'virtio', readOnly: false }],
-      nics: [{ id: 'net0', model: 'virtio-net-pci', mac: MAC, cable: true, attachment: { type: 'nat' } }],
+      nics: [{ id: 'net0', model: 'virtio-net-pci', mac: MAC, cable: true, attachment: { type: 'nat', portForwards: [] } }],
     });
     expectGolden('bios-disk-nat', buildQemuArgs(spec(cfg)));
   });
@@ -68,7 +68,7 @@ describe('buildQemuArgs (golden)', () => {
         { id: 'disk1', file: '/data/shared.raw', format: 'raw', bus: 'sata', readOnly: true },
       ],
       nics: [
-        { id: 'net0', model: 'virtio-net-pci', mac: MAC, cable: true, attachment: { type: 'nat' } },
+        { id: 'net0', model: 'virtio-net-pci', mac: MAC, cable: true, attachment: { type: 'nat', portForwards: [] } },
         { id: 'net1', model: 'e1000', mac: '52:54:00:ab:cd:ef', cable: true, attachment: { type: 'none' } },
       ],
     });
