@@ -197,9 +197,11 @@ export class VmAgent {
   private async listen(): Promise<void> {
     const control = net.createServer((socket) => this.onControlClient(socket));
     const consoleServer = net.createServer((socket) => this.onViewer(socket));
+    // The console first: a core that reaches agent.sock takes the agent as ready, console included
+    // (a re-adopting agent replaces the sockets its killed predecessor left behind).
     for (const [server, file] of [
-      [control, this.file('agent')],
       [consoleServer, this.file('console')],
+      [control, this.file('agent')],
     ] as const) {
       await fsp.rm(file, { force: true });
       await new Promise<void>((resolve, reject) => {
