@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { machineConfigSchema, type MachineConfig } from '../../api/machine-config.js';
-import { buildQemuArgs, optValue, type LaunchSpec } from './qemu-args.js';
+import { machineConfigSchema, type MachineConfig, type PortForward } from '../../api/machine-config.js';
+import { buildQemuArgs, hostfwdKey, hostfwdRule, optValue, type LaunchSpec } from './qemu-args.js';
 
 const GOLDEN_DIR = path.join(import.meta.dirname, 'golden');
 
@@ -84,7 +84,79 @@ describe('buildQemuArgs (golden)', () => {
   });
 });
 
+describe('network attachments', () => {
+  const nics: MachineConfig['nics'] = [
+    {
+      id: 'net0',
+      model: 'virtio-net-pci',
+      mac: MAC,
+      cable: true,
+      attachment: {
+        type: 'nat',
+        portForwards: [
+          { name: 'ssh', protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestAddress: '', guestPort: 22 },
+          { name: 'dns', protocol: 'udp', hostAddress: '0.0.0.0', hostPort: 5353, guestAddress: '10.0.2.15', guestPort: 53 },
+        ],
+      },
+    },
+    { id: 'net1', model: 'e1000', mac: '52:54:00:00:00:02', cable: false, attachment: { type: 'bridged', bridge: 'br0' } },
+    { id: 'net2', model: 'rtl8139', mac: '52:54:00:00:00:03', cable: true, attachment: { type: 'internal', network: 'lab' } },
+    { id: 'net3', model: 'virtio-net-pci', mac: '52:54:00:00:00:04', cable: true, attachment: { type: 'none' } },
+  ];
+  const extra = { bridgeHelper: '/usr/lib/qemu/qemu-bridge-helper', internalSockets: { net2: '/run/vmdesk/net/0123456789abcdef.sock' } };
+
+  it('nat with forwards, bridged, internal and not attached (golden)', () => {
+    expectGolden('network-attachments', buildQemuArgs(spec(config({ nics }), extra)));
+  });
+
+  it('needs the helper for a bridged adapter and the socket for an internal one', () => {
+    const cfg = config({ nics });
+    expect(() => buildQemuArgs(spec(cfg, { internalSockets: extra.internalSockets }))).toThrow(/bridge helper/);
+    expect(() => buildQemuArgs(spec(cfg, { bridgeHelper: extra.bridgeHelper }))).toThrow(/switch socket/);
+    expect(() => buildQemuArgs(spec(cfg, { ...extra, internalSockets: { ['__proto__']: '/x' } }))).toThrow(/switch socket/);
+  });
+
+  it('hostfwd text for the monitor commands', () => {
+    const rule = { protocol: 'tcp' as const, hostAddress: '127.0.0.1', hostPort: 8080, guestAddress: '', guestPort: 80 };
+    expect(hostfwdRule(rule)).toBe('tcp:127.0.0.1:8080-:80');
+    expect(hostfwdKey({ ...rule, protocol: 'udp' })).toBe('udp:127.0.0.1:8080');
+  });
+});
+
 describe('user strings cannot inject options', () => {
+  const nat = (rule: Record<string, unknown>): MachineConfig => {
+    const cfg = config({});
+    const base = { name: 'r', protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestAddress: '', guestPort: 80 };
+    const portForwards = [{ ...base, ...rule }] as unknown as PortForward[];
+    return { ...cfg, nics: [{ id: 'net0', model: 'virtio-net-pci', mac: MAC, cable: true, attachment: { type: 'nat', portForwards } }] };
+  };
+
+  it('a forward whose fields bypassed validation is refused, never spliced into -netdev', () => {
+    expect(() => buildQemuArgs(spec(nat({ hostAddress: '127.0.0.1,smb=/' })))).toThrow(/IPv4/);
+    expect(() => buildQemuArgs(spec(nat({ guestAddress: '10.0.2.15:1-:2' })))).toThrow(/IPv4/);
+    expect(() => buildQemuArgs(spec(nat({ hostPort: '80,hostfwd=tcp::1-:1' })))).toThrow(/port/);
+    expect(() => buildQemuArgs(spec(nat({ guestPort: 0 })))).toThrow(/port/);
+    expect(() => buildQemuArgs(spec(nat({ protocol: 'tcp,restrict=off' })))).toThrow(/protocol/);
+    // The rule's name never reaches QEMU.
+    const args = buildQemuArgs(spec(nat({ name: 'x,smb=/etc' })));
+    expect(args.join(' ')).not.toContain('smb');
+  });
+
+  it('a bridge, a helper and a switch socket with commas stay one value', () => {
+    const cfg = config({});
+    const withNic = (attachment: MachineConfig['nics'][number]['attachment']): MachineConfig => ({
+      ...cfg,
+      nics: [{ id: 'net0', model: 'virtio-net-pci', mac: MAC, cable: true, attachment }],
+    });
+    const bridged = buildQemuArgs(spec(withNic({ type: 'bridged', bridge: 'br0,helper=/bin/sh' }), { bridgeHelper: '/usr/lib/qemu/h' }));
+    expect(bridged).toContain('bridge,id=net0,br=br0,,helper=/bin/sh,helper=/usr/lib/qemu/h');
+    expect(() => buildQemuArgs(spec(withNic({ type: 'bridged', bridge: 'br0' }), { bridgeHelper: '/tmp/a b;rm -rf x' }))).toThrow(/helper/);
+    const internal = buildQemuArgs(
+      spec(withNic({ type: 'internal', network: 'lab' }), { internalSockets: { net0: '/run/a,server=on.sock' } }),
+    );
+    expect(internal).toContain('stream,id=net0,server=off,addr.type=unix,addr.path=/run/a,,server=on.sock');
+  });
+
   it('doubles commas in option values', () => {
     expect(optValue('a,b=c')).toBe('a,,b=c');
     expect(optValue('x,,y')).toBe('x,,,,y');

@@ -5,7 +5,7 @@
  * Block devices use -blockdev JSON, which needs no comma escaping at all.
  */
 import path from 'node:path';
-import type { BootDevice, DiskConfig, MachineConfig, NicConfig } from '../../api/machine-config.js';
+import type { BootDevice, DiskConfig, MachineConfig, NicConfig, PortForward } from '../../api/machine-config.js';
 
 export interface LaunchSpec {
   config: MachineConfig;
@@ -17,6 +17,10 @@ export interface LaunchSpec {
   serialLog: string;
   /** Required when config.firmware is 'uefi'. */
   uefi?: { code: string; vars: string };
+  /** Required when an adapter is bridged: the qemu-bridge-helper QEMU runs to make the tap device. */
+  bridgeHelper?: string;
+  /** Required for each internal adapter: its network's switch socket, by adapter id (net0..net3). */
+  internalSockets?: Record<string, string>;
 }
 
 /** Escape a value for QEMU's `key=value,key=value` option syntax: commas are doubled. */
@@ -148,15 +152,73 @@ function kernelSection(spec: LaunchSpec): string[] {
   return args;
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function checkPort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`Invalid port ${String(port)}`);
+  return port;
+}
+
+function checkAddress(address: string, allowEmpty: boolean): string {
+  if ((allowEmpty && address === '') || IPV4.test(address)) return address;
+  throw new Error(`Invalid IPv4 address ${JSON.stringify(address)}`);
+}
+
+/**
+ * A rule as QEMU's hostfwd spells it: `tcp:127.0.0.1:8080-:80`. Only checked numbers, addresses and
+ * the protocol enum go in (never the rule's name), so nothing in it can open another option. The same
+ * text, after `netN `, is what the HMP command hostfwd_add takes.
+ */
+export function hostfwdRule(rule: Pick<PortForward, 'protocol' | 'hostAddress' | 'hostPort' | 'guestAddress' | 'guestPort'>): string {
+  if (rule.protocol !== 'tcp' && rule.protocol !== 'udp') throw new Error(`Invalid protocol ${JSON.stringify(rule.protocol)}`);
+  const host = `${checkAddress(rule.hostAddress, true)}:${checkPort(rule.hostPort)}`;
+  return `${rule.protocol}:${host}-${checkAddress(rule.guestAddress, true)}:${checkPort(rule.guestPort)}`;
+}
+
+/** What hostfwd_remove takes to name a rule: `tcp:127.0.0.1:8080`. */
+export function hostfwdKey(rule: Pick<PortForward, 'protocol' | 'hostAddress' | 'hostPort'>): string {
+  if (rule.protocol !== 'tcp' && rule.protocol !== 'udp') throw new Error(`Invalid protocol ${JSON.stringify(rule.protocol)}`);
+  return `${rule.protocol}:${checkAddress(rule.hostAddress, true)}:${checkPort(rule.hostPort)}`;
+}
+
+/** The QMP id of an adapter's device (set_link takes it). */
+export function nicDeviceId(nicId: string): string {
+  return `${nicId}-dev`;
+}
+
 function nicDevice(nic: NicConfig, bootindex: number | undefined, attached: boolean): string {
   return `${nic.model},${opts({
     netdev: attached ? nic.id : undefined,
-    id: `${nic.id}-dev`,
+    id: nicDeviceId(nic.id),
     mac: nic.mac,
     bootindex,
     // The iPXE option ROM is only worth its load time when the machine may boot from the network.
     romfile: bootindex === undefined ? '' : undefined,
   })}`;
+}
+
+/** The -netdev of one adapter, or null when it is not attached (the device is there, cable-less). */
+function netdev(spec: LaunchSpec, nic: NicConfig): string | null {
+  const { attachment } = nic;
+  switch (attachment.type) {
+    case 'nat':
+      return [`user,${opts({ id: nic.id })}`, ...attachment.portForwards.map((rule) => `hostfwd=${optValue(hostfwdRule(rule))}`)].join(',');
+    case 'bridged': {
+      const helper = spec.bridgeHelper;
+      if (!helper) throw new Error(`The bridge helper path is required for the bridged adapter ${nic.id}`);
+      // QEMU runs a helper path with blanks through /bin/sh -c: only a plain absolute path is let through.
+      if (!/^\/[\w./+-]+$/.test(helper)) throw new Error(`Unusable bridge helper path ${JSON.stringify(helper)}`);
+      return `bridge,${opts({ id: nic.id, br: attachment.bridge, helper })}`;
+    }
+    case 'internal': {
+      const socket = spec.internalSockets && Object.hasOwn(spec.internalSockets, nic.id) ? spec.internalSockets[nic.id] : undefined;
+      if (!socket) throw new Error(`The switch socket of internal network ${JSON.stringify(attachment.network)} is required for ${nic.id}`);
+      // QEMU 7.2 parses stream netdevs as keyval, where ',,' is a literal comma as well.
+      return `stream,${opts({ id: nic.id, server: false, 'addr.type': 'unix', 'addr.path': socket })}`;
+    }
+    case 'none':
+      return null;
+  }
 }
 
 function networkSection(spec: LaunchSpec): string[] {
@@ -165,9 +227,9 @@ function networkSection(spec: LaunchSpec): string[] {
   const args: string[] = [];
   config.nics.forEach((nic, index) => {
     const bootindex = netBoot === undefined ? undefined : netBoot + index;
-    const attached = nic.attachment.type !== 'none';
-    if (nic.attachment.type === 'nat') args.push('-netdev', `user,${opts({ id: nic.id })}`);
-    args.push('-device', nicDevice(nic, bootindex, attached));
+    const backend = netdev(spec, nic);
+    if (backend) args.push('-netdev', backend);
+    args.push('-device', nicDevice(nic, bootindex, backend !== null));
   });
   return args;
 }
