@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Build: tsc type-checks and emits dist/main (modules for tests, benchmarks and the app), then
-// esbuild bundles the two programs that must start fast — the CLI and the per-VM agent — into
-// single CommonJS files that bin/vmdesk.js loads with a V8 code cache.
+// esbuild bundles the programs that must start fast — the CLI, the per-VM agent and the internal
+// network switch — into single CommonJS files that bin/ loads with a V8 code cache.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import fs from 'node:fs';
@@ -31,6 +31,12 @@ await build({
   ...common,
   entryPoints: [path.join(root, 'src-main/core/agent/agent-main.ts')],
   outfile: path.join(root, 'dist/bundle/agent.cjs'),
+});
+// The switch of an internal network: a detached process like the agent (bin/vmdesk-switch.cjs).
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'src-main/core/network/switch/switch-main.ts')],
+  outfile: path.join(root, 'dist/bundle/switch.cjs'),
 });
 
 // The Electron main process and its preload: CommonJS bundles (a sandboxed preload must be one
