@@ -1,5 +1,6 @@
 import type { MachineConfig } from '../../src-main/api/machine-config';
 import { OS_PRESETS, formatMiB } from './machine-info';
+import { nicRows } from './network-input';
 
 export interface SummarySection {
   title: string;
@@ -46,16 +47,7 @@ export function hardwareSummary(c: MachineConfig): SummarySection[] {
           : []),
       ],
     },
-    {
-      title: 'Network',
-      rows:
-        c.nics.length === 0
-          ? [{ label: 'Adapters', value: 'None' }]
-          : c.nics.map((n) => ({
-              label: `Adapter ${Number(n.id.replace('net', '')) + 1}`,
-              value: `${n.model}, ${n.attachment.type === 'nat' ? 'NAT' : 'not attached'}, ${n.mac}${n.cable ? '' : ', cable unplugged'}`,
-            })),
-    },
+    { title: 'Network', rows: c.nics.length === 0 ? [{ label: 'Adapters', value: 'None' }] : nicRows(c) },
     { title: 'Serial port', rows: [{ label: 'Port 1', value: c.serial.enabled ? 'Enabled (console)' : 'Disabled' }] },
   ];
 }

@@ -12,6 +12,8 @@ import {
 } from '../../lib/settings-input';
 import type { ModifyMachineInput } from '../../../src-main/api/operations';
 import { useMachinesStore } from '../../stores/machines';
+import type { SetNicInput } from '../../../src-main/api/network';
+import { SLOTS, macOwners, nicChanges, nicDraftErrors, nicDraftsFrom, type NicDraft, type NicErrors } from '../../lib/network-input';
 
 /** The Settings dialog's state, shared by its tabs. */
 export interface SettingsContext {
@@ -20,6 +22,12 @@ export interface SettingsContext {
   host: ComputedRef<HostCapabilities | null>;
   errors: ComputedRef<SettingsErrors>;
   changes: ComputedRef<ModifyMachineInput>;
+  /** One draft per adapter slot (Network tab); Save sends what differs through setNic. */
+  nics: NicDraft[];
+  nicErrors: ComputedRef<NicErrors[]>;
+  nicChanges: ComputedRef<{ slot: number; input: SetNicInput }[]>;
+  /** MACs of the library's other machines → the machine using each. */
+  otherMacs: ComputedRef<Map<string, string>>;
   /** Running or paused (or on the way): most changes then apply at the next start. */
   running: ComputedRef<boolean>;
   /** Why a field cannot be changed now, or null. */
@@ -57,17 +65,26 @@ export function provideSettings(): SettingsContext {
   const running = computed(() => isActive(state.value));
   const errors = computed(() => (details.value ? settingsErrors(form, details.value.config, machines.names, host.value) : {}));
   const changes = computed(() => (details.value ? settingsChanges(form, details.value.config) : {}));
+  const nics = reactive<NicDraft[]>([]);
+  const otherMacs = computed(() => macOwners(machines.machines, details.value?.uuid ?? ''));
+  const nicErrors = computed(() => SLOTS.map((slot) => nicDraftErrors(nics, slot, otherMacs.value)));
+  const nicChangeList = computed(() => (details.value ? nicChanges(nics, details.value.config) : []));
   const ctx: SettingsContext = {
     form,
     details,
     host,
     errors,
     changes,
+    nics,
+    nicErrors,
+    nicChanges: nicChangeList,
+    otherMacs,
     running,
     lockReason: (field) => (running.value ? (LOCKED_WHILE_RUNNING[field] ?? null) : null),
     load: (d) => {
       details.value = d;
       Object.assign(form, settingsFormFrom(d.config));
+      nics.splice(0, nics.length, ...nicDraftsFrom(d.config));
     },
   };
   provide(KEY, ctx);

@@ -1,0 +1,41 @@
+/**
+ * Network changes applied at once rather than by Save (cable, port forwards): one at a time, the
+ * dialog's stored config replaced by the one the core answers, the outcome told plainly.
+ */
+import { ref, type Ref } from 'vue';
+import { ElMessage, ElNotification } from 'element-plus';
+import type { NetworkOutcome } from '../../../src-main/api/network';
+import { useSettings } from './settings-context';
+
+export interface NetworkLive {
+  busy: Ref<boolean>;
+  /**
+   * Runs `call` on the machine. Success: the stored config is updated and `what` shown (with whether
+   * the running guest has it now). Failure: what was thrown is returned (the core changed nothing).
+   */
+  apply: (what: string, call: (uuid: string) => Promise<NetworkOutcome>) => Promise<{ error: unknown } | null>;
+}
+
+export function useNetworkLive(): NetworkLive {
+  const { details } = useSettings();
+  const busy = ref(false);
+
+  async function apply(what: string, call: (uuid: string) => Promise<NetworkOutcome>): Promise<{ error: unknown } | null> {
+    const d = details.value;
+    if (!d || busy.value) return null;
+    busy.value = true;
+    try {
+      const out = await call(d.uuid);
+      if (details.value?.uuid === d.uuid) details.value = { ...details.value, config: out.config };
+      ElMessage({ type: 'success', message: out.live ? `${what} (the running guest has it now)` : what });
+      for (const w of out.warnings) ElNotification({ type: 'warning', title: `Network of ${out.config.name}`, message: w, duration: 0 });
+      return null;
+    } catch (err) {
+      return { error: err };
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  return { busy, apply };
+}
