@@ -35,6 +35,7 @@ import { Snapshots, consumeSavedState, savedStateForStart, savedStateStartFailur
 import { hasSavedState } from './snapshots/store.js';
 import type { AgentStatus } from './agent/protocol.js';
 import type { AgentClient } from './agent/agent-client.js';
+import { networkForStart } from './network/start-checks.js';
 
 export type { MachineSummary } from '../api/types.js';
 
@@ -184,6 +185,8 @@ export class Core extends EventEmitter<CoreEvents> {
           await fs.copyFile(ovmfVars, vars);
         uefi = { code: ovmfCode, vars };
       }
+      // Bridges, the bridge helper and NAT host ports are checked, and internal switches started, before QEMU.
+      const network = await networkForStart(config, { qemuBinary: qemu.binary, env: this.env });
       const savedState = await savedStateForStart(dir, config);
       const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid'): string => this.runtime.file(config.uuid, name);
       const logs = machineLogs(dir);
@@ -194,6 +197,7 @@ export class Core extends EventEmitter<CoreEvents> {
         runtime: { qmp: rt('qmp'), serial: rt('serial'), vnc: rt('vnc'), qemuPid: rt('qemuPid') },
         serialLog: logs.serial,
         ...(uefi ? { uefi } : {}),
+        ...network,
       });
       // Resuming a saved state: QEMU waits for the RAM state, which the agent feeds it before `cont`.
       if (savedState) args.push('-incoming', 'defer');
