@@ -111,38 +111,41 @@ export class SwitchServer {
     this.ports.addPort(socket);
     this.cancelIdle();
     const decoder = new FrameDecoder();
+    let frames = 0;
     socket.on('data', (chunk: Buffer) => {
-      let frames: Buffer[];
+      let received: Buffer[];
       try {
-        frames = decoder.push(chunk);
+        received = decoder.push(chunk);
       } catch (err) {
         this.log(`client ${id}: ${(err as Error).message}: disconnected`);
         socket.destroy();
         return;
       }
-      for (const frame of frames) this.onFrame(socket, frame);
+      for (const frame of received) if (this.onFrame(socket, frame)) frames++;
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.clients.delete(socket);
       this.stats.clients = this.clients.size;
       this.ports.removePort(socket);
+      // The cores' hold requests come and go without a frame: only machines are worth a line.
+      if (frames > 0) this.log(`client ${id} left after ${frames} frames (${this.clients.size} left)`);
       if (this.clients.size === 0) this.scheduleIdle();
     });
   }
 
-  private onFrame(from: net.Socket, frame: Buffer): void {
+  /** False when it was not an Ethernet frame (the core's hold request, or junk that is dropped). */
+  private onFrame(from: net.Socket, frame: Buffer): boolean {
     if (frame.length < ETHERNET_HEADER) {
-      // Not an Ethernet frame: the core's hold request, or junk that is dropped.
       if (frame.equals(HOLD_MESSAGE)) {
         this.holdUntil = Math.max(this.holdUntil, Date.now() + (this.options.holdMs ?? HOLD_MS));
         from.write(encodeFrame(HOLD_MESSAGE));
       }
-      return;
+      return false;
     }
     this.stats.framesIn++;
     const targets = this.ports.receive(from, frame);
-    if (targets.length === 0) return;
+    if (targets.length === 0) return true;
     const wire = encodeFrame(frame);
     for (const port of targets) {
       if (port.destroyed || port.writableLength > MAX_QUEUED_BYTES) {
@@ -152,6 +155,7 @@ export class SwitchServer {
       port.write(wire);
       this.stats.framesOut++;
     }
+    return true;
   }
 
   private cancelIdle(): void {
