@@ -1,6 +1,7 @@
 /** Human output of the CLI; `--json` prints the same data as JSON instead. */
 import type { HostCapabilities } from '../core/host/capabilities.js';
 import type { MachineSummary } from '../core/core.js';
+import type { NicConfig } from '../api/machine-config.js';
 
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
@@ -43,7 +44,7 @@ export function formatMachine(m: MachineSummary): string {
     if (c.kernelBoot.initrd) lines.push(`Initrd:      ${c.kernelBoot.initrd}`);
     if (c.kernelBoot.cmdline) lines.push(`Cmdline:     ${c.kernelBoot.cmdline}`);
   }
-  for (const n of c.nics) lines.push(`NIC ${n.id}:    ${n.model} ${n.mac} ${n.attachment.type}${n.cable ? '' : ' (cable unplugged)'}`);
+  for (const n of c.nics) lines.push(`Adapter ${Number(n.id.slice(3)) + 1}:   ${formatNic(n)}`);
   lines.push(`Display:     ${c.display.adapter}`, `Serial:      ${c.serial.enabled ? 'on' : 'off'}`);
   if (m.status.accel) lines.push(`Accel:       ${m.status.accel}`);
   if (m.status.logTail) lines.push('Last QEMU log lines:', m.status.logTail);
@@ -63,4 +64,18 @@ export function formatHost(h: HostCapabilities): string {
     `SeaBIOS:     ${h.firmware.seabios ? 'yes' : 'no'}`,
     `iPXE:        ${h.firmware.ipxe ? 'yes' : 'no'}`,
   ].join('\n');
+}
+
+/** One adapter on one line: "virtio-net-pci 52:54:00:12:34:56 NAT (2 port forwards)". */
+export function formatNic(n: NicConfig): string {
+  const a = n.attachment;
+  const attachment =
+    a.type === 'nat'
+      ? `NAT${a.portForwards.length > 0 ? ` (${a.portForwards.length} port forward${a.portForwards.length === 1 ? '' : 's'})` : ''}`
+      : a.type === 'bridged'
+        ? `bridged to ${a.bridge}`
+        : a.type === 'internal'
+          ? `internal network ${a.network}`
+          : 'not attached';
+  return `${n.model} ${n.mac} ${attachment}${n.cable ? '' : ' (cable unplugged)'}`;
 }

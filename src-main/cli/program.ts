@@ -16,6 +16,7 @@ import { registerPortabilityCommands } from './commands/portability.js';
 import { registerSnapshotCommands } from './commands/snapshot.js';
 import { registerCloneCommands } from './commands/clone.js';
 import { registerDiskCommands } from './commands/disk.js';
+import { registerNetworkCommands } from './commands/network.js';
 import { formatHost, formatList, formatMachine } from './format.js';
 
 function wholeNumber(flag: string) {
@@ -353,6 +354,7 @@ export function buildProgram(core: Core): Command {
 
   registerCloneCommands(program, core);
   registerDiskCommands(program, core);
+  registerNetworkCommands(program, core);
 
   registerPortabilityCommands(program, core);
 
