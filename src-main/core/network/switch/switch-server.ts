@@ -54,6 +54,7 @@ export class SwitchServer {
   private readonly ports = new LearningSwitch<net.Socket>();
   private readonly clients = new Map<net.Socket, number>();
   private nextClient = 1;
+  private readonly corked = new Set<net.Socket>();
   private idleTimer: NodeJS.Timeout | null = null;
   private holdUntil = 0;
   private closing: Promise<void> | null = null;
@@ -121,7 +122,10 @@ export class SwitchServer {
         socket.destroy();
         return;
       }
+      // The frames of one read leave in one write per port (corked until all are switched).
       for (const frame of received) if (this.onFrame(socket, frame)) frames++;
+      for (const port of this.corked) port.uncork();
+      this.corked.clear();
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -151,6 +155,10 @@ export class SwitchServer {
       if (port.destroyed || port.writableLength > MAX_QUEUED_BYTES) {
         this.stats.dropped++;
         continue;
+      }
+      if (!this.corked.has(port)) {
+        port.cork();
+        this.corked.add(port);
       }
       port.write(wire);
       this.stats.framesOut++;
