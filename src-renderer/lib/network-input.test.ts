@@ -202,11 +202,14 @@ describe('host bridges', () => {
     expect(bridgeProblems(info(), 'br0')).toEqual([]);
   });
 
-  it('says what is missing, with the fix', () => {
+  it('says what is missing, with the fix; not what concerns other bridges', () => {
+    const acl = "The bridge helper's ACL does not allow br1: run `echo 'allow br1' | sudo tee -a /etc/qemu/bridge.conf`";
+    expect(bridgeProblems(info({ problems: [acl] }), 'br0')).toEqual([]);
+    expect(bridgeProblems(info({ problems: [acl] }), 'br1')).toEqual([acl]);
     expect(bridgeProblems(info(), 'br1')).toEqual([expect.stringContaining("echo 'allow br1' | sudo tee -a /etc/qemu/bridge.conf")]);
     expect(bridgeProblems(info(), 'nope')[0]).toMatch(/no bridge named “nope”/);
-    const helper = 'qemu-bridge-helper is not setuid root. Fix: `sudo chmod u+s /usr/lib/qemu/qemu-bridge-helper`';
-    expect(bridgeProblems(info({ privileged: false, problems: [helper] }), 'br0')).toEqual([helper]);
+    const helper = 'qemu-bridge-helper cannot create tap devices for this user: run `sudo chmod u+s /usr/lib/qemu/qemu-bridge-helper`';
+    expect(bridgeProblems(info({ privileged: false, problems: [helper, acl] }), 'br0')).toEqual([helper]);
   });
 });
 

@@ -30,7 +30,7 @@ export const ATTACHMENT_LABELS: Record<AttachmentType, string> = {
   none: 'Not attached',
 };
 export const NIC_MODEL_LABELS: Record<NicModel, string> = {
-  'virtio-net-pci': 'virtio-net (paravirtualized, fastest)',
+  'virtio-net-pci': 'virtio-net (fastest)',
   e1000: 'Intel PRO/1000 (e1000)',
   rtl8139: 'Realtek RTL8139',
 };
@@ -184,17 +184,24 @@ export function internalNetworksInUse(machines: readonly { config: MachineConfig
   return [...nets].map(([name, users]) => ({ name, machines: users })).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Why a bridge cannot be used, each with its fix; empty when bridging to it should work. */
+/**
+ * Why bridging to `bridge` cannot work, each with its fix (the core's words); empty when it should.
+ * What the core says about the ACL of other bridges is left out.
+ */
 export function bridgeProblems(info: NetworkHostInfo, bridge: string): string[] {
-  const problems = [...info.bridgeHelper.problems];
+  const aboutOther = (p: string): boolean => {
+    const m = /does not allow ([^\s:]+)/.exec(p);
+    return m !== null && m[1] !== bridge;
+  };
+  const problems = info.bridgeHelper.problems.filter((p) => !aboutOther(p));
   const found = info.bridges.find((b) => b.name === bridge);
-  if (bridge !== '' && !found)
+  if (bridge !== '' && !found && info.bridges.length > 0)
     problems.push(
-      `There is no bridge named “${bridge}” on this host. Make one (e.g. \`sudo ip link add ${bridge} type bridge && sudo ip link set ${bridge} up\`) or choose another.`,
+      `There is no bridge named “${bridge}” on this host: choose another, or make it, e.g. \`sudo ip link add ${bridge} type bridge && sudo ip link set ${bridge} up\``,
     );
   if (found && !found.allowed && !problems.some((p) => p.includes(`allow ${bridge}`)))
     problems.push(
-      `qemu-bridge-helper’s ACL (${info.bridgeHelper.aclFile}) does not allow ${bridge}. Fix: \`echo 'allow ${bridge}' | sudo tee -a ${info.bridgeHelper.aclFile}\``,
+      `The bridge helper's ACL does not allow ${bridge}: run \`echo 'allow ${bridge}' | sudo tee -a ${info.bridgeHelper.aclFile}\``,
     );
   return problems;
 }
