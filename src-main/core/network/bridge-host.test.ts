@@ -93,6 +93,15 @@ describe('bridge host check', () => {
       `${helper} cannot create tap devices for this user: run \`sudo chmod u+s ${helper}\``,
       `The bridge helper's ACL does not allow lab0: run \`echo 'allow lab0' | sudo tee -a ${aclFile}\``,
     ]);
+    const noTun = await bridgeHostInfo({
+      qemuBinary: null,
+      env,
+      sysNet: await sysNet(),
+      aclFile,
+      uid: 0,
+      tunDevice: path.join(dir, 'tun'),
+    });
+    expect(noTun.bridgeHelper.problems[0]).toBe(`${path.join(dir, 'tun')} does not exist: run \`sudo modprobe tun\``);
     const asRoot = await bridgeHostInfo({ qemuBinary: null, env, sysNet: await sysNet(), aclFile, uid: 0 });
     expect(asRoot.bridgeHelper.privileged).toBe(true);
   });

@@ -5,6 +5,7 @@
  * deny wins over any allow). Every problem is said with the exact command that fixes it.
  */
 import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
@@ -117,6 +118,19 @@ export interface BridgeHostOptions {
   sysNet?: string;
   aclFile?: string;
   uid?: number;
+  /** The tun device the helper opens as the user it runs for (it keeps only CAP_NET_ADMIN). */
+  tunDevice?: string;
+}
+
+/** What is wrong with the tun device for this user, with the fix, or null. */
+async function tunProblem(tun: string): Promise<string | null> {
+  const stat = await fs.stat(tun).catch(() => null);
+  if (!stat) return `${tun} does not exist: run \`sudo modprobe tun\``;
+  const usable = await fs.access(tun, constants.R_OK | constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+  return usable ? null : `${tun} is not usable by this user: run \`sudo chmod 0666 ${sh(tun)}\` (its usual mode)`;
 }
 
 /** Shell-quoted for a fix line a user pastes. */
@@ -140,6 +154,8 @@ export async function bridgeHostInfo(options: BridgeHostOptions): Promise<Omit<N
   const privileged = helper ? await helperPrivileged(helper, options.uid) : false;
   const bridges = found.map((b) => ({ ...b, allowed: aclAllows(acl, b.name) }));
   const problems: string[] = [];
+  const tun = await tunProblem(options.tunDevice ?? '/dev/net/tun');
+  if (tun) problems.push(tun);
   if (!helper) {
     problems.push(`${HELPER_NAME} is not installed: run \`sudo apt-get install qemu-system-common\` (or your system's QEMU package)`);
   } else if (!privileged) {
@@ -186,6 +202,8 @@ export async function requireBridgeUsable(bridge: string, adapter: string, optio
     );
   }
   const helper = info.bridgeHelper;
+  const tun = await tunProblem(options.tunDevice ?? '/dev/net/tun');
+  if (tun) fail(tun);
   if (!helper.path) return fail(`${HELPER_NAME} is not installed: run \`sudo apt-get install qemu-system-common\``);
   if (!helper.privileged) fail(`${helper.path} cannot create tap devices for this user: run \`sudo chmod u+s ${sh(helper.path)}\``);
   const acl = await readBridgeAcl(helper.aclFile);

@@ -9,7 +9,7 @@ import { requireBridgeUsable } from './bridge-host.js';
 import { adapterNumber, natForwards, requireHostPortFree } from './host-ports.js';
 import { ensureInternalSwitch } from './internal-switch.js';
 
-export type NetworkLaunch = Pick<LaunchSpec, 'bridgeHelper' | 'internalSockets'>;
+export type NetworkLaunch = Pick<LaunchSpec, 'bridgeHelper' | 'internalSockets' | 'sandbox'>;
 
 export async function networkForStart(
   config: MachineConfig,
@@ -22,6 +22,8 @@ export async function networkForStart(
       qemuBinary: options.qemuBinary,
       env: options.env,
     });
+    // The setuid helper cannot gain its rights under seccomp's no_new_privs: such a QEMU runs unsandboxed.
+    if ((process.getuid?.() ?? 0) !== 0) launch.sandbox = false;
   }
   for (const { rule, label } of natForwards(config)) {
     await requireHostPortFree(rule, `${label} of ${config.name}, which was not started`);

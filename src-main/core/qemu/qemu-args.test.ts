@@ -116,6 +116,12 @@ describe('network attachments', () => {
     expect(() => buildQemuArgs(spec(cfg, { ...extra, internalSockets: { ['__proto__']: '/x' } }))).toThrow(/switch socket/);
   });
 
+  it('a bridged machine of a user other than root runs without the seccomp sandbox (no_new_privs stops the setuid helper)', () => {
+    const args = buildQemuArgs(spec(config({ nics }), { ...extra, sandbox: false }));
+    expect(args).not.toContain('-sandbox');
+    expect(buildQemuArgs(spec(config({ nics }), extra))).toContain('-sandbox');
+  });
+
   it('hostfwd text for the monitor commands', () => {
     const rule = { protocol: 'tcp' as const, hostAddress: '127.0.0.1', hostPort: 8080, guestAddress: '', guestPort: 80 };
     expect(hostfwdRule(rule)).toBe('tcp:127.0.0.1:8080-:80');

@@ -19,6 +19,11 @@ export interface LaunchSpec {
   uefi?: { code: string; vars: string };
   /** Required when an adapter is bridged: the qemu-bridge-helper QEMU runs to make the tap device. */
   bridgeHelper?: string;
+  /**
+   * false only for a bridged machine of a user other than root: the seccomp sandbox sets
+   * no_new_privs, which keeps the setuid bridge helper from gaining the rights to make a tap device.
+   */
+  sandbox?: boolean;
   /** Required for each internal adapter: its network's switch socket, by adapter id (net0..net3). */
   internalSockets?: Record<string, string>;
 }
@@ -78,8 +83,7 @@ function machineSection(spec: LaunchSpec): string[] {
     '-pidfile',
     spec.runtime.qemuPid,
     // seccomp: a compromised QEMU may not gain privileges or use obsolete syscalls.
-    '-sandbox',
-    'on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny',
+    ...(spec.sandbox === false ? [] : ['-sandbox', 'on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny']),
     '-device',
     'pvpanic',
   ];
