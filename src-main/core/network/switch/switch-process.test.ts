@@ -103,8 +103,14 @@ describe('internal network switch process', () => {
     });
   });
 
-  it('keeps socket paths short whatever the network name', () => {
+  it('keeps socket paths short whatever the network name, and says when the runtime dir is too deep', async () => {
     expect(path.basename(internalSwitchSocket('a'.repeat(63), env))).toHaveLength(21);
     expect(internalSwitchSocket('lab', env)).not.toBe(internalSwitchSocket('Lab', env));
+    const deep = { ...env, VMDESK_RUNTIME_DIR: path.join(dir, 'd'.repeat(100)) };
+    await expect(ensureSwitchWith(entry, 'lab', deep)).rejects.toMatchObject({
+      code: 'HOST_UNSUPPORTED',
+      message: expect.stringContaining('VMDESK_RUNTIME_DIR'),
+    });
+    await expect(ensureSwitchWith(entry, '', env)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
