@@ -131,7 +131,7 @@ export async function networkHostOp(core: Core): Promise<NetworkHostInfo> {
   return { ...info, internalNetworks };
 }
 
-export function setNicOp(core: Core, ref: string, rawSlot: number, rawInput: SetNicInput): Promise<NetworkOutcome> {
+export async function setNicOp(core: Core, ref: string, rawSlot: number, rawInput: SetNicInput): Promise<NetworkOutcome> {
   const slot = parseInput(nicSlotSchema, rawSlot, 'adapter');
   const input = parseInput(setNicInputSchema, rawInput, 'adapter settings');
   // A NAT attachment given without rules keeps the adapter's rules (the schema's default hides that).
@@ -214,7 +214,7 @@ function natAdapter(config: MachineConfig, slot: number): NicConfig & { attachme
   return nic as NicConfig & { attachment: { type: 'nat' } };
 }
 
-export function addPortForwardOp(core: Core, ref: string, rawSlot: number, rawRule: PortForwardInput): Promise<NetworkOutcome> {
+export async function addPortForwardOp(core: Core, ref: string, rawSlot: number, rawRule: PortForwardInput): Promise<NetworkOutcome> {
   const slot = parseInput(nicSlotSchema, rawSlot, 'adapter');
   const rule = parseInput(portForwardInputSchema, rawRule, 'port-forwarding rule');
   return onMachine(core, ref, 'adding a port forward', async (machine, qmp) => {
@@ -241,7 +241,7 @@ export function addPortForwardOp(core: Core, ref: string, rawSlot: number, rawRu
   });
 }
 
-export function removePortForwardOp(core: Core, ref: string, rawSlot: number, rawName: string): Promise<NetworkOutcome> {
+export async function removePortForwardOp(core: Core, ref: string, rawSlot: number, rawName: string): Promise<NetworkOutcome> {
   const slot = parseInput(nicSlotSchema, rawSlot, 'adapter');
   const name = parseInput(portForwardNameSchema, rawName, 'rule name');
   return onMachine(core, ref, 'removing a port forward', async (machine, qmp) => {
