@@ -11,6 +11,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
 
 const NAME = 'net demo';
+const OFFLINE = 'net none';
 const PROMPT = 'vmdesk-demo# ';
 const PAGE = 'vmdesk-forwarded-page';
 /** Set VMDESK_SCREENSHOTS=docs/screenshots to refresh the docs' pictures. */
@@ -72,6 +73,7 @@ describe('Settings › Network in a browser, on a running guest', () => {
     await shot(page, file);
     if (!process.env.VMDESK_SCREENSHOTS_DARK) return;
     await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(600); // Element Plus's colour transitions
     await shot(page, file.replace('.png', '-dark.png'));
     await page.emulateMedia({ colorScheme: 'light' });
   };
@@ -175,6 +177,28 @@ describe('Settings › Network in a browser, on a running guest', () => {
     await expect.poll(() => bodyOf(hostPort), { timeout: 30_000 }).toContain(PAGE);
   });
 
+  it('shows what bridging needs on this host, or its bridges, when Adapter 3 is set to Bridged (not saved)', async () => {
+    await settings.getByRole('tab', { name: 'Adapter 3' }).click();
+    const three = adapter(3);
+    await three.getByText('Enable network adapter', { exact: true }).click();
+    await three.getByRole('combobox', { name: 'Attached to' }).click({ force: true });
+    await page.getByRole('option', { name: 'Bridged adapter', exact: true }).click();
+    await three.getByRole('combobox', { name: 'Host bridge' }).waitFor();
+    const info = JSON.parse(await ok(served.sb, ['network', 'host', '--json']).catch(() => '{}')) as {
+      bridgeHelper?: { problems: string[] };
+    };
+    const alert = three.getByRole('alert').filter({ hasText: 'Bridged networking cannot work on this host yet' });
+    if ((info.bridgeHelper?.problems.length ?? 0) > 0) {
+      await alert.waitFor();
+      // Each problem with its fix, commands set apart as code.
+      expect(await alert.locator('li').count()).toBeGreaterThan(0);
+      expect(await alert.locator('code').count()).toBeGreaterThan(0);
+    }
+    await settingsShot('network-bridged.png');
+    await three.getByText('Enable network adapter', { exact: true }).click();
+    await settings.getByRole('tab', { name: 'Adapter 1' }).click();
+  });
+
   it('puts Adapter 2 on internal network "lab": checked as typed, saved to machine.json for the next start', async () => {
     await settings.getByRole('tab', { name: 'Adapter 2' }).click();
     const two = adapter(2);
@@ -204,6 +228,31 @@ describe('Settings › Network in a browser, on a running guest', () => {
     const details = page.getByRole('region', { name: `Details of ${NAME}` });
     await details.getByText('virtio-net, NAT, 1 forward').waitFor();
     await details.getByText("virtio-net, Internal 'lab'").waitFor();
+  });
+
+  it('the wizard still offers NAT (chosen by default) or Not attached; Not attached makes a machine without adapters', async () => {
+    await page.getByRole('toolbar', { name: 'Machine actions' }).getByRole('button', { name: 'New' }).click();
+    const wizard = page.getByRole('dialog', { name: 'New machine' });
+    await wizard.getByLabel('Name').fill(OFFLINE);
+    await wizard.getByRole('button', { name: 'Next' }).click();
+    await wizard.getByRole('radio', { name: /Demo guest/ }).check();
+    await wizard.getByRole('button', { name: 'Next' }).click();
+    await wizard.getByLabel('Memory (MiB)').fill('256');
+    expect(await wizard.getByRole('radio', { name: 'NAT' }).isChecked()).toBe(true);
+    await wizard.getByRole('radio', { name: 'Not attached' }).check({ force: true });
+    await wizard.getByRole('button', { name: 'Next' }).click();
+    await wizard.getByText('Not attached').waitFor();
+    await wizard.getByRole('button', { name: 'Create' }).click();
+    await wizard.waitFor({ state: 'hidden', timeout: 60_000 });
+    const listed = JSON.parse(await ok(served.sb, ['list', '--json'])) as { config: { name: string; nics: unknown[] } }[];
+    expect(listed.find((m) => m.config.name === OFFLINE)?.config.nics).toEqual([]);
+    await row(OFFLINE).click();
+    const details = page.getByRole('region', { name: `Details of ${OFFLINE}` });
+    await details
+      .getByRole('row', { name: /Adapters\s*None/ })
+      .or(details.getByText('None', { exact: true }))
+      .first()
+      .waitFor();
   });
 
   it('logged no page errors', () => {
