@@ -25,6 +25,9 @@ export const SNAPSHOTS_DIR = 'snapshots';
 /** Present while the machine is suspended to disk (save state) or restored to a live snapshot. */
 export const SAVED_STATE_FILE = 'saved-state.json';
 
+/** Internal-network switches live in this folder of the runtime root: <hash>.sock, .pid, .log. */
+export const NET_DIR = 'net';
+
 /** Files of the runtime dir; kept short because unix socket paths are limited to 107 bytes. */
 export const RUNTIME = {
   qmp: 'qmp.sock',

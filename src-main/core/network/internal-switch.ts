@@ -12,11 +12,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VmdeskError } from '../../api/errors.js';
-import { SOCKET_PATH_MAX, runtimeRoot } from '../paths.js';
+import { NET_DIR, SOCKET_PATH_MAX, runtimeRoot } from '../paths.js';
 import { FrameDecoder, encodeFrame } from './switch/frame-codec.js';
 import { ALREADY_RUNNING_EXIT, HOLD_MESSAGE, switchFiles } from './switch/switch-server.js';
 
-export const NET_DIR = 'net';
 const START_TIMEOUT_MS = 10_000;
 const HOLD_ANSWER_TIMEOUT_MS = 2_000;
 /** A switch log past this size is moved to .log.old when the next switch of the network starts. */

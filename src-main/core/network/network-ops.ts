@@ -17,42 +17,15 @@ import {
 import { MAX_PORT_FORWARDS, type MachineConfig, type NicConfig, type PortForward } from '../../api/machine-config.js';
 import { VmdeskError } from '../../api/errors.js';
 import { parseInput } from '../../api/validation.js';
-import type { AgentClient } from '../agent/agent-client.js';
 import type { Core } from '../core.js';
-import { withLock } from '../fs/lock-file.js';
-import { machineLockFile, saveMachineConfig, type Library } from '../library/library.js';
+import { saveMachineConfig, type Library } from '../library/library.js';
+import { onMachine, type LockedMachine, type Qmp } from '../machines/on-machine.js';
 import { generateMac } from '../machines/media.js';
 import { hostfwdKey, hostfwdRule, nicDeviceId } from '../qemu/qemu-args.js';
 import { bridgeHostInfo } from './bridge-host.js';
 import { adapterNumber, hostSidesClash, requireHostPortFree } from './host-ports.js';
 
-type Qmp = (command: string, args?: Record<string, unknown>) => Promise<unknown>;
-
-interface Machine {
-  uuid: string;
-  dir: string;
-  config: MachineConfig;
-}
-
-async function onMachine<T>(core: Core, ref: string, purpose: string, fn: (machine: Machine, qmp: Qmp | null) => Promise<T>): Promise<T> {
-  const record = await core.library.find(ref);
-  const active = core.runtime.isActive(core.runtime.status(record.uuid).state);
-  // Connected before the lock: re-adopting an orphaned QEMU takes the same lock.
-  const client: AgentClient | null = active ? await core.runtime.connect(record.config, record.dir) : null;
-  try {
-    const result = await withLock(machineLockFile(record.dir), `${purpose} of ${record.config.name}`, async () => {
-      const fresh = await core.library.find(record.uuid);
-      const running = core.runtime.isActive(core.runtime.status(fresh.uuid).state);
-      const qmp: Qmp | null =
-        running && client ? (command, args) => client.request({ op: 'qmp', command, ...(args ? { args } : {}) }, 30_000) : null;
-      return fn(fresh, qmp);
-    });
-    core.emit('machines');
-    return result;
-  } finally {
-    client?.close();
-  }
-}
+type Machine = LockedMachine;
 
 /** Save, or undo what was applied live and throw. */
 async function saveOrUndo(machine: Machine, next: MachineConfig, undo: () => Promise<unknown>): Promise<void> {
@@ -137,7 +110,7 @@ export async function setNicOp(core: Core, ref: string, rawSlot: number, rawInpu
   // A NAT attachment given without rules keeps the adapter's rules (the schema's default hides that).
   const rawAttachment = (rawInput as { attachment?: unknown }).attachment;
   const keepRules = typeof rawAttachment === 'object' && rawAttachment !== null && !('portForwards' in rawAttachment);
-  return onMachine(core, ref, 'changing a network adapter', async (machine, qmp) => {
+  return onMachine(core, ref, 'changing a network adapter', async (machine, _running, qmp) => {
     const { config } = machine;
     const nicId = `net${slot}`;
     const label = adapterLabel(slot);
@@ -217,7 +190,7 @@ function natAdapter(config: MachineConfig, slot: number): NicConfig & { attachme
 export async function addPortForwardOp(core: Core, ref: string, rawSlot: number, rawRule: PortForwardInput): Promise<NetworkOutcome> {
   const slot = parseInput(nicSlotSchema, rawSlot, 'adapter');
   const rule = parseInput(portForwardInputSchema, rawRule, 'port-forwarding rule');
-  return onMachine(core, ref, 'adding a port forward', async (machine, qmp) => {
+  return onMachine(core, ref, 'adding a port forward', async (machine, _running, qmp) => {
     const next: MachineConfig = structuredClone(machine.config);
     const nic = natAdapter(next, slot);
     const rules = [...nic.attachment.portForwards, rule];
@@ -244,7 +217,7 @@ export async function addPortForwardOp(core: Core, ref: string, rawSlot: number,
 export async function removePortForwardOp(core: Core, ref: string, rawSlot: number, rawName: string): Promise<NetworkOutcome> {
   const slot = parseInput(nicSlotSchema, rawSlot, 'adapter');
   const name = parseInput(portForwardNameSchema, rawName, 'rule name');
-  return onMachine(core, ref, 'removing a port forward', async (machine, qmp) => {
+  return onMachine(core, ref, 'removing a port forward', async (machine, _running, qmp) => {
     const next: MachineConfig = structuredClone(machine.config);
     const nic = natAdapter(next, slot);
     const rule = nic.attachment.portForwards.find((r) => r.name.toLowerCase() === name.toLowerCase());

@@ -14,37 +14,10 @@ import {
 } from '../../api/storage.js';
 import { hostPathSchema } from '../../api/machine-config.js';
 import { parseInput } from '../../api/validation.js';
-import type { AgentClient } from '../agent/agent-client.js';
 import type { Core } from '../core.js';
-import { withLock } from '../fs/lock-file.js';
-import { machineLockFile } from '../library/library.js';
-import { addDisk, changeMedium, removeDisk, resizeDisk, type MachineRef, type Qmp } from './disks.js';
+import { onMachine } from '../machines/on-machine.js';
+import { addDisk, changeMedium, removeDisk, resizeDisk } from './disks.js';
 import { listMedia } from './media-list.js';
-
-async function onMachine<T>(
-  core: Core,
-  ref: string,
-  purpose: string,
-  fn: (machine: MachineRef, running: boolean, qmp: Qmp | null) => Promise<T>,
-): Promise<T> {
-  const record = await core.library.find(ref);
-  const active = core.runtime.isActive(core.runtime.status(record.uuid).state);
-  // Connected before the lock: re-adopting an orphaned QEMU takes the same lock.
-  const client: AgentClient | null = active ? await core.runtime.connect(record.config, record.dir) : null;
-  try {
-    const result = await withLock(machineLockFile(record.dir), `${purpose} of ${record.config.name}`, async () => {
-      const fresh = await core.library.find(record.uuid);
-      const running = core.runtime.isActive(core.runtime.status(fresh.uuid).state);
-      const qmp: Qmp | null =
-        running && client ? (command, args) => client.request({ op: 'qmp', command, ...(args ? { args } : {}) }, 60_000) : null;
-      return fn(fresh, running, qmp);
-    });
-    core.emit('machines');
-    return result;
-  } finally {
-    client?.close();
-  }
-}
 
 export function addDiskOp(core: Core, ref: string, rawInput: AddDiskInput): Promise<DiskOutcome & { id: string; file: string }> {
   const input = parseInput(addDiskInputSchema, rawInput, 'new disk');
