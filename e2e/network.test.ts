@@ -169,6 +169,11 @@ describe('Settings › Network in a browser, on a running guest', () => {
     await toggle.click();
     await page.getByText('Adapter 1: cable unplugged').first().waitFor({ timeout: 30_000 });
     expect((await shown()).config.nics[0]?.cable).toBe(false);
+    // The details pane behind the dialog follows.
+    await page
+      .getByRole('region', { name: `Details of ${NAME}` })
+      .getByText('virtio-net, NAT, 1 forward, cable unplugged')
+      .waitFor();
     expect(await bodyOf(hostPort, 3000)).toMatch(/^\(/);
     expect(await cable.isChecked()).toBe(false);
     await toggle.click();

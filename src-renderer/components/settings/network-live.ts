@@ -5,6 +5,7 @@
 import { ref, type Ref } from 'vue';
 import { ElMessage, ElNotification } from 'element-plus';
 import type { NetworkOutcome } from '../../../src-main/api/network';
+import { useMachinesStore } from '../../stores/machines';
 import { useSettings } from './settings-context';
 
 export interface NetworkLive {
@@ -18,6 +19,7 @@ export interface NetworkLive {
 
 export function useNetworkLive(): NetworkLive {
   const { details } = useSettings();
+  const machines = useMachinesStore();
   const busy = ref(false);
 
   async function apply(what: string, call: (uuid: string) => Promise<NetworkOutcome>): Promise<{ error: unknown } | null> {
@@ -29,6 +31,8 @@ export function useNetworkLive(): NetworkLive {
       if (details.value?.uuid === d.uuid) details.value = { ...details.value, config: out.config };
       ElMessage({ type: 'success', message: out.live ? `${what} (the running guest has it now)` : what });
       for (const w of out.warnings) ElNotification({ type: 'warning', title: `Network of ${out.config.name}`, message: w, duration: 0 });
+      // The details pane behind shows it too, whether the dialog is then saved or cancelled.
+      void machines.refresh();
       return null;
     } catch (err) {
       return { error: err };
