@@ -153,6 +153,7 @@ describe('Settings › Network in a browser, on a running guest', () => {
     await alert.waitFor({ timeout: 30_000 });
     expect(await alert.textContent()).toContain(`Host port ${heldPort} is already in use on 127.0.0.1`);
     expect(await alert.textContent()).toContain('Nothing was changed');
+    await shot(page, 'network-port-forward.png');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
     const rules = adapter(1).getByRole('group', { name: 'Port forwarding rules of Adapter 1' });
