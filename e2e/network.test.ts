@@ -219,7 +219,7 @@ describe('Settings › Network in a browser, on a running guest', () => {
     await name.first().fill('lab');
     await two.getByLabel('MAC address', { exact: true }).fill('01:00:5e:00:00:01');
     await two.getByText('must not be multicast').waitFor();
-    await two.getByRole('button', { name: 'Generate a new MAC address' }).click();
+    await two.getByRole('button', { name: 'Regenerate the MAC address' }).click();
     expect(await two.getByLabel('MAC address', { exact: true }).inputValue()).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
     await two.getByText('Applies at the next start').first().waitFor();
     await settingsShot('network-internal.png');
@@ -234,6 +234,22 @@ describe('Settings › Network in a browser, on a running guest', () => {
     const details = page.getByRole('region', { name: `Details of ${NAME}` });
     await details.getByText('virtio-net, NAT, 1 forward').waitFor();
     await details.getByText("virtio-net, Internal 'lab'").waitFor();
+  });
+
+  it('suggests the internal networks in use, with their machines', async () => {
+    await page.getByRole('toolbar', { name: 'Machine actions' }).getByRole('button', { name: 'Settings' }).click();
+    await settings.getByRole('tab', { name: 'Network' }).click();
+    await settings.getByRole('tab', { name: 'Adapter 3' }).click();
+    const three = adapter(3);
+    await three.getByText('Enable network adapter', { exact: true }).click();
+    await three.getByRole('combobox', { name: 'Attached to' }).click({ force: true });
+    await page.getByRole('option', { name: 'Internal network', exact: true }).click();
+    await three.getByLabel('Internal network name').first().click();
+    await page.getByRole('option', { name: `lab ${NAME}` }).click();
+    expect(await three.getByLabel('Internal network name').first().inputValue()).toBe('lab');
+    await settings.getByRole('button', { name: 'Cancel' }).click();
+    await settings.waitFor({ state: 'hidden' });
+    expect((await shown()).config.nics).toHaveLength(2);
   });
 
   it('the wizard still offers NAT (chosen by default) or Not attached; Not attached makes a machine without adapters', async () => {
