@@ -79,6 +79,7 @@ describe('the manager in a browser, against vmdesk serve and real QEMU', () => {
     await wizard.getByRole('button', { name: 'Next' }).click();
     await wizard.getByLabel('Memory (MiB)').fill('256');
     await wizard.getByLabel('CPUs').fill('1');
+    await shot(page, 'wizard.png');
     await wizard.getByRole('button', { name: 'Next' }).click();
     await wizard.getByRole('button', { name: 'Create' }).click();
     await wizard.waitFor({ state: 'hidden', timeout: GUEST_TIMEOUT });
@@ -166,6 +167,7 @@ describe('the manager in a browser, against vmdesk serve and real QEMU', () => {
     await settings.getByText('changes apply at the next start').waitFor();
     await settings.getByRole('tab', { name: 'System' }).click();
     await settings.getByLabel('Memory (MiB)').fill('384');
+    await shot(page, 'settings.png');
     await settings.getByRole('button', { name: 'Save' }).click();
     await settings.waitFor({ state: 'hidden' });
     expect(JSON.parse(await ok(served.sb, ['show', NAME, '--json'])).config.memoryMiB).toBe(384);
