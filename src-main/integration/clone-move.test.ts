@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
+import { CLI, guestSays, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
@@ -60,19 +60,7 @@ function diskFile(m: Shown, id = 'disk0'): string {
 }
 
 async function guest(name: string, line: string, expectText: string, timeout = 60): Promise<void> {
-  // Read serial.log from where it ends now: a `vmdesk wait --from-now` started beside the send could
-  // itself start after a quick answer.
-  const { dir } = JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string };
-  const log = path.join(dir, 'logs', 'serial.log');
-  const from = fs.statSync(log).size;
-  await ok(sb, ['send', name, `${line}\\n`]);
-  const deadline = Date.now() + timeout * 1000;
-  for (;;) {
-    const text = fs.readFileSync(log).subarray(from).toString('latin1');
-    if (text.includes(expectText)) return;
-    if (Date.now() > deadline) throw new Error(`guest did not print ${expectText}:\n${text.slice(-1500)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await guestSays(sb, name, line, expectText, timeout);
 }
 
 async function boot(name: string): Promise<void> {

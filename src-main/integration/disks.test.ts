@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
+import { guestSays, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
@@ -23,19 +23,7 @@ function makeIso(name: string, text: string): string {
 
 /** Type a command line and wait for `expect` in what the guest prints afterwards. */
 async function guest(name: string, line: string, expectText: string, timeout = 60): Promise<void> {
-  // Read serial.log from where it ends now: a `vmdesk wait --from-now` started beside the send could
-  // itself start after a quick answer.
-  const { dir } = JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string };
-  const log = path.join(dir, 'logs', 'serial.log');
-  const from = fs.statSync(log).size;
-  await ok(sb, ['send', name, `${line}\\n`]);
-  const deadline = Date.now() + timeout * 1000;
-  for (;;) {
-    const text = fs.readFileSync(log).subarray(from).toString('latin1');
-    if (text.includes(expectText)) return;
-    if (Date.now() > deadline) throw new Error(`guest did not print ${expectText}:\n${text.slice(-1500)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await guestSays(sb, name, line, expectText, timeout);
 }
 
 interface Shown {

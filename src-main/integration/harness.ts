@@ -138,3 +138,23 @@ export async function eventually<T>(fn: () => Promise<T>, accept: (v: T) => bool
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/**
+ * Type a line into a guest's serial console, then wait for `answer` in what it prints afterwards;
+ * resolves with the matched text. It reads serial.log from where it ends before the send: a `vmdesk
+ * wait` started beside the send could itself start after a quick answer.
+ */
+export async function guestSays(sb: Sandbox, name: string, line: string, answer: RegExp | string, timeoutS: number): Promise<string> {
+  const { dir } = JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string };
+  const log = path.join(dir, 'logs', 'serial.log');
+  const from = fs.statSync(log).size;
+  await ok(sb, ['send', name, `${line}\\n`]);
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const text = fs.readFileSync(log).subarray(from).toString('latin1');
+    const found = typeof answer === 'string' ? (text.includes(answer) ? answer : null) : (answer.exec(text)?.[0] ?? null);
+    if (found !== null) return found;
+    if (Date.now() > deadline) throw new Error(`${name} did not print ${String(answer)}:\n${text.slice(-1500)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -11,11 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../core/fs/lock-file.js';
 import { internalSwitchSocket } from '../core/network/internal-switch.js';
 import { cacheHome } from '../core/paths.js';
-import { CLI, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
+import { CLI, guestSays, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
-const serialLogs = new Map<string, string>();
 
 beforeAll(() => {
   sb = makeSandbox();
@@ -24,29 +23,9 @@ afterAll(async () => {
   await sb.cleanup();
 });
 
-async function serialLog(name: string): Promise<string> {
-  let log = serialLogs.get(name);
-  if (!log) {
-    const { dir } = JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string };
-    log = path.join(dir, 'logs', 'serial.log');
-    serialLogs.set(name, log);
-  }
-  return log;
-}
-
 /** Type a line into the guest, then wait for one of `answers` in what it prints afterwards. */
-async function guest(name: string, line: string, answers: RegExp, timeoutS = 30): Promise<string> {
-  const log = await serialLog(name);
-  const from = fs.statSync(log).size;
-  await ok(sb, ['send', name, `${line}\\n`]);
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    const text = fs.readFileSync(log).subarray(from).toString('latin1');
-    const match = answers.exec(text);
-    if (match) return match[0];
-    if (Date.now() > deadline) throw new Error(`${name} did not print ${String(answers)}:\n${text.slice(-1500)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function guest(name: string, line: string, answers: RegExp, timeoutS = 30): Promise<string> {
+  return guestSays(sb, name, line, answers, timeoutS);
 }
 
 /** Ping from `name`: 'yes' when an answer came back. The arithmetic keeps the answer out of the echo. */

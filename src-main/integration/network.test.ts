@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../api/errors.js';
-import { makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
+import { guestSays, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
 const PAGE = 'hello-from-the-host';
@@ -45,18 +45,8 @@ async function freePort(): Promise<number> {
 }
 
 /** Type a line into the guest, then wait for `answer` in what it prints afterwards. */
-async function guest(name: string, line: string, answer: RegExp, timeoutS = 30): Promise<string> {
-  const log = path.join((await show(name)).dir, 'logs', 'serial.log');
-  const from = fs.statSync(log).size;
-  await ok(sb, ['send', name, `${line}\\n`]);
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    const text = fs.readFileSync(log).subarray(from).toString('latin1');
-    const match = answer.exec(text);
-    if (match) return match[0];
-    if (Date.now() > deadline) throw new Error(`${name} did not print ${String(answer)}:\n${text.slice(-1500)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function guest(name: string, line: string, answer: RegExp, timeoutS = 30): Promise<string> {
+  return guestSays(sb, name, line, answer, timeoutS);
 }
 
 /** GET from the host side; the error code (ECONNREFUSED, ...) when it fails. */
