@@ -82,9 +82,8 @@ export const portSchema = z
   .max(65535, 'A port is a number from 1 to 65535');
 
 /** A dotted IPv4 address (what QEMU's user-mode networking forwards from and to). */
-export const ipv4Schema = z
-  .string()
-  .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, 'An IPv4 address looks like 127.0.0.1');
+export const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+export const ipv4Schema = z.string().regex(IPV4_RE, 'An IPv4 address looks like 127.0.0.1');
 
 /**
  * A NAT port-forwarding rule, as in VirtualBox: host address:port → guest port. The name is for

@@ -5,7 +5,14 @@
  * Block devices use -blockdev JSON, which needs no comma escaping at all.
  */
 import path from 'node:path';
-import type { BootDevice, DiskConfig, MachineConfig, NicConfig, PortForward } from '../../api/machine-config.js';
+import {
+  IPV4_RE,
+  type BootDevice,
+  type DiskConfig,
+  type MachineConfig,
+  type NicConfig,
+  type PortForward,
+} from '../../api/machine-config.js';
 
 export interface LaunchSpec {
   config: MachineConfig;
@@ -156,15 +163,13 @@ function kernelSection(spec: LaunchSpec): string[] {
   return args;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 function checkPort(port: number): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`Invalid port ${String(port)}`);
   return port;
 }
 
 function checkAddress(address: string, allowEmpty: boolean): string {
-  if ((allowEmpty && address === '') || IPV4.test(address)) return address;
+  if ((allowEmpty && address === '') || IPV4_RE.test(address)) return address;
   throw new Error(`Invalid IPv4 address ${JSON.stringify(address)}`);
 }
 
@@ -174,9 +179,7 @@ function checkAddress(address: string, allowEmpty: boolean): string {
  * text, after `netN `, is what the HMP command hostfwd_add takes.
  */
 export function hostfwdRule(rule: Pick<PortForward, 'protocol' | 'hostAddress' | 'hostPort' | 'guestAddress' | 'guestPort'>): string {
-  if (rule.protocol !== 'tcp' && rule.protocol !== 'udp') throw new Error(`Invalid protocol ${JSON.stringify(rule.protocol)}`);
-  const host = `${checkAddress(rule.hostAddress, true)}:${checkPort(rule.hostPort)}`;
-  return `${rule.protocol}:${host}-${checkAddress(rule.guestAddress, true)}:${checkPort(rule.guestPort)}`;
+  return `${hostfwdKey(rule)}-${checkAddress(rule.guestAddress, true)}:${checkPort(rule.guestPort)}`;
 }
 
 /** What hostfwd_remove takes to name a rule: `tcp:127.0.0.1:8080`. */

@@ -4,6 +4,7 @@
  * block_resize), and change or eject the CD-ROM, live through QMP on the running guest's drive.
  * The caller holds the machine's lock; `qmp` is set when the machine runs.
  */
+import type { LockedMachine, Qmp } from '../machines/on-machine.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
@@ -15,13 +16,9 @@ import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { checkImage, createImage, imageInfo, resizeImage } from '../qemu/qemu-img.js';
 import { imageUsers } from './image-users.js';
 
-export type Qmp = (command: string, args?: Record<string, unknown>) => Promise<unknown>;
-
-export interface MachineRef {
-  uuid: string;
-  dir: string;
-  config: MachineConfig;
-}
+export type { Qmp } from '../machines/on-machine.js';
+/** The machine a disk operation works on (its fresh record, under its lock). */
+export type MachineRef = LockedMachine;
 
 export interface AddDiskInput {
   /** A new empty image of this many bytes… */
