@@ -34,7 +34,9 @@ function spec(cfg: MachineConfig, extra: Partial<LaunchSpec> = {}): LaunchSpec {
 function expectGolden(name: string, args: string[]): void {
   const file = path.join(GOLDEN_DIR, `${name}.args`);
   const text = args.join('\n') + '\n';
-  if (process.env.UPDATE_GOLDEN === '1' || !fs.existsSync(file)) fs.writeFileSync(file, text);
+  // Only an explicit VMDESK_UPDATE_GOLDEN=1 writes golden files: a missing one fails, in CI above all.
+  if (process.env.VMDESK_UPDATE_GOLDEN === '1') fs.writeFileSync(file, text);
+  if (!fs.existsSync(file)) throw new Error(`${path.relative(process.cwd(), file)} is missing: VMDESK_UPDATE_GOLDEN=1 writes it`);
   expect(text).toBe(fs.readFileSync(file, 'utf8'));
 }
 
