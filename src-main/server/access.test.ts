@@ -1,6 +1,7 @@
+import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { describe, expect, it } from 'vitest';
-import { accessPolicy, checkAccess, hostWithPort, isLoopback, readCookie, tokenCookie, tokenMatches } from './access.js';
+import { describe, expect, it, vi } from 'vitest';
+import { accessPolicy, checkAccess, hostWithPort, isLoopback, newToken, readCookie, tokenCookie, tokenMatches } from './access.js';
 
 const TOKEN = 'tok-abc_123';
 const policy = accessPolicy(TOKEN, '127.0.0.1', 8123, ['app://vmdesk']);
@@ -11,6 +12,28 @@ function check(path: string, headers: Record<string, string>, upgrade = false): 
 }
 
 describe('token comparison and cookies', () => {
+  it('makes tokens of 256 bits from the system CSPRNG (crypto.randomBytes)', () => {
+    const spy = vi.spyOn(crypto, 'randomBytes');
+    const token = newToken();
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(spy.mock.calls[0]?.[0]).toBe(32);
+    expect(Buffer.from(token, 'base64url').toString('base64url')).toBe(token);
+    expect(Buffer.from(token, 'base64url')).toHaveLength(32);
+    spy.mockRestore();
+  });
+
+  it('never repeats a token, and each bit is set about half the time', () => {
+    const tokens = Array.from({ length: 2000 }, () => newToken());
+    expect(new Set(tokens).size).toBe(tokens.length);
+    const ones = new Array<number>(256).fill(0);
+    for (const t of tokens) {
+      const bytes = Buffer.from(t, 'base64url');
+      for (let bit = 0; bit < 256; bit++) ones[bit]! += (bytes[bit >> 3]! >> (bit & 7)) & 1;
+    }
+    // 2000 draws: a fair bit lands within 1000 ± 5 sigma (sigma ≈ 22) with near certainty.
+    for (const count of ones) expect(Math.abs(count - 1000)).toBeLessThan(112);
+  });
+
   it('matches only the exact token, whatever the lengths', () => {
     expect(tokenMatches(TOKEN, TOKEN)).toBe(true);
     expect(tokenMatches(TOKEN, `${TOKEN}x`)).toBe(false);
@@ -94,8 +117,17 @@ describe('checkAccess', () => {
     for (const origin of ['http://evil.example', 'http://127.0.0.1:8124', 'https://127.0.0.1:8123', 'null', '']) {
       expect(check(t, { ...host, origin }, true)).toEqual({ ok: false, status: 403, reason: 'bad-origin' });
     }
-    // Non-browser clients send no Origin; the token still decides.
+    // Non-browser clients send no Origin; the token they hold still decides.
     expect(check(t, host, true)).toMatchObject({ ok: true });
     expect(check('/api', host, true)).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it('refuses an upgrade riding on the cookie without an Origin (browsers always send one)', () => {
+    const withCookie = { ...host, cookie: `vmdesk_token=${TOKEN}` };
+    expect(check('/api', withCookie, true)).toEqual({ ok: false, status: 403, reason: 'no-origin' });
+    expect(check('/api', { ...withCookie, origin: 'http://127.0.0.1:8123' }, true)).toMatchObject({ ok: true, tokenFromQuery: false });
+    expect(check('/api', { ...withCookie, origin: 'http://127.0.0.1:9999' }, true)).toMatchObject({ ok: false, reason: 'bad-origin' });
+    // Plain page loads carry no Origin on navigation: the cookie alone serves them.
+    expect(check('/', withCookie, false)).toMatchObject({ ok: true });
   });
 });

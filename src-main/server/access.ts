@@ -77,9 +77,17 @@ export function accessPolicy(token: string, host: string, port: number, allowedO
 
 export type AccessDecision =
   | { ok: true; host: string; tokenFromQuery: boolean }
-  | { ok: false; status: 401 | 403; reason: 'no-token' | 'bad-token' | 'bad-host' | 'bad-origin' };
+  | { ok: false; status: 401 | 403; reason: 'no-token' | 'bad-token' | 'bad-host' | 'bad-origin' | 'no-origin' };
 
-/** Check one request (plain HTTP, or a WebSocket upgrade when `upgrade` is true). */
+/**
+ * Check one request (plain HTTP, or a WebSocket upgrade when `upgrade` is true).
+ *
+ * A WebSocket is not bound by the same-origin policy, and a browser attaches cookies to it, so the
+ * Origin is what stops cross-site WebSocket hijacking. SameSite=Strict does not: every port of
+ * 127.0.0.1 is the same site (a guest's web server behind a port forward included). An upgrade
+ * riding on the cookie must therefore name one of our origins; only a client that holds the token
+ * itself (in the query: the CLI, a script, the desktop app's console streams) may send none.
+ */
 export function checkAccess(policy: AccessPolicy, req: IncomingMessage, url: URL, upgrade: boolean): AccessDecision {
   const host = (req.headers.host ?? '').toLowerCase();
   if (!policy.hosts.has(host)) return { ok: false, status: 403, reason: 'bad-host' };
@@ -89,5 +97,6 @@ export function checkAccess(policy: AccessPolicy, req: IncomingMessage, url: URL
   const given = fromQuery ?? readCookie(req.headers.cookie, TOKEN_COOKIE);
   if (given === undefined || given === '') return { ok: false, status: 401, reason: 'no-token' };
   if (!tokenMatches(policy.token, given)) return { ok: false, status: 401, reason: 'bad-token' };
+  if (upgrade && fromQuery === null && origin === undefined) return { ok: false, status: 403, reason: 'no-origin' };
   return { ok: true, host, tokenFromQuery: fromQuery !== null };
 }

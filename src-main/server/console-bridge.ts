@@ -11,7 +11,6 @@ import type { Core } from '../core/core.js';
 
 export type ConsoleKind = 'serial' | 'vnc';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
 
@@ -31,17 +30,14 @@ const CLOSE_FOR_ERROR: Partial<Record<ErrorCode, number>> = {
   INVALID_STATE: CLOSE_CODES.notRunning,
 };
 
-/** `/console/<kind>/<uuid>` → its parts, or null. */
-export function parseConsolePath(pathname: string): { kind: ConsoleKind; uuid: string } | null {
-  const match = /^\/console\/(serial|vnc)\/([^/]+)$/.exec(pathname);
-  if (!match) return null;
-  let uuid: string;
-  try {
-    uuid = decodeURIComponent(match[2] ?? '');
-  } catch {
-    return null;
-  }
-  return UUID.test(uuid) ? { kind: match[1] as ConsoleKind, uuid: uuid.toLowerCase() } : null;
+/**
+ * `/console/<kind>/<uuid>` → its parts, or null. `rawPath` is the request target as sent, before any
+ * URL normalisation: a uuid needs no escape and no dot segment, so a path with `%`, `.`, `//` or
+ * anything after the uuid is refused rather than resolved to some other path.
+ */
+export function parseConsolePath(rawPath: string): { kind: ConsoleKind; uuid: string } | null {
+  const match = /^\/console\/(serial|vnc)\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/.exec(rawPath);
+  return match?.[2] ? { kind: match[1] as ConsoleKind, uuid: match[2].toLowerCase() } : null;
 }
 
 /** A close reason is at most 123 bytes of UTF-8. */
@@ -57,14 +53,24 @@ export function closeWithError(ws: WebSocket, err: unknown): void {
     ws.close(CLOSE_FOR_ERROR[shape.code] ?? CLOSE_CODES.error, closeReason(shape.message));
 }
 
-/** The unix socket a console stream of a running machine connects to. */
+/**
+ * The unix socket a console stream of a running machine connects to. The core looks a machine up by
+ * uuid or by name, and a name may look like a uuid: a stream asked for by uuid gets the machine of
+ * that uuid or nothing, never one whose name happens to be that uuid (say, created after the
+ * machine of the uuid was deleted).
+ */
 async function consoleTarget(core: Core, kind: ConsoleKind, uuid: string): Promise<string> {
-  if (kind === 'serial') return core.consoleSocket(uuid);
   const machine = await core.get(uuid);
+  if (machine.uuid !== uuid) throw new VmdeskError('NOT_FOUND', `No machine with uuid ${uuid}`);
+  if (kind === 'serial') {
+    const socket = await core.consoleSocket(uuid);
+    if (socket !== core.runtime.file(uuid, 'console')) throw new VmdeskError('NOT_FOUND', `No machine with uuid ${uuid}`);
+    return socket;
+  }
   if (!core.runtime.isActive(machine.status.state))
     throw new VmdeskError('INVALID_STATE', `${machine.config.name} is not running (it is ${machine.status.state})`);
   if (machine.config.display.adapter === 'none') throw new VmdeskError('INVALID_STATE', `${machine.config.name} has no display`);
-  return core.runtime.file(machine.uuid, 'vnc');
+  return core.runtime.file(uuid, 'vnc');
 }
 
 function connectUnix(socketPath: string): Promise<net.Socket> {

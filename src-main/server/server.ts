@@ -123,15 +123,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const url = new URL(req.url ?? '/', 'http://vmdesk.invalid');
     const access = checkAccess(policy as AccessPolicy, req, url, true);
     if (!access.ok) return refuse(access.status);
-    if (url.pathname === '/api') {
+    // Routed on the path as sent: `new URL` would resolve dot segments (`/console/serial/A/../B`).
+    const rawPath = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    if (rawPath === '/api') {
       const api: VmdeskApi = Object.assign(Object.create(service) as CoreService, {
         streamEndpoint: () => Promise.resolve({ url: `ws://${access.host}`, token }),
       });
       apiWss.handleUpgrade(req, socket, head, (ws) => serveApiSocket(ws, { api, subscribe: (sink) => service.subscribe(sink) }));
       return;
     }
-    const target = parseConsolePath(url.pathname);
-    if (!target) return refuse(url.pathname.startsWith('/console/') ? 400 : 404);
+    const target = parseConsolePath(rawPath);
+    if (!target) return refuse(url.pathname.startsWith('/console/') || rawPath.startsWith('/console/') ? 400 : 404);
     streamWss.handleUpgrade(req, socket, head, (ws) => void bridgeConsole(ws, core, target.kind, target.uuid));
   }
 
