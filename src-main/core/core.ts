@@ -128,7 +128,7 @@ export class Core extends EventEmitter<CoreEvents> {
   async modify(nameOrUuid: string, patch: ModifyMachineInput): Promise<ModifyResult> {
     const record = await this.library.find(nameOrUuid);
     return withLock(machineLockFile(record.dir), `changing ${record.config.name}`, async () => {
-      const fresh = await this.library.find(record.uuid);
+      const fresh = await this.refind(record);
       const running = this.runtime.isActive(this.runtime.status(fresh.uuid).state);
       const result = await modifyMachine(this.library, await this.host(), fresh, patch, running);
       this.emit('machines');
@@ -140,23 +140,24 @@ export class Core extends EventEmitter<CoreEvents> {
     const { keepDisks } = parseInput(deleteMachineInputSchema, options, 'delete options');
     const record = await this.library.find(nameOrUuid);
     return withLock(machineLockFile(record.dir), `deleting ${record.config.name}`, async () => {
-      const status = this.runtime.status(record.uuid);
+      const fresh = await this.refind(record);
+      const status = this.runtime.status(fresh.uuid);
       if (this.runtime.isActive(status.state)) {
-        throw new VmdeskError('INVALID_STATE', `${record.config.name} is ${status.state}: stop it before deleting it`);
+        throw new VmdeskError('INVALID_STATE', `${fresh.config.name} is ${status.state}: stop it before deleting it`);
       }
       // A base whose images linked clones rest on stays, with the clones named.
-      await requireNoDependents(this.library, { uuid: record.uuid, dir: record.dir, name: record.config.name }, 'delete');
-      await this.runtime.clear(record.uuid);
-      const result = await deleteMachine(this.library, record, keepDisks);
+      await requireNoDependents(this.library, { uuid: fresh.uuid, dir: fresh.dir, name: fresh.config.name }, 'delete');
+      await this.runtime.clear(fresh.uuid);
+      const result = await deleteMachine(this.library, fresh, keepDisks);
       this.emit('machines');
       return result;
     });
   }
 
   async start(nameOrUuid: string): Promise<AgentStatus> {
-    const record = await this.library.find(nameOrUuid);
-    const { config, dir } = record;
-    const status = await withLock(machineLockFile(dir), `starting ${config.name}`, async () => {
+    const found = await this.library.find(nameOrUuid);
+    const status = await withLock(machineLockFile(found.dir), `starting ${found.config.name}`, async () => {
+      const { config, dir } = await this.refind(found);
       const current = this.runtime.status(config.uuid);
       if (this.runtime.isActive(current.state)) throw new VmdeskError('INVALID_STATE', `${config.name} is already ${current.state}`);
       const host = await this.host();
@@ -222,8 +223,23 @@ export class Core extends EventEmitter<CoreEvents> {
       client.close();
       return started;
     });
-    this.emit('machine-state', { uuid: config.uuid, status: this.runtime.status(config.uuid) });
+    this.emit('machine-state', { uuid: found.uuid, status: this.runtime.status(found.uuid) });
     return status;
+  }
+
+  /**
+   * A machine's record read again under its lock: another process may have deleted or moved it
+   * between the lookup and the lock. Either is a state the caller lost a race to, not a missing name.
+   */
+  private async refind(record: MachineRecord & { config: MachineConfig }): Promise<MachineRecord & { config: MachineConfig }> {
+    const fresh = await this.library.find(record.uuid).catch((err: unknown) => {
+      if (err instanceof VmdeskError && err.code === 'NOT_FOUND')
+        throw new VmdeskError('INVALID_STATE', `${record.config.name} was deleted by another VMDesk process meanwhile`);
+      throw err;
+    });
+    if (fresh.dir !== record.dir)
+      throw new VmdeskError('INVALID_STATE', `${record.config.name} was moved by another VMDesk process meanwhile: try again`);
+    return fresh;
   }
 
   /** Run one agent request on a running machine. */

@@ -25,6 +25,9 @@ export const SNAPSHOTS_DIR = 'snapshots';
 /** Present while the machine is suspended to disk (save state) or restored to a live snapshot. */
 export const SAVED_STATE_FILE = 'saved-state.json';
 
+/** A machine folder being deleted is renamed to this prefix + its uuid, beside where it was, then removed. */
+export const DELETING_PREFIX = '.deleting-';
+
 /** Internal-network switches live in this folder of the runtime root: <hash>.sock, .pid, .log. */
 export const NET_DIR = 'net';
 

