@@ -46,6 +46,12 @@ export const hostPathSchema = z
   .max(4096, 'The path is too long')
   .refine(noControlChars, 'The path must not contain control characters');
 
+/**
+ * Backing files the user confirmed for an image VMDesk did not create: a chain is used (in place,
+ * or copied in) only when every file of it is listed here, by path.
+ */
+export const trustBackingSchema = z.array(hostPathSchema).max(16, 'A chain of more than 16 backing files is refused');
+
 export const macSchema = z
   .string()
   .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i, 'A MAC address looks like 52:54:00:12:34:56')

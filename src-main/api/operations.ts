@@ -13,6 +13,7 @@ import {
   hostPathSchema,
   machineNameSchema,
   osTypeSchema,
+  trustBackingSchema,
 } from './machine-config.js';
 
 const cpusSchema = z.int('CPUs must be a whole number').min(1, 'At least 1 CPU').max(MAX_CPUS, `At most ${MAX_CPUS} CPUs`);
@@ -47,6 +48,8 @@ export const createMachineInputSchema = z
     importDisk: hostPathSchema.optional(),
     /** An existing image used in place. */
     attachDisk: hostPathSchema.optional(),
+    /** Backing files of importDisk/attachDisk the user confirmed. */
+    trustBacking: trustBackingSchema.optional(),
     iso: hostPathSchema.optional(),
     kernelBoot: kernelBootInputSchema.optional(),
     network: z.enum(['nat', 'none']).default('nat'),

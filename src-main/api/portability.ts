@@ -3,7 +3,7 @@
  * Paths are absolute: a front end resolves them, the core never guesses a working directory.
  */
 import { z } from 'zod';
-import { hostPathSchema, machineNameSchema } from './machine-config.js';
+import { hostPathSchema, machineNameSchema, trustBackingSchema } from './machine-config.js';
 
 export const absolutePathSchema = hostPathSchema.refine((p) => p.startsWith('/'), 'The path must be absolute');
 
@@ -11,6 +11,8 @@ export const importOptionsSchema = z
   .object({
     /** The new machine's name; by default the appliance's (or the image file's) name. */
     name: machineNameSchema.optional(),
+    /** Backing files of a plain disk image the user confirmed. */
+    trustBacking: trustBackingSchema.optional(),
   })
   .strict();
 export type ImportOptions = z.input<typeof importOptionsSchema>;

@@ -2,7 +2,7 @@
  * Clones, move, disks and media as they cross the API boundary: input schemas and result shapes.
  */
 import { z } from 'zod';
-import { DISK_BUSES, hostPathSchema, machineNameSchema } from './machine-config.js';
+import { DISK_BUSES, hostPathSchema, machineNameSchema, trustBackingSchema } from './machine-config.js';
 
 const MAX_DISK_BYTES = 64 * 1024 ** 4;
 const diskBytes = z
@@ -32,6 +32,8 @@ export const addDiskInputSchema = z
     format: z.enum(['qcow2', 'raw']).optional(),
     /** …or an existing image (absolute path), used in place. */
     file: hostPathSchema.optional(),
+    /** Backing files of `file` the user confirmed. */
+    trustBacking: trustBackingSchema.optional(),
     bus: z.enum(DISK_BUSES).optional(),
   })
   .strict()

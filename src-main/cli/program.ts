@@ -12,6 +12,7 @@ import { Core } from '../core/core.js';
 import { parseSize } from '../core/qemu/qemu-img.js';
 import { listenHost, listenPort, serve } from '../server/serve-command.js';
 import { attachConsole } from './console.js';
+import { trustBackingOption } from './trust-backing.js';
 import { registerPortabilityCommands } from './commands/portability.js';
 import { registerSnapshotCommands } from './commands/snapshot.js';
 import { registerCloneCommands } from './commands/clone.js';
@@ -59,6 +60,7 @@ interface CreateOptions {
   iso?: string;
   importDisk?: string;
   attachDisk?: string;
+  trustBacking?: string[];
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -155,6 +157,7 @@ export function buildProgram(core: Core): Command {
     .option('--iso <path>', 'an ISO image in the CD-ROM drive (booted first)')
     .option('--import-disk <path>', 'copy an existing image (qcow2, raw, vmdk, vdi, vhdx, vpc) into the machine as qcow2')
     .option('--attach-disk <path>', 'use an existing image in place')
+    .addOption(trustBackingOption())
     .option('--kernel <path>', 'direct kernel boot: the kernel')
     .option('--initrd <path>', 'direct kernel boot: the initrd')
     .option('--append <cmdline>', 'direct kernel boot: the kernel command line')
@@ -176,6 +179,7 @@ export function buildProgram(core: Core): Command {
         ...(o.iso !== undefined && { iso: path.resolve(o.iso) }),
         ...(o.importDisk !== undefined && { importDisk: path.resolve(o.importDisk) }),
         ...(o.attachDisk !== undefined && { attachDisk: path.resolve(o.attachDisk) }),
+        ...(o.trustBacking !== undefined && { trustBacking: o.trustBacking }),
         ...(o.kernel !== undefined && {
           kernelBoot: {
             kernel: path.resolve(o.kernel),

@@ -23,7 +23,7 @@ import { getHostCapabilities, requireQemu, type HostCapabilities } from './host/
 import { Library, machineLockFile, type MachineRecord } from './library/library.js';
 import { createMachine, type CreateResult } from './machines/create-machine.js';
 import { deleteMachine, modifyMachine, type ModifyResult } from './machines/modify-machine.js';
-import { requireReadableFile } from './machines/media.js';
+import { requireHostFile } from './fs/host-file.js';
 import { NVRAM_FILE, libraryHome, machineLogs } from './paths.js';
 import { buildQemuArgs, resolveMachinePath } from './qemu/qemu-args.js';
 import { waitForLogText } from './console/serial-log.js';
@@ -165,11 +165,11 @@ export class Core extends EventEmitter<CoreEvents> {
       const accel = host.preferredAccel ?? 'tcg';
       if (config.memoryMiB > host.memoryMiB)
         throw new VmdeskError('INVALID_INPUT', `${config.name} needs ${config.memoryMiB} MiB but this host has ${host.memoryMiB} MiB`);
-      for (const disk of config.disks) await requireReadableFile(resolveMachinePath(dir, disk.file), `disk ${disk.id}`);
-      if (config.cdrom?.file) await requireReadableFile(resolveMachinePath(dir, config.cdrom.file), 'ISO image');
+      for (const disk of config.disks) await requireHostFile(resolveMachinePath(dir, disk.file), `disk ${disk.id}`);
+      if (config.cdrom?.file) await requireHostFile(resolveMachinePath(dir, config.cdrom.file), 'ISO image', 'allow');
       if (config.kernelBoot) {
-        await requireReadableFile(resolveMachinePath(dir, config.kernelBoot.kernel), 'kernel');
-        if (config.kernelBoot.initrd) await requireReadableFile(resolveMachinePath(dir, config.kernelBoot.initrd), 'initrd');
+        await requireHostFile(resolveMachinePath(dir, config.kernelBoot.kernel), 'kernel');
+        if (config.kernelBoot.initrd) await requireHostFile(resolveMachinePath(dir, config.kernelBoot.initrd), 'initrd');
       }
       let uefi: { code: string; vars: string } | undefined;
       if (config.firmware === 'uefi') {

@@ -5,6 +5,7 @@ import { VmdeskError } from '../../api/errors.js';
 import type { MediumInfo } from '../../api/storage.js';
 import type { Core } from '../../core/core.js';
 import { parseSize } from '../../core/qemu/qemu-img.js';
+import { trustBackingOption } from '../trust-backing.js';
 import { formatBytes } from '../../core/clone/staging.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from '../../core/storage/storage-ops.js';
 import { table } from '../format.js';
@@ -39,6 +40,7 @@ interface DiskOptions {
   size?: string;
   format?: 'qcow2' | 'raw';
   file?: string;
+  trustBacking?: string[];
   bus?: 'virtio' | 'sata';
   deleteFile?: boolean;
   forceShrink?: boolean;
@@ -56,6 +58,7 @@ export function registerDiskCommands(program: Command, core: Core): void {
     .option('--size <size>', 'add: size of a new disk, e.g. 10G')
     .addOption(new Option('--format <format>', 'add: format of a new disk').choices(['qcow2', 'raw']))
     .option('--file <path>', 'add: an existing image, used in place')
+    .addOption(trustBackingOption())
     .addOption(new Option('--bus <bus>', 'add: disk controller').choices(['virtio', 'sata']))
     .option('--delete-file', 'remove: also delete the image file (only files in the machine folder)')
     .option('--force-shrink', 'resize: allow shrinking (data beyond the new size is lost)')
@@ -72,7 +75,7 @@ export function registerDiskCommands(program: Command, core: Core): void {
               : 'Use: vmdesk disk NAME add --size SIZE | --file IMAGE',
         );
       const misplaced = [
-        ...(action !== 'add' ? (['size', 'format', 'file', 'bus'] as const) : []),
+        ...(action !== 'add' ? (['size', 'format', 'file', 'trustBacking', 'bus'] as const) : []),
         ...(action !== 'remove' ? (['deleteFile'] as const) : []),
         ...(action !== 'resize' ? (['forceShrink'] as const) : []),
       ].filter((k) => o[k] !== undefined);
@@ -88,6 +91,7 @@ export function registerDiskCommands(program: Command, core: Core): void {
           ...(o.size !== undefined && { sizeBytes: parseSize(o.size) }),
           ...(o.format !== undefined && { format: o.format }),
           ...(o.file !== undefined && { file: path.resolve(o.file) }),
+          ...(o.trustBacking !== undefined && { trustBacking: o.trustBacking }),
           ...(o.bus !== undefined && { bus: o.bus }),
         });
         warn(r.warnings);

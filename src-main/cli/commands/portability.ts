@@ -5,6 +5,7 @@ import type { Core } from '../../core/core.js';
 import { inspectAppliance, runExport, runImport, runP2v, runV2p } from '../../core/portability/operations.js';
 import { VmdeskError } from '../../api/errors.js';
 import { machineNameSchema } from '../../api/machine-config.js';
+import { trustBackingOption } from '../trust-backing.js';
 
 /** Progress of a long task on stderr, on one rewritten line when stderr is a terminal. */
 function showProgress(core: Core, taskId: string): void {
@@ -38,8 +39,9 @@ export function registerPortabilityCommands(program: Command, core: Core): void 
     .description('import an appliance (VirtualBox, VMware) or a disk image as a new machine')
     .option('--name <name>', "the new machine's name (default: the appliance's)")
     .option('--inspect', 'only show what the import would make (reads the descriptor, copies nothing)')
+    .addOption(trustBackingOption())
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, o: { name?: string; inspect?: boolean; json?: boolean }) => {
+    .action(async (file: string, o: { name?: string; inspect?: boolean; trustBacking?: string[]; json?: boolean }) => {
       if (o.inspect) {
         const s = await inspectAppliance(path.resolve(file));
         if (o.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
@@ -52,7 +54,10 @@ export function registerPortabilityCommands(program: Command, core: Core): void 
         }
         return;
       }
-      const { task, result } = runImport(core, path.resolve(file), o.name !== undefined ? { name: machineName(o.name) } : {});
+      const { task, result } = runImport(core, path.resolve(file), {
+        ...(o.name !== undefined && { name: machineName(o.name) }),
+        ...(o.trustBacking !== undefined && { trustBacking: o.trustBacking }),
+      });
       showProgress(core, task.id);
       const r = await result;
       warn(r.warnings);

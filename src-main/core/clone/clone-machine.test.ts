@@ -102,7 +102,7 @@ describe('cloneMachine', () => {
     const record = await library.find('src');
     const r = await cloneMachine(library, record, { name: 'copy', linked: false, snapshot: null, sourceRunning: false }, ctx);
     expect(r.disks).toEqual([{ id: 'disk0', method: 'convert', file: 'disks/disk0.qcow2' }]);
-    const chain = await backingChain(path.join(r.dir, 'disks', 'disk0.qcow2'));
+    const chain = await backingChain(path.join(r.dir, 'disks', 'disk0.qcow2'), 'qcow2');
     expect(chain).toHaveLength(1);
     expect(fs.readFileSync(path.join(r.dir, 'disks', 'disk0.qcow2')).includes('base-marker')).toBe(true);
     expect(r.config.uuid).not.toBe(src.uuid);
@@ -131,7 +131,7 @@ describe('cloneMachine', () => {
     const record = await library.find('src');
     const snapshot = { id: 's1', name: 'first', disks: [{ id: 'disk0', file: src.frozen }], config: src.config, nvram: null };
     const r = await cloneMachine(library, record, { name: 'thin', linked: true, snapshot, sourceRunning: true }, ctx);
-    const [top, base] = await backingChain(path.join(r.dir, 'disks', 'disk0.qcow2'));
+    const [top, base] = await backingChain(path.join(r.dir, 'disks', 'disk0.qcow2'), 'qcow2');
     expect(top?.backingFile).toBe(src.frozen);
     expect(base?.file).toBe(src.frozen);
     const users = await dependentMachines(library, src.dir, src.uuid);
@@ -190,7 +190,7 @@ describe('a base with linked clones', () => {
     const r = await modifyMachine(library, {} as HostCapabilities, await library.find('src'), { name: 'renamed' }, false);
     expect(r.config.name).toBe('renamed');
     expect(r.dir).toBe(src.dir);
-    expect((await backingChain(path.join(clone.dir, 'disks', 'disk0.qcow2')))[1]?.file).toBe(src.frozen);
+    expect((await backingChain(path.join(clone.dir, 'disks', 'disk0.qcow2'), 'qcow2'))[1]?.file).toBe(src.frozen);
     // Without clones, a renamed machine's folder follows its name.
     const alone = await cloneMachine(
       library,
@@ -232,7 +232,7 @@ describe('moveMachine', () => {
     expect(r).toMatchObject({ dir: path.join(dest, 'src'), method: 'link' });
     expect(fs.existsSync(src.dir)).toBe(false);
     expect((await library.find('src')).dir).toBe(path.join(dest, 'src'));
-    const chain = await backingChain(path.join(dest, 'src', 'snapshots', 'top.qcow2'));
+    const chain = await backingChain(path.join(dest, 'src', 'snapshots', 'top.qcow2'), 'qcow2');
     expect(chain[0]?.backingFile).toBe('../disks/disk0.qcow2');
     expect(chain[1]?.file).toBe(path.join(dest, 'src', 'disks', 'disk0.qcow2'));
     expect(fs.readdirSync(dest)).toEqual(['src']);

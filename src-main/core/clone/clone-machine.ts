@@ -109,7 +109,7 @@ export async function cloneMachine(
     const frozen = snapshot?.disks.find((d) => d.id === disk.id)?.file;
     const file = frozen ?? resolveMachinePath(source.dir, disk.file);
     // A linked clone needs no chain: its overlay names the image, whose format the snapshot's config records.
-    const chain = options.linked ? [] : await backingChain(file);
+    const chain = options.linked ? [] : await backingChain(file, disk.format);
     plans.push({ disk, source: path.resolve(file), chain });
   }
 

@@ -221,7 +221,7 @@ export async function moveMachine(
     for (const disk of record.config.disks) {
       const abs = path.isAbsolute(disk.file) ? disk.file : path.join(oldDir, disk.file);
       if (!isInsideOrSame(oldDir, abs) || disk.format === 'raw') continue;
-      for (const image of await backingChain(abs)) {
+      for (const image of await backingChain(abs, disk.format)) {
         if (isInsideOrSame(oldDir, image.file)) images.set(image.file, image.format);
       }
     }
@@ -231,7 +231,7 @@ export async function moveMachine(
     }
     // Backing files named by an absolute path inside the old folder: named relatively in the copy.
     for (const [image] of images) {
-      const top = (await backingChain(image))[0];
+      const top = (await backingChain(image, images.get(image) ?? 'qcow2'))[0];
       if (!top?.backingFile || !top.backingPath || !path.isAbsolute(top.backingFile) || !isInsideOrSame(oldDir, top.backingPath)) continue;
       const backingFormat = images.get(top.backingPath) ?? 'qcow2';
       await rewriteBackingFile(

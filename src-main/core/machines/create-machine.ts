@@ -9,7 +9,6 @@ import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import {
   CONFIG_VERSION,
-  DISK_FORMATS,
   type DiskConfig,
   type MachineConfig,
   type NicConfig,
@@ -20,10 +19,12 @@ import { parseInput } from '../../api/validation.js';
 import { saveMachineConfig, type Library } from '../library/library.js';
 import { DISKS_DIR, LOGS_DIR, NVRAM_FILE } from '../paths.js';
 import type { HostCapabilities } from '../host/capabilities.js';
-import { checkImage, convertImage, createImage, imageInfo } from '../qemu/qemu-img.js';
+import { checkImage, convertImage, createImage } from '../qemu/qemu-img.js';
+import { inspectForeignImage, type ForeignImage } from '../storage/foreign-image.js';
 import { DEMO_CMDLINE, ensureDemoGuest } from '../demo/demo-guest.js';
 import type { TaskContext } from '../tasks/task-manager.js';
-import { generateMac, requireIsoImage, requireReadableFile } from './media.js';
+import { generateMac, requireIsoImage } from './media.js';
+import { requireHostFile } from '../fs/host-file.js';
 
 const DEMO_DISK_BYTES = 256 * 1024 * 1024;
 
@@ -89,22 +90,15 @@ export async function createMachine(
   // Inputs are checked before anything is written.
   if (input.iso) await requireIsoImage(input.iso);
   const sourceImage = input.importDisk ?? input.attachDisk;
-  let sourceInfo: Awaited<ReturnType<typeof imageInfo>> | null = null;
+  let sourceInfo: ForeignImage | null = null;
   if (sourceImage) {
-    await requireReadableFile(sourceImage, 'disk image');
-    sourceInfo = await imageInfo(sourceImage);
-    if (!(DISK_FORMATS as readonly string[]).includes(sourceInfo.format)) {
-      throw new VmdeskError(
-        'INVALID_INPUT',
-        `${sourceImage} is a ${sourceInfo.format} image, which VMDesk does not use (${DISK_FORMATS.join(', ')})`,
-      );
-    }
+    sourceInfo = await inspectForeignImage(sourceImage, { what: 'disk image', trustedBacking: input.trustBacking ?? [] });
     // A corrupt image is refused before anything is copied or registered.
     await checkImage(sourceImage, sourceInfo.format);
   }
   if (input.kernelBoot) {
-    await requireReadableFile(input.kernelBoot.kernel, 'kernel');
-    if (input.kernelBoot.initrd) await requireReadableFile(input.kernelBoot.initrd, 'initrd');
+    await requireHostFile(input.kernelBoot.kernel, 'kernel');
+    if (input.kernelBoot.initrd) await requireHostFile(input.kernelBoot.initrd, 'initrd');
   }
 
   const uuid = randomUUID();
@@ -143,7 +137,7 @@ export async function createMachine(
       disks.push({
         id: 'disk0',
         file: path.resolve(input.attachDisk),
-        format: sourceInfo.format as DiskConfig['format'],
+        format: sourceInfo.format,
         bus: 'virtio',
         readOnly: false,
       });

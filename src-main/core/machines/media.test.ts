@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { macSchema } from '../../api/machine-config.js';
-import { generateMac, requireIsoImage, requireReadableFile } from './media.js';
+import { requireHostFile } from '../fs/host-file.js';
+import { generateMac, requireIsoImage } from './media.js';
 
 describe('media checks', () => {
   it('rejects a missing file and a non-ISO file', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vmdesk-media-'));
-    await expect(requireReadableFile(path.join(dir, 'nope.iso'), 'ISO image')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(requireHostFile(path.join(dir, 'nope.iso'), 'ISO image')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const fake = path.join(dir, 'fake.iso');
     await fs.writeFile(fake, Buffer.alloc(40000));
     await expect(requireIsoImage(fake)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('not an ISO') });
@@ -17,7 +18,12 @@ describe('media checks', () => {
     buf.write('CD001', 32769, 'latin1');
     await fs.writeFile(real, buf);
     await expect(requireIsoImage(real)).resolves.toBeUndefined();
-    await expect(requireReadableFile(dir, 'disk image')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // Kernel windows that stat as regular files are not ISOs either.
+    await expect(requireIsoImage('/proc/self/mem')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('procfs'),
+    });
+    await expect(requireHostFile(dir, 'disk image')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await fs.rm(dir, { recursive: true });
   });
 

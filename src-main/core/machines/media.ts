@@ -1,27 +1,14 @@
 /** Checks of host files handed to a machine, each failing with a message a user can act on. */
 import fs from 'node:fs/promises';
-import { constants } from 'node:fs';
 import { VmdeskError } from '../../api/errors.js';
-
-export async function requireReadableFile(file: string, what: string): Promise<void> {
-  let stat;
-  try {
-    stat = await fs.stat(file);
-  } catch {
-    throw new VmdeskError('NOT_FOUND', `The ${what} ${file} does not exist`);
-  }
-  if (!stat.isFile() && !stat.isBlockDevice()) throw new VmdeskError('INVALID_INPUT', `The ${what} ${file} is not a file`);
-  try {
-    await fs.access(file, constants.R_OK);
-  } catch {
-    throw new VmdeskError('INVALID_INPUT', `The ${what} ${file} is not readable (permission denied)`);
-  }
-}
+import { requireHostFile } from '../fs/host-file.js';
 
 /** An ISO 9660 image carries "CD001" at byte 32769 (sector 16 + 1). */
 export async function requireIsoImage(file: string): Promise<void> {
-  await requireReadableFile(file, 'ISO image');
-  const handle = await fs.open(file, 'r');
+  // A block device is a host CD drive (/dev/sr0): its disc is read as it is.
+  const iso = await requireHostFile(file, 'ISO image', 'allow');
+  if (iso.blockDevice) return;
+  const handle = await fs.open(iso.path, 'r');
   try {
     const buf = Buffer.alloc(5);
     const { bytesRead } = await handle.read(buf, 0, 5, 32769);

@@ -9,7 +9,8 @@ import { saveMachineConfig, type Library } from '../library/library.js';
 import type { HostCapabilities } from '../host/capabilities.js';
 import { DELETING_PREFIX, DISKS_DIR, MACHINE_LOCK, NVRAM_FILE } from '../paths.js';
 import { checkResources } from './create-machine.js';
-import { requireIsoImage, requireReadableFile } from './media.js';
+import { requireIsoImage } from './media.js';
+import { requireHostFile } from '../fs/host-file.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { dependentMachines } from '../storage/image-users.js';
 
@@ -49,8 +50,8 @@ export async function modifyMachine(
   }
   if (patch.kernelBoot !== undefined) {
     if (patch.kernelBoot) {
-      await requireReadableFile(inFolder(patch.kernelBoot.kernel), 'kernel');
-      if (patch.kernelBoot.initrd) await requireReadableFile(inFolder(patch.kernelBoot.initrd), 'initrd');
+      await requireHostFile(inFolder(patch.kernelBoot.kernel), 'kernel');
+      if (patch.kernelBoot.initrd) await requireHostFile(inFolder(patch.kernelBoot.initrd), 'initrd');
     }
     next.kernelBoot = patch.kernelBoot
       ? {

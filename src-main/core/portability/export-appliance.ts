@@ -65,7 +65,7 @@ export async function exportAppliance(config: MachineConfig, machineDir: string,
     const sources = await Promise.all(
       config.disks.map(async (d) => {
         const src = resolveMachinePath(machineDir, d.file);
-        return { disk: d, src, info: await imageInfo(src) };
+        return { disk: d, src, info: await imageInfo(src, d.format) };
       }),
     );
     const totalConvert = sources.reduce((s, x) => s + x.info.virtualSize, 0) || 1;

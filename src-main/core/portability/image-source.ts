@@ -4,15 +4,12 @@
  * explicit format driver (never probed) and opened read-only. Specs are `json:` file names built
  * with JSON.stringify and passed in an argv array, so a path can never inject an option.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { VmdeskError } from '../../api/errors.js';
-import { createProgressParser, qemuImgBinary } from '../qemu/qemu-img.js';
-
-/** The largest disk VMDesk accepts (the create schema's limit). */
-export const MAX_VIRTUAL_BYTES = 64 * 1024 ** 4;
-const KILL_GRACE_MS = 2_000;
+import { DISK_FORMATS } from '../../api/machine-config.js';
+import { qemuImgError, qemuImgSummary, runQemuImg, type RunOptions } from '../qemu/qemu-img-run.js';
+import { fileReader, readReferences, requireSaneSize } from '../storage/foreign-image.js';
+import { sniffFormat, type ByteReader, type SniffedFormat } from '../storage/image-header.js';
 
 export interface ImageRange {
   path: string;
@@ -32,86 +29,6 @@ export function imageSpec(range: ImageRange, format: string): string {
   return `json:${JSON.stringify(top)}`;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export interface RunOptions {
-  signal?: AbortSignal;
-  onProgress?: (fraction: number) => void;
-}
-
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null;
-
-/**
- * A copy must stop when the process that started it dies (a killed CLI or app): otherwise an
- * orphaned qemu-img keeps writing into a folder that is about to be swept. util-linux's setpriv
- * sets the parent-death signal (prctl PR_SET_PDEATHSIG) before it executes qemu-img.
- */
-export function withParentDeathSignal(command: string, args: string[]): [string, string[]] {
-  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
-}
-
-/** Run qemu-img; with onProgress, `-p` output is parsed. A cancel kills it (TERM, then KILL). */
-export function runQemuImg(args: string[], opts: RunOptions = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) {
-      reject(new VmdeskError('CANCELLED', 'Cancelled'));
-      return;
-    }
-    const [command, argv] = withParentDeathSignal(qemuImgBinary(), args);
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const parse = createProgressParser();
-    let stdout = '';
-    let stderr = '';
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      aborted = true;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (opts.onProgress) {
-        const f = parse(chunk);
-        if (f !== null) opts.onProgress(f);
-      } else stdout += chunk;
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      opts.signal?.removeEventListener('abort', onAbort);
-      reject(
-        err.code === 'ENOENT'
-          ? new VmdeskError('HOST_UNSUPPORTED', 'qemu-img is not installed: run `sudo apt-get install qemu-utils`')
-          : err,
-      );
-    });
-    child.on('close', (code) => {
-      clearTimeout(killTimer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (aborted) reject(new VmdeskError('CANCELLED', 'Cancelled'));
-      else resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function summary(stderr: string): string {
-  const t = stderr.trim().replace(/^qemu-img: /gm, '');
-  return t.length > 600 ? `${t.slice(0, 600)}…` : t;
-}
-
-/** A qemu-img failure as a VmdeskError; a full disk is an IO error that says so. */
-export function qemuImgError(action: string, r: Run): VmdeskError {
-  const why = summary(r.stderr) || `qemu-img exited with code ${String(r.code)}`;
-  if (/No space left on device/i.test(r.stderr))
-    return new VmdeskError('IO', `Cannot ${action}: no space left on the target's disk (${why})`);
-  return new VmdeskError('QEMU_FAILED', `Cannot ${action}: ${why}`);
-}
-
 export interface RangeInfo {
   format: string;
   virtualSize: number;
@@ -121,59 +38,46 @@ export interface RangeInfo {
   dataFile: string | null;
 }
 
-async function readAt(range: ImageRange, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  if (position < 0 || position + length > range.size) return buf;
+/** A tar member (or whole file) as a byte reader: reads never leave the range. */
+async function withRangeReader<T>(range: ImageRange, use: (read: ByteReader) => Promise<T>): Promise<T> {
   const handle = await fs.open(range.path, 'r');
   try {
-    await handle.read(buf, 0, length, range.offset + position);
+    return await use(fileReader(handle, range.size, range.offset));
   } finally {
     await handle.close();
   }
-  return buf;
 }
 
 /**
  * The image's own header, read before qemu-img opens it: opening already follows references (a
  * vmdk text descriptor's extents, a qcow2 external data file), and a reference to a FIFO or a
- * device could hang or read the host. Only self-contained binary images get to qemu-img.
+ * device could hang or read the host. An appliance's image must be what its descriptor says and
+ * name no other file at all.
  */
 export async function requireSafeHeader(range: ImageRange, format: string, what: string): Promise<void> {
-  const head = await readAt(range, 0, 512);
-  const refuse = (why: string): never => {
-    throw new VmdeskError('INVALID_INPUT', `${what} ${why}: refused`);
-  };
-  switch (format) {
-    case 'vmdk':
-      if (head.toString('latin1', 0, 4) !== 'KDMV') refuse('is not a sparse or streamOptimized vmdk (a descriptor refers to other files)');
-      break;
-    case 'qcow2': {
-      if (head.readUInt32BE(0) !== 0x514649fb) refuse('is not a qcow2 image');
-      if (head.readBigUInt64BE(8) !== 0n) refuse('refers to a backing file');
-      if (head.readUInt32BE(4) >= 3 && (head.readBigUInt64BE(72) & 4n) !== 0n) refuse('keeps its data in an external file');
-      break;
-    }
-    case 'vdi':
-      if (head.readUInt32LE(64) !== 0xbeda107f) refuse('is not a vdi image');
-      if (head.readUInt32LE(76) === 4) refuse('is a differencing vdi that refers to a parent image');
-      break;
-    case 'vpc': {
-      const footer = head.toString('latin1', 0, 8) === 'conectix' ? head : await readAt(range, range.size - 512, 512);
-      if (footer.toString('latin1', 0, 8) !== 'conectix') refuse('is not a vhd image');
-      if (footer.readUInt32BE(60) === 4) refuse('is a differencing vhd that refers to a parent image');
-      break;
-    }
-    case 'raw':
-      break;
-    default:
-      refuse(`has an unsupported format (${format})`);
-  }
+  await withRangeReader(range, async (read) => {
+    const sniff = sniffFormat(await read(0, 1024), await read(Math.max(0, range.size - 512), 512), range.size);
+    const found = 'format' in sniff ? sniff.format : sniff.unsupported;
+    if (!(DISK_FORMATS as readonly string[]).includes(format))
+      throw new VmdeskError('INVALID_INPUT', `${what} has an unsupported format (${format}): refused`);
+    if (format !== 'raw' && found !== format)
+      throw new VmdeskError('INVALID_INPUT', `${what} is not a ${format} image (it is ${found}): refused`);
+    if ('format' in sniff && sniff.vmdkKind === 'descriptor' && format === 'vmdk')
+      throw new VmdeskError(
+        'INVALID_INPUT',
+        `${what} is not a sparse or streamOptimized vmdk (a descriptor refers to other files): refused`,
+      );
+    const refs = await readReferences(read, range.size, format as SniffedFormat, what);
+    if (refs.backing)
+      throw new VmdeskError('INVALID_INPUT', `${what} refers to a backing file (${refs.backing.name.slice(0, 120)}): refused`);
+    if (refs.extentNames.length > 0) throw new VmdeskError('INVALID_INPUT', `${what} refers to other files: refused`);
+  });
 }
 
 export async function rangeInfo(range: ImageRange, format: string, what: string): Promise<RangeInfo> {
   await requireSafeHeader(range, format, what);
-  const r = await runQemuImg(['info', '--output=json', '-U', imageSpec(range, format)]);
-  if (r.code !== 0) throw new VmdeskError('INVALID_INPUT', `${what} is not a readable ${format} image: ${summary(r.stderr)}`);
+  const r = await runQemuImg(['info', '--output=json', '-U', imageSpec(range, format)], { bounded: true });
+  if (r.code !== 0) throw new VmdeskError('INVALID_INPUT', `${what} is not a readable ${format} image: ${qemuImgSummary(r)}`);
   const raw = JSON.parse(r.stdout) as Record<string, unknown>;
   const specific = (raw['format-specific'] as { data?: Record<string, unknown> } | undefined)?.data ?? {};
   const backing = raw['backing-filename'] ?? raw['full-backing-filename'];
@@ -199,9 +103,7 @@ export function requireSelfContained(info: RangeInfo, what: string, declaredByte
   if (info.format === 'vmdk' && (info.extents !== 1 || !['monolithicSparse', 'streamOptimized'].includes(info.createType ?? ''))) {
     throw new VmdeskError('INVALID_INPUT', `${what} is a ${info.createType ?? 'multi-file'} vmdk that refers to other files: refused`);
   }
-  if (!Number.isSafeInteger(info.virtualSize) || info.virtualSize <= 0 || info.virtualSize > MAX_VIRTUAL_BYTES) {
-    throw new VmdeskError('INVALID_INPUT', `${what} claims an impossible size of ${info.virtualSize} bytes: refused`);
-  }
+  requireSaneSize(info.virtualSize, what);
   // Tools round capacities (to sectors, to their units): only an image bigger than declared lies.
   const MiB = 1024 * 1024;
   if (declaredBytes !== null && declaredBytes > 0 && info.virtualSize > Math.ceil(declaredBytes / MiB) * MiB) {

@@ -14,17 +14,19 @@ import type { CreateMachineInput } from '../../api/operations.js';
 import type { HostCapabilities } from '../host/capabilities.js';
 import type { Library } from '../library/library.js';
 import { createMachine, type CreateResult } from '../machines/create-machine.js';
-import { requireReadableFile } from '../machines/media.js';
+import { requireHostFile } from '../fs/host-file.js';
 import { DISKS_DIR } from '../paths.js';
-import { imageInfo } from '../qemu/qemu-img.js';
+import { MAX_VIRTUAL_BYTES, inspectForeignImage } from '../storage/foreign-image.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { BLOCK, MAX_SMALL_ENTRY, hashRange, parseManifest, readEntry, readTarIndex, safeEntryName } from './ova.js';
 import { machineNameFrom, parseOvf, type OvfAppliance, type OvfFile } from './ovf.js';
-import { MAX_VIRTUAL_BYTES, convertTo, imageSpec, rangeInfo, requireSelfContained, type ImageRange } from './image-source.js';
+import { convertTo, imageSpec, rangeInfo, requireSelfContained, type ImageRange } from './image-source.js';
 import { claimFolder, releaseFolder, sweepStale } from './staging.js';
 
 export interface ImportOptions {
   name?: string;
+  /** Backing files of a plain disk image the user confirmed. */
+  trustBacking?: string[];
 }
 
 export type SourceKind = 'ova' | 'ovf' | 'disk';
@@ -260,23 +262,19 @@ export async function importAppliance(
   ctx: TaskContext,
 ): Promise<CreateResult> {
   const source = path.resolve(file);
-  await requireReadableFile(source, 'file to import');
-  if (!(await fs.stat(source)).isFile()) throw new VmdeskError('INVALID_INPUT', `${source} is a device: use p2v to copy a physical disk`);
+  await requireHostFile(source, 'file to import');
   await library.ensure();
   await sweepStale(library.machinesDir, '.staging-');
   const kind = await sourceKind(source);
   if (kind !== 'disk') return importPackage(library, host, source, kind, opts, ctx);
-  // A plain disk image: its format comes from qemu-img's probe, never from the extension.
-  const info = await imageInfo(source);
-  if (!Number.isSafeInteger(info.virtualSize) || info.virtualSize <= 0 || info.virtualSize > MAX_VIRTUAL_BYTES) {
-    throw new VmdeskError('INVALID_INPUT', `${source} claims an impossible size of ${info.virtualSize} bytes: refused`);
-  }
+  // A plain disk image: inspected as the hostile input it is (createMachine inspects it again when it copies it).
+  await inspectForeignImage(source, { what: 'file to import', trustedBacking: opts.trustBacking ?? [] });
   const name = opts.name ?? machineNameFrom(path.basename(source).replace(/\.[^.]*$/, ''));
   const claim = { fill: async (staging: string) => (await claimFolder(staging), { disks: [] }) };
   const result = await createMachine(
     library,
     host,
-    { name, importDisk: source, notes: `Imported from ${path.basename(source)}` },
+    { name, importDisk: source, trustBacking: opts.trustBacking ?? [], notes: `Imported from ${path.basename(source)}` },
     ctx,
     claim,
   );
@@ -287,10 +285,10 @@ export async function importAppliance(
 /** What importing `file` would make, from its descriptor or image header only (fast: nothing is hashed or copied). */
 export async function inspectAppliance(file: string): Promise<ApplianceSummary> {
   const source = path.resolve(file);
-  await requireReadableFile(source, 'file to import');
+  await requireHostFile(source, 'file to import');
   const kind = await sourceKind(source);
   if (kind === 'disk') {
-    const info = await imageInfo(source);
+    const info = await inspectForeignImage(source, { what: 'file to import' });
     return {
       kind,
       name: machineNameFrom(path.basename(source).replace(/\.[^.]*$/, '')),

@@ -19,7 +19,11 @@ import { imageInfo } from '../qemu/qemu-img.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { blockDevice, requireUnused } from './block-device.js';
 import { probeFirmware } from './firmware-probe.js';
-import { convertTo, imageSpec, qemuImgError, runQemuImg } from './image-source.js';
+import { convertTo, imageSpec } from './image-source.js';
+import { qemuImgError, runQemuImg } from '../qemu/qemu-img-run.js';
+import { requireHostFile } from '../fs/host-file.js';
+import { fileReader } from '../storage/foreign-image.js';
+import { sniffFormat } from '../storage/image-header.js';
 import { claimFolder, releaseFolder, sweepStale } from './staging.js';
 
 async function statOrNull(file: string): Promise<import('node:fs').Stats | null> {
@@ -37,24 +41,29 @@ export async function physicalToVirtual(
   name: string,
   ctx: TaskContext,
 ): Promise<CreateResult> {
+  const given = await requireHostFile(source, 'P2V source', 'allow');
   const src = path.resolve(source);
-  const st = await statOrNull(src);
-  if (!st) throw new VmdeskError('NOT_FOUND', `${src} does not exist`);
   let size: number;
   let device = false;
   const warnings: string[] = [];
-  if (st.isBlockDevice()) {
-    const dev = await blockDevice(src);
-    if (!dev) throw new VmdeskError('INTERNAL', `${src} is not a block device`);
+  if (given.blockDevice) {
+    const dev = await blockDevice(given.path);
+    if (!dev) throw new VmdeskError('INVALID_INPUT', `${src} is not a disk VMDesk can read`);
     requireUnused(dev);
     size = dev.size;
     device = true;
-  } else if (st.isFile()) {
-    size = st.size;
-    const probed = (await imageInfo(src)).format;
-    if (probed !== 'raw')
-      throw new VmdeskError('INVALID_INPUT', `${src} is a ${probed} image, not a raw disk image: use vmdesk import for it`);
-  } else throw new VmdeskError('INVALID_INPUT', `${src} is neither a block device nor a disk image file`);
+  } else {
+    size = given.stat.size;
+    // An image file is recognised by VMDesk from its magic, never by QEMU's probe.
+    const handle = await fs.open(given.path, 'r');
+    const read = fileReader(handle, size);
+    const sniff = await Promise.all([read(0, 1024), read(Math.max(0, size - 512), 512)])
+      .then(([head, tail]) => sniffFormat(head, tail, size))
+      .finally(() => handle.close());
+    const found = 'format' in sniff ? sniff.format : sniff.unsupported;
+    if (found !== 'raw')
+      throw new VmdeskError('INVALID_INPUT', `${src} is a ${found} image, not a raw disk image: use vmdesk import for it`);
+  }
   if (size === 0 || size % 512 !== 0)
     throw new VmdeskError('INVALID_INPUT', `${src} is ${size} bytes, not a whole number of 512-byte sectors: not a disk`);
   // Proves read access with O_RDONLY before anything is created; qemu-img opens it read-only too.
@@ -116,7 +125,7 @@ export async function virtualToPhysical(
   const disk = opts.disk ? config.disks.find((d) => d.id === opts.disk) : config.disks[0];
   if (!disk) throw new VmdeskError('NOT_FOUND', opts.disk ? `${config.name} has no disk ${opts.disk}` : `${config.name} has no disk`);
   const src = resolveMachinePath(machineDir, disk.file);
-  const info = await imageInfo(src);
+  const info = await imageInfo(src, disk.format);
   const out = path.resolve(target);
   const st = await statOrNull(out);
   const source = `json:${JSON.stringify({ driver: disk.format, 'read-only': true, file: { driver: 'file', filename: src } })}`;

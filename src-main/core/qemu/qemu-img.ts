@@ -105,10 +105,14 @@ function requireSize(sizeBytes: number): void {
   }
 }
 
-/** Reads an image's header; `-U` (force-share) makes it work on an image a running QEMU holds. */
-export async function imageInfo(file: string): Promise<ImageInfo> {
+/**
+ * Reads an image's header with its format given: qemu-img never probes (a raw disk whose guest
+ * wrote a qcow2 header into it stays raw). `-U` (force-share) works on an image a running QEMU holds.
+ * Only for images VMDesk knows the format of; images from outside go through foreign-image.ts.
+ */
+export async function imageInfo(file: string, format: string): Promise<ImageInfo> {
   const abs = await requireFile(file);
-  const r = await run(['info', '--output=json', '-U', abs]);
+  const r = await run(['info', '--output=json', '-U', '-f', format, abs]);
   if (r.code !== 0) throw failure('read the disk image', abs, r, 'INVALID_INPUT');
   const raw = JSON.parse(r.stdout) as Record<string, unknown>;
   const info: ImageInfo = {
@@ -120,11 +124,6 @@ export async function imageInfo(file: string): Promise<ImageInfo> {
   if (typeof backing === 'string') info.backingFile = backing;
   if (typeof raw['dirty-flag'] === 'boolean') info.dirty = raw['dirty-flag'];
   return info;
-}
-
-/** The format qemu-img probes. Any file that is no known format probes as `raw`. */
-export async function detectFormat(file: string): Promise<string> {
-  return (await imageInfo(file)).format;
 }
 
 export async function createImage(
@@ -139,7 +138,8 @@ export async function createImage(
   if (opts.backingFile !== undefined) {
     if (format !== 'qcow2') throw new VmdeskError('INVALID_INPUT', 'Only qcow2 images can have a backing file');
     const backing = await requireFile(opts.backingFile);
-    args.push('-b', backing, '-F', opts.backingFormat ?? (await detectFormat(backing)));
+    if (!opts.backingFormat) throw new VmdeskError('INVALID_INPUT', 'A backing file needs its format: QEMU must never guess it');
+    args.push('-b', backing, '-F', opts.backingFormat);
   }
   args.push(abs, String(sizeBytes));
   const r = await run(args);
@@ -270,7 +270,7 @@ export function createProgressParser(): (chunk: string) => number | null {
 export async function resizeImage(file: string, format: string, sizeBytes: number, opts: { allowShrink?: boolean } = {}): Promise<void> {
   requireSize(sizeBytes);
   const abs = await requireFile(file);
-  const { virtualSize } = await imageInfo(abs);
+  const { virtualSize } = await imageInfo(abs, format);
   if (sizeBytes < virtualSize && !opts.allowShrink) {
     throw new VmdeskError('INVALID_INPUT', `Shrinking ${path.basename(abs)} from ${virtualSize} to ${sizeBytes} bytes would lose data`);
   }

@@ -70,9 +70,9 @@ export interface ImageHeader {
   backing: string | null;
 }
 
-/** `-U`: readable while a running QEMU holds the image. */
-export async function readHeader(file: string): Promise<ImageHeader> {
-  const r = await run(['info', '--output=json', '-U', path.resolve(file)]);
+/** `-U`: readable while a running QEMU holds the image. The format is given: never probed. */
+export async function readHeader(file: string, format: string): Promise<ImageHeader> {
+  const r = await run(['info', '--output=json', '-U', '-f', format, path.resolve(file)]);
   if (r.code !== 0) throw failure(`read the disk image ${file}`, r);
   const raw = JSON.parse(r.stdout) as Record<string, unknown>;
   const full = raw['full-backing-filename'] ?? raw['backing-filename'];
@@ -83,8 +83,8 @@ export async function readHeader(file: string): Promise<ImageHeader> {
 }
 
 /** Every file of the chain under (and including) `file`, absolute. */
-export async function chainFiles(file: string): Promise<string[]> {
-  const r = await run(['info', '--backing-chain', '--output=json', '-U', path.resolve(file)]);
+export async function chainFiles(file: string, format: string): Promise<string[]> {
+  const r = await run(['info', '--backing-chain', '--output=json', '-U', '-f', format, path.resolve(file)]);
   if (r.code !== 0) throw failure(`read the disk image ${file}`, r);
   return (JSON.parse(r.stdout) as Array<{ filename: string }>).map((i) => path.resolve(i.filename));
 }

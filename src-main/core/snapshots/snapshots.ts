@@ -417,21 +417,22 @@ export class Snapshots {
     }
 
     // Its children: the images whose backing file is one of its frozen images.
-    const candidates = [
-      ...data.snapshots.filter((s) => s.id !== snap.id).flatMap((s) => s.disks.map((d) => abs(d.file))),
-      ...config.disks.map((d) => abs(d.file)),
-    ];
+    // Frozen images and overlays are qcow2 (VMDesk made them); a machine's disk has its format in its config.
+    const candidates = new Map<string, string>([
+      ...data.snapshots.filter((s) => s.id !== snap.id).flatMap((s) => s.disks.map((d): [string, string] => [abs(d.file), 'qcow2'])),
+      ...config.disks.map((d): [string, string] => [abs(d.file), d.format]),
+    ]);
     const children: Array<{ file: string; newBacking: string | null }> = [];
-    for (const file of new Set(candidates)) {
+    for (const [file, format] of candidates) {
       if (!(await exists(file))) continue;
-      const header = await readHeader(file);
+      const header = await readHeader(file, format);
       if (header.backing === null || !frozenFiles.includes(header.backing)) continue;
-      children.push({ file, newBacking: (await readHeader(header.backing)).backing });
+      children.push({ file, newBacking: (await readHeader(header.backing, 'qcow2')).backing });
     }
 
     if (this.isActive(machine.uuid)) {
       const inUse = new Set<string>();
-      for (const disk of config.disks) for (const f of await chainFiles(abs(disk.file)).catch(() => [])) inUse.add(f);
+      for (const disk of config.disks) for (const f of await chainFiles(abs(disk.file), disk.format).catch(() => [])) inUse.add(f);
       if (frozenFiles.some((f) => inUse.has(f)))
         throw new VmdeskError(
           'INVALID_STATE',

@@ -8,12 +8,13 @@ import type { LockedMachine, Qmp } from '../machines/on-machine.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
-import { DISK_FORMATS, type DiskConfig, type MachineConfig } from '../../api/machine-config.js';
+import type { DiskConfig, MachineConfig } from '../../api/machine-config.js';
 import { saveMachineConfig, type Library } from '../library/library.js';
-import { requireIsoImage, requireReadableFile } from '../machines/media.js';
+import { requireIsoImage } from '../machines/media.js';
 import { DISKS_DIR } from '../paths.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { checkImage, createImage, imageInfo, resizeImage } from '../qemu/qemu-img.js';
+import { inspectForeignImage } from './foreign-image.js';
 import { imageUsers } from './image-users.js';
 
 export type { Qmp } from '../machines/on-machine.js';
@@ -26,6 +27,8 @@ export interface AddDiskInput {
   format?: 'qcow2' | 'raw';
   /** …or an existing image, used in place. */
   file?: string;
+  /** Backing files of `file` the user confirmed. */
+  trustBacking?: string[];
   bus?: 'virtio' | 'sata';
 }
 
@@ -77,10 +80,7 @@ export async function addDisk(
   let created: string | null = null;
   if (input.file !== undefined) {
     const abs = path.resolve(input.file);
-    await requireReadableFile(abs, 'disk image');
-    const info = await imageInfo(abs);
-    if (!(DISK_FORMATS as readonly string[]).includes(info.format))
-      throw new VmdeskError('INVALID_INPUT', `${abs} is a ${info.format} image, which VMDesk does not use (${DISK_FORMATS.join(', ')})`);
+    const info = await inspectForeignImage(abs, { what: 'disk image', trustedBacking: input.trustBacking ?? [] });
     await checkImage(abs, info.format);
     const users = await imageUsers(library, abs);
     if (users.length > 0) {
@@ -90,7 +90,7 @@ export async function addDisk(
         `${abs} is already used by ${[...new Set(who)].join(', ')}: two machines writing one image would corrupt it`,
       );
     }
-    disk = { id, file: abs, format: info.format as DiskConfig['format'], bus, readOnly: false };
+    disk = { id, file: abs, format: info.format, bus, readOnly: false };
   } else {
     const format = input.format ?? 'qcow2';
     const size = input.sizeBytes ?? 0;
@@ -185,7 +185,7 @@ export async function resizeDisk(
         'INVALID_STATE',
         `The running machine has no drive for ${diskId} (added after it started?): resize it once it is shut down`,
       );
-    const current = block.inserted?.image?.['virtual-size'] ?? (await imageInfo(file)).virtualSize;
+    const current = block.inserted?.image?.['virtual-size'] ?? (await imageInfo(file, disk.format)).virtualSize;
     if (size < current)
       throw new VmdeskError(
         'INVALID_STATE',
@@ -194,7 +194,7 @@ export async function resizeDisk(
     if (size !== current) await qmp('block_resize', { 'node-name': node, size });
     return { config: machine.config, live: true, warnings, sizeBytes: size, previousBytes: current };
   }
-  const { virtualSize } = await imageInfo(file);
+  const { virtualSize } = await imageInfo(file, disk.format);
   if (size < virtualSize) {
     if (!options.forceShrink)
       throw new VmdeskError(

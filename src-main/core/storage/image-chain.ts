@@ -59,10 +59,14 @@ export function qemuImgFailure(action: string, r: QemuImgRun): VmdeskError {
   return new VmdeskError(code, `Cannot ${action}: ${why}`);
 }
 
-/** The image and every backing file under it, top first. */
-export async function backingChain(file: string): Promise<ChainImage[]> {
+/**
+ * The image and every backing file under it, top first. The top's format is given, never probed:
+ * a raw disk whose guest wrote a qcow2 header naming a host file must stay a raw disk, chainless.
+ * Lower levels open with the format their image records (VMDesk writes it with every overlay).
+ */
+export async function backingChain(file: string, format: string): Promise<ChainImage[]> {
   const abs = path.resolve(file);
-  const r = await runQemuImg(['info', '--backing-chain', '--output=json', '-U', abs]);
+  const r = await runQemuImg(['info', '--backing-chain', '--output=json', '-U', '-f', format, abs]);
   if (r.code !== 0) throw qemuImgFailure(`read the disk image ${abs}`, r);
   const raw = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
   return raw.map((img) => {

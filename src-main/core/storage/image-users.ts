@@ -72,7 +72,7 @@ class ChainReader {
       });
       return [{ file: abs, format: 'raw', virtualSize: stat.size, actualSize: stat.blocks * 512 }];
     }
-    const chain = await this.slot(() => backingChain(abs));
+    const chain = await this.slot(() => backingChain(abs, format));
     chain.forEach((image, i) => {
       if (!this.cache.has(image.file)) this.cache.set(image.file, Promise.resolve(chain.slice(i)));
     });
