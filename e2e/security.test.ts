@@ -70,7 +70,10 @@ describe('vmdesk serve in Chromium', () => {
       const div = document.createElement('div');
       div.innerHTML = '<img src="data:," onerror="window.__handler = 1">';
       document.body.appendChild(div);
-      await new Promise((r) => setTimeout(r, 500));
+      // Both violations are reported as events: wait for them (10 s at most), not for a guessed time.
+      for (let i = 0; i < 100 && !(violations.includes('script-src-elem') && violations.includes('script-src-attr')); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
       return { injected: w.__injected ?? null, handler: w.__handler ?? null, violations };
     });
     expect(outcome.injected).toBeNull();

@@ -1,12 +1,16 @@
 // QEMU outlives its managers: kill -9 of a core, of an agent, and of QEMU itself.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, makeSandbox, ok, type Sandbox } from './harness.js';
+import { ROOT, eventually, makeSandbox, ok, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
+/** Output of an earlier boot in a's serial.log: a re-adopted console must not replay it. */
+const EARLIER_BOOT = 'output-of-an-earlier-boot';
 let sb: Sandbox;
+let aSerialLog: string;
 
 interface Shown {
   uuid: string;
@@ -21,6 +25,32 @@ function pidOf(uuid: string, file: 'agent.pid' | 'qemu.pid'): number {
   return Number(fs.readFileSync(path.join(sb.runtime, uuid, file), 'utf8').trim());
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What console.sock serves a new viewer (scrollback first), read until `until` shows in it. */
+async function consoleText(uuid: string, until: string): Promise<string> {
+  const socket = net.createConnection(path.join(sb.runtime, uuid, 'console.sock'));
+  let text = '';
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  try {
+    await eventually(
+      () => Promise.resolve(text),
+      (t) => t.includes(until),
+      15_000,
+    );
+    return text;
+  } finally {
+    socket.destroy();
+  }
+}
+
 async function answers(name: string, n: number): Promise<void> {
   await ok(sb, ['send', name, `echo answer-$((${n}+1))\\n`]);
   await ok(sb, ['wait', name, '--text', `answer-${n + 1}`, '--timeout', '30']);
@@ -30,6 +60,10 @@ beforeAll(async () => {
   sb = makeSandbox();
   await ok(sb, ['create', 'a', '--demo']);
   await ok(sb, ['create', 'b', '--demo']);
+  const { dir } = JSON.parse(await ok(sb, ['show', 'a', '--json'])) as { dir: string };
+  aSerialLog = path.join(dir, 'logs', 'serial.log');
+  fs.mkdirSync(path.dirname(aSerialLog), { recursive: true });
+  fs.writeFileSync(aSerialLog, `${EARLIER_BOOT}\r\n${PROMPT}`);
 });
 afterAll(async () => {
   await sb.cleanup();
@@ -67,7 +101,11 @@ describe('re-adoption', () => {
     const qemuPid = pidOf(uuid, 'qemu.pid');
     const agentPid = pidOf(uuid, 'agent.pid');
     process.kill(agentPid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(
+      () => Promise.resolve(alive(agentPid)),
+      (a) => !a,
+      10_000,
+    );
     const orphan = await show('a');
     expect(orphan.status).toMatchObject({ state: 'running', orphaned: true });
     // Any access re-adopts: the console answers, with the same QEMU process.
@@ -75,7 +113,13 @@ describe('re-adoption', () => {
     expect(pidOf(uuid, 'agent.pid')).not.toBe(agentPid);
     expect(pidOf(uuid, 'qemu.pid')).toBe(qemuPid);
     expect((await show('a')).status.orphaned).toBeUndefined();
-    // The scrollback of the new agent starts at this boot, rebuilt from QEMU's own serial log.
+    // The new agent's scrollback is rebuilt from QEMU's own serial log, from this boot on: it holds
+    // the boot and what the guest printed to the killed agent, and nothing of the earlier boot.
+    const served = await consoleText(uuid, 'answer-100');
+    expect(served).toContain('VMDesk demo guest ready');
+    expect(served).toMatch(/\nanswer-42\r?\n[^]*\nanswer-100\r?\n/);
+    expect(served).not.toContain(EARLIER_BOOT);
+    expect(fs.readFileSync(aSerialLog, 'latin1')).toContain(EARLIER_BOOT);
     await ok(sb, ['pause', 'a']);
     expect((await show('a')).status.state).toBe('paused');
     await ok(sb, ['resume', 'a']);
@@ -86,8 +130,12 @@ describe('re-adoption', () => {
   it('a QEMU that dies is reported as crashed, with the tail of its log', async () => {
     const { uuid } = await show('b');
     process.kill(pidOf(uuid, 'qemu.pid'), 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 500));
-    const crashed = await show('b');
+    // The agent records the exit and goes: wait for that rather than for a fixed time.
+    const crashed = await eventually(
+      () => show('b'),
+      (m) => m.status.state === 'crashed',
+      30_000,
+    );
     expect(crashed.status.state).toBe('crashed');
     expect(crashed.status.reason).toBe('QEMU was killed by SIGKILL');
     expect(crashed.status.logTail).toContain('VMDesk starting');

@@ -3,19 +3,22 @@
 // clones cannot be deleted or moved; move (same filesystem, then onto another one) then start; a core
 // killed mid-way through a big clone or move leaves the source intact and nothing half-registered;
 // bad input (existing name, own folder, existing path, running machine, full disk) is refused cleanly.
+// Runs alone (*.serial.test.ts): loop mounts as root, GiB copies and kills timed against them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, guestSays, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
+import { CLI, eventually, guestSays, makeSandbox, needsRoot, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
 const mounts: string[] = [];
 
-/** A small ext4 filesystem on a loop device (we run as root here), removed in afterAll. */
+/** A small ext4 filesystem on a loop device, removed in afterAll: only for tests that called needsRoot. */
 function loopFs(name: string, size: string): string {
+  const existing = mounts.find((m) => path.basename(m) === name);
+  if (existing) return existing;
   const image = path.join(sb.home, `${name}.ext4`);
   const dir = path.join(sb.home, name);
   fs.mkdirSync(dir);
@@ -119,6 +122,15 @@ function processesMentioning(text: string): number[] {
     }
   }
   return pids;
+}
+
+/** Waits (up to 10 s) for every process mentioning `text` to end; returns those still there. */
+function gone(text: string): Promise<number[]> {
+  return eventually(
+    () => Promise.resolve(processesMentioning(text)),
+    (pids) => pids.length === 0,
+    10_000,
+  );
 }
 
 /** A 1 GiB raw image of non-zero data (every cluster must really be copied). */
@@ -268,10 +280,8 @@ describe('full and linked clones of the demo guest', () => {
 });
 
 describe('move', () => {
-  let small = '';
-  beforeAll(() => {
-    small = loopFs('small-fs', '64M');
-  });
+  const ROOT_ONLY = 'a second, small filesystem on a loop device';
+  const small = (): string => loopFs('small-fs', '64M');
 
   it('refuses to move into its own folder, onto an existing path, or while running', async () => {
     const full = await show('full');
@@ -305,12 +315,13 @@ describe('move', () => {
     await ok(sb, ['stop', 'full', '--force']);
   });
 
-  it('moves onto another filesystem (copy, verify, switch), then starts', async () => {
+  it('moves onto another filesystem (copy, verify, switch), then starts', async (ctx) => {
+    needsRoot(ctx, ROOT_ONLY);
     const before = sha256(diskFile(await show('full')));
-    const out = JSON.parse(await ok(sb, ['move', 'full', small, '--json'])) as { dir: string; method: string };
-    expect(out).toMatchObject({ dir: path.join(small, 'full'), method: 'copy' });
+    const out = JSON.parse(await ok(sb, ['move', 'full', small(), '--json'])) as { dir: string; method: string };
+    expect(out).toMatchObject({ dir: path.join(small(), 'full'), method: 'copy' });
     const moved = await show('full');
-    expect(moved.dir).toBe(path.join(small, 'full'));
+    expect(moved.dir).toBe(path.join(small(), 'full'));
     expect(sha256(diskFile(moved))).toBe(before);
     expect(fs.existsSync(path.join(sb.home, 'elsewhere', 'full'))).toBe(false);
     await boot('full');
@@ -318,22 +329,24 @@ describe('move', () => {
     await ok(sb, ['stop', 'full', '--force']);
   });
 
-  it('refuses a move onto a full filesystem with a clear error, and loses nothing', async () => {
+  it('refuses a move onto a full filesystem with a clear error, and loses nothing', async (ctx) => {
+    needsRoot(ctx, ROOT_ONLY);
     const raw = path.join(sb.home, 'bulky.raw');
     patternImage(raw, 96);
     await ok(sb, ['create', 'bulky', '--import-disk', raw, '--network', 'none']);
     fs.rmSync(raw);
     const bulky = await show('bulky');
     const sum = sha256(diskFile(bulky));
-    const r = await vmdesk(sb, ['move', 'bulky', small]);
+    const r = await vmdesk(sb, ['move', 'bulky', small()]);
     expect(r.code).toBe(10);
     expect(r.stderr).toMatch(/Not enough free space to move bulky: it takes .* free/);
     expect((await show('bulky')).dir).toBe(bulky.dir);
     expect(sha256(diskFile(bulky))).toBe(sum);
-    expect(fs.readdirSync(small).filter((e) => e.startsWith('.staging-'))).toEqual([]);
+    expect(fs.readdirSync(small()).filter((e) => e.startsWith('.staging-'))).toEqual([]);
   });
 
-  it('refuses a full clone into a library on a full filesystem, and loses nothing', async () => {
+  it('refuses a full clone into a library on a full filesystem, and loses nothing', async (ctx) => {
+    needsRoot(ctx, 'a small filesystem on a loop device');
     const home = loopFs('tiny-home', '64M');
     const env = { ...sb.env, VMDESK_HOME: home };
     const raw = path.join(sb.home, 'mid.raw');
@@ -352,9 +365,7 @@ describe('move', () => {
 describe('a core killed mid-way', () => {
   let big: Shown;
   let bigSum = '';
-  let wide = '';
   beforeAll(async () => {
-    wide = loopFs('wide-fs', '2G');
     const raw = path.join(sb.home, 'big.raw');
     patternImage(raw, 1024);
     await ok(sb, ['create', 'big', '--import-disk', raw, '--network', 'none'], { timeoutMs: 300_000 });
@@ -366,9 +377,8 @@ describe('a core killed mid-way', () => {
   it('during a full clone leaves the source intact and nothing registered; the next clone cleans up', async () => {
     const machines = path.join(sb.home, 'machines');
     await killMidway(['clone', 'big', 'big2'], () => stagedBytes(machines) > 64 * 1024 * 1024);
-    // The tethered qemu-img died with its core: nothing goes on writing or holding the source.
-    await new Promise((r) => setTimeout(r, 500));
-    expect(processesMentioning(path.join(machines, '.staging-'))).toEqual([]);
+    // The tethered qemu-img dies with its core: nothing goes on writing or holding the source.
+    expect(await gone(path.join(machines, '.staging-'))).toEqual([]);
     expect(await names()).not.toContain('big2');
     expect(fs.existsSync(path.join(machines, 'big2'))).toBe(false);
     expect(sha256(diskFile(big))).toBe(bigSum);
@@ -378,10 +388,11 @@ describe('a core killed mid-way', () => {
     expect(fs.readdirSync(machines).filter((e) => e.startsWith('.staging-'))).toEqual([]);
   });
 
-  it('during a move across filesystems leaves the machine registered once, at its old place, intact; a new move then works', async () => {
+  it('during a move across filesystems leaves the machine registered once, at its old place, intact; a new move then works', async (ctx) => {
+    needsRoot(ctx, 'a second filesystem on a loop device');
+    const wide = loopFs('wide-fs', '2G');
     await killMidway(['move', 'big', wide], () => stagedBytes(wide) > 64 * 1024 * 1024);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(processesMentioning(path.join(wide, '.staging-'))).toEqual([]);
+    expect(await gone(path.join(wide, '.staging-'))).toEqual([]);
     const after = await show('big');
     expect(after.dir).toBe(big.dir);
     expect((await names()).filter((n) => n === 'big')).toHaveLength(1);

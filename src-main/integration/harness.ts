@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 
+export { IS_ROOT, needsRoot, skipBecause } from './skip.js';
+
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const CLI = path.join(ROOT, 'bin', 'vmdesk.js');
 
@@ -82,12 +84,21 @@ export function listMachineDirs(sb: Sandbox): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
 }
 
-/** True when the PNG is not one flat colour. */
+/**
+ * True when the PNG shows something: at least 0.5% of its pixels (and never fewer than 50) differ
+ * from its most common colour, as the characters of a text screen do. A stray pixel or a cursor
+ * on a blank screen is not content.
+ */
 export function pngHasContent(file: string): boolean {
   const png = PNG.sync.read(fs.readFileSync(file));
-  const first = png.data.readUInt32BE(0);
-  for (let i = 0; i < png.data.length; i += 4) if (png.data.readUInt32BE(i) !== first) return true;
-  return false;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < png.data.length; i += 4) {
+    const rgb = png.data.readUInt32BE(i) >>> 8;
+    counts.set(rgb, (counts.get(rgb) ?? 0) + 1);
+  }
+  const pixels = png.width * png.height;
+  const background = Math.max(...counts.values());
+  return pixels - background >= Math.max(50, pixels * 0.005);
 }
 
 export function build(): void {

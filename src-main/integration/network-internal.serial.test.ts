@@ -4,14 +4,15 @@
 // started it and exits once its machines are gone. Bridged (root only): a bridge in a network
 // namespace the test makes, busybox udhcpd and httpd on it; the guest gets a lease and fetches a page;
 // a bridge the helper's ACL does not allow is refused with VMDesk's own explanation.
+// Runs alone (*.serial.test.ts): as root it makes a network namespace and edits /etc/qemu/bridge.conf.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../core/fs/lock-file.js';
 import { internalSwitchSocket } from '../core/network/internal-switch.js';
 import { cacheHome } from '../core/paths.js';
-import { CLI, guestSays, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
+import { CLI, IS_ROOT, guestSays, makeSandbox, needsRoot, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
@@ -100,9 +101,17 @@ describe('internal networks', () => {
     expect(await ping('lab1', '192.168.50.2')).toBe('yes');
     expect(await ping('lab2', '192.168.50.1')).toBe('yes');
     await guest('lab2', 'nc -l -p 5000 >/tmp/got & echo L=up$((1+1))', /L=up2/);
-    await new Promise((r) => setTimeout(r, 500));
-    await guest('lab1', 'echo internal-$((6*7))-payload | nc -w 3 192.168.50.2 5000; echo S=sent$((1+1))', /S=sent2/);
-    await guest('lab2', 'sleep 1; sed "s/^/got:/" /tmp/got', /got:internal-42-payload/);
+    // The sender retries until the listener is up; the receiver waits for the data: no fixed sleeps.
+    await guest(
+      'lab1',
+      'for i in $(seq 40); do echo internal-$((6*7))-payload | nc -w 3 192.168.50.2 5000 && break; sleep 0.5; done; echo S=sent$((1+1))',
+      /S=sent2/,
+    );
+    await guest(
+      'lab2',
+      'for i in $(seq 100); do grep -q payload /tmp/got && break; sleep 0.2; done; sed "s/^/got:/" /tmp/got',
+      /got:internal-42-payload/,
+    );
   });
 
   it('keeps the machine of network "other" away from them', async () => {
@@ -131,7 +140,6 @@ describe('internal networks', () => {
 
 // ---- bridged ---------------------------------------------------------------------------------
 
-const isRoot = process.getuid?.() === 0;
 const NS = `vmdesk-it-${process.pid}`;
 const BRIDGE = 'vmdbr0';
 const DENIED = 'vmdbr1';
@@ -164,12 +172,10 @@ function inNamespace(args: string[]): ChildProcess {
   return child;
 }
 
-if (!isRoot) {
-  process.stderr.write('network-internal: bridged tests skipped: they need root (a network namespace, a bridge, /etc/qemu/bridge.conf)\n');
-}
-
-describe.skipIf(!isRoot)('bridged networking (root: a bridge in a network namespace)', () => {
+describe('bridged networking (root: a bridge in a network namespace)', () => {
+  beforeEach((ctx) => needsRoot(ctx, 'a network namespace, a bridge, /etc/qemu/bridge.conf'));
   beforeAll(() => {
+    if (!IS_ROOT) return;
     work = fs.mkdtempSync(path.join(sb.home, 'bridged-'));
     sh('ip', ['netns', 'add', NS]);
     nsMade = true;

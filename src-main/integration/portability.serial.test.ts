@@ -1,17 +1,17 @@
 // Import and export (OVA, vmdk, vdi), P2V and V2P through the real CLI, with real QEMU and the demo
 // guest: what goes out comes back and boots; bad or hostile input is refused and nothing is lost;
 // a killed import or export leaves the source intact and nothing half-made behind.
+// Runs alone (*.serial.test.ts): loop devices and a full filesystem as root, GiB imports killed mid-way.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TarWriter, formatManifest, readTarIndex } from '../core/portability/ova.js';
-import { CLI, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
+import { CLI, eventually, makeSandbox, needsRoot, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
 const DEMO_CMDLINE = 'console=tty1 console=ttyS0,115200 quiet';
-const root = process.getuid?.() === 0;
 let sb: Sandbox;
 let work: string;
 let srcDir: string;
@@ -112,6 +112,15 @@ async function killWhen(args: string[], ready: () => boolean, timeoutMs = 120_00
   }
   child.kill('SIGKILL');
   await exited;
+}
+
+/** Waits (up to 10 s) for the qemu-img processes in `dir` to end; returns those still there. */
+function qemuImgGone(dir: string): Promise<string[]> {
+  return eventually(
+    () => Promise.resolve(qemuImgIn(dir)),
+    (left) => left.length === 0,
+    10_000,
+  );
 }
 
 /** qemu-img processes still working in `dir` (an orphan would keep writing into a swept folder). */
@@ -313,7 +322,8 @@ describe('P2V and V2P', () => {
     expect(wrong.stderr).toContain('use vmdesk import');
   });
 
-  it.skipIf(!root)('P2V from a loop device (read-only), refusing it while mounted; the copy boots', async () => {
+  it('P2V from a loop device (read-only), refusing it while mounted; the copy boots', async (ctx) => {
+    needsRoot(ctx, 'a loop device, mounted');
     const loop = run('losetup', ['-f', '--show', '-r', raw]).trim();
     const mnt = fs.mkdtempSync(path.join(work, 'mnt-'));
     try {
@@ -346,7 +356,8 @@ describe('P2V and V2P', () => {
     await bootAndCheck('p2v-loop', 'mount -o ro /dev/sda /mnt && cat /mnt/f && umount /mnt', '\nportable-42');
   });
 
-  it.skipIf(!root)('V2P onto a loop device needs the confirmation, a big enough and unused device', async () => {
+  it('V2P onto a loop device needs the confirmation, a big enough and unused device', async (ctx) => {
+    needsRoot(ctx, 'loop devices');
     const big = path.join(work, 'dev-big.img');
     const small = path.join(work, 'dev-small.img');
     fs.writeFileSync(big, '');
@@ -475,7 +486,8 @@ describe('bad input is refused and nothing is lost', () => {
     await refused(file, /refers to other files|not a readable vmdk/, 'extent');
   });
 
-  it.skipIf(!root)('a full disk: an export onto it and an import into a library on it fail cleanly', async () => {
+  it('a full disk: an export onto it and an import into a library on it fail cleanly', async (ctx) => {
+    needsRoot(ctx, 'a small filesystem on a loop device');
     const img = path.join(work, 'small-fs.img');
     fs.writeFileSync(img, '');
     fs.truncateSync(img, 8 * 1024 * 1024);
@@ -529,9 +541,8 @@ describe('interrupted import and export', () => {
     });
     const leftover = staged();
     expect(leftover).not.toBeNull();
-    await new Promise((r) => setTimeout(r, 500));
-    // qemu-img died with the CLI (parent-death signal) instead of writing on.
-    expect(qemuImgIn(leftover ?? '')).toEqual([]);
+    // qemu-img dies with the CLI (parent-death signal) instead of writing on.
+    expect(await qemuImgGone(leftover ?? '')).toEqual([]);
     expect(await names()).not.toContain('killed');
     expect(sha256(big)).toBe(before);
     await ok(sb, ['import', big, '--name', 'big'], { timeoutMs: 300_000 });
@@ -553,8 +564,7 @@ describe('interrupted import and export', () => {
     });
     const leftover = scratch();
     expect(fs.existsSync(target)).toBe(false);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(qemuImgIn(leftover ?? '')).toEqual([]);
+    expect(await qemuImgGone(leftover ?? '')).toEqual([]);
     expect(run('qemu-img', ['check', disk])).toContain('No errors');
     expect(run('qemu-img', ['compare', big, disk])).toContain('identical');
     // The lock the killed export held is taken over; the next export in that folder removes the leftovers.

@@ -1,13 +1,13 @@
 // A full clone on a filesystem with reflinks (XFS on a loop device the test makes, as root): the copy
 // shares the source's extents (no space used, whatever the size) and is still independent of it.
+// Runs alone (*.serial.test.ts): a loop mount as root.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, ok, type Sandbox } from './harness.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { IS_ROOT, makeSandbox, needsRoot, ok, type Sandbox } from './harness.js';
 
-const root = process.getuid?.() === 0;
 const MiB = 1024 * 1024;
 let sb: Sandbox;
 let mnt = '';
@@ -30,7 +30,7 @@ function usedBytes(dir: string): number {
 
 beforeAll(() => {
   sb = makeSandbox();
-  if (!root) return;
+  if (!IS_ROOT) return;
   const image = path.join(sb.home, 'xfs.img');
   mnt = path.join(sb.home, 'xfs');
   fs.mkdirSync(mnt);
@@ -46,7 +46,8 @@ afterAll(async () => {
   await sb.cleanup();
 });
 
-describe.skipIf(!root)('full clone on a filesystem with reflinks (XFS on a loop device)', () => {
+describe('full clone on a filesystem with reflinks (XFS on a loop device)', () => {
+  beforeEach((ctx) => needsRoot(ctx, 'an XFS filesystem on a loop device'));
   it('reflinks the disk: the same bytes, no space used, and the copy stays independent', async () => {
     const raw = path.join(mnt, 'data.raw');
     const fd = fs.openSync(raw, 'w');

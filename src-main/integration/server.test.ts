@@ -127,9 +127,16 @@ describe('vmdesk serve', () => {
     expect(r.headers['set-cookie']).toEqual([`vmdesk_token=${token}; HttpOnly; SameSite=Strict; Path=/`]);
     expect(r.headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
     const page = await request('/', { Cookie: `vmdesk_token=${token}` });
-    // 200 with the built UI; 503 (a page saying so) when dist/renderer is not built.
-    expect([200, 503]).toContain(page.statusCode);
+    // The global setup built dist/renderer: the page is the built UI, and the script it names is served.
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>VMDesk</title>');
     expect(page.headers['content-security-policy']).toContain("object-src 'none'");
+    const script = /<script type="module" crossorigin src="\.?(\/assets\/[\w.-]+\.js)"/.exec(page.body)?.[1];
+    expect(script).toBeDefined();
+    const asset = await request(script ?? '', { Cookie: `vmdesk_token=${token}` });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+    expect(asset.body.length).toBeGreaterThan(1000);
   });
 
   it('refuses a WebSocket from a foreign Origin, or without the token', async () => {

@@ -114,8 +114,8 @@ describe('snapshots of the demo VM through the CLI', () => {
     const lock = path.join(sb.home, 'machines', VM, 'machine.lock');
     try {
       holder = spawn('sleep', ['120'], { stdio: 'ignore' });
+      await new Promise((r) => holder?.once('spawn', r));
       const pid = holder.pid ?? 0;
-      await new Promise((r) => setTimeout(r, 100));
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
       fs.writeFileSync(lock, JSON.stringify({ pid, start, purpose: 'cloning the machine' }));

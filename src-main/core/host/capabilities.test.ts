@@ -2,12 +2,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { skipBecause } from '../../integration/skip.js';
 import { getHostCapabilities, probeHost, requireQemu } from './capabilities.js';
 
 const hasKvm = fs.existsSync('/dev/kvm');
 
 describe('probeHost on this machine', () => {
-  it('finds QEMU 7.2, qemu-img, TCG and the firmware, quickly', async () => {
+  it('finds QEMU 7.2, qemu-img, TCG and the firmware', async () => {
     const started = performance.now();
     const caps = await probeHost();
     const ms = performance.now() - started;
@@ -28,17 +29,18 @@ describe('probeHost on this machine', () => {
       seabios: true,
       ipxe: true,
     });
-    if (!hasKvm) expect(ms).toBeLessThan(1_000);
     expect(requireQemu(caps)).toBe(caps.qemu);
   });
 
-  it.skipIf(hasKvm)('reports KVM unavailable with a reason and prefers TCG', async () => {
+  it('reports KVM unavailable with a reason and prefers TCG', async (ctx) => {
+    if (hasKvm) skipBecause(ctx, 'this host has /dev/kvm: the test below checks the verdict on it instead');
     const caps = await probeHost();
     expect(caps.accelerators.kvm).toEqual({ available: false, reason: expect.stringContaining('/dev/kvm does not exist') });
     expect(caps.preferredAccel).toBe('tcg');
   });
 
-  it.skipIf(hasKvm)('reports QEMU’s own words when the device opens but QEMU cannot use KVM', async () => {
+  it('reports QEMU’s own words when the device opens but QEMU cannot use KVM', async (ctx) => {
+    if (hasKvm) skipBecause(ctx, 'this host has /dev/kvm, which QEMU would open instead of the stand-in device');
     // /dev/null opens read-write, so the probe goes on to start QEMU with -accel kvm, which fails.
     const caps = await probeHost({ kvmDevice: '/dev/null' });
     expect(caps.accelerators.kvm.available).toBe(false);
@@ -49,7 +51,8 @@ describe('probeHost on this machine', () => {
 
   // Where /dev/kvm exists, the verdict must match what a machine's vCPU really does with it: some
   // nested hosts create a KVM VM and then abort when the vCPU first runs (MSR 0x10a).
-  it.runIf(hasKvm)('says KVM works exactly when a vCPU with -cpu host keeps running under it', async () => {
+  it('says KVM works exactly when a vCPU with -cpu host keeps running under it', async (ctx) => {
+    if (!hasKvm) skipBecause(ctx, 'this host has no /dev/kvm to judge');
     const caps = await probeHost({ env: { ...process.env, VMDESK_NO_PROBE_CACHE: '1' } });
     const child = spawn(
       caps.qemu!.binary,
@@ -101,10 +104,10 @@ describe('getHostCapabilities', () => {
     const real = getHostCapabilities();
     expect(real).not.toBe(a);
     expect((await a).qemu).toBeNull();
-    const started = performance.now();
-    expect((await getHostCapabilities()).qemu).not.toBeNull();
-    await getHostCapabilities();
-    expect(performance.now() - started).toBeLessThan(1_000);
-    expect(await real).toBe(await getHostCapabilities());
+    expect((await real).qemu).not.toBeNull();
+    // Probed once: a later call gets the very same answer, not a new probe (a time bound would
+    // only measure how loaded the machine is).
+    expect(getHostCapabilities()).toBe(real);
+    expect(await getHostCapabilities()).toBe(await real);
   });
 });

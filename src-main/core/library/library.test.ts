@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +34,42 @@ const config = (name: string, uuid: string): MachineConfig => ({
 });
 
 describe('machine.json', () => {
-  it('saves atomically, keeps the previous version as .bak, and loads back', async () => {
+  it('saves atomically: a reader never sees a torn or missing file, and the old file is replaced whole', async () => {
+    const dir = path.join(home, 'atomic');
+    await fs.mkdir(dir);
+    const file = path.join(dir, 'machine.json');
+    const c = { ...config('atomic', '3f0c7c1e-5d4b-4a8e-9a43-0c5b3a2e1f02'), notes: 'n'.repeat(10_000) };
+    await saveMachineConfig(dir, c);
+    // A handle opened on the old file: an atomic save renames a new file over it and leaves it whole.
+    const old = await fs.open(file, 'r');
+    const oldInode = (await old.stat()).ino;
+    // A reader on every turn of the event loop while the saves run (each save awaits between its steps).
+    const bad: string[] = [];
+    let reads = 0;
+    let saving = true;
+    const reader = (async () => {
+      while (saving) {
+        try {
+          JSON.parse(readFileSync(file, 'utf8'));
+        } catch (err) {
+          bad.push(String(err).slice(0, 80));
+        }
+        reads++;
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    for (let cpus = 2; cpus <= 21; cpus++) await saveMachineConfig(dir, { ...c, cpus });
+    saving = false;
+    await reader;
+    expect(bad).toEqual([]);
+    expect(reads).toBeGreaterThan(20);
+    expect((await fs.stat(file)).ino).not.toBe(oldInode);
+    expect((JSON.parse(await old.readFile('utf8')) as MachineConfig).cpus).toBe(1);
+    await old.close();
+    expect((await loadMachineConfig(dir)).cpus).toBe(21);
+  });
+
+  it('keeps the previous version as .bak, leaves no temp file, and loads back', async () => {
     const dir = path.join(home, 'm');
     await fs.mkdir(dir);
     const c = config('m', '3f0c7c1e-5d4b-4a8e-9a43-0c5b3a2e1f00');
