@@ -255,4 +255,26 @@ describe('moveMachine', () => {
     expect(fs.readdirSync(dest)).toEqual([]);
     expect((await library.find('src')).dir).toBe(src.dir);
   });
+  it('refuses folders that are not meant for machines: /, system and kernel folders, another machine', async () => {
+    const src = await chainedMachine();
+    await chainedMachine('other');
+    const record = await library.find('src');
+    const other = await library.find('other');
+    for (const [target, why] of [
+      ['/', 'root of the filesystem'],
+      ['/dev', 'system folder (/dev)'],
+      ['/dev/shm', 'system folder (/dev)'],
+      ['/proc/self', 'system folder (/proc)'],
+      ['/sys/kernel', 'system folder (/sys)'],
+      ['/etc', 'system folder (/etc)'],
+      [path.join(other.dir, 'disks'), 'inside the folder of other'],
+    ] as const) {
+      await expect(moveMachine(library, record, target, false, ctx)).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining(why) as string,
+      });
+    }
+    expect((await library.find('src')).dir).toBe(src.dir);
+    expect(fs.existsSync('/src') || fs.existsSync('/dev/src')).toBe(false);
+  });
 });

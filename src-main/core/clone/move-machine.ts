@@ -23,6 +23,7 @@ import type { MachineConfig } from '../../api/machine-config.js';
 import type { Library, MachineRecord } from '../library/library.js';
 import { MACHINE_CONFIG, MACHINE_CONFIG_BACKUP, MACHINE_LOCK } from '../paths.js';
 import { checkImage } from '../qemu/qemu-img.js';
+import { unfitForMachines } from '../fs/host-file.js';
 import { backingChain, rewriteBackingFile } from '../storage/image-chain.js';
 import { requireNoDependents } from '../storage/image-users.js';
 import { SNAPSHOTS_FILE } from '../storage/snapshot-files.js';
@@ -164,9 +165,20 @@ export async function moveMachine(
   const realParent = await fs.realpath(parent);
   if (isInsideOrSame(oldDir, realParent))
     throw new VmdeskError('INVALID_INPUT', `Cannot move ${name} into its own folder ${oldDir} (or a folder inside it)`);
+  const unfit = await unfitForMachines(realParent);
+  if (unfit) throw new VmdeskError('INVALID_INPUT', `${realParent} is ${unfit}: choose a folder of your own for ${name}`);
   const target = path.join(realParent, path.basename(oldDir));
   if (target === oldDir) throw new VmdeskError('INVALID_INPUT', `${name} is already in ${realParent}`);
   const records = await library.list();
+  for (const other of records) {
+    if (other.uuid === record.uuid) continue;
+    const otherDir = await fs.realpath(other.dir).catch(() => other.dir);
+    if (isInsideOrSame(otherDir, realParent))
+      throw new VmdeskError(
+        'INVALID_INPUT',
+        `${realParent} is inside the folder of ${other.config?.name ?? 'another machine'}: choose another folder`,
+      );
+  }
   if (!records.some((r) => r.dir === target) && (await isAbandoned(target))) await fs.rm(target, { recursive: true, force: true });
   if (await exists(target)) throw new VmdeskError('ALREADY_EXISTS', `${target} already exists: choose another folder`);
   await requireNoDependents(library, { uuid: record.uuid, dir: oldDir, name }, 'move');

@@ -30,6 +30,29 @@ const PSEUDO_FILESYSTEMS = new Map<number, string>([
   [0x09041934, 'anon_inode_fs'],
 ]);
 
+/** The name of the kernel pseudo filesystem `file` lies on (procfs, sysfs…), or undefined. */
+export async function pseudoFilesystem(file: string): Promise<string | undefined> {
+  return fs.statfs(file).then(
+    (s) => PSEUDO_FILESYSTEMS.get(Number(s.type)),
+    () => undefined,
+  );
+}
+
+/** Top-level folders of the system itself: never a place for a machine. */
+const SYSTEM_FOLDERS = new Set(['dev', 'proc', 'sys', 'run', 'boot', 'etc', 'usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']);
+
+/**
+ * Why `folder` (absolute, symbolic links resolved) is no place for a machine folder, or null:
+ * the root, the system's own folders, and pseudo filesystems are refused.
+ */
+export async function unfitForMachines(folder: string): Promise<string | null> {
+  if (folder === '/') return 'the root of the filesystem';
+  const top = folder.split('/')[1] ?? '';
+  if (SYSTEM_FOLDERS.has(top)) return `a system folder (/${top})`;
+  const fsType = await pseudoFilesystem(folder);
+  return fsType ? `on the kernel's ${fsType}` : null;
+}
+
 export type BlockDevicePolicy = 'refuse' | 'allow';
 
 export interface HostFile {
@@ -71,10 +94,7 @@ export async function requireHostFile(file: string, what: string, blockDevices: 
     throw new VmdeskError('INVALID_INPUT', `The ${what} ${abs} is ${kindOf(stat)}, not a regular file${hint}: refused`);
   }
   if (!blockDevice) {
-    const fsType = await fs.statfs(real).then(
-      (s) => PSEUDO_FILESYSTEMS.get(Number(s.type)),
-      () => undefined,
-    );
+    const fsType = await pseudoFilesystem(real);
     if (fsType) throw new VmdeskError('INVALID_INPUT', `The ${what} ${abs} is a file of the kernel's ${fsType}, not a ${what}: refused`);
   }
   try {
