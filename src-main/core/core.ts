@@ -21,6 +21,7 @@ import { parseInput } from '../api/validation.js';
 import { withLock } from './fs/lock-file.js';
 import { getHostCapabilities, requireQemu, type HostCapabilities } from './host/capabilities.js';
 import { Library, machineLockFile, type MachineRecord } from './library/library.js';
+import { sweepDebris } from './library/debris.js';
 import { createMachine, type CreateResult } from './machines/create-machine.js';
 import { deleteMachine, modifyMachine, type ModifyResult } from './machines/modify-machine.js';
 import { requireHostFile } from './fs/host-file.js';
@@ -77,6 +78,7 @@ export class Core extends EventEmitter<CoreEvents> {
   async watch(): Promise<() => void> {
     const watcher = new CoreWatcher(this);
     await watcher.start();
+    await sweepDebris(this.library);
     await this.adoptOrphans();
     return () => watcher.stop();
   }

@@ -28,7 +28,8 @@ import { convertImage } from '../qemu/qemu-img.js';
 import { backingChain, createOverlay, type ChainImage } from '../storage/image-chain.js';
 import type { SnapshotRef } from '../storage/snapshot-files.js';
 import type { TaskContext } from '../tasks/task-manager.js';
-import { clearOwner, formatBytes, freeBytes, isAbandoned, makeStaging, sweepStaging } from './staging.js';
+import { clearOwner, formatBytes, freeBytes, isAbandoned, makeStaging } from './staging.js';
+import { sweepDebris } from '../library/debris.js';
 
 export interface CloneOptions {
   name: string;
@@ -114,7 +115,7 @@ export async function cloneMachine(
   }
 
   await library.ensure();
-  await sweepStaging(library.machinesDir);
+  await sweepDebris(library);
   if (!options.linked) {
     const needed = plans.reduce((sum, p) => sum + p.chain.reduce((s, img) => s + img.actualSize, 0), 0);
     const free = await freeBytes(library.machinesDir);

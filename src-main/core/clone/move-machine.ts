@@ -182,6 +182,7 @@ export async function moveMachine(
   if (!records.some((r) => r.dir === target) && (await isAbandoned(target))) await fs.rm(target, { recursive: true, force: true });
   if (await exists(target)) throw new VmdeskError('ALREADY_EXISTS', `${target} already exists: choose another folder`);
   await requireNoDependents(library, { uuid: record.uuid, dir: oldDir, name }, 'move');
+  await sweepDebris(library);
   await sweepStaging(realParent);
 
   let sameFs = (await fs.stat(oldDir)).dev === stat.dev;

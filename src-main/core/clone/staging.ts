@@ -1,20 +1,23 @@
 /**
- * Staging folders for clone and move: a new machine folder is built under a hidden name holding an
- * owner file (pid + process start time) and renamed into place only when complete. A core killed
- * mid-way leaves its staging folder behind, never registered; the next clone or move in that parent
- * folder removes staging folders whose owner is dead.
+ * Staging folders for create, clone and move: a new machine folder is built under a hidden name
+ * holding an owner file (pid + process start time), renamed into place only when complete, and
+ * loses its owner file only once registered. A core killed mid-way leaves a folder that still names
+ * its dead owner: debris the next operation removes (see library/debris.ts).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { writeJsonAtomic } from '../fs/atomic-file.js';
 import { isProcessAlive, processStartTime } from '../fs/lock-file.js';
 
 export const STAGING_PREFIX = '.staging-';
 export const OWNER_FILE = '.vmdesk-owner';
 
-interface Owner {
+export interface Owner {
   pid: number;
   start: string;
+  /** A move's old folder, written before the library switches to the new one: removed after it. */
+  movedFrom?: string;
 }
 
 export async function makeStaging(parent: string): Promise<string> {
@@ -24,24 +27,31 @@ export async function makeStaging(parent: string): Promise<string> {
   return dir;
 }
 
-export async function writeOwner(dir: string): Promise<void> {
-  const owner: Owner = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
-  await fs.writeFile(path.join(dir, OWNER_FILE), JSON.stringify(owner));
+/** Atomic, so a kill never leaves a torn owner file (which would make the folder look like a user's). */
+export async function writeOwner(dir: string, extra: { movedFrom?: string } = {}): Promise<void> {
+  const owner: Owner = { pid: process.pid, start: processStartTime(process.pid) ?? '', ...extra };
+  await writeJsonAtomic(path.join(dir, OWNER_FILE), owner);
 }
 
 export async function clearOwner(dir: string): Promise<void> {
   await fs.rm(path.join(dir, OWNER_FILE), { force: true });
 }
 
-/** True when `dir` carries an owner file whose process is gone: an abandoned clone or move. */
-export async function isAbandoned(dir: string): Promise<boolean> {
+/** The owner of `dir` when it carries an owner file whose process is gone (an abandoned operation). */
+export async function abandonedOwner(dir: string): Promise<Owner | null> {
   let owner: Owner;
   try {
     owner = JSON.parse(await fs.readFile(path.join(dir, OWNER_FILE), 'utf8')) as Owner;
   } catch {
-    return false;
+    return null;
   }
-  return !(isProcessAlive(owner.pid) && processStartTime(owner.pid) === owner.start);
+  if (typeof owner.pid !== 'number') return null;
+  return isProcessAlive(owner.pid) && processStartTime(owner.pid) === owner.start ? null : owner;
+}
+
+/** True when `dir` carries an owner file whose process is gone: an abandoned clone or move. */
+export async function isAbandoned(dir: string): Promise<boolean> {
+  return (await abandonedOwner(dir)) !== null;
 }
 
 /** Remove abandoned staging folders in `parent`. Folders without an owner file are never touched. */

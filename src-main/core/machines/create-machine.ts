@@ -25,6 +25,8 @@ import { DEMO_CMDLINE, ensureDemoGuest } from '../demo/demo-guest.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { generateMac, requireIsoImage } from './media.js';
 import { requireHostFile } from '../fs/host-file.js';
+import { clearOwner, makeStaging } from '../clone/staging.js';
+import { sweepDebris } from '../library/debris.js';
 
 const DEMO_DISK_BYTES = 256 * 1024 * 1024;
 
@@ -75,6 +77,8 @@ export async function createMachine(
     throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
   }
   await library.ensure();
+  // What killed creates, clones, imports and moves left behind goes first: it must not hold the name.
+  await sweepDebris(library);
   const existing = await library.list();
   if (existing.some((r) => r.config?.name === input.name))
     throw new VmdeskError('ALREADY_EXISTS', `A machine named "${input.name}" already exists`);
@@ -102,8 +106,9 @@ export async function createMachine(
   }
 
   const uuid = randomUUID();
-  const staging = path.join(library.machinesDir, `.staging-${uuid}`);
-  await fs.mkdir(path.join(staging, DISKS_DIR), { recursive: true });
+  // Its owner file stays until the machine is registered: a kill in between leaves recognisable debris.
+  const staging = await makeStaging(library.machinesDir);
+  await fs.mkdir(path.join(staging, DISKS_DIR));
   await fs.mkdir(path.join(staging, LOGS_DIR));
   try {
     const disks: DiskConfig[] = [];
@@ -191,6 +196,7 @@ export async function createMachine(
       await fs.rm(finalDir, { recursive: true, force: true });
       throw err;
     }
+    await clearOwner(finalDir);
     ctx.progress(1, 'Created');
     return { config, dir: finalDir, warnings };
   } catch (err) {

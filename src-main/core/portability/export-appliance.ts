@@ -16,7 +16,7 @@ import type { TaskContext } from '../tasks/task-manager.js';
 import { TarWriter, formatManifest, hashRange } from './ova.js';
 import { buildOvf, type ExportDisk, type ExportInput } from './ovf.js';
 import { convertTo } from './image-source.js';
-import { claimFolder, sweepStale } from './staging.js';
+import { makeClaimedFolder, sweepStale } from './staging.js';
 
 export const EXPORT_SCRATCH_PREFIX = '.vmdesk-export-';
 
@@ -58,9 +58,8 @@ export async function exportAppliance(config: MachineConfig, machineDir: string,
   if (config.cdrom?.file) warnings.push(`The CD-ROM image ${config.cdrom.file} is not part of the export`);
   if (config.disks.length === 0 && !config.kernelBoot) throw new VmdeskError('INVALID_STATE', `${config.name} has no disk to export`);
 
-  const scratch = await fs.mkdtemp(path.join(parent, `${EXPORT_SCRATCH_PREFIX}${memberStem(config.name)}-`));
+  const scratch = await makeClaimedFolder(parent, EXPORT_SCRATCH_PREFIX);
   try {
-    await claimFolder(scratch);
     const stem = memberStem(config.name);
     const sources = await Promise.all(
       config.disks.map(async (d) => {
