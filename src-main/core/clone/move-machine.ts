@@ -29,7 +29,8 @@ import { requireNoDependents } from '../storage/image-users.js';
 import { SNAPSHOTS_FILE } from '../storage/snapshot-files.js';
 import { tethered } from '../storage/tether.js';
 import type { TaskContext } from '../tasks/task-manager.js';
-import { OWNER_FILE, clearOwner, formatBytes, freeBytes, isAbandoned, makeStaging, sweepStaging } from './staging.js';
+import { OWNER_FILE, clearOwner, formatBytes, freeBytes, isAbandoned, makeStaging, sweepStaging, writeOwner } from './staging.js';
+import { sweepDebris } from '../library/debris.js';
 
 export interface MoveResult {
   from: string;
@@ -258,7 +259,10 @@ export async function moveMachine(
     await relativizeJson(path.join(staging, SNAPSHOTS_FILE), oldDir);
     if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Cancelled');
 
-    // Switch: the copy takes its name (still carrying its owner file), then the library points at it.
+    // Switch: the copy takes its name (its owner file now naming the old folder, so that a kill
+    // after the switch leaves an old copy the next operation recognises and removes), then the
+    // library points at it.
+    await writeOwner(staging, { movedFrom: oldDir });
     await fs.rename(staging, target);
     try {
       await library.relocate(record.uuid, target);
@@ -270,9 +274,9 @@ export async function moveMachine(
     await fs.rm(staging, { recursive: true, force: true });
     throw err;
   }
-  await clearOwner(target);
   ctx.progress(0.95, 'Removing the old copy');
   await fs.rm(oldDir, { recursive: true, force: true });
+  await clearOwner(target);
   ctx.progress(1, 'Moved');
   return { from: oldDir, dir: target, method: sameFs ? 'link' : 'copy' };
 }
