@@ -59,6 +59,9 @@ export interface OvfAppliance {
   warnings: string[];
 }
 
+/** The longest notes a machine may have (machine-config's notes). */
+const MAX_NOTES_LENGTH = 10_000;
+
 const ARRAYS = new Set(['File', 'Disk', 'Item', 'StorageItem', 'EthernetPortItem', 'Network', 'VirtualSystem', 'Config', 'DiskBus']);
 
 type Node = Record<string, unknown>;
@@ -72,9 +75,17 @@ function parser(): XMLParser {
     parseAttributeValue: false,
     trimValues: true,
     processEntities: true,
-    htmlEntities: false,
+    // Decodes numeric character references (&#233;, &#10;) too, as every XML reader must: VMware
+    // writes them, and VMDesk's own writer uses them for whitespace that would not survive.
+    htmlEntities: true,
     isArray: (name) => ARRAYS.has(name),
   });
+}
+
+/** A value from the descriptor quoted in a message: cut short, whatever its length. */
+function shown(value: string | undefined): string {
+  const v = value ?? '';
+  return v.length > 120 ? `${v.slice(0, 120)}…` : v;
 }
 
 function bad(message: string): VmdeskError {
@@ -197,7 +208,8 @@ export function parseOvf(xml: string): OvfAppliance {
   try {
     doc = parser().parse(xml, true) as Node;
   } catch (err) {
-    throw bad(`not well-formed XML (${(err as Error).message.split('\n')[0] ?? ''})`);
+    // The parser's message may quote the offending text: a line of it, cut short.
+    throw bad(`not well-formed XML (${((err as Error).message.split('\n')[0] ?? '').slice(0, 200)})`);
   }
   const envelope = node(doc.Envelope);
   if (!envelope) throw bad('the root element must be Envelope');
@@ -211,10 +223,10 @@ export function parseOvf(xml: string): OvfAppliance {
     if (attr(f, 'compression'))
       throw new VmdeskError(
         'INVALID_INPUT',
-        `The OVF file ${href} is compressed (${attr(f, 'compression')}), which VMDesk does not support`,
+        `The OVF file ${shown(href)} is compressed (${shown(attr(f, 'compression'))}), which VMDesk does not support`,
       );
     if (attr(f, 'chunkSize'))
-      throw new VmdeskError('INVALID_INPUT', `The OVF file ${href} is split in chunks, which VMDesk does not support`);
+      throw new VmdeskError('INVALID_INPUT', `The OVF file ${shown(href)} is split in chunks, which VMDesk does not support`);
     const size = attr(f, 'size');
     files.set(id, { id, href, size: size !== undefined ? wholeNumber(size, 'File size') : null });
   }
@@ -224,16 +236,16 @@ export function parseOvf(xml: string): OvfAppliance {
     const diskId = attr(d, 'diskId');
     if (!diskId) throw bad('a Disk has no ovf:diskId');
     const capacity = attr(d, 'capacity');
-    if (capacity === undefined) throw bad(`disk ${diskId} has no ovf:capacity`);
+    if (capacity === undefined) throw bad(`disk ${shown(diskId)} has no ovf:capacity`);
     const unit = allocationUnitBytes(attr(d, 'capacityAllocationUnits')) ?? 1;
-    const capacityBytes = wholeNumber(capacity, `capacity of disk ${diskId}`) * unit;
-    if (!Number.isSafeInteger(capacityBytes)) throw bad(`disk ${diskId} is too large`);
+    const capacityBytes = wholeNumber(capacity, `capacity of disk ${shown(diskId)}`) * unit;
+    if (!Number.isSafeInteger(capacityBytes)) throw bad(`disk ${shown(diskId)} is too large`);
     const fileRef = attr(d, 'fileRef');
     const file = fileRef ? files.get(fileRef) : null;
-    if (fileRef && !file) throw bad(`disk ${diskId} refers to a missing file "${fileRef}"`);
+    if (fileRef && !file) throw bad(`disk ${shown(diskId)} refers to a missing file "${shown(fileRef)}"`);
     const formatUri = attr(d, 'format') ?? '';
     const format = imageFormatFromUri(formatUri);
-    if (!format) throw new VmdeskError('INVALID_INPUT', `Disk ${diskId} has an unsupported format "${formatUri.slice(0, 120)}"`);
+    if (!format) throw new VmdeskError('INVALID_INPUT', `Disk ${shown(diskId)} has an unsupported format "${formatUri.slice(0, 120)}"`);
     diskDefs.set(diskId, { file: file ?? null, format, capacityBytes });
   }
 
@@ -380,14 +392,29 @@ export function parseOvf(xml: string): OvfAppliance {
     disks,
     nics,
     kernelBoot,
-    annotation: text(node(vs.AnnotationSection)?.Annotation).slice(0, 9000),
+    annotation: text(node(vs.AnnotationSection)?.Annotation).slice(0, MAX_NOTES_LENGTH),
     files: [...files.values()],
     warnings,
   };
 }
 
+/** The characters XML 1.0 cannot carry at all, not even as references. */
+const NOT_XML =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text for an attribute or an element. Markup is escaped; tabs and line breaks are written as
+ * references, as are spaces at either end (a reader normalises the former in attributes and
+ * trims the latter); characters XML cannot hold become U+FFFD.
+ */
 function esc(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return s
+    .replace(NOT_XML, '\ufffd')
+    .replace(
+      /[<>&"'\t\n\r]/g,
+      (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? `&#${c.charCodeAt(0)};`,
+    )
+    .replace(/^ | $/g, '&#32;');
 }
 
 /** CIM OS ids and VirtualBox OS type names written on export. */

@@ -155,7 +155,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
       const ts = (m.timestamp ?? {}) as { seconds?: unknown; microseconds?: unknown };
       const event: QmpEvent = {
         event: m.event,
-        timestamp: { seconds: Number(ts.seconds ?? 0), microseconds: Number(ts.microseconds ?? 0) },
+        timestamp: { seconds: numberField(ts.seconds), microseconds: numberField(ts.microseconds) },
       };
       if (m.data !== undefined) event.data = m.data;
       this.emit('event', event);
@@ -193,16 +193,25 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   }
 }
 
+/**
+ * A number from a QMP message, or 0. Fields are read by their type, never converted: Number() or
+ * String() of an object like {"valueOf":1} throws, and would throw out of the socket's data handler.
+ */
+function numberField(value: unknown): number {
+  return typeof value === 'number' ? value : 0;
+}
+
 function parseGreeting(msg: Record<string, unknown>): QmpGreeting {
   const qmp = (msg.QMP ?? {}) as {
     version?: { qemu?: { major?: unknown; minor?: unknown; micro?: unknown }; package?: unknown };
     capabilities?: unknown;
   };
   const v = qmp.version?.qemu;
+  const parts = [v?.major, v?.minor, v?.micro];
   return {
-    version: v ? `${String(v.major)}.${String(v.minor)}.${String(v.micro)}` : '',
+    version: parts.every((n) => typeof n === 'number') ? parts.join('.') : '',
     package: typeof qmp.version?.package === 'string' ? qmp.version.package.trim() : '',
-    capabilities: Array.isArray(qmp.capabilities) ? qmp.capabilities.map(String) : [],
+    capabilities: Array.isArray(qmp.capabilities) ? qmp.capabilities.filter((c): c is string => typeof c === 'string') : [],
   };
 }
 
