@@ -12,6 +12,7 @@ import { Core } from '../core/core.js';
 import { parseSize } from '../core/qemu/qemu-img.js';
 import { listenHost, listenPort, serve } from '../server/serve-command.js';
 import { attachConsole } from './console.js';
+import { cancelTasksOnSignal } from './interrupt.js';
 import { trustBackingOption } from './trust-backing.js';
 import { registerPortabilityCommands } from './commands/portability.js';
 import { registerSnapshotCommands } from './commands/snapshot.js';
@@ -377,6 +378,10 @@ export function buildProgram(core: Core): Command {
 export async function main(argv: string[]): Promise<number> {
   const core = new Core();
   const program = buildProgram(core);
+  // `serve` stops on its own signals (its machines keep running); every other command cancels its task.
+  program.hook('preAction', (_program, command) => {
+    if (command.name() !== 'serve') cancelTasksOnSignal(core);
+  });
   try {
     await program.parseAsync(argv);
     return 0;
