@@ -154,7 +154,11 @@ export const machineConfigSchema = z.object({
     .min(1)
     .refine((a) => new Set(a).size === a.length, 'A boot device may appear only once')
     .default(['disk', 'cdrom', 'network']),
-  disks: z.array(diskSchema).max(8).default([]),
+  disks: z
+    .array(diskSchema)
+    .max(8)
+    .refine((a) => new Set(a.map((d) => d.id)).size === a.length, 'Each disk id may appear only once')
+    .default([]),
   cdrom: cdromSchema.nullable().default(null),
   kernelBoot: kernelBootSchema.nullable().default(null),
   nics: z
