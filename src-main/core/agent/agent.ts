@@ -15,7 +15,7 @@ import { RUNTIME } from '../paths.js';
 import { QmpClient } from '../qemu/qmp-client.js';
 import { Scrollback } from '../console/scrollback.js';
 import { agentRequestSchema, type AgentMessage, type AgentRequest, type AgentStatus, type LaunchFile } from './protocol.js';
-import { VmStateMachine, type StateInput } from './vm-state.js';
+import { VmStateMachine, diskErrorsOf, type BlockInfo, type StateInput } from './vm-state.js';
 import { readLogTail } from './log-tail.js';
 
 const QMP_CONNECT_TIMEOUT_MS = 30_000;
@@ -136,6 +136,8 @@ export class VmAgent {
       this.transition({ kind: 'continued' });
       if (!status.running) this.transition({ kind: 'qmp', event: 'STOP' });
       if (status.status === 'guest-panicked') this.transition({ kind: 'qmp', event: 'GUEST_PANICKED' });
+      // The BLOCK_IO_ERROR that paused it went to the previous agent.
+      if (status.status === 'io-error') await this.readDiskErrors(true);
     }
   }
 
@@ -145,6 +147,8 @@ export class VmAgent {
     qmp.on('event', (ev: { event: string; data?: unknown }) => {
       this.transition({ kind: 'qmp', event: ev.event, data: ev.data });
       this.broadcast({ event: 'qmp', name: ev.event, data: ev.data });
+      // The event names the node, not the disk or its file (a node changes with every snapshot).
+      if (ev.event === 'BLOCK_IO_ERROR' && (ev.data as { action?: string } | undefined)?.action === 'stop') void this.readDiskErrors(false);
     });
     qmp.on('close', () => {
       this.qmp = null;
@@ -181,6 +185,13 @@ export class VmAgent {
     } catch {
       // No log yet: the guest has printed nothing.
     }
+  }
+
+  /** Which disks' errors stopped the guest, from query-block; `known` when QEMU says it stopped on one. */
+  private async readDiskErrors(known: boolean): Promise<void> {
+    const blocks = await this.qmp?.execute<BlockInfo[]>('query-block').catch(() => null);
+    const errors = diskErrorsOf(blocks ?? []);
+    if (errors.length > 0 || known) this.transition({ kind: 'disk-errors', errors });
   }
 
   private requireQmp(): QmpClient {

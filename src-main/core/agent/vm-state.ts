@@ -10,7 +10,65 @@ export type StateInput =
   | { kind: 'shutdown-requested' }
   | { kind: 'shutdown-timed-out' }
   | { kind: 'poweroff-requested' }
+  /** Disks whose I/O error stopped the guest, as `query-block` tells after BLOCK_IO_ERROR or at re-adoption. */
+  | { kind: 'disk-errors'; errors: DiskIoError[] }
   | { kind: 'exited'; code: number | null; signal: string | null };
+
+export interface DiskIoError {
+  disk: string;
+  /** The image QEMU writes to (the top of the disk's chain). */
+  file?: string;
+  /** ENOSPC: the host filesystem holding `file` is full. */
+  nospace: boolean;
+}
+
+/** One entry of QMP `query-block`, the fields read here. */
+export interface BlockInfo {
+  qdev?: string;
+  'io-status'?: string;
+  inserted?: { 'node-name'?: string; file?: string };
+}
+
+/**
+ * The disks `query-block` reports stopped by an I/O error (io-status is set only when the error's
+ * action was to stop the guest, and `cont` clears it). The disk id is taken from the device id
+ * (`disk0-dev`, or `/machine/peripheral/disk0-dev/virtio-backend`): the node name changes with
+ * every live snapshot.
+ */
+export function diskErrorsOf(blocks: BlockInfo[]): DiskIoError[] {
+  const errors: DiskIoError[] = [];
+  for (const block of blocks) {
+    const status = block['io-status'];
+    if (status === undefined || status === 'ok') continue;
+    const disk = /(?:^|\/)([^/]+)-dev(?:\/|$)/.exec(block.qdev ?? '')?.[1] ?? block.inserted?.['node-name'] ?? 'disk';
+    const error: DiskIoError = { disk, nospace: status === 'nospace' };
+    if (block.inserted?.file) error.file = block.inserted.file;
+    errors.push(error);
+  }
+  return errors;
+}
+
+/** Why the guest is paused, and what to do, in words. */
+export function diskErrorReason(errors: DiskIoError[]): string {
+  if (errors.length === 0) return 'A disk I/O error on the host paused the guest. Check the host disks, then Resume.';
+  const full = errors.filter((e) => e.nospace);
+  const failed = errors.filter((e) => !e.nospace);
+  const where = (e: DiskIoError, what: string): string => (e.file ? ` (${e.file}: ${what})` : '');
+  const parts: string[] = [];
+  if (full.length > 0) {
+    parts.push(
+      ...full.map((e) => `The disk ${e.disk} ran out of space on the host${where(e, 'filesystem full')}.`),
+      full.length === 1 ? 'Free space on that filesystem, then Resume.' : 'Free space on those filesystems, then Resume.',
+    );
+  }
+  if (failed.length > 0) {
+    parts.push(
+      ...failed.map((e) => `The disk ${e.disk} had an I/O error on the host${where(e, 'write failed')}.`),
+      'Check the host disk and its log, then Resume.',
+    );
+  }
+  return parts.join(' ');
+}
 
 export interface StateSnapshot {
   state: MachineState;
@@ -22,6 +80,8 @@ export class VmStateMachine {
   private guestShutdown = false;
   private hostStop = false;
   private paused: boolean;
+  /** Disk errors that stopped the guest: the reason of the pause that follows (or already came). */
+  private diskErrors: DiskIoError[] | null = null;
 
   constructor(initial: MachineState = 'starting') {
     this.current = { state: initial };
@@ -45,6 +105,7 @@ export class VmStateMachine {
     switch (input.kind) {
       case 'continued':
         this.paused = false;
+        this.diskErrors = null;
         return state === 'starting' ? { state: 'running' } : this.current;
       case 'shutdown-requested':
         return { state: 'stopping', reason: 'ACPI shutdown requested' };
@@ -55,6 +116,9 @@ export class VmStateMachine {
         return { state: 'stopping', reason: 'power off requested' };
       case 'exited':
         return this.exited(input.code, input.signal);
+      case 'disk-errors':
+        this.diskErrors = input.errors;
+        return this.pausedState();
       case 'qmp':
         return this.qmpEvent(input.event, input.data);
     }
@@ -65,10 +129,11 @@ export class VmStateMachine {
     switch (event) {
       case 'RESUME':
         this.paused = false;
+        this.diskErrors = null;
         return state === 'stopping' ? this.current : { state: 'running' };
       case 'STOP':
         this.paused = true;
-        return state === 'stopping' || state === 'starting' ? this.current : { state: 'paused' };
+        return this.pausedState();
       case 'SHUTDOWN': {
         this.guestShutdown = true;
         const reason = (data as { reason?: string } | undefined)?.reason;
@@ -79,6 +144,13 @@ export class VmStateMachine {
       default:
         return this.current;
     }
+  }
+
+  /** A pause caused by disk errors says so; other pauses (the user's) say nothing. */
+  private pausedState(): StateSnapshot {
+    const { state } = this.current;
+    if (!this.paused || state === 'stopping' || state === 'starting') return this.current;
+    return this.diskErrors ? { state: 'paused', reason: diskErrorReason(this.diskErrors) } : { state: 'paused' };
   }
 
   private exited(code: number | null, signal: string | null): StateSnapshot {

@@ -133,10 +133,14 @@ function storageSection(spec: LaunchSpec): string[] {
     const file = resolveMachinePath(machineDir, disk.file);
     args.push('-blockdev', blockdev(disk.id, disk.format, file, disk.readOnly));
     const bootindex = diskBoot === undefined || config.kernelBoot ? undefined : diskBoot + index;
+    // A full host filesystem pauses the guest (resumable once space is freed) instead of failing its
+    // write, which a guest filesystem answers by going read-only; other errors reach the guest.
+    // Said here, not left to QEMU's defaults: with -blockdev these belong to the device.
+    const onError = { werror: 'enospc', rerror: 'report' };
     if (disk.bus === 'virtio') {
-      args.push('-device', `virtio-blk-pci,${opts({ drive: disk.id, id: `${disk.id}-dev`, bootindex })}`);
+      args.push('-device', `virtio-blk-pci,${opts({ drive: disk.id, id: `${disk.id}-dev`, bootindex, ...onError })}`);
     } else {
-      args.push('-device', `ide-hd,${opts({ drive: disk.id, bus: `ide.${nextAhciPort()}`, id: `${disk.id}-dev`, bootindex })}`);
+      args.push('-device', `ide-hd,${opts({ drive: disk.id, bus: `ide.${nextAhciPort()}`, id: `${disk.id}-dev`, bootindex, ...onError })}`);
     }
   });
   if (config.cdrom) {
