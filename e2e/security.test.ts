@@ -1,11 +1,12 @@
 // The security of `vmdesk serve` as Chromium sees it: no token, no UI; the token URL logs in and
 // leaves the address bar; the UI runs under the server's CSP without a violation, and injected
-// inline script is blocked; a page of another origin, or a rebound DNS name, gets nothing.
+// inline script is blocked; a page of another origin (another port of 127.0.0.1 included, where the
+// cookie goes along), or a rebound DNS name, gets nothing.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, launchBrowser, openUi, pageProblems, serve, type Served } from './harness.js';
+import { CHROMIUM, CHROMIUM_ARGS, launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
 
 let served: Served;
 let browser: Browser;
@@ -104,6 +105,58 @@ describe('vmdesk serve in Chromium', () => {
         `${served.origin.replace('http:', 'ws:')}/api?token=${served.token}`,
       );
       expect(result).toBe('closed 1006');
+      await context.close();
+    } finally {
+      foreign.close();
+    }
+  });
+
+  it('gives a logged-in browser no way in from a page on another port of 127.0.0.1 (same site: the cookie goes along)', async () => {
+    const foreign = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>a guest web server behind a port forward</title>');
+    });
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+    try {
+      // Logged in: the browser holds the HttpOnly cookie, which SameSite=Strict sends to every port of 127.0.0.1.
+      const { context, page } = await openUi(browser, served);
+      await page.locator('#app > *').first().waitFor({ timeout: 30_000 });
+      await page.goto(`http://127.0.0.1:${(foreign.address() as AddressInfo).port}/`);
+      const ws = served.origin.replace('http:', 'ws:');
+      const outcome = await page.evaluate(
+        async ({ target, socket }) => {
+          const open = (url: string): Promise<string> =>
+            new Promise((resolve) => {
+              const s = new WebSocket(url);
+              s.onopen = () => resolve('open');
+              s.onclose = (ev) => resolve(`closed ${ev.code}`);
+            });
+          const read = await fetch(`${target}/`, { credentials: 'include' }).then(
+            (r) => `read ${r.status}`,
+            () => 'unreadable',
+          );
+          return {
+            api: await open(`${socket}/api`),
+            serial: await open(`${socket}/console/serial/00000000-0000-4000-8000-000000000000`),
+            read,
+          };
+        },
+        { target: served.origin, socket: ws },
+      );
+      expect(outcome).toEqual({ api: 'closed 1006', serial: 'closed 1006', read: 'unreadable' });
+      // A form POST (a top-level navigation, so the server's answer is seen): 405, nothing changes.
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url().startsWith(served.origin)),
+        page.evaluate((target: string) => {
+          const form = document.createElement('form');
+          form.method = 'POST';
+          form.action = `${target}/`;
+          document.body.appendChild(form);
+          form.submit();
+        }, served.origin),
+      ]);
+      expect(response.status()).toBe(405);
+      expect(JSON.parse(await ok(served.sb, ['list', '--json']))).toEqual([]);
       await context.close();
     } finally {
       foreign.close();
