@@ -2,32 +2,51 @@ import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+let tmpCount = 0;
+
 /**
  * Replace `file` atomically: write a temp file beside it, fsync, keep the previous version as
  * `backup`, rename over, fsync the directory. A crash at any point leaves either the old or the new
- * file whole, never a torn one.
+ * file whole, never a torn one; a failed write (ENOSPC) leaves no temp file behind.
  */
 export async function writeFileAtomic(file: string, data: string, backup?: string): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const handle = await fs.open(tmp, 'wx', 0o644);
+  // Unique per call: two writes of one file in the same millisecond (an agent's quick state changes) must not collide.
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${++tmpCount}.tmp`);
   try {
-    await handle.writeFile(data, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    if (backup)
-      await fs.copyFile(file, backup).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
+    const handle = await fs.open(tmp, 'wx', 0o644);
+    try {
+      await handle.writeFile(data, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (backup) await keepBackup(file, backup);
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
   }
   await syncDir(dir);
+}
+
+/**
+ * The current `file` becomes `backup`, replaced whole: a hard link (no data written, so it works on a
+ * full filesystem and never leaves a torn backup), or where links are not supported a copy renamed
+ * into place.
+ */
+async function keepBackup(file: string, backup: string): Promise<void> {
+  const tmp = `${backup}.${process.pid}.${++tmpCount}.tmp`;
+  try {
+    await fs.link(file, tmp).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOSPC' || err.code === 'EDQUOT') throw err;
+      await fs.copyFile(file, tmp);
+    });
+    await fs.rename(tmp, backup);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 export async function syncDir(dir: string): Promise<void> {

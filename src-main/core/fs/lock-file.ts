@@ -53,7 +53,7 @@ export async function acquireLock(file: string, purpose: string, timeoutMs = 10_
   const deadline = Date.now() + timeoutMs;
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
     try {
-      await fs.writeFile(file, JSON.stringify(me), { flag: 'wx' });
+      await writeOwner(file, me);
       let released = false;
       return {
         release: async () => {
@@ -99,6 +99,24 @@ async function breakStaleLock(file: string, stale: LockOwner | null): Promise<vo
   const same = stale === null ? moved === null || !ownerAlive(moved) : moved?.pid === stale.pid && moved.start === stale.start;
   if (!same) await fs.link(aside, file).catch(() => undefined);
   await fs.rm(aside, { force: true });
+}
+
+/**
+ * Create the lock file (O_EXCL) and write its owner. A file made but not written (ENOSPC on a full
+ * filesystem) is removed: left empty, it would look like a lock being written, then like a stale one.
+ */
+async function writeOwner(file: string, owner: LockOwner): Promise<void> {
+  const handle = await fs.open(file, 'wx');
+  try {
+    await handle.writeFile(JSON.stringify(owner));
+    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(file, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
+      throw new VmdeskError('IO', `No space left on device: cannot write the lock ${file}. Free space on that filesystem, then try again.`);
+    throw err;
+  }
 }
 
 async function readOwner(file: string): Promise<LockOwner | null> {
