@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { sweepStaleTemps } from './stale-temps.js';
 
 let tmpCount = 0;
 
@@ -28,6 +29,7 @@ export async function writeFileAtomic(file: string, data: string, backup?: strin
     throw err;
   }
   await syncDir(dir);
+  await sweepStaleTemps(file, backup);
 }
 
 /**
@@ -43,6 +45,9 @@ async function keepBackup(file: string, backup: string): Promise<void> {
       await fs.copyFile(file, tmp);
     });
     await fs.rename(tmp, backup);
+    // rename() does nothing when both names are links to one file (a writer killed between its two
+    // renames leaves the file and its backup so): the temp link must still go.
+    await fs.rm(tmp, { force: true });
   } catch (err) {
     await fs.rm(tmp, { force: true });
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
