@@ -103,6 +103,21 @@ function buildTree(data: SnapshotsFile, savedState: boolean): SnapshotTree {
   return { currentId: data.currentId, roots, savedState };
 }
 
+/**
+ * The machine folder exists, so no recursive mkdir: on a full filesystem Node's recursive mkdir
+ * reports ENOENT where mkdir(2) says ENOSPC.
+ */
+async function makeSnapshotsDir(dir: string): Promise<void> {
+  await fsp.mkdir(path.join(dir, SNAPSHOTS_DIR)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+}
+
+/** A failure that made the snapshots folder (the machine's first) leaves the machine as it was. */
+async function removeSnapshotsDirIfEmpty(dir: string): Promise<void> {
+  await fsp.rmdir(path.join(dir, SNAPSHOTS_DIR)).catch(() => undefined);
+}
+
 /** The QEMU block node on top of each disk (it changes with every live snapshot). */
 async function topNodes(client: AgentClient, disks: DiskConfig[]): Promise<Map<string, { node: string; size: number }>> {
   const blocks = await client.request<Array<{ qdev?: string; inserted?: { 'node-name'?: string; image?: { 'virtual-size'?: number } } }>>({
@@ -185,7 +200,7 @@ export class Snapshots {
     const disks = snapshotDisks(config);
     const id = randomUUID();
     const abs = (file: string): string => resolveMachinePath(dir, file);
-    await fsp.mkdir(path.join(dir, SNAPSHOTS_DIR), { recursive: true });
+    await makeSnapshotsDir(dir);
 
     // 1. New files: an empty overlay on each disk's current image.
     ctx.progress(null, 'Creating overlays');
@@ -193,6 +208,7 @@ export class Snapshots {
     const made: string[] = [];
     const removeMade = async (): Promise<void> => {
       for (const f of made) await fsp.rm(abs(f), { force: true });
+      await removeSnapshotsDirIfEmpty(dir);
     };
     // A running machine's disks: their top nodes and sizes from QEMU (no qemu-img info on a busy image).
     const tops = client && disks.length > 0 ? await topNodes(client, disks) : null;
@@ -333,7 +349,7 @@ export class Snapshots {
     const frozen = new Set(data.snapshots.flatMap((s) => s.disks.map((d) => d.file)));
     const oldSaved = loadSavedState(dir);
     ctx.progress(null, 'Creating overlays');
-    await fsp.mkdir(path.join(dir, SNAPSHOTS_DIR), { recursive: true });
+    await makeSnapshotsDir(dir);
     const made: string[] = [];
     const overlays = new Map<string, string>();
     let nvramTmp: string | null = null;
@@ -482,7 +498,7 @@ export class Snapshots {
             if (hasSavedState(dir)) throw new VmdeskError('INVALID_STATE', `${config.name} already has a saved state`);
             const wasRunning = (await client.request<{ state: string }>({ op: 'status' })).state === 'running';
             if (wasRunning) await client.request({ op: 'pause' });
-            await fsp.mkdir(path.join(dir, SNAPSHOTS_DIR), { recursive: true });
+            await makeSnapshotsDir(dir);
             const vmstate = newOwnFile(randomUUID(), 'vmstate');
             try {
               await saveRamState(client, resolveMachinePath(dir, vmstate), {
@@ -490,17 +506,20 @@ export class Snapshots {
                 signal: ctx.signal,
               });
               await syncFile(resolveMachinePath(dir, vmstate));
+              await writeSavedState(dir, {
+                version: 1,
+                file: vmstate,
+                owner: 'machine',
+                createdAt: new Date().toISOString(),
+                hardware: hardwareDigest(config),
+              });
             } catch (err) {
+              // No record, no state file: a state nobody refers to would only take space (the disk is full?).
+              await fsp.rm(resolveMachinePath(dir, vmstate), { force: true });
+              await removeSnapshotsDirIfEmpty(dir);
               if (wasRunning) await client.request({ op: 'resume' }).catch(() => undefined);
               throw err;
             }
-            await writeSavedState(dir, {
-              version: 1,
-              file: vmstate,
-              owner: 'machine',
-              createdAt: new Date().toISOString(),
-              hardware: hardwareDigest(config),
-            });
             ctx.progress(1, 'Stopping QEMU');
             const stopped = await client.request<{ exited?: boolean }>({ op: 'poweroff' }, 20_000);
             if (stopped.exited) await client.whenClosed(5_000);
