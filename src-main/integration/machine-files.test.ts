@@ -1,0 +1,143 @@
+// What the README promises of a machine's files: `delete --keep-disks` keeps exactly the disks (and a
+// disk attached from elsewhere survives any delete); machine.json stays whole when its writer is
+// killed -9 mid-write, again and again; a UEFI machine boots on its own copy of the OVMF variables,
+// which the firmware writes to while the system's template and other machines' copies stay as they were.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, eventually, makeSandbox, ok, type Sandbox } from './harness.js';
+
+const PROMPT = 'vmdesk-demo# ';
+let sb: Sandbox;
+
+interface Shown {
+  uuid: string;
+  dir: string;
+  config: { notes: string; cpus: number; disks: Array<{ file: string }> };
+}
+async function show(name: string): Promise<Shown> {
+  return JSON.parse(await ok(sb, ['show', name, '--json'])) as Shown;
+}
+async function names(): Promise<string[]> {
+  return (JSON.parse(await ok(sb, ['list', '--json'])) as Array<{ config: { name: string } }>).map((m) => m.config.name).sort();
+}
+function sha256(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+function qemuIo(file: string, command: string): string {
+  const r = spawnSync('qemu-io', ['-f', 'qcow2', '-c', command, file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`qemu-io ${command} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+beforeAll(() => {
+  sb = makeSandbox();
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+describe('delete', () => {
+  it('--keep-disks removes the machine and all but its disks, which stay whole and usable', async () => {
+    await ok(sb, ['create', 'keeper', '--memory', '64', '--network', 'none', '--disk', '32M']);
+    const m = await show('keeper');
+    const disk = path.resolve(m.dir, m.config.disks[0]?.file ?? '');
+    qemuIo(disk, 'write -P 0x5a 0 1M');
+    const sum = sha256(disk);
+    const out = await ok(sb, ['delete', 'keeper', '--keep-disks']);
+    expect(out).toBe(`Deleted keeper; its disks are kept in ${path.dirname(disk)}\n`);
+    expect(await names()).toEqual([]);
+    // Only the disks folder is left of the machine's folder.
+    expect(fs.readdirSync(m.dir)).toEqual([path.basename(path.dirname(disk))]);
+    expect(fs.readdirSync(path.dirname(disk))).toEqual([path.basename(disk)]);
+    expect(sha256(disk)).toBe(sum);
+    expect(spawnSync('qemu-img', ['check', disk]).status).toBe(0);
+    expect(qemuIo(disk, 'read -P 0x5a 0 1M')).toContain('read 1048576/1048576 bytes');
+    // The kept disk serves a new machine in place.
+    await ok(sb, ['create', 'heir', '--memory', '64', '--network', 'none', '--attach-disk', disk]);
+    expect(path.resolve((await show('heir')).dir, (await show('heir')).config.disks[0]?.file ?? '')).toBe(disk);
+  });
+
+  it('without --keep-disks removes the folder, but never a disk attached from elsewhere', async () => {
+    const heir = await show('heir');
+    const outside = path.resolve(heir.dir, heir.config.disks[0]?.file ?? '');
+    const sum = sha256(outside);
+    expect(await ok(sb, ['delete', 'heir'])).toBe('Deleted heir\n');
+    expect(fs.existsSync(heir.dir)).toBe(false);
+    expect(sha256(outside)).toBe(sum);
+    expect(await names()).toEqual([]);
+  });
+});
+
+describe('machine.json under a kill', () => {
+  it('a writer killed -9 at random moments of its saves never leaves a torn or unloadable config', async () => {
+    await ok(sb, ['create', 'busy', '--memory', '64', '--network', 'none']);
+    const { dir } = await show('busy');
+    const file = path.join(dir, 'machine.json');
+    // VMDesk's own save, in a loop, as fast as it goes; each line says one save completed.
+    const script = `
+      const { loadMachineConfig, saveMachineConfig } = await import(${JSON.stringify(path.join(ROOT, 'dist/main/core/library/library.js'))});
+      const dir = ${JSON.stringify(dir)};
+      const base = await loadMachineConfig(dir);
+      for (let i = 1; ; i++) {
+        await saveMachineConfig(dir, { ...base, cpus: 1 + (i % 8), notes: String(i).repeat(2000).slice(0, 9000) });
+        process.stdout.write(i + '\\n');
+      }
+    `;
+    let saves = 0;
+    for (let round = 0; round < 12; round++) {
+      const writer = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      writer.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise((r) => writer.on('exit', r));
+      // Killed after a different number of completed saves each round, so at a different moment of one.
+      const after = 1 + ((round * 7) % 11);
+      await eventually(
+        () => Promise.resolve(out.split('\n').length - 1),
+        (n) => n >= after || writer.exitCode !== null,
+        60_000,
+      );
+      writer.kill('SIGKILL');
+      await exited;
+      saves += out.split('\n').length - 1;
+      // Whole JSON, valid for VMDesk (show loads and validates it), the previous version whole too.
+      const text = fs.readFileSync(file, 'utf8');
+      expect(() => JSON.parse(text) as unknown).not.toThrow();
+      // One save's config whole, never two mixed: the notes and the CPU count come from the same i.
+      const { config } = await show('busy');
+      const i = [1, 2, 3, 4]
+        .map((len) => Number(config.notes.slice(0, len)))
+        .find((n) => String(n).repeat(2000).slice(0, 9000) === config.notes);
+      expect(config.notes === '' ? config.cpus : 1 + ((i ?? -1) % 8)).toBe(config.cpus);
+      expect(JSON.parse(fs.readFileSync(`${file}.bak`, 'utf8'))).toMatchObject({ name: 'busy' });
+    }
+    expect(saves).toBeGreaterThanOrEqual(12);
+    await ok(sb, ['delete', 'busy']);
+  });
+});
+
+describe('UEFI variables', () => {
+  it('each UEFI machine gets its own copy of the OVMF variables; the firmware writes to it, never to the template', async () => {
+    const host = JSON.parse(await ok(sb, ['host', '--json'])) as { firmware: { ovmfVars: string } };
+    const template = host.firmware.ovmfVars;
+    const templateSum = sha256(template);
+    for (const name of ['uefi1', 'uefi2']) await ok(sb, ['create', name, '--demo', '--firmware', 'uefi', '--memory', '256']);
+    const [one, two] = [await show('uefi1'), await show('uefi2')];
+    const vars = [path.join(one.dir, 'nvram.fd'), path.join(two.dir, 'nvram.fd')] as const;
+    expect(vars.map(sha256)).toEqual([templateSum, templateSum]);
+
+    await ok(sb, ['start', 'uefi1']);
+    await ok(sb, ['wait', 'uefi1', '--text', PROMPT, '--timeout', '150']);
+    // QEMU was given the machine's own file as the writable variable store.
+    const log = fs.readFileSync(path.join(one.dir, 'logs', 'qemu.log'), 'utf8');
+    expect(log).toContain(vars[0]);
+    expect(log).not.toContain(template);
+    await ok(sb, ['stop', 'uefi1', '--force']);
+    // The firmware wrote its variables (boot entries) into the machine's copy only.
+    expect(sha256(vars[0])).not.toBe(templateSum);
+    expect(sha256(template)).toBe(templateSum);
+    expect(sha256(vars[1])).toBe(templateSum);
+  });
+});
