@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { _electron as electron, type ElectronApplication, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, type Sandbox } from '../src-main/integration/harness.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeSandbox, skipBecause, type Sandbox } from '../src-main/integration/harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -66,15 +66,20 @@ async function startXvfb(): Promise<{ display: string; process: ChildProcess }> 
   return { display, process: xvfb };
 }
 
-describe.skipIf(skipReason !== null)('the Electron desktop app', () => {
+describe('the Electron desktop app', () => {
   let sb: Sandbox;
   let configHome: string;
   let xvfb: ChildProcess | undefined;
   let app: ElectronApplication;
   let page: Page;
 
+  // Each test reports itself skipped with the reason (listed by scripts/test-all.mjs).
+  beforeEach((ctx) => {
+    if (skipReason) skipBecause(ctx, skipReason);
+  });
+
   beforeAll(async () => {
-    if (!('binary' in found)) return;
+    if (skipReason || !('binary' in found)) return;
     for (const built of ['dist/electron/main.cjs', 'dist/electron/preload.cjs', 'dist/renderer/index.html']) {
       if (!fs.existsSync(path.join(ROOT, built))) throw new Error(`${built} is missing: run \`npm run build\``);
     }
@@ -145,6 +150,57 @@ describe.skipIf(skipReason !== null)('the Electron desktop app', () => {
     );
     await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]?.webContents.send('vmdesk:menu', 'view.tasks'));
     expect(await received).toBe('view.tasks');
+  });
+
+  // Electron's security checklist on the running app; e2e/electron-checklist.test.ts checks the same
+  // on the built bundle where there is no binary.
+  it('isolates the preload from the page: a page that breaks its own built-ins cannot break the bridge', async () => {
+    const reply = await page.evaluate(async () => {
+      const isArray = Array.isArray;
+      // With contextIsolation off, the preload would share this Array and refuse every call.
+      Array.isArray = ((_value: unknown) => false) as unknown as typeof Array.isArray;
+      try {
+        return await (window as PageGlobals).vmdesk?.call('listMachines', []);
+      } finally {
+        Array.isArray = isArray;
+      }
+    });
+    expect(reply).toEqual({ result: [] });
+  });
+
+  it('refuses navigation away from the renderer and window.open, and denies permissions', async () => {
+    const before = page.url();
+    await page.evaluate(() => {
+      location.href = 'http://example.com/';
+    });
+    await page.waitForTimeout(500);
+    expect(page.url()).toBe(before);
+    expect(await page.evaluate(() => window.open('http://example.com/') === null)).toBe(true);
+    expect(await page.evaluate(() => window.open('file:///etc/passwd') === null)).toBe(true);
+    expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
+    expect(await page.evaluate(() => navigator.permissions.query({ name: 'geolocation' }).then((s) => s.state))).toBe('denied');
+    expect(
+      await page.evaluate(() =>
+        navigator.mediaDevices.getUserMedia({ audio: true }).then(
+          () => 'granted',
+          () => 'refused',
+        ),
+      ),
+    ).toBe('refused');
+  });
+
+  it('gives a frame inside the page no bridge to the API', async () => {
+    const inFrame = await page.evaluate(async () => {
+      const frame = document.createElement('iframe');
+      frame.srcdoc = '<p>frame</p>';
+      document.body.appendChild(frame);
+      await new Promise((r) => frame.addEventListener('load', r, { once: true }));
+      const inner = frame.contentWindow as unknown as { vmdesk?: unknown } | null;
+      const bridge = inner?.vmdesk;
+      frame.remove();
+      return typeof bridge;
+    });
+    expect(inFrame).toBe('undefined');
   });
 
   it('lets the renderer open a console stream on its loopback server (its Origin is accepted)', async () => {
