@@ -3,7 +3,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
+import { eventually, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
 
 let sb: Sandbox;
 beforeAll(() => {
@@ -35,7 +35,12 @@ describe('shutdown of a guest that ignores ACPI', () => {
     });
     await new Promise((r) => socket.once('connect', r));
     socket.write('not json\n{"id":7,"op":"launch-missiles"}\n{"id":8,"op":"shutdown","timeoutMs":-1}\n{"id":9,"op":"status"}\n');
-    await new Promise((r) => setTimeout(r, 500));
+    // Four requests, four replies: wait for them rather than for a guessed time.
+    await eventually(
+      () => Promise.resolve(lines.filter((l) => 'id' in l).length),
+      (n) => n >= 4,
+      30_000,
+    );
     socket.destroy();
     const replies = lines.filter((l) => 'id' in l);
     expect(replies[0]?.error?.code).toBe('INVALID_INPUT');
