@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Core } from '../core/core.js';
+import { parseConsolePath } from './console-bridge.js';
 import { startServer, type RunningServer } from './server.js';
 
 let base: string;
@@ -177,5 +178,31 @@ describe('WebSockets', () => {
     const [code, reason] = await new Promise<[number, string]>((resolve) => ws.on('close', (c, r) => resolve([c, r.toString()])));
     expect(code).toBe(4404);
     expect(reason).toMatch(/not found|no machine/i);
+  });
+});
+
+describe('console paths', () => {
+  const uuid = '0b7e2a5c-4f65-4f5e-8a0a-2f1e0c9d1a11';
+
+  it('name a kind and a uuid, exactly as sent', () => {
+    expect(parseConsolePath(`/console/serial/${uuid}`)).toEqual({ kind: 'serial', uuid });
+    expect(parseConsolePath(`/console/vnc/${uuid.toUpperCase()}`)).toEqual({ kind: 'vnc', uuid });
+  });
+
+  it('refuse dot segments, escapes, extra segments and names rather than resolve them', () => {
+    const other = '11111111-2222-4333-8444-555555555555';
+    for (const p of [
+      `/console/serial/${other}/../${uuid}`,
+      `/console/serial/${other}/%2e%2e/${uuid}`,
+      `/console/serial/%30${uuid.slice(1)}`,
+      `/console/serial/${uuid}/`,
+      `/console/serial//${uuid}`,
+      `/console/./serial/${uuid}`,
+      `/console/SERIAL/${uuid}`,
+      `/console/serial/${uuid}%00`,
+      '/console/serial/demo',
+      `/api/../console/serial/${uuid}`,
+    ])
+      expect(parseConsolePath(p), p).toBeNull();
   });
 });
