@@ -51,6 +51,7 @@ export const API_ARGUMENTS = {
   createMachine: z.tuple([createMachineInputSchema]),
   modifyMachine: z.tuple([machineRef, modifyMachineInputSchema]),
   deleteMachine: z.tuple([machineRef, deleteMachineInputSchema.strict().optional()]),
+  repairMachine: z.tuple([machineRef]),
   startMachine: z.tuple([machineRef]),
   shutdownMachine: z.tuple([machineRef, shutdownOptions.optional()]),
   pauseMachine: z.tuple([machineRef]),
@@ -119,6 +120,8 @@ export interface ApiResults {
   createMachine: TaskInfo;
   modifyMachine: ModifyOutcome;
   deleteMachine: { keptDisks: string | null };
+  /** A broken machine's machine.json.bak put back; the broken file is kept beside it (brokenFile). */
+  repairMachine: { config: MachineConfig; brokenFile: string | null };
   startMachine: AgentStatus;
   shutdownMachine: AgentStatus;
   pauseMachine: AgentStatus;

@@ -40,6 +40,8 @@ export interface MachineSummary {
   /** null when machine.json cannot be read or is invalid; `error` says why. */
   config: MachineConfig | null;
   error?: { code: string; message: string };
+  /** A registered machine whose machine.json is unusable: why, and its backup when that is whole. */
+  broken?: { reason: string; backup: string | null; name: string };
   status: RuntimeStatus;
   /** Suspended to disk (save state, or restored to a live snapshot): the next start resumes from it. */
   savedState?: boolean;

@@ -13,7 +13,7 @@ export function formatList(machines: MachineSummary[]): string {
   const rows = [['NAME', 'STATE', 'CPUS', 'MEMORY', 'OS', 'UUID']];
   for (const m of machines) {
     if (!m.config) {
-      rows.push([`(unreadable: ${m.dir})`, 'error', '-', '-', '-', m.uuid]);
+      rows.push([m.broken?.name ?? `(unreadable: ${m.dir})`, 'broken', '-', '-', '-', m.uuid]);
       continue;
     }
     // Like VirtualBox's "Saved": stopped, and the next start resumes the guest.
@@ -25,7 +25,18 @@ export function formatList(machines: MachineSummary[]): string {
 
 export function formatMachine(m: MachineSummary): string {
   const c = m.config;
-  if (!c) return `Machine at ${m.dir} is unreadable: ${m.error?.message ?? 'unknown error'}`;
+  if (!c) {
+    const b = m.broken;
+    return [
+      `Name:        ${b?.name ?? '?'}`,
+      `UUID:        ${m.uuid}`,
+      `State:       broken (${b?.reason ?? m.error?.message ?? 'unreadable'})`,
+      `Folder:      ${m.dir}`,
+      b?.backup
+        ? `Backup:      ${b.backup} (restore it with: vmdesk repair ${b.name} --from-backup)`
+        : 'Backup:      none usable (machine.json.bak is missing or invalid)',
+    ].join('\n');
+  }
   const lines = [
     `Name:        ${c.name}`,
     `UUID:        ${c.uuid}`,

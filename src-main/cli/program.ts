@@ -143,8 +143,19 @@ export function buildProgram(core: Core): Command {
     .description('show one machine')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { json?: boolean }) => {
-      const m = await core.get(name);
+      const m = await core.describe(name);
       print(o.json, m, () => formatMachine(m));
+    });
+
+  program
+    .command('repair')
+    .argument('<name>')
+    .description('bring back a broken machine (corrupt or empty machine.json)')
+    .requiredOption('--from-backup', 'from its previous configuration, machine.json.bak (the broken file is kept beside it)')
+    .action(async (name: string) => {
+      const result = await core.repairFromBackup(name);
+      const kept = result.brokenFile ? `; the broken file is kept as ${result.brokenFile}` : '';
+      process.stdout.write(`Repaired ${result.config.name} from its backup${kept}\n`);
     });
 
   program

@@ -22,6 +22,7 @@ import { withLock } from './fs/lock-file.js';
 import { getHostCapabilities, requireQemu, type HostCapabilities } from './host/capabilities.js';
 import { Library, machineLockFile, type MachineRecord } from './library/library.js';
 import { sweepDebris } from './library/debris.js';
+import { repairFromBackup, type RepairResult } from './machines/repair-machine.js';
 import { createMachine, type CreateResult } from './machines/create-machine.js';
 import { deleteMachine, modifyMachine, type ModifyResult } from './machines/modify-machine.js';
 import { requireHostFile } from './fs/host-file.js';
@@ -104,6 +105,7 @@ export class Core extends EventEmitter<CoreEvents> {
   private summarize(record: MachineRecord): MachineSummary {
     const summary: MachineSummary = { uuid: record.uuid, dir: record.dir, config: record.config, status: this.runtime.status(record.uuid) };
     if (record.error) summary.error = record.error;
+    if (record.broken) summary.broken = record.broken;
     if (hasSavedState(record.dir)) summary.savedState = true;
     return summary;
   }
@@ -111,6 +113,20 @@ export class Core extends EventEmitter<CoreEvents> {
   async get(nameOrUuid: string): Promise<MachineSummary & { config: MachineConfig }> {
     const record = await this.library.find(nameOrUuid);
     return { ...this.summarize(record), config: record.config };
+  }
+
+  /** One machine as `get` gives it, or a broken one (config null) with what is wrong and its backup. */
+  async describe(nameOrUuid: string): Promise<MachineSummary> {
+    const record = this.library.match(await this.library.list(), nameOrUuid);
+    if (!record) throw new VmdeskError('NOT_FOUND', `No machine named "${nameOrUuid}"`);
+    return this.summarize(record);
+  }
+
+  /** Put a broken machine's machine.json.bak back in place (the broken file is kept beside it). */
+  async repairFromBackup(nameOrUuid: string): Promise<RepairResult> {
+    const result = await repairFromBackup(this.library, nameOrUuid);
+    this.emit('machines');
+    return result;
   }
 
   /** Create a machine as a task; `result` settles when it is registered (or nothing was left). */

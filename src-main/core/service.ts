@@ -79,6 +79,10 @@ export class CoreService implements CoreApi {
     return { config, warnings };
   }
 
+  repairMachine(ref: string): Promise<ApiResults['repairMachine']> {
+    return this.core.repairFromBackup(ref);
+  }
+
   deleteMachine(ref: string, options?: { keepDisks?: boolean }): Promise<ApiResults['deleteMachine']> {
     return this.core.delete(ref, options ?? {});
   }

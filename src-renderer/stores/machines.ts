@@ -111,9 +111,11 @@ export const useMachinesStore = defineStore('machines', () => {
     reset: (uuid: string) => act('Cannot reset', uuid, (u) => api.resetMachine(u)),
     remove: (uuid: string, keepDisks: boolean) =>
       act('Cannot remove', uuid, (u) => api.deleteMachine(u, { keepDisks }).then(() => ({ state: 'stopped' as const }))),
+    /** A broken machine's machine.json.bak put back (the broken file is kept beside it). */
+    repair: (uuid: string) => act('Cannot repair', uuid, (u) => api.repairMachine(u).then(() => ({ state: 'stopped' as const }))),
   };
 });
 
 export function nameOf(m: MachineSummary): string {
-  return m.config?.name ?? m.dir.split('/').pop() ?? m.uuid;
+  return m.config?.name ?? m.broken?.name ?? m.dir.split('/').pop() ?? m.uuid;
 }

@@ -24,9 +24,40 @@ export type LibraryEntry = LibraryFile['machines'][number];
 export interface MachineRecord {
   uuid: string;
   dir: string;
-  /** null when machine.json is missing or invalid; `error` then says why. */
+  /** null when machine.json is missing or invalid; `error` then says why, `broken` what can be done. */
   config: MachineConfig | null;
   error?: ErrorShape;
+  broken?: BrokenMachine;
+}
+
+/** A registered machine whose machine.json cannot be used, and its previous version if that is whole. */
+export interface BrokenMachine {
+  reason: string;
+  /** machine.json.bak when it holds a valid configuration of this machine (same uuid). */
+  backup: string | null;
+  /** The name the backup gives it, else its folder's name. */
+  name: string;
+}
+
+/** What is wrong with an unreadable machine, and whether its backup can take its place. */
+async function diagnose(entry: LibraryEntry, err: unknown): Promise<BrokenMachine> {
+  const reason = toErrorShape(err).message;
+  const backup = path.join(entry.dir, MACHINE_CONFIG_BACKUP);
+  try {
+    const config = parseInput(machineConfigSchema, migrateConfig(await readJson(backup)), 'backup');
+    if (config.uuid === entry.uuid) return { reason, backup, name: config.name };
+  } catch {
+    // No usable backup.
+  }
+  return { reason, backup: null, name: path.basename(entry.dir) };
+}
+
+/** The message for any operation on a broken machine: what is wrong, and the way back. */
+export function brokenMessage(broken: BrokenMachine): string {
+  const way = broken.backup
+    ? `its previous configuration is kept in ${broken.backup}: restore it with \`vmdesk repair ${broken.name} --from-backup\``
+    : 'it has no usable backup (machine.json.bak)';
+  return `${broken.name} is broken (${broken.reason}); ${way}`;
 }
 
 /** Upgrade older machine.json versions in place before validation (none yet: v1 is the first). */
@@ -100,7 +131,7 @@ export class Library {
         try {
           return { ...entry, config: await loadMachineConfig(entry.dir) };
         } catch (err) {
-          return { ...entry, config: null, error: toErrorShape(err) };
+          return { ...entry, config: null, error: toErrorShape(err), broken: await diagnose(entry, err) };
         }
       }),
     );
@@ -109,10 +140,22 @@ export class Library {
   /** By uuid, or by name (names are unique in a library). */
   async find(nameOrUuid: string): Promise<MachineRecord & { config: MachineConfig }> {
     const records = await this.list();
-    const match = records.find((r) => r.uuid === nameOrUuid) ?? records.find((r) => r.config?.name === nameOrUuid);
+    const match = this.match(records, nameOrUuid);
     if (!match) throw new VmdeskError('NOT_FOUND', `No machine named "${nameOrUuid}"`);
-    if (!match.config) throw new VmdeskError(match.error?.code ?? 'IO', match.error?.message ?? `Machine ${nameOrUuid} is unreadable`);
+    if (!match.config)
+      throw match.broken
+        ? new VmdeskError('INVALID_STATE', brokenMessage(match.broken), { broken: match.broken })
+        : new VmdeskError(match.error?.code ?? 'IO', match.error?.message ?? `Machine ${nameOrUuid} is unreadable`);
     return { ...match, config: match.config };
+  }
+
+  /** By uuid, by name, or by the name a broken machine's backup (or folder) gives it. */
+  match(records: MachineRecord[], nameOrUuid: string): MachineRecord | undefined {
+    return (
+      records.find((r) => r.uuid === nameOrUuid) ??
+      records.find((r) => r.config?.name === nameOrUuid) ??
+      records.find((r) => !r.config && r.broken?.name === nameOrUuid)
+    );
   }
 
   private async update(mutate: (file: LibraryFile) => void): Promise<void> {
