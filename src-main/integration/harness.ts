@@ -85,9 +85,9 @@ export function listMachineDirs(sb: Sandbox): string[] {
 }
 
 /**
- * True when the PNG shows something: at least 0.5% of its pixels (and never fewer than 50) differ
- * from its most common colour, as the characters of a text screen do. A stray pixel or a cursor
- * on a blank screen is not content.
+ * True when the PNG shows something: at least 250 pixels (some ten characters of a text screen,
+ * whatever its resolution) differ from its most common colour. A stray pixel or a lone cursor on a
+ * blank screen is not content.
  */
 export function pngHasContent(file: string): boolean {
   const png = PNG.sync.read(fs.readFileSync(file));
@@ -96,9 +96,7 @@ export function pngHasContent(file: string): boolean {
     const rgb = png.data.readUInt32BE(i) >>> 8;
     counts.set(rgb, (counts.get(rgb) ?? 0) + 1);
   }
-  const pixels = png.width * png.height;
-  const background = Math.max(...counts.values());
-  return pixels - background >= Math.max(50, pixels * 0.005);
+  return png.width * png.height - Math.max(...counts.values()) >= 250;
 }
 
 export function build(): void {
