@@ -65,6 +65,11 @@ export const diskSchema = z.object({
   format: z.enum(DISK_FORMATS),
   bus: z.enum(DISK_BUSES).default('virtio'),
   readOnly: z.boolean().default(false),
+  /**
+   * For an image kept elsewhere (attached in place): the backing files the user confirmed. The
+   * image is inspected again at every start, and may read from these files only.
+   */
+  trustedBacking: z.array(hostPathSchema).max(16).optional(),
 });
 
 export const cdromSchema = z.object({

@@ -26,6 +26,8 @@ import { repairFromBackup, type RepairResult } from './machines/repair-machine.j
 import { createMachine, type CreateResult } from './machines/create-machine.js';
 import { deleteMachine, modifyMachine, type ModifyResult } from './machines/modify-machine.js';
 import { requireHostFile } from './fs/host-file.js';
+import { inspectForeignImage } from './storage/foreign-image.js';
+import { isInside } from './fs/path-inside.js';
 import { NVRAM_FILE, libraryHome, machineLogs } from './paths.js';
 import { buildQemuArgs, resolveMachinePath } from './qemu/qemu-args.js';
 import { waitForLogText } from './console/serial-log.js';
@@ -183,7 +185,13 @@ export class Core extends EventEmitter<CoreEvents> {
       const accel = host.preferredAccel ?? 'tcg';
       if (config.memoryMiB > host.memoryMiB)
         throw new VmdeskError('INVALID_INPUT', `${config.name} needs ${config.memoryMiB} MiB but this host has ${host.memoryMiB} MiB`);
-      for (const disk of config.disks) await requireHostFile(resolveMachinePath(dir, disk.file), `disk ${disk.id}`);
+      for (const disk of config.disks) {
+        const file = resolveMachinePath(dir, disk.file);
+        await requireHostFile(file, `disk ${disk.id}`);
+        // An image kept elsewhere is not VMDesk's: whoever can write it may have changed what it names.
+        if (!isInside(dir, file))
+          await inspectForeignImage(file, { what: `disk ${disk.id}`, format: disk.format, trustedBacking: disk.trustedBacking ?? [] });
+      }
       if (config.cdrom?.file) await requireHostFile(resolveMachinePath(dir, config.cdrom.file), 'ISO image', 'allow');
       if (config.kernelBoot) {
         await requireHostFile(resolveMachinePath(dir, config.kernelBoot.kernel), 'kernel');

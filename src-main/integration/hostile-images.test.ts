@@ -104,6 +104,20 @@ describe('a confirmed chain and a raw disk with a header inside', () => {
     await ok(sb, ['stop', 'chained', '--force']);
   });
 
+  it('inspects an image kept elsewhere again at every start: a header changed to name a host file stops the start', async () => {
+    qemuImg('create', '-q', '-f', 'qcow2', f('shared.qcow2'), '16M');
+    await ok(sb, ['create', 'attached', '--memory', '64', '--network', 'none', '--attach-disk', f('shared.qcow2')]);
+    await ok(sb, ['start', 'attached']);
+    await ok(sb, ['stop', 'attached', '--force']);
+    // Someone who can write the shared image points it at the host's secret.
+    qemuImg('rebase', '-u', '-f', 'qcow2', '-b', f('secret'), '-F', 'raw', f('shared.qcow2'));
+    const r = await vmdesk(sb, ['start', 'attached']);
+    expect(r).toMatchObject({ code: 2, stderr: expect.stringContaining(`--trust-backing ${f('secret')}`) });
+    expect(JSON.parse(await ok(sb, ['show', 'attached', '--json']))).toMatchObject({ status: { state: 'stopped' } });
+    await ok(sb, ['delete', 'attached']);
+    expect(fs.existsSync(f('shared.qcow2'))).toBe(true);
+  });
+
   it('keeps a raw disk raw when its guest writes a qcow2 header naming a host file into it', async () => {
     await ok(sb, ['create', 'rawguest', '--demo', '--memory', '128']);
     await ok(sb, ['disk', 'rawguest', 'add', '--size', '1M', '--format', 'raw']);

@@ -31,6 +31,7 @@ import { tethered } from '../storage/tether.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { OWNER_FILE, clearOwner, formatBytes, freeBytes, isAbandoned, makeStaging, sweepStaging, writeOwner } from './staging.js';
 import { sweepDebris } from '../library/debris.js';
+import { isInsideOrSame } from '../fs/path-inside.js';
 
 export interface MoveResult {
   from: string;
@@ -43,11 +44,6 @@ const exists = (p: string): Promise<boolean> =>
     () => true,
     () => false,
   );
-
-function isInsideOrSame(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
 
 /** Files not carried over: the lock (held by this move) and owner files. */
 const SKIP = new Set([MACHINE_LOCK, OWNER_FILE]);

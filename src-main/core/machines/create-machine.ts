@@ -145,6 +145,7 @@ export async function createMachine(
         format: sourceInfo.format,
         bus: 'virtio',
         readOnly: false,
+        ...(sourceInfo.backing.length > 0 && { trustedBacking: sourceInfo.backing.map((l) => l.file) }),
       });
     }
     const newDiskBytes = input.diskBytes ?? (input.demo ? DEMO_DISK_BYTES : undefined);

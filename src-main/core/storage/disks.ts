@@ -16,6 +16,7 @@ import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { checkImage, createImage, imageInfo, resizeImage } from '../qemu/qemu-img.js';
 import { inspectForeignImage } from './foreign-image.js';
 import { imageUsers } from './image-users.js';
+import { isInside } from '../fs/path-inside.js';
 
 export type { Qmp } from '../machines/on-machine.js';
 /** The machine a disk operation works on (its fresh record, under its lock). */
@@ -53,11 +54,6 @@ function findDisk(machine: MachineRef, diskId: string): DiskConfig {
   return disk;
 }
 
-function isInside(dir: string, file: string): boolean {
-  const rel = path.relative(dir, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
 export async function addDisk(
   library: Library,
   machine: MachineRef,
@@ -91,6 +87,7 @@ export async function addDisk(
       );
     }
     disk = { id, file: abs, format: info.format, bus, readOnly: false };
+    if (info.backing.length > 0) disk.trustedBacking = info.backing.map((l) => l.file);
   } else {
     const format = input.format ?? 'qcow2';
     const size = input.sizeBytes ?? 0;

@@ -55,6 +55,8 @@ export interface InspectOptions {
   what: string;
   /** Backing files the user confirmed (absolute paths): a chain is accepted only through these. */
   trustedBacking?: readonly string[];
+  /** The format VMDesk opens it as (a machine's disk); by default the one its magic says. */
+  format?: DiskFormat;
 }
 
 function refuse(message: string, details?: unknown): never {
@@ -252,7 +254,7 @@ export function requireSaneSize(virtualSize: number, name: string): void {
  */
 export async function inspectForeignImage(file: string, opts: InspectOptions): Promise<ForeignImage> {
   const abs = path.resolve(file);
-  const levels: Level[] = [await readLevel(abs, opts.what, null)];
+  const levels: Level[] = [await readLevel(abs, opts.what, opts.format ?? null)];
   // Walk the chain with VMDesk's own reader first: nothing is opened by QEMU before all is known.
   const seen = new Set([levels[0]?.real]);
   for (let level = levels[0]; level?.refs.backing;) {

@@ -12,6 +12,7 @@ import type { Library } from '../library/library.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { backingChain, type ChainImage } from './image-chain.js';
 import { readSnapshots } from './snapshot-files.js';
+import { isInside } from '../fs/path-inside.js';
 
 export type ImageUser = ImageUserInfo;
 export type ImageUse = ImageUserInfo['use'];
@@ -146,11 +147,6 @@ function usersIn(scan: LibraryScan, matches: (file: string) => boolean): ImageUs
 export async function imageUsers(library: Library, file: string): Promise<ImageUser[]> {
   const abs = path.resolve(file);
   return usersIn(await scanLibrary(library), (f) => f === abs);
-}
-
-function isInside(dir: string, file: string): boolean {
-  const rel = path.relative(dir, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** Other machines whose disks or snapshots rest on images inside `dir` (linked clones of the machine there). */
