@@ -59,7 +59,7 @@ export class Core extends EventEmitter<CoreEvents> {
   readonly runtime: VmRuntime;
   readonly tasks = new TaskManager();
   /** Snapshots and saved states (suspend to disk). */
-  readonly snapshots: Snapshots = new Snapshots(this);
+  readonly snapshots: Snapshots;
   readonly env: NodeJS.ProcessEnv;
 
   constructor(options: CoreOptions = {}) {
@@ -68,6 +68,21 @@ export class Core extends EventEmitter<CoreEvents> {
     this.library = new Library(options.home ?? libraryHome(this.env));
     this.runtime = new VmRuntime(this.env);
     this.tasks.on('task', (t) => this.emit('task', t));
+    this.snapshots = new Snapshots({
+      library: this.library,
+      runtime: this.runtime,
+      tasks: this.tasks,
+      changed: (uuid) => {
+        this.emit('machines');
+        this.emitState(uuid);
+      },
+      powerOff: (uuid) => this.shutdown(uuid, { force: true }),
+      start: (uuid) => this.start(uuid),
+    });
+  }
+
+  private emitState(uuid: string): void {
+    this.emit('machine-state', { uuid, status: this.runtime.status(uuid) });
   }
 
   host(): Promise<HostCapabilities> {
@@ -79,7 +94,12 @@ export class Core extends EventEmitter<CoreEvents> {
    * agent to any running QEMU whose agent died. Returns a function that stops watching.
    */
   async watch(): Promise<() => void> {
-    const watcher = new CoreWatcher(this);
+    const watcher = new CoreWatcher({
+      library: this.library,
+      env: this.env,
+      machinesChanged: () => this.emit('machines'),
+      stateChanged: (uuid) => this.emitState(uuid),
+    });
     await watcher.start();
     await sweepDebris(this.library);
     await this.adoptOrphans();

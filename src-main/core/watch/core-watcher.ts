@@ -6,9 +6,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LIBRARY_FILE, MACHINE_CONFIG, RUNTIME, runtimeRoot } from '../paths.js';
-import type { Core } from '../core.js';
+import type { Library } from '../library/library.js';
 
 const COALESCE_MS = 25;
+
+/** What the watcher needs of the core (given by it, so the watcher does not import the core). */
+export interface WatchedCore {
+  library: Pick<Library, 'ensure' | 'home' | 'entries'>;
+  env: NodeJS.ProcessEnv;
+  /** The machine list, or a machine's settings, changed. */
+  machinesChanged(): void;
+  /** A machine's runtime state may have changed. */
+  stateChanged(uuid: string): void;
+}
 
 export class CoreWatcher {
   private readonly watchers = new Map<string, fs.FSWatcher>();
@@ -16,7 +26,7 @@ export class CoreWatcher {
   private known = new Map<string, string>();
   private stopped = false;
 
-  constructor(private readonly core: Core) {}
+  constructor(private readonly core: WatchedCore) {}
 
   async start(): Promise<void> {
     await this.core.library.ensure();
@@ -78,12 +88,12 @@ export class CoreWatcher {
     for (const [uuid, dir] of next) {
       if (this.known.get(uuid) !== dir) this.unwatch(`machine:${uuid}`);
       this.watch(`machine:${uuid}`, dir, (file) => {
-        if (file === MACHINE_CONFIG) this.later('machines', () => this.core.emit('machines'));
+        if (file === MACHINE_CONFIG) this.later('machines', () => this.core.machinesChanged());
       });
       this.watchRuntime(uuid);
     }
     this.known = next;
-    if (!this.stopped) this.core.emit('machines');
+    if (!this.stopped) this.core.machinesChanged();
   }
 
   private watchRuntime(uuid: string): void {
@@ -97,6 +107,6 @@ export class CoreWatcher {
     // The dir may have been removed and made again (a restart): watch the new one.
     this.unwatch(`rt:${uuid}`);
     this.watchRuntime(uuid);
-    this.core.emit('machine-state', { uuid, status: this.core.runtime.status(uuid) });
+    this.core.stateChanged(uuid);
   }
 }

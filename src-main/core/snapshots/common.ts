@@ -1,0 +1,95 @@
+/**
+ * What the snapshot operations share: the services the core gives them (never the core itself, so
+ * the snapshot code does not import it), the machine they work on, and the snapshots folder.
+ */
+import { randomUUID } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { VmdeskError } from '../../api/errors.js';
+import type { DiskConfig, MachineConfig } from '../../api/machine-config.js';
+import type { Library, MachineRecord } from '../library/library.js';
+import { SNAPSHOTS_DIR } from '../paths.js';
+import { resolveMachinePath } from '../qemu/qemu-args.js';
+import type { TaskManager } from '../tasks/task-manager.js';
+import type { VmRuntime } from '../vm/vm-runtime.js';
+import { createOverlay } from './images.js';
+import { newOwnFile } from './store.js';
+
+export type Machine = MachineRecord & { config: MachineConfig };
+
+/** What snapshots need of the core. */
+export interface SnapshotServices {
+  library: Library;
+  runtime: Pick<VmRuntime, 'status' | 'isActive' | 'connect'>;
+  tasks: Pick<TaskManager, 'run'>;
+  /** Tells front ends that the machine list and this machine's state changed. */
+  changed(uuid: string): void;
+  /** Powers a machine off at once (a running machine is restored stopped). */
+  powerOff(uuid: string): Promise<unknown>;
+  /** Starts a machine (a restored machine that was running runs again). */
+  start(uuid: string): Promise<unknown>;
+}
+
+export function isRunning(services: SnapshotServices, uuid: string): boolean {
+  return services.runtime.isActive(services.runtime.status(uuid).state);
+}
+
+export async function exists(file: string): Promise<boolean> {
+  return fsp.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Writable disks are snapshotted; read-only ones never change, so they are left as they are. */
+export function snapshotDisks(config: MachineConfig): DiskConfig[] {
+  const disks = config.disks.filter((d) => !d.readOnly);
+  for (const disk of disks) {
+    if (disk.format !== 'qcow2')
+      throw new VmdeskError(
+        'INVALID_STATE',
+        `Cannot snapshot ${config.name}: its disk ${disk.id} is ${disk.format}, and snapshots need qcow2 disks. Convert the disk to qcow2 or make it read-only.`,
+      );
+    if (path.isAbsolute(disk.file))
+      throw new VmdeskError(
+        'INVALID_STATE',
+        `Cannot snapshot ${config.name}: its disk ${disk.id} lives outside the machine folder (${disk.file}). Move or copy it into the machine first.`,
+      );
+  }
+  return disks;
+}
+
+/**
+ * The machine folder exists, so no recursive mkdir: on a full filesystem Node's recursive mkdir
+ * reports ENOENT where mkdir(2) says ENOSPC.
+ */
+export async function makeSnapshotsDir(dir: string): Promise<void> {
+  await fsp.mkdir(path.join(dir, SNAPSHOTS_DIR)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+}
+
+/** A failure that made the snapshots folder (the machine's first) leaves the machine as it was. */
+export async function removeSnapshotsDirIfEmpty(dir: string): Promise<void> {
+  await fsp.rmdir(path.join(dir, SNAPSHOTS_DIR)).catch(() => undefined);
+}
+
+/**
+ * An empty overlay on each disk's image, as a new own file of the snapshots folder; each is listed
+ * in `made` once created (the caller removes them if a later step fails). Returns disk id → overlay.
+ */
+export async function createOverlays(
+  dir: string,
+  disks: Array<{ id: string; file: string }>,
+  made: string[],
+  sizeOf: (diskId: string) => number | undefined = () => undefined,
+): Promise<Map<string, string>> {
+  const overlays = new Map<string, string>();
+  for (const disk of disks) {
+    const overlay = newOwnFile(randomUUID(), 'qcow2');
+    await createOverlay(resolveMachinePath(dir, overlay), resolveMachinePath(dir, disk.file), sizeOf(disk.id));
+    made.push(overlay);
+    overlays.set(disk.id, overlay);
+  }
+  return overlays;
+}

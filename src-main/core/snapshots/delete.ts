@@ -1,0 +1,115 @@
+/**
+ * Deleting a snapshot: refused while linked clones rest on it or the running machine's disks do;
+ * otherwise its data is merged into its children (a safe rebase), the tree closes over it, and its
+ * files go last.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { VmdeskError } from '../../api/errors.js';
+import type { Library } from '../library/library.js';
+import { resolveMachinePath } from '../qemu/qemu-args.js';
+import { imageUsers } from '../storage/image-users.js';
+import type { TaskContext } from '../tasks/task-manager.js';
+import { exists, isRunning, type Machine, type SnapshotServices } from './common.js';
+import { chainFiles, readHeader, rebaseImage } from './images.js';
+import {
+  findSnapshot,
+  loadSavedState,
+  loadSnapshots,
+  saveSnapshots,
+  writeSavedState,
+  type SnapshotRecord,
+  type SnapshotsFile,
+} from './store.js';
+
+/** An image resting on the snapshot, and what it rests on once the snapshot's data is merged into it. */
+interface Child {
+  file: string;
+  newBacking: string | null;
+}
+
+/** Deletes a snapshot under the machine's lock. */
+export async function deleteSnapshot(
+  services: SnapshotServices,
+  machine: Machine,
+  snapshotRef: string,
+  ctx: TaskContext,
+): Promise<{ id: string; name: string }> {
+  const { dir, config } = machine;
+  const data = loadSnapshots(dir);
+  const snap = findSnapshot(data, snapshotRef);
+  const abs = (file: string): string => path.resolve(resolveMachinePath(dir, file));
+  const frozenFiles = snap.disks.map((d) => abs(d.file));
+  await requireNoLinkedClones(services.library, machine, snap, frozenFiles);
+  const children = await childrenOf(machine, data, snap, frozenFiles);
+  if (isRunning(services, machine.uuid)) await requireNotUnderRunningDisks(machine, snap, frozenFiles);
+
+  // 1. Merge its data into each child (a safe rebase; the child reads the same before and after).
+  for (const [i, child] of children.entries()) {
+    await rebaseImage(child.file, child.newBacking, {
+      onProgress: (f) => ctx.progress((i + f) / children.length, `Merging "${snap.name}" into its children`),
+      signal: ctx.signal,
+    });
+  }
+  // 2. The tree without it: children move up to its parent.
+  const savedState = loadSavedState(dir);
+  const keepVmstate = savedState?.owner === 'snapshot' && savedState.file === snap.vmstate;
+  if (keepVmstate && savedState) await writeSavedState(dir, { ...savedState, owner: 'machine' });
+  await saveSnapshots(dir, {
+    ...data,
+    currentId: data.currentId === snap.id ? snap.parentId : data.currentId,
+    snapshots: data.snapshots.filter((s) => s.id !== snap.id).map((s) => (s.parentId === snap.id ? { ...s, parentId: snap.parentId } : s)),
+  });
+  // 3. Its files, last.
+  const stillUsed = new Set(config.disks.map((d) => abs(d.file)));
+  for (const file of frozenFiles) if (!stillUsed.has(file)) await fsp.rm(file, { force: true });
+  if (snap.vmstate && !keepVmstate) await fsp.rm(abs(snap.vmstate), { force: true });
+  if (snap.nvram) await fsp.rm(abs(snap.nvram), { force: true });
+  return { id: snap.id, name: snap.name };
+}
+
+/** Linked clones of other machines resting on the snapshot's images keep it, and are named. */
+async function requireNoLinkedClones(library: Library, machine: Machine, snap: SnapshotRecord, frozenFiles: string[]): Promise<void> {
+  const clones = new Set<string>();
+  for (const file of frozenFiles) {
+    for (const user of await imageUsers(library, file)) if (user.uuid !== machine.uuid) clones.add(user.name);
+  }
+  if (clones.size === 0) return;
+  const names = [...clones].map((n) => `"${n}"`).join(', ');
+  throw new VmdeskError(
+    'INVALID_STATE',
+    `Cannot delete snapshot "${snap.name}" of ${machine.config.name}: the linked clone${clones.size > 1 ? 's' : ''} ${names} rest${clones.size > 1 ? '' : 's'} on it. Delete ${clones.size > 1 ? 'them' : 'it'} first, or make ${clones.size > 1 ? 'them' : 'it'} independent with a full clone.`,
+    { clones: [...clones] },
+  );
+}
+
+/** Its children: the images (of other snapshots, or the machine's disks) whose backing file is one of its frozen images. */
+async function childrenOf(machine: Machine, data: SnapshotsFile, snap: SnapshotRecord, frozenFiles: string[]): Promise<Child[]> {
+  const abs = (file: string): string => path.resolve(resolveMachinePath(machine.dir, file));
+  // Frozen images and overlays are qcow2 (VMDesk made them); a machine's disk has its format in its config.
+  const candidates = new Map<string, string>([
+    ...data.snapshots.filter((s) => s.id !== snap.id).flatMap((s) => s.disks.map((d): [string, string] => [abs(d.file), 'qcow2'])),
+    ...machine.config.disks.map((d): [string, string] => [abs(d.file), d.format]),
+  ]);
+  const children: Child[] = [];
+  for (const [file, format] of candidates) {
+    if (!(await exists(file))) continue;
+    const header = await readHeader(file, format);
+    if (header.backing === null || !frozenFiles.includes(header.backing)) continue;
+    children.push({ file, newBacking: (await readHeader(header.backing, 'qcow2')).backing });
+  }
+  return children;
+}
+
+/** A running machine's disks must not rest on the snapshot (snapshots on other branches can go). */
+async function requireNotUnderRunningDisks(machine: Machine, snap: SnapshotRecord, frozenFiles: string[]): Promise<void> {
+  const { dir, config } = machine;
+  const inUse = new Set<string>();
+  for (const disk of config.disks)
+    for (const f of await chainFiles(path.resolve(resolveMachinePath(dir, disk.file)), disk.format).catch(() => [])) inUse.add(f);
+  if (frozenFiles.some((f) => inUse.has(f)))
+    throw new VmdeskError(
+      'INVALID_STATE',
+      `Stop ${config.name} to delete snapshot "${snap.name}": the running machine's disks rest on it (snapshots on other branches can be deleted while it runs)`,
+    );
+}

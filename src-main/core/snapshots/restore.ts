@@ -1,0 +1,88 @@
+/**
+ * Restoring a snapshot of a stopped machine: new overlays on the snapshot's frozen images, then its
+ * settings (and UEFI variables, and RAM state as the saved state of a live snapshot) switched in;
+ * the discarded state's own files go last.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { VmdeskError } from '../../api/errors.js';
+import type { MachineConfig } from '../../api/machine-config.js';
+import { saveMachineConfig } from '../library/library.js';
+import { NVRAM_FILE, SNAPSHOTS_DIR } from '../paths.js';
+import { resolveMachinePath } from '../qemu/qemu-args.js';
+import type { TaskContext } from '../tasks/task-manager.js';
+import { createOverlays, isRunning, makeSnapshotsDir, type Machine, type SnapshotServices } from './common.js';
+import {
+  findSnapshot,
+  hardwareDigest,
+  loadSavedState,
+  loadSnapshots,
+  removeSavedStateRecord,
+  saveSnapshots,
+  writeSavedState,
+  type SnapshotRecord,
+} from './store.js';
+
+/** Restores a snapshot under the machine's lock; returns the warnings (what was discarded). */
+export async function restoreSnapshot(
+  services: SnapshotServices,
+  machine: Machine,
+  snapshotId: string,
+  ctx: TaskContext,
+): Promise<string[]> {
+  const { dir, config } = machine;
+  if (isRunning(services, machine.uuid))
+    throw new VmdeskError('INVALID_STATE', `${config.name} was started meanwhile: stop it and try again`);
+  const data = loadSnapshots(dir);
+  const snap = findSnapshot(data, snapshotId);
+  const abs = (file: string): string => resolveMachinePath(dir, file);
+  const frozen = new Set(data.snapshots.flatMap((s) => s.disks.map((d) => d.file)));
+  const oldSaved = loadSavedState(dir);
+  ctx.progress(null, 'Creating overlays');
+  await makeSnapshotsDir(dir);
+  const { overlays, nvramTmp } = await newFiles(dir, snap);
+  const next: MachineConfig = {
+    ...snap.config,
+    uuid: config.uuid,
+    name: config.name,
+    disks: snap.config.disks.map((d) => ({ ...d, file: overlays.get(d.id) ?? d.file })),
+  };
+  // The old saved state (if any) belongs to the state being discarded.
+  await removeSavedStateRecord(dir);
+  if (nvramTmp) await fsp.rename(nvramTmp, path.join(dir, NVRAM_FILE));
+  await saveMachineConfig(dir, next);
+  if (snap.kind === 'live' && snap.vmstate)
+    await writeSavedState(dir, {
+      version: 1,
+      file: snap.vmstate,
+      owner: 'snapshot',
+      createdAt: snap.createdAt,
+      hardware: hardwareDigest(next),
+    });
+  await saveSnapshots(dir, { ...data, currentId: snap.id });
+  // Last: the discarded state's own files.
+  for (const disk of config.disks) {
+    if (disk.file.startsWith(`${SNAPSHOTS_DIR}/`) && !frozen.has(disk.file) && !next.disks.some((d) => d.file === disk.file))
+      await fsp.rm(abs(disk.file), { force: true });
+  }
+  if (oldSaved?.owner === 'machine') await fsp.rm(abs(oldSaved.file), { force: true });
+  return [`The current state of ${config.name} (changes since its last snapshot) was discarded`];
+}
+
+/** An overlay on each of the snapshot's images and a copy of its UEFI variables; all or nothing. */
+async function newFiles(dir: string, snap: SnapshotRecord): Promise<{ overlays: Map<string, string>; nvramTmp: string | null }> {
+  const made: string[] = [];
+  let nvramTmp: string | null = null;
+  try {
+    const overlays = await createOverlays(dir, snap.disks, made);
+    if (snap.nvram) {
+      nvramTmp = path.join(dir, `.${NVRAM_FILE}.${process.pid}.tmp`);
+      await fsp.copyFile(resolveMachinePath(dir, snap.nvram), nvramTmp);
+    }
+    return { overlays, nvramTmp };
+  } catch (err) {
+    for (const f of made) await fsp.rm(resolveMachinePath(dir, f), { force: true });
+    if (nvramTmp) await fsp.rm(nvramTmp, { force: true });
+    throw err;
+  }
+}
