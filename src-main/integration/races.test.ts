@@ -120,3 +120,49 @@ describe('delete racing start', () => {
     expect(outcomes.length).toBe(6);
   });
 });
+
+describe('many writers of one machine.json', () => {
+  it('concurrent modifies from several processes, each changing another field, lose no update', async () => {
+    await ok(sb, ['create', 'many', '--demo']);
+    for (let round = 0; round < 3; round++) {
+      const changes: Array<
+        [string[], (c: Shown['config'] & { display?: { adapter: string }; serial?: { enabled: boolean } }) => unknown, unknown]
+      > = [
+        [['--cpus', String(2 - (round % 2))], (c) => c.cpus, 2 - (round % 2)],
+        [['--memory', String(300 + round)], (c) => c.memoryMiB, 300 + round],
+        [['--notes', `round ${round}`], (c) => c.notes, `round ${round}`],
+        [['--os', round % 2 ? 'windows' : 'bsd'], (c) => c.osType, round % 2 ? 'windows' : 'bsd'],
+        [['--boot', round % 2 ? 'cdrom,disk' : 'disk,network'], (c) => c.bootOrder.join(','), round % 2 ? 'cdrom,disk' : 'disk,network'],
+        [['--serial', round % 2 ? 'on' : 'off'], (c) => c.serial?.enabled, round % 2 === 1],
+      ];
+      const results = await Promise.all(changes.map(([args]) => vmdesk(sb, ['modify', 'many', ...args])));
+      expect(
+        results.map((r) => r.code),
+        results.map((r) => r.stderr).join('\n'),
+      ).toEqual(changes.map(() => 0));
+      const { config } = (await show('many')) as unknown as { config: Parameters<(typeof changes)[number][1]>[0] };
+      for (const [args, read, want] of changes) expect(read(config), args.join(' ')).toEqual(want);
+    }
+  });
+});
+
+describe('one disk, one writer', () => {
+  it('two machines on one image: the second start is refused with a clear error, one QEMU runs', async () => {
+    const image = path.join(sb.home, 'shared.qcow2');
+    const made = await vmdesk(sb, ['create', 'maker', '--demo']);
+    expect(made.code).toBe(0);
+    const { dir } = await show('maker');
+    fs.copyFileSync(path.join(dir, 'disks', 'disk0.qcow2'), image);
+    await ok(sb, ['create', 'one', '--attach-disk', image, '--network', 'none']);
+    await ok(sb, ['create', 'two', '--attach-disk', image, '--network', 'none']);
+    await ok(sb, ['start', 'one']);
+    const second = await vmdesk(sb, ['start', 'two']);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/shared\.qcow2/);
+    expect(second.stderr).toMatch(/lock|in use|used by/i);
+    expect((await show('two')).status.state).not.toMatch(/running|starting/);
+    expect(processesWith((await show('two')).uuid)).toEqual([]);
+    expect(processesWith((await show('one')).uuid)).toHaveLength(1);
+    await ok(sb, ['stop', 'one', '--force']);
+  });
+});
