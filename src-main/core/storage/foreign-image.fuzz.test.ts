@@ -83,7 +83,7 @@ function u64(v: bigint): Uint8Array {
 }
 
 async function judge(file: string): Promise<void> {
-  let accepted: Awaited<ReturnType<typeof inspectForeignImage>> | null = null;
+  let accepted: Awaited<ReturnType<typeof inspectForeignImage>>;
   try {
     accepted = await inspectForeignImage(file, { what: 'fuzzed image' });
   } catch (err) {
