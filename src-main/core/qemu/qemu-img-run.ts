@@ -103,11 +103,15 @@ function summary(stderr: string): string {
   return t.length > 600 ? `${t.slice(0, 600)}…` : t;
 }
 
-/** A qemu-img failure as a VmdeskError; a full disk is an IO error that says so. */
+/**
+ * A qemu-img failure as a VmdeskError: a full disk is an IO error that says so, an image another
+ * process holds (QEMU's image locking) is LOCKED.
+ */
 export function qemuImgError(action: string, r: QemuImgRun): VmdeskError {
   const why = summary(r.stderr) || `qemu-img exited with code ${String(r.code)}`;
   if (/No space left on device/i.test(r.stderr))
     return new VmdeskError('IO', `Cannot ${action}: no space left on the target's disk (${why})`);
+  if (/Failed to get "\w+" lock/.test(r.stderr)) return new VmdeskError('LOCKED', `Cannot ${action}: ${why}`);
   return new VmdeskError('QEMU_FAILED', `Cannot ${action}: ${why}`);
 }
 
