@@ -7,32 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { IS_ROOT, makeSandbox, needsRoot, type Sandbox } from '../src-main/integration/harness.js';
+import { IS_ROOT, fillFilesystem, loopMount, makeSandbox, needsRoot, type Sandbox } from '../src-main/integration/harness.js';
 import { eventually, launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
 
 const NAME = 'full demo';
 const MiB = 1024 * 1024;
-
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-}
-
-/** Fill the filesystem of `dir` but `leaveBytes`. */
-function fill(dir: string, leaveBytes: number): void {
-  const fd = fs.openSync(path.join(dir, 'filler'), 'w');
-  const chunk = Buffer.alloc(MiB);
-  try {
-    for (;;) {
-      const s = fs.statfsSync(dir);
-      if (s.bavail * s.bsize - leaveBytes < MiB) break;
-      fs.writeSync(fd, chunk);
-    }
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 interface Shown {
   uuid: string;
@@ -54,12 +33,7 @@ describe('a guest paused by a full host filesystem, in a browser', () => {
   beforeAll(async () => {
     sb = makeSandbox();
     if (!IS_ROOT) return;
-    const image = path.join(sb.home, 'fs.img');
-    mnt = path.join(sb.home, 'mnt');
-    fs.mkdirSync(mnt);
-    run('truncate', ['-s', '64M', image]);
-    run('mkfs.ext4', ['-q', '-F', '-m', '0', image]);
-    run('mount', ['-o', 'loop', image, mnt]);
+    mnt = loopMount(sb, 'mnt', 64);
     const lib = path.join(mnt, 'library');
     served = await serve({ ...sb, env: { ...sb.env, VMDESK_HOME: lib } });
     await ok(served.sb, ['create', NAME, '--demo']);
@@ -83,8 +57,8 @@ describe('a guest paused by a full host filesystem, in a browser', () => {
     await ok(served.sb, ['start', NAME]);
     await ok(served.sb, ['wait', NAME, '--text', 'vmdesk-demo# ', '--timeout', '90']);
     uuid = (await show()).uuid;
-    run('fallocate', ['-l', `${24 * MiB}`, ballast()]);
-    fill(mnt, 4 * MiB);
+    fs.writeFileSync(ballast(), Buffer.alloc(24 * MiB));
+    fillFilesystem(mnt, 4 * MiB);
     await ok(served.sb, ['send', NAME, 'dd if=/dev/urandom of=/dev/vda bs=1M count=16 conv=fsync 2>/dev/null; echo dd-exit-$((0+$?))\\n']);
     const paused = await eventually(show, (m) => m.status.reason !== undefined, 120_000);
     expect(paused.status).toMatchObject({ state: 'paused', reason });

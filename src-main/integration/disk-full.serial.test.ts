@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, guestSays, makeSandbox, needsRoot, ok, vmdesk, type Sandbox } from './harness.js';
+import { eventually, fillFilesystem as fill, guestSays, loopMount, makeSandbox, needsRoot, ok, vmdesk, type Sandbox } from './harness.js';
 
 const MiB = 1024 * 1024;
 const PROMPT = 'vmdesk-demo# ';
@@ -21,44 +21,13 @@ function run(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
-/** A fresh ext4 of `sizeMiB` (no blocks reserved for root: it fills for root too) holding a library. */
+/** A fresh ext4 of `sizeMiB` holding a library (no blocks reserved for root: it fills for root too). */
 function smallLibrary(sizeMiB: number): { mnt: string; lib: string; env: Sandbox } {
   made += 1;
-  const image = path.join(sb.home, `fs-${made}.img`);
-  const mnt = path.join(sb.home, `mnt-${made}`);
-  fs.mkdirSync(mnt);
-  run('truncate', ['-s', `${sizeMiB}M`, image]);
-  run('mkfs.ext4', ['-q', '-F', '-m', '0', image]);
-  run('mount', ['-o', 'loop', image, mnt]);
+  const mnt = loopMount(sb, `mnt-${made}`, sizeMiB);
   mounts.push(mnt);
   const lib = path.join(mnt, 'library');
   return { mnt, lib, env: { ...sb, env: { ...sb.env, VMDESK_HOME: lib } } };
-}
-
-/** Fill the filesystem of `dir` to the last block, leaving `leaveBytes` free; returns the filler. */
-function fill(dir: string, leaveBytes = 0): string {
-  const file = path.join(dir, `filler-${Date.now()}`);
-  const fd = fs.openSync(file, 'w');
-  const chunk = Buffer.alloc(MiB);
-  try {
-    for (const size of [MiB, 4096]) {
-      for (;;) {
-        const s = fs.statfsSync(dir);
-        const room = s.bavail * s.bsize - leaveBytes;
-        if (room < size) break;
-        try {
-          fs.writeSync(fd, chunk, 0, size);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-          break;
-        }
-      }
-    }
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return file;
 }
 
 function freeBytes(dir: string): number {

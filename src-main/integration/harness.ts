@@ -167,3 +167,48 @@ export async function guestSays(sb: Sandbox, name: string, line: string, answer:
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * A fresh filesystem of `sizeMiB` on a loop device (root only), mounted at `<sb.home>/<name>`; the
+ * caller unmounts it (`umount -l`) before the sandbox goes. ext4 with no blocks reserved for root
+ * unless `mkfs` says otherwise, so that it fills for root too.
+ */
+export function loopMount(sb: Sandbox, name: string, sizeMiB: number, mkfs = ['mkfs.ext4', '-q', '-F', '-m', '0']): string {
+  const image = path.join(sb.home, `${name}.img`);
+  const dir = path.join(sb.home, name);
+  fs.mkdirSync(dir);
+  for (const [cmd = '', ...args] of [
+    ['truncate', '-s', `${sizeMiB}M`, image],
+    [...mkfs, image],
+    ['mount', '-o', 'loop', image, dir],
+  ]) {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
+  }
+  return dir;
+}
+
+/** Fill the filesystem holding `dir` to its last block but `leaveBytes`; returns the filler file. */
+export function fillFilesystem(dir: string, leaveBytes = 0): string {
+  const file = path.join(dir, `filler-${process.hrtime.bigint()}`);
+  const fd = fs.openSync(file, 'w');
+  const chunk = Buffer.alloc(1024 * 1024);
+  try {
+    for (const size of [chunk.length, 4096]) {
+      for (;;) {
+        const s = fs.statfsSync(dir);
+        if (s.bavail * s.bsize - leaveBytes < size) break;
+        try {
+          fs.writeSync(fd, chunk, 0, size);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+          break;
+        }
+      }
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return file;
+}
