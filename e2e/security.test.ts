@@ -38,12 +38,15 @@ describe('vmdesk serve in Chromium', () => {
   it('logs in with the token URL, drops the token from the address bar and loads the UI without CSP violations', async () => {
     const { context, page } = await openUi(browser, served);
     expect(page.url()).toBe(`${served.origin}/`);
+    // The cookie holds a page key, never the token, which the page keeps in its own origin's storage.
     const cookies = await context.cookies();
-    expect(cookies).toEqual([expect.objectContaining({ name: 'vmdesk_token', value: served.token, httpOnly: true, sameSite: 'Strict' })]);
+    expect(cookies).toEqual([expect.objectContaining({ name: 'vmdesk_page', httpOnly: true, sameSite: 'Strict' })]);
+    expect(cookies[0]?.value).not.toBe(served.token);
+    expect(await page.evaluate(() => localStorage.getItem('vmdesk-token'))).toBe(served.token);
     // The app mounted and reached the API over its WebSocket (an empty library lists no machine).
     await page.locator('#app > *').first().waitFor({ timeout: 30_000 });
     const listed = await page.evaluate(async () => {
-      const ws = new WebSocket(`ws://${location.host}/api`);
+      const ws = new WebSocket(`ws://${location.host}/api?token=${localStorage.getItem('vmdesk-token') ?? ''}`);
       return new Promise<string>((resolve) => {
         ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: 'listMachines', args: [] }));
         ws.onmessage = (ev: MessageEvent<string>) => resolve(ev.data);
@@ -112,13 +115,16 @@ describe('vmdesk serve in Chromium', () => {
   });
 
   it('gives a logged-in browser no way in from a page on another port of 127.0.0.1 (same site: the cookie goes along)', async () => {
-    const foreign = http.createServer((_req, res) => {
+    let received = '';
+    const foreign = http.createServer((req, res) => {
+      received = req.headers.cookie ?? '';
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end('<!doctype html><title>a guest web server behind a port forward</title>');
     });
     await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
     try {
-      // Logged in: the browser holds the HttpOnly cookie, which SameSite=Strict sends to every port of 127.0.0.1.
+      // Logged in: the browser holds the HttpOnly cookie, which it sends to every port of 127.0.0.1
+      // (cookies ignore ports, SameSite=Strict included): the foreign server gets the page key, not the token.
       const { context, page } = await openUi(browser, served);
       await page.locator('#app > *').first().waitFor({ timeout: 30_000 });
       await page.goto(`http://127.0.0.1:${(foreign.address() as AddressInfo).port}/`);
@@ -143,6 +149,8 @@ describe('vmdesk serve in Chromium', () => {
         },
         { target: served.origin, socket: ws },
       );
+      expect(received).toMatch(/^vmdesk_page=[\w-]{43}$/);
+      expect(received).not.toContain(served.token);
       expect(outcome).toEqual({ api: 'closed 1006', serial: 'closed 1006', read: 'unreadable' });
       // A form POST (a top-level navigation, so the server's answer is seen): 405, nothing changes.
       const [response] = await Promise.all([

@@ -53,9 +53,19 @@ function request(path: string, headers: Record<string, string> = {}): Promise<ht
   });
 }
 
-function openWs(path: string, options: WebSocket.ClientOptions = {}, protocols: string[] = []): Promise<WebSocket> {
+/**
+ * `onMessage` listens from the start: a server may send its first message right behind the
+ * handshake, and ws emits it before a listener added after `open` resolves would be in place.
+ */
+function openWs(
+  path: string,
+  options: WebSocket.ClientOptions = {},
+  protocols: string[] = [],
+  onMessage?: (data: Buffer) => void,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://${host}${path}`, protocols, options);
+    if (onMessage) ws.on('message', onMessage);
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.once('error', reject);
@@ -116,24 +126,26 @@ describe('vmdesk serve', () => {
     expect(none.statusCode).toBe(401);
     expect(none.headers['content-security-policy']).toContain("script-src 'self'");
     expect((await request('/?token=wrong')).statusCode).toBe(401);
-    expect((await request('/', { Cookie: 'vmdesk_token=wrong' })).statusCode).toBe(401);
+    expect((await request('/', { Cookie: 'vmdesk_page=wrong' })).statusCode).toBe(401);
     expect((await request(`/?token=${token}`, { Host: `attacker.example:${new URL(origin).port}` })).statusCode).toBe(403);
   });
 
-  it('trades the token URL for an HttpOnly cookie and a 303 to /', async () => {
+  it('serves the token URL with an HttpOnly cookie of a page key (not the token), which serves the UI', async () => {
     const r = await request(`/?token=${token}`);
-    expect(r.statusCode).toBe(303);
-    expect(r.headers.location).toBe('/');
-    expect(r.headers['set-cookie']).toEqual([`vmdesk_token=${token}; HttpOnly; SameSite=Strict; Path=/`]);
+    expect(r.statusCode).toBe(200);
+    const pageCookie =
+      /^vmdesk_page=[\w-]{43}(?=; HttpOnly; SameSite=Strict; Path=\/$)/.exec(r.headers['set-cookie']?.[0] ?? '')?.[0] ?? '';
+    expect(pageCookie).not.toBe('');
+    expect(pageCookie).not.toContain(token);
     expect(r.headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
-    const page = await request('/', { Cookie: `vmdesk_token=${token}` });
+    const page = await request('/', { Cookie: pageCookie });
     // The global setup built dist/renderer: the page is the built UI, and the script it names is served.
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<title>VMDesk</title>');
     expect(page.headers['content-security-policy']).toContain("object-src 'none'");
     const script = /<script type="module" crossorigin src="\.?(\/assets\/[\w.-]+\.js)"/.exec(page.body)?.[1];
     expect(script).toBeDefined();
-    const asset = await request(script ?? '', { Cookie: `vmdesk_token=${token}` });
+    const asset = await request(script ?? '', { Cookie: pageCookie });
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['content-type']).toMatch(/javascript/);
     expect(asset.body.length).toBeGreaterThan(1000);
@@ -195,9 +207,8 @@ describe('vmdesk serve', () => {
 
   it('bridges the serial console to several viewers, with the scrollback', async () => {
     const viewer = async (): Promise<{ ws: WebSocket; text: () => string }> => {
-      const ws = await openWs(`/console/serial/${uuid}?token=${token}`, { origin });
       let text = '';
-      ws.on('message', (d: Buffer) => (text += d.toString('latin1')));
+      const ws = await openWs(`/console/serial/${uuid}?token=${token}`, { origin }, [], (d) => (text += d.toString('latin1')));
       return { ws, text: () => text };
     };
     const first = await viewer();
@@ -226,10 +237,15 @@ describe('vmdesk serve', () => {
   });
 
   it('bridges the VNC display (RFB) with the binary subprotocol', async () => {
-    const ws = await openWs(`/console/vnc/${uuid}?token=${token}`, { origin }, ['binary']);
+    let received = '';
+    const ws = await openWs(`/console/vnc/${uuid}?token=${token}`, { origin }, ['binary'], (d) => (received += d.toString('latin1')));
     expect(ws.protocol).toBe('binary');
-    const banner = await new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString('latin1'))));
-    expect(banner).toBe('RFB 003.008\n');
+    await until(
+      () => received.length >= 12,
+      30_000,
+      () => `the RFB banner; got ${JSON.stringify(received)}`,
+    );
+    expect(received.slice(0, 12)).toBe('RFB 003.008\n');
     ws.close();
   });
 

@@ -1,10 +1,12 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it, vi } from 'vitest';
-import { accessPolicy, checkAccess, hostWithPort, isLoopback, newToken, readCookie, tokenCookie, tokenMatches } from './access.js';
+import { accessPolicy, checkAccess, hostWithPort, isLoopback, newToken, pageCookie, readCookie, tokenMatches } from './access.js';
 
 const TOKEN = 'tok-abc_123';
-const policy = accessPolicy(TOKEN, '127.0.0.1', 8123, ['app://vmdesk']);
+const PAGE_KEY = 'page-key_456';
+const secrets = { token: TOKEN, pageKey: PAGE_KEY };
+const policy = accessPolicy(secrets, '127.0.0.1', 8123, ['app://vmdesk']);
 
 function check(path: string, headers: Record<string, string>, upgrade = false): ReturnType<typeof checkAccess> {
   const req = { headers } as unknown as IncomingMessage;
@@ -43,14 +45,14 @@ describe('token comparison and cookies', () => {
   });
 
   it('reads one cookie among several and ignores look-alikes', () => {
-    expect(readCookie('a=1; vmdesk_token=xyz; b=2', 'vmdesk_token')).toBe('xyz');
-    expect(readCookie('xvmdesk_token=no; vmdesk_tokenx=no', 'vmdesk_token')).toBeUndefined();
-    expect(readCookie(undefined, 'vmdesk_token')).toBeUndefined();
-    expect(readCookie('=novalue; vmdesk_token', 'vmdesk_token')).toBeUndefined();
+    expect(readCookie('a=1; vmdesk_page=xyz; b=2', 'vmdesk_page')).toBe('xyz');
+    expect(readCookie('xvmdesk_page=no; vmdesk_pagex=no', 'vmdesk_page')).toBeUndefined();
+    expect(readCookie(undefined, 'vmdesk_page')).toBeUndefined();
+    expect(readCookie('=novalue; vmdesk_page', 'vmdesk_page')).toBeUndefined();
   });
 
-  it('sets an HttpOnly, SameSite=Strict cookie for the whole site', () => {
-    expect(tokenCookie('T')).toBe('vmdesk_token=T; HttpOnly; SameSite=Strict; Path=/');
+  it('sets an HttpOnly, SameSite=Strict cookie of the page key for the whole site', () => {
+    expect(pageCookie('K')).toBe('vmdesk_page=K; HttpOnly; SameSite=Strict; Path=/');
   });
 });
 
@@ -73,14 +75,14 @@ describe('addresses', () => {
   });
 
   it('accepts the interface addresses when listening on every address', () => {
-    const all = accessPolicy(TOKEN, '0.0.0.0', 9000);
+    const all = accessPolicy(secrets, '0.0.0.0', 9000);
     expect(all.hosts.has('0.0.0.0:9000')).toBe(true);
     expect(all.hosts.has('127.0.0.1:9000')).toBe(true);
     expect(all.hosts.has('evil.example:9000')).toBe(false);
   });
 
   it('accepts a Host without port only on port 80', () => {
-    expect(accessPolicy(TOKEN, '127.0.0.1', 80).hosts.has('localhost')).toBe(true);
+    expect(accessPolicy(secrets, '127.0.0.1', 80).hosts.has('localhost')).toBe(true);
     expect(policy.hosts.has('localhost')).toBe(false);
   });
 });
@@ -88,19 +90,22 @@ describe('addresses', () => {
 describe('checkAccess', () => {
   const host = { host: '127.0.0.1:8123' };
 
-  it('lets in a request with the token in a cookie or the query', () => {
-    expect(check('/', { ...host, cookie: `vmdesk_token=${TOKEN}` })).toEqual({ ok: true, host: '127.0.0.1:8123', tokenFromQuery: false });
+  it('lets in a page request with the page key in its cookie or the token in the query', () => {
+    expect(check('/', { ...host, cookie: `vmdesk_page=${PAGE_KEY}` })).toEqual({ ok: true, host: '127.0.0.1:8123', tokenFromQuery: false });
     expect(check(`/?token=${TOKEN}`, host)).toEqual({ ok: true, host: '127.0.0.1:8123', tokenFromQuery: true });
-    expect(check('/', { host: 'LOCALHOST:8123', cookie: `vmdesk_token=${TOKEN}` })).toMatchObject({ ok: true, host: 'localhost:8123' });
+    expect(check('/', { host: 'LOCALHOST:8123', cookie: `vmdesk_page=${PAGE_KEY}` })).toMatchObject({ ok: true, host: 'localhost:8123' });
   });
 
   it('answers 401 without a token or with a wrong one', () => {
     expect(check('/', host)).toEqual({ ok: false, status: 401, reason: 'no-token' });
     expect(check('/?token=', host)).toEqual({ ok: false, status: 401, reason: 'no-token' });
     expect(check('/?token=nope', host)).toEqual({ ok: false, status: 401, reason: 'bad-token' });
-    expect(check('/', { ...host, cookie: 'vmdesk_token=nope' })).toEqual({ ok: false, status: 401, reason: 'bad-token' });
+    expect(check('/', { ...host, cookie: 'vmdesk_page=nope' })).toEqual({ ok: false, status: 401, reason: 'bad-token' });
+    // The two secrets are not interchangeable.
+    expect(check('/', { ...host, cookie: `vmdesk_page=${TOKEN}` })).toMatchObject({ ok: false, status: 401 });
+    expect(check(`/?token=${PAGE_KEY}`, host)).toMatchObject({ ok: false, status: 401 });
     // A wrong token in the query is not rescued by a right cookie.
-    expect(check('/?token=nope', { ...host, cookie: `vmdesk_token=${TOKEN}` })).toMatchObject({ ok: false, status: 401 });
+    expect(check('/?token=nope', { ...host, cookie: `vmdesk_page=${PAGE_KEY}` })).toMatchObject({ ok: false, status: 401 });
   });
 
   it('answers 403 to a foreign or missing Host (DNS rebinding), even with the token', () => {
@@ -122,11 +127,12 @@ describe('checkAccess', () => {
     expect(check('/api', host, true)).toMatchObject({ ok: false, status: 401 });
   });
 
-  it('refuses an upgrade riding on the cookie without an Origin (browsers always send one)', () => {
-    const withCookie = { ...host, cookie: `vmdesk_token=${TOKEN}` };
-    expect(check('/api', withCookie, true)).toEqual({ ok: false, status: 403, reason: 'no-origin' });
-    expect(check('/api', { ...withCookie, origin: 'http://127.0.0.1:8123' }, true)).toMatchObject({ ok: true, tokenFromQuery: false });
+  it('opens no WebSocket with the page-key cookie, whatever the Origin: only the token does', () => {
+    const withCookie = { ...host, cookie: `vmdesk_page=${PAGE_KEY}` };
+    expect(check('/api', withCookie, true)).toEqual({ ok: false, status: 401, reason: 'no-token' });
+    expect(check('/api', { ...withCookie, origin: 'http://127.0.0.1:8123' }, true)).toEqual({ ok: false, status: 401, reason: 'no-token' });
     expect(check('/api', { ...withCookie, origin: 'http://127.0.0.1:9999' }, true)).toMatchObject({ ok: false, reason: 'bad-origin' });
+    expect(check(`/api?token=${TOKEN}`, { ...withCookie, origin: 'http://127.0.0.1:8123' }, true)).toMatchObject({ ok: true });
     // Plain page loads carry no Origin on navigation: the cookie alone serves them.
     expect(check('/', withCookie, false)).toMatchObject({ ok: true });
   });

@@ -1,14 +1,20 @@
 /**
- * Who may talk to `vmdesk serve`: the token (in a cookie or a `token` query parameter), the Host
- * header (against DNS rebinding) and, on WebSocket upgrades, the Origin (against cross-site pages).
- * One decision function for HTTP and WebSocket alike.
+ * Who may talk to `vmdesk serve`: the Host header (against DNS rebinding), on WebSocket upgrades the
+ * Origin (against cross-site pages), and two secrets. The token (a `token` query parameter) opens
+ * everything; the page key, in a cookie, opens the pages and nothing else.
+ *
+ * Why two: a browser sends a cookie of 127.0.0.1 to every port of 127.0.0.1 (cookies ignore ports,
+ * and HttpOnly, SameSite and Secure cannot change that on plain http), so a guest's web server
+ * behind a port forward, visited in the same browser, receives the cookie. The page key it gets
+ * serves it the public UI files; the token, which the page keeps in its own origin's storage
+ * (per port), never leaves in a cookie. One decision function for HTTP and WebSocket alike.
  */
 import crypto from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import type { IncomingMessage } from 'node:http';
 
-export const TOKEN_COOKIE = 'vmdesk_token';
+export const PAGE_COOKIE = 'vmdesk_page';
 
 export function newToken(): string {
   return crypto.randomBytes(32).toString('base64url');
@@ -39,12 +45,14 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-export function tokenCookie(token: string): string {
-  return `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+export function pageCookie(pageKey: string): string {
+  return `${PAGE_COOKIE}=${pageKey}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
 export interface AccessPolicy {
   token: string;
+  /** The cookie's secret: it serves pages, never a WebSocket. */
+  pageKey: string;
   /** Accepted Host header values (`host:port`, lower case). */
   hosts: Set<string>;
   /** Accepted Origin header values (exact). */
@@ -66,27 +74,31 @@ function interfaceAddresses(): string[] {
  * The names a browser may use for this server: loopback always, the listen address, and, on a
  * wildcard address, every interface address. Anything else in a Host header is a rebound DNS name.
  */
-export function accessPolicy(token: string, host: string, port: number, allowedOrigins: readonly string[] = []): AccessPolicy {
+export function accessPolicy(
+  secrets: { token: string; pageKey: string },
+  host: string,
+  port: number,
+  allowedOrigins: readonly string[] = [],
+): AccessPolicy {
   const names = ['127.0.0.1', 'localhost', '::1', host, ...(isWildcard(host) ? interfaceAddresses() : [])];
   const hosts = new Set(names.map((h) => hostWithPort(h, port).toLowerCase()));
   // A browser leaves the default port out of the Host header.
   if (port === 80) for (const h of names) hosts.add((net.isIPv6(h) ? `[${h}]` : h).toLowerCase());
   const origins = new Set([...[...hosts].map((h) => `http://${h}`), ...allowedOrigins]);
-  return { token, hosts, origins };
+  return { ...secrets, hosts, origins };
 }
 
 export type AccessDecision =
   | { ok: true; host: string; tokenFromQuery: boolean }
-  | { ok: false; status: 401 | 403; reason: 'no-token' | 'bad-token' | 'bad-host' | 'bad-origin' | 'no-origin' };
+  | { ok: false; status: 401 | 403; reason: 'no-token' | 'bad-token' | 'bad-host' | 'bad-origin' };
 
 /**
  * Check one request (plain HTTP, or a WebSocket upgrade when `upgrade` is true).
  *
- * A WebSocket is not bound by the same-origin policy, and a browser attaches cookies to it, so the
- * Origin is what stops cross-site WebSocket hijacking. SameSite=Strict does not: every port of
- * 127.0.0.1 is the same site (a guest's web server behind a port forward included). An upgrade
- * riding on the cookie must therefore name one of our origins; only a client that holds the token
- * itself (in the query: the CLI, a script, the desktop app's console streams) may send none.
+ * A WebSocket is not bound by the same-origin policy, so the Origin is what stops cross-site
+ * WebSocket hijacking; a client that is no browser sends none, and must hold the token itself.
+ * Only the token opens a WebSocket: the page-key cookie, which the browser also sends to every other
+ * port of 127.0.0.1, never does.
  */
 export function checkAccess(policy: AccessPolicy, req: IncomingMessage, url: URL, upgrade: boolean): AccessDecision {
   const host = (req.headers.host ?? '').toLowerCase();
@@ -94,9 +106,13 @@ export function checkAccess(policy: AccessPolicy, req: IncomingMessage, url: URL
   const origin = req.headers.origin;
   if (upgrade && origin !== undefined && !policy.origins.has(origin)) return { ok: false, status: 403, reason: 'bad-origin' };
   const fromQuery = url.searchParams.get('token');
-  const given = fromQuery ?? readCookie(req.headers.cookie, TOKEN_COOKIE);
-  if (given === undefined || given === '') return { ok: false, status: 401, reason: 'no-token' };
-  if (!tokenMatches(policy.token, given)) return { ok: false, status: 401, reason: 'bad-token' };
-  if (upgrade && fromQuery === null && origin === undefined) return { ok: false, status: 403, reason: 'no-origin' };
-  return { ok: true, host, tokenFromQuery: fromQuery !== null };
+  if (fromQuery !== null) {
+    if (fromQuery === '') return { ok: false, status: 401, reason: 'no-token' };
+    if (!tokenMatches(policy.token, fromQuery)) return { ok: false, status: 401, reason: 'bad-token' };
+    return { ok: true, host, tokenFromQuery: true };
+  }
+  const pageKey = upgrade ? undefined : readCookie(req.headers.cookie, PAGE_COOKIE);
+  if (pageKey === undefined || pageKey === '') return { ok: false, status: 401, reason: 'no-token' };
+  if (!tokenMatches(policy.pageKey, pageKey)) return { ok: false, status: 401, reason: 'bad-token' };
+  return { ok: true, host, tokenFromQuery: false };
 }

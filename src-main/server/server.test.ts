@@ -57,7 +57,8 @@ function get(target: string, headers: Record<string, string> = {}, method = 'GET
   );
 }
 
-const cookie = { Cookie: 'vmdesk_token=unit-token' };
+/** The page-key cookie the token URL sets (filled in by the first test). */
+const cookie = { Cookie: '' };
 
 function openWs(target: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -85,6 +86,17 @@ function apiClient(ws: WebSocket): { call: (frame: string | Buffer) => Promise<R
 }
 
 describe('HTTP', () => {
+  it('serves the token URL with a page-key cookie, not the token', async () => {
+    const r = await get('/?token=unit-token');
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('<title>VMDesk</title>');
+    const [pair = '', ...flags] = (r.headers['set-cookie'] ?? '').split('; ');
+    expect(flags).toEqual(['HttpOnly', 'SameSite=Strict', 'Path=/']);
+    expect(pair).toMatch(/^vmdesk_page=[\w-]{43}$/);
+    expect(pair).not.toContain('unit-token');
+    cookie.Cookie = pair;
+  });
+
   it('serves the renderer with the security headers to a holder of the token', async () => {
     const r = await get('/', cookie);
     expect(r.status).toBe(200);
@@ -101,15 +113,8 @@ describe('HTTP', () => {
     expect(head.body).toBe('');
   });
 
-  it('moves the token from the URL into a cookie', async () => {
-    const r = await get('/?token=unit-token');
-    expect(r.status).toBe(303);
-    expect(r.headers.location).toBe('/');
-    expect(r.headers['set-cookie']).toBe('vmdesk_token=unit-token; HttpOnly; SameSite=Strict; Path=/');
-  });
-
   it('answers 401 without the token, 403 to a foreign Host, both with the CSP', async () => {
-    for (const r of [await get('/'), await get('/?token=wrong'), await get('/assets/app.js', { Cookie: 'vmdesk_token=wrong' })]) {
+    for (const r of [await get('/'), await get('/?token=wrong'), await get('/assets/app.js', { Cookie: 'vmdesk_page=wrong' })]) {
       expect(r.status).toBe(401);
       expect(r.body).not.toContain('console.log');
       expect(r.headers['content-security-policy']).toContain("default-src 'self'");
@@ -128,7 +133,7 @@ describe('HTTP', () => {
     expect((await get('/favicon.ico', cookie)).status).toBe(204);
     expect((await get('/favicon.ico')).status).toBe(401);
     expect((await get('/', cookie, 'POST')).status).toBe(405);
-    expect((await get('/', { Cookie: 'vmdesk_token=wrong' }, 'POST')).status).toBe(401);
+    expect((await get('/', { Cookie: 'vmdesk_page=wrong' }, 'POST')).status).toBe(401);
   });
 });
 
@@ -141,7 +146,9 @@ describe('WebSockets', () => {
     await expect(openWs('/elsewhere?token=unit-token')).rejects.toThrow('HTTP 404');
     await expect(openWs('/console/serial/not-a-uuid?token=unit-token')).rejects.toThrow('HTTP 400');
     await expect(openWs('/console/tty/0b7e2a5c-4f65-4f5e-8a0a-2f1e0c9d1a11?token=unit-token')).rejects.toThrow('HTTP 400');
-    const ws = await openWs('/api', { headers: cookie, origin: `http://${host}` });
+    // The page-key cookie serves pages only.
+    await expect(openWs('/api', { headers: cookie, origin: `http://${host}` })).rejects.toThrow('HTTP 401');
+    const ws = await openWs('/api?token=unit-token', { origin: `http://${host}` });
     ws.close();
   });
 

@@ -11,7 +11,7 @@ import type { VmdeskApi } from '../api/contract.js';
 import { VmdeskError } from '../api/errors.js';
 import type { Core } from '../core/core.js';
 import { CoreService } from '../core/service.js';
-import { accessPolicy, checkAccess, hostWithPort, isWildcard, newToken, tokenCookie, type AccessPolicy } from './access.js';
+import { accessPolicy, checkAccess, hostWithPort, isWildcard, newToken, pageCookie, type AccessPolicy } from './access.js';
 import { serveApiSocket } from './api-socket.js';
 import { bridgeConsole, parseConsolePath } from './console-bridge.js';
 import { securityHeaders, sendPage, upgradeRefusal } from './http-responses.js';
@@ -83,12 +83,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const access = checkAccess(policy as AccessPolicy, req, url, false);
     if (!access.ok) return sendPage(res, access.status, headers);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendPage(res, 405, headers);
-    if (url.pathname === '/' && access.tokenFromQuery) {
-      // The token moves into a cookie and leaves the address bar (and the browser history).
-      res.writeHead(303, { ...headers, 'Set-Cookie': tokenCookie(token), Location: '/', 'Cache-Control': 'no-store' });
-      res.end();
-      return;
-    }
+    // The token URL of a first visit: the page key goes into a cookie for the loads that follow, and
+    // the page moves the token into its own storage and out of the address bar (the renderer's
+    // api/client.ts). The token itself never goes into a cookie: see access.ts.
+    const login: Record<string, string> = access.tokenFromQuery ? { 'Set-Cookie': pageCookie((policy as AccessPolicy).pageKey) } : {};
     if (url.pathname === '/' && !rendererIsBuilt(rendererDir)) return sendPage(res, 503, headers);
     const file = await resolveStaticFile(rendererDir, url.pathname);
     if (!file && url.pathname === '/favicon.ico') {
@@ -102,6 +100,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const stat = await fs.promises.stat(file);
     res.writeHead(200, {
       ...headers,
+      ...login,
       'Content-Type': type,
       'Content-Length': String(stat.size),
       'Cache-Control': type.startsWith('text/html') ? 'no-store' : 'no-cache',
@@ -150,7 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Once listening, an error (a failed accept when out of file descriptors) costs one connection,
   // not the server and the process with it.
   server.on('error', () => undefined);
-  policy = accessPolicy(token, host, port, options.allowedOrigins);
+  policy = accessPolicy({ token, pageKey: newToken() }, host, port, options.allowedOrigins);
   // A wildcard address is no address to browse to: this host reaches it as 127.0.0.1.
   const address = hostWithPort(isWildcard(host) ? '127.0.0.1' : host, port);
   serverWs = `ws://${address}`;

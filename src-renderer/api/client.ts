@@ -1,6 +1,6 @@
 /**
  * The renderer's only way to the core: the API contract, over the Electron preload bridge when the
- * app runs in Electron, else over the WebSocket of `vmdesk serve` (same origin, cookie-authenticated).
+ * app runs in Electron, else over the WebSocket of `vmdesk serve` (same origin, with its token).
  */
 import type {
   ApiEventMessage,
@@ -146,9 +146,29 @@ function webSocketTransport(url: string): Transport {
   };
 }
 
+const TOKEN_KEY = 'vmdesk-token';
+
+/**
+ * The token of `vmdesk serve`. The URL it prints carries it once (`/?token=…`); the page keeps it in
+ * its origin's storage, which is per port, and drops it from the address bar. It never goes into a
+ * cookie: a browser sends the cookies of 127.0.0.1 to every port of it, a guest's web server behind
+ * a port forward included (src-main/server/access.ts).
+ */
+function servedToken(): string {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get('token');
+  if (fromUrl) {
+    localStorage.setItem(TOKEN_KEY, fromUrl);
+    params.delete('token');
+    const query = params.toString();
+    history.replaceState(history.state, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
+  }
+  return localStorage.getItem(TOKEN_KEY) ?? '';
+}
+
 function apiSocketUrl(): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${location.host}/api`;
+  return `${proto}//${location.host}/api?token=${encodeURIComponent(servedToken())}`;
 }
 
 const transport: Transport = window.vmdesk ? preloadTransport(window.vmdesk) : webSocketTransport(apiSocketUrl());
