@@ -81,7 +81,7 @@ function watchProblems(page: Page): void {
   (page as Page & { problems?: string[] }).problems = problems;
 }
 
-/** A page logged in to the served UI (the token URL sets the cookie, then redirects to /). */
+/** A page logged in to the served UI (the token URL: the page keeps the token, drops it from the address bar; a page-key cookie serves the files). */
 export async function openUi(browser: Browser, served: Served): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   // Every page of the context, console windows included, is watched.
