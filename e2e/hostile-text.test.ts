@@ -239,6 +239,11 @@ describe('guest-controlled text in the UI', () => {
     await confirm.getByText(`Delete snapshot “${SNAP_NAME}”`, { exact: false }).waitFor();
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'hidden' });
+    // Deleted for real: the task and its message name it too.
+    await page.getByRole('toolbar', { name: 'Snapshot actions' }).getByRole('button', { name: 'Delete' }).click();
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.locator('.el-message').getByText(`Deleted snapshot “${SNAP_NAME}”`).waitFor({ timeout: 60_000 });
+    await tree.getByText(SNAP_NAME, { exact: true }).waitFor({ state: 'detached' });
     expectNothingRan(await observe(page));
     expect(pageProblems(page)).toEqual([]);
   });
