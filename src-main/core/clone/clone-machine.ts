@@ -30,6 +30,7 @@ import type { SnapshotRef } from '../storage/snapshot-files.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { clearOwner, formatBytes, freeBytes, isAbandoned, makeStaging } from './staging.js';
 import { sweepDebris } from '../library/debris.js';
+import { syncDir, syncTree } from '../fs/atomic-file.js';
 
 export interface CloneOptions {
   name: string;
@@ -207,11 +208,14 @@ export async function cloneMachine(
     await saveMachineConfig(staging, config);
     if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Cancelled');
     const finalDir = path.join(library.machinesDir, name);
+    // Durable before it is registered: a power loss must not leave a registered machine with lost disks.
+    await syncTree(staging);
     await fs.rename(staging, finalDir).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST')
         throw new VmdeskError('ALREADY_EXISTS', `A machine named "${name}" was just created by another process`);
       throw err;
     });
+    await syncDir(library.machinesDir);
     try {
       await library.register({ uuid, dir: finalDir }, name);
     } catch (err) {

@@ -5,7 +5,8 @@
  * - Same filesystem: the copy is a tree of hard links (no data copied, constant time); across
  *   filesystems, `cp --reflink=auto` file by file (sparse files stay sparse), with progress.
  * - The copy is built in a hidden staging folder with an owner file, renamed into place once
- *   verified (sizes, and `qemu-img check` of every copied qcow2), then the library entry is switched
+ *   verified (sizes, and `qemu-img check` of every copied qcow2) and fsynced (every file and
+ *   folder, then the rename), then the library entry is switched
  *   in one atomic write. Until that write the old folder is the registered one and untouched; after
  *   it the new one is. A core killed at any point leaves one working machine, registered once; an
  *   abandoned copy is removed by the next move there.
@@ -23,6 +24,7 @@ import type { MachineConfig } from '../../api/machine-config.js';
 import type { Library, MachineRecord } from '../library/library.js';
 import { MACHINE_CONFIG, MACHINE_CONFIG_BACKUP, MACHINE_LOCK } from '../paths.js';
 import { checkImage } from '../qemu/qemu-img.js';
+import { syncDir, syncTree, writeJsonAtomic } from '../fs/atomic-file.js';
 import { unfitForMachines } from '../fs/host-file.js';
 import { backingChain, rewriteBackingFile } from '../storage/image-chain.js';
 import { requireNoDependents } from '../storage/image-users.js';
@@ -137,12 +139,8 @@ async function relativizeJson(file: string, oldDir: string): Promise<void> {
     throw err;
   }
   const next = relativize(raw, oldDir);
-  // Written as a new file: with hard links the old folder keeps its own version.
-  if (JSON.stringify(next) !== JSON.stringify(raw)) {
-    const tmp = `${file}.rel`;
-    await fs.writeFile(tmp, JSON.stringify(next, null, 2) + '\n');
-    await fs.rename(tmp, file);
-  }
+  // Written as a new file (with hard links the old folder keeps its own version), and durably.
+  if (JSON.stringify(next) !== JSON.stringify(raw)) await writeJsonAtomic(file, next);
 }
 
 export async function moveMachine(
@@ -258,8 +256,12 @@ export async function moveMachine(
     // Switch: the copy takes its name (its owner file now naming the old folder, so that a kill
     // after the switch leaves an old copy the next operation recognises and removes), then the
     // library points at it.
+    // Every copied byte and name on the disk before the switch: a power loss after it must find
+    // the copy whole, as the old folder is removed.
     await writeOwner(staging, { movedFrom: oldDir });
+    await syncTree(staging);
     await fs.rename(staging, target);
+    await syncDir(realParent);
     try {
       await library.relocate(record.uuid, target);
     } catch (err) {

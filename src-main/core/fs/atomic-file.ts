@@ -54,13 +54,31 @@ async function keepBackup(file: string, backup: string): Promise<void> {
   }
 }
 
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
+/** fsync one file: its data and size reach the disk, whoever wrote them (a child process included). */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r');
   try {
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/** fsync a folder, opened the same way: the names in it (a rename, a new file) reach the disk. */
+export const syncDir: (dir: string) => Promise<void> = syncFile;
+
+/**
+ * fsync every file and folder under `root`, the folders after what they hold and `root` last: a
+ * folder built in staging is durable, names included, before it is renamed into place and
+ * registered. Links and sockets hold no data of their own; their folder's fsync keeps their names.
+ */
+export async function syncTree(root: string): Promise<void> {
+  for (const entry of await fs.readdir(root, { withFileTypes: true })) {
+    const child = path.join(root, entry.name);
+    if (entry.isDirectory()) await syncTree(child);
+    else if (entry.isFile()) await syncFile(child);
+  }
+  await syncDir(root);
 }
 
 export async function writeJsonAtomic(file: string, value: unknown, backup?: string): Promise<void> {

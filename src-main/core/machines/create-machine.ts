@@ -7,13 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
-import {
-  CONFIG_VERSION,
-  type DiskConfig,
-  type MachineConfig,
-  type NicConfig,
-  type BootDevice,
-} from '../../api/machine-config.js';
+import { CONFIG_VERSION, type DiskConfig, type MachineConfig, type NicConfig, type BootDevice } from '../../api/machine-config.js';
 import { createMachineInputSchema, type CreateMachineInput } from '../../api/operations.js';
 import { parseInput } from '../../api/validation.js';
 import { saveMachineConfig, type Library } from '../library/library.js';
@@ -25,6 +19,7 @@ import { DEMO_CMDLINE, ensureDemoGuest } from '../demo/demo-guest.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { generateMac, requireIsoImage } from './media.js';
 import { requireHostFile } from '../fs/host-file.js';
+import { syncDir, syncTree } from '../fs/atomic-file.js';
 import { clearOwner, makeStaging } from '../clone/staging.js';
 import { sweepDebris } from '../library/debris.js';
 
@@ -186,11 +181,14 @@ export async function createMachine(
     };
     await saveMachineConfig(staging, config);
     if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Cancelled');
+    // Durable before it is registered: a power loss must not leave a registered machine with lost disks.
+    await syncTree(staging);
     await fs.rename(staging, finalDir).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST')
         throw new VmdeskError('ALREADY_EXISTS', `A machine named "${config.name}" was just created by another process`);
       throw err;
     });
+    await syncDir(path.dirname(finalDir));
     try {
       await library.register({ uuid, dir: finalDir }, config.name);
     } catch (err) {

@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises';
 import { VmdeskError } from '../../api/errors.js';
 import { DISK_FORMATS } from '../../api/machine-config.js';
+import { syncImage } from '../qemu/qemu-img.js';
 import { qemuImgError, qemuImgSummary, runQemuImg, type RunOptions } from '../qemu/qemu-img-run.js';
 import { fileReader, readReferences, requireSaneSize } from '../storage/foreign-image.js';
 import { sniffFormat, type ByteReader, type SniffedFormat } from '../storage/image-header.js';
@@ -128,6 +129,7 @@ export async function convertTo(
   try {
     const r = await runQemuImg(['convert', '-p', '-O', targetFormat, ...(opts.extra ?? []), source, target], opts);
     if (r.code !== 0) throw qemuImgError(`convert ${opts.what}`, r);
+    await syncImage(target);
   } catch (err) {
     await fs.rm(target, { force: true });
     throw err;

@@ -21,6 +21,7 @@ import { blockDevice, requireUnused } from './block-device.js';
 import { probeFirmware } from './firmware-probe.js';
 import { convertTo, imageSpec } from './image-source.js';
 import { qemuImgError, runQemuImg } from '../qemu/qemu-img-run.js';
+import { syncDir } from '../fs/atomic-file.js';
 import { requireHostFile } from '../fs/host-file.js';
 import { fileReader } from '../storage/foreign-image.js';
 import { sniffFormat } from '../storage/image-header.js';
@@ -169,12 +170,12 @@ export async function virtualToPhysical(
       signal: ctx.signal,
       onProgress: (f) => ctx.progress(f),
     });
-    const h = await fs.open(partial, 'r+');
-    await h.sync().finally(() => h.close());
+    // convertTo made the partial image durable; its new name must be too.
     await fs.link(partial, out).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EEXIST') throw new VmdeskError('ALREADY_EXISTS', `${out} was created by someone else meanwhile`);
       throw err;
     });
+    await syncDir(parent);
     return { target: out, device: false, bytes: info.virtualSize };
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });

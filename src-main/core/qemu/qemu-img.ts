@@ -8,6 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
+import { syncDir, syncFile } from '../fs/atomic-file.js';
 import { tethered } from '../storage/tether.js';
 
 export type CreateFormat = 'qcow2' | 'raw';
@@ -193,10 +194,22 @@ export async function convertImage(
   });
   try {
     await runConvert(['convert', '-p', '-f', srcFormat, '-O', dstFormat, source, target], target, opts);
+    await syncImage(target);
   } catch (err) {
     await fs.rm(target, { force: true });
     throw err;
   }
+}
+
+/**
+ * qemu-img convert writes with cache=unsafe (its default for convert: no flush at all), so a finished
+ * image may sit in the page cache only. One fsync of the file and its folder once it is complete makes
+ * it durable before anyone registers it; `-t writeback` would flush too, but also at every qcow2
+ * metadata ordering point along the way, which a half-made image (removed anyway) does not need.
+ */
+export async function syncImage(file: string): Promise<void> {
+  await syncFile(file);
+  await syncDir(path.dirname(file));
 }
 
 function runConvert(args: string[], target: string, opts: ConvertOptions): Promise<void> {

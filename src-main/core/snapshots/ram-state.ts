@@ -95,11 +95,4 @@ async function filesystemFull(file: string): Promise<boolean> {
 }
 
 /** fsync: a RAM state is referenced (snapshots.json, saved-state.json) only once it is on disk. */
-export async function syncFile(file: string): Promise<void> {
-  const handle = await fsp.open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { syncFile } from '../fs/atomic-file.js';
