@@ -7,13 +7,13 @@
  * core on a throw-away library, the real console server). Where the binary exists,
  * e2e/electron.test.ts checks the same on the running app.
  */
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { electronStandIn, newStandInRecord, type StandInRecord } from '../src-main/electron/testing/electron-stand-in.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MAIN = path.join(ROOT, 'dist', 'electron', 'main.cjs');
@@ -23,153 +23,14 @@ const MOCK_ID = path.join(os.tmpdir(), 'vmdesk-electron-stand-in.cjs');
 /** Node's own CommonJS loader, not the test runner's: the bundle is loaded as Electron would load it. */
 const require = createRequire(import.meta.url);
 
-type Handler = (...args: unknown[]) => unknown;
 type Prefs = Record<string, unknown>;
 
-interface Contents extends EventEmitter {
-  openHandler?: (details: { url: string }) => { action: string };
-}
-
-/** Everything the main process asked of Electron. */
-const seen = {
-  windows: [] as { options: { title?: string; webPreferences?: Prefs }; contents: Contents }[],
-  loads: [] as string[],
-  ipcHandle: new Map<string, Handler>(),
-  ipcOn: [] as string[],
-  permissionRequest: null as Handler | null,
-  permissionCheck: null as Handler | null,
-  headers: null as Handler | null,
-  sandboxBeforeReady: false,
-  openExternal: [] as string[],
-  dialogs: [] as string[],
-  dialogAnswer: 1,
-  menu: [] as { label: string; submenu: { role?: string }[] }[],
-  errors: [] as string[],
-  exited: false,
-};
-
-function electronStandIn(userData: string): unknown {
-  let readyResolve: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (readyResolve = resolve));
-  let isReady = false;
-  class App extends EventEmitter {
-    isPackaged = true;
-    setName(): void {}
-    enableSandbox(): void {
-      seen.sandboxBeforeReady = !isReady;
-    }
-    requestSingleInstanceLock(): boolean {
-      return true;
-    }
-    whenReady(): Promise<void> {
-      return ready;
-    }
-    getAppPath(): string {
-      return ROOT;
-    }
-    getPath(): string {
-      return userData;
-    }
-    quit(): void {
-      for (const w of seen.windows) w.contents.emit('closing');
-      let prevented = false;
-      this.emit('will-quit', { preventDefault: () => (prevented = true) });
-      if (!prevented) seen.exited = true;
-    }
-    exit(): void {
-      seen.exited = true;
-    }
-    becomeReady(): void {
-      isReady = true;
-      readyResolve();
-    }
-  }
-  const app = new App();
-  class BrowserWindow extends EventEmitter {
-    readonly webContents: Contents;
-    constructor(readonly options: { title?: string; webPreferences?: Prefs }) {
-      super();
-      const contents: Contents = Object.assign(new EventEmitter(), {
-        send: () => undefined,
-        setWindowOpenHandler(handler: Contents['openHandler']) {
-          contents.openHandler = handler;
-        },
-      });
-      this.webContents = contents;
-      seen.windows.push({ options, contents });
-      app.emit('web-contents-created', {}, contents);
-    }
-    static getAllWindows(): BrowserWindow[] {
-      return [];
-    }
-    static getFocusedWindow(): null {
-      return null;
-    }
-    static fromWebContents(): null {
-      return null;
-    }
-    loadFile(file: string, options?: { hash?: string }): Promise<void> {
-      seen.loads.push(`${pathToFileURL(file).href}${options?.hash ? `#${options.hash}` : ''}`);
-      this.emit('ready-to-show');
-      return Promise.resolve();
-    }
-    loadURL(url: string): Promise<void> {
-      seen.loads.push(url);
-      return Promise.resolve();
-    }
-    isDestroyed = (): boolean => false;
-    getNormalBounds = () => ({ x: 0, y: 0, width: 1200, height: 800 });
-    isMaximized = (): boolean => false;
-    isMinimized = (): boolean => false;
-    show(): void {}
-    focus(): void {}
-    restore(): void {}
-    maximize(): void {}
-    removeMenu(): void {}
-    setTitle(): void {}
-    getTitle(): string {
-      return this.options.title ?? '';
-    }
-  }
-  return {
-    app,
-    BrowserWindow,
-    ipcMain: {
-      handle: (channel: string, fn: Handler) => seen.ipcHandle.set(channel, fn),
-      removeHandler: (channel: string) => seen.ipcHandle.delete(channel),
-      on: (channel: string) => seen.ipcOn.push(channel),
-    },
-    dialog: {
-      showMessageBox: (...args: unknown[]) => {
-        seen.dialogs.push((args.at(-1) as { detail?: string }).detail ?? '');
-        return Promise.resolve({ response: seen.dialogAnswer });
-      },
-      showErrorBox: (title: string, message: string) => seen.errors.push(`${title}: ${message}`),
-    },
-    Menu: {
-      buildFromTemplate: (template: unknown) => template,
-      setApplicationMenu: (menu: typeof seen.menu) => (seen.menu = menu),
-    },
-    screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
-    session: {
-      defaultSession: {
-        setPermissionRequestHandler: (h: Handler) => (seen.permissionRequest = h),
-        setPermissionCheckHandler: (h: Handler) => (seen.permissionCheck = h),
-        webRequest: { onHeadersReceived: (h: Handler) => (seen.headers = h) },
-      },
-    },
-    shell: {
-      openExternal: (url: string) => {
-        seen.openExternal.push(url);
-        return Promise.resolve();
-      },
-    },
-  };
-}
+/** Everything the main process asked of Electron (filled in when the bundle loads). */
+let seen: StandInRecord;
 
 async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
   for (const end = Date.now() + ms; !check();) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; errors: ${seen.errors.join('; ')}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; dialogs: ${seen.dialogs.join('; ')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -191,7 +52,7 @@ const UUID = '0f8e3c2a-1b2c-4d5e-8f90-123456789abc';
 describe('Electron security checklist, on the built main process', () => {
   const dirs: string[] = [];
   const env = { home: process.env.VMDESK_HOME, runtime: process.env.VMDESK_RUNTIME_DIR };
-  const main = (): Contents => seen.windows[0]!.contents;
+  const main = (): StandInRecord['windows'][number]['webContents'] => seen.windows[0]!.webContents;
 
   beforeAll(async () => {
     for (const built of [MAIN, INDEX, path.join(ROOT, 'dist', 'electron', 'preload.cjs')])
@@ -204,7 +65,8 @@ describe('Electron security checklist, on the built main process', () => {
     process.env.VMDESK_HOME = tmp('vmdesk-checklist-');
     process.env.VMDESK_RUNTIME_DIR = fs.mkdtempSync('/tmp/vmrt-');
     dirs.push(process.env.VMDESK_RUNTIME_DIR);
-    const standIn = electronStandIn(tmp('vmdesk-userdata-'));
+    seen = newStandInRecord(ROOT, tmp('vmdesk-userdata-'), true);
+    const standIn = electronStandIn(seen);
     const loader = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
     const resolve = loader._resolveFilename;
     loader._resolveFilename = function (request: string, ...rest: unknown[]) {
@@ -216,8 +78,8 @@ describe('Electron security checklist, on the built main process', () => {
     } finally {
       loader._resolveFilename = resolve;
     }
-    (standIn as { app: { becomeReady(): void } }).app.becomeReady();
-    await until(() => seen.windows.length === 1 && seen.ipcHandle.size > 0 && seen.menu.length > 0, 'the main window');
+    seen.ready?.();
+    await until(() => seen.windows.length === 1 && seen.handlers.size > 0 && seen.menu.length > 0, 'the main window');
   });
 
   afterAll(async () => {
@@ -231,24 +93,24 @@ describe('Electron security checklist, on the built main process', () => {
   });
 
   it('1, 18: loads only its own built renderer, from the app folder', () => {
-    expect(seen.errors).toEqual([]);
+    expect(seen.dialogs).toEqual([]);
     expect(seen.loads).toEqual([INDEX_URL]);
   });
 
   it('2, 3, 4, 6, 8, 9, 10, 12: every window gets the locked-down preferences; the app sandboxes every renderer', () => {
     // A console window too: it is the only other window the app ever opens.
     expect(main().openHandler?.({ url: `${INDEX_URL}#/console/${UUID}` })).toEqual({ action: 'deny' });
-    expect(seen.windows.map((w) => w.options.title)).toEqual(['VMDesk', 'VMDesk console']);
-    for (const { options } of seen.windows) {
-      expect(options.webPreferences).toMatchObject(LOCKED_DOWN);
-      for (const key of NEVER) expect(options.webPreferences, key).not.toHaveProperty(key);
+    expect(seen.windows.map((w) => w.opts.title)).toEqual(['VMDesk', 'VMDesk console']);
+    for (const { opts } of seen.windows) {
+      expect(opts.webPreferences).toMatchObject(LOCKED_DOWN);
+      for (const key of NEVER) expect(opts.webPreferences, key).not.toHaveProperty(key);
     }
     expect(seen.loads.at(-1)).toBe(`${INDEX_URL}#/console/${UUID}`);
     expect(seen.sandboxBeforeReady).toBe(true);
   });
 
   it('5: denies every permission but sanitized clipboard writes, on request and on check', async () => {
-    const ask = (permission: string): Promise<unknown> => new Promise((resolve) => seen.permissionRequest?.({}, permission, resolve, {}));
+    const ask = (permission: string): Promise<unknown> => new Promise((resolve) => seen.permission?.({}, permission, resolve, {}));
     for (const permission of [
       'media',
       'geolocation',
@@ -340,22 +202,21 @@ describe('Electron security checklist, on the built main process', () => {
     }
     expect(seen.windows).toHaveLength(windows);
     expect(seen.dialogs).toEqual([]);
-    seen.dialogAnswer = 1;
+    seen.dialogAnswers.push(1, 0); // Cancel, then Open in Browser
     main().openHandler?.({ url: 'https://www.qemu.org/docs/' });
     await until(() => seen.dialogs.length === 1, 'the question');
     expect(seen.openExternal).toEqual([]);
-    seen.dialogAnswer = 0;
     main().openHandler?.({ url: 'https://www.qemu.org/docs/' });
     await until(() => seen.openExternal.length === 1, 'openExternal');
-    expect(seen.dialogs).toEqual(['https://www.qemu.org/docs/', 'https://www.qemu.org/docs/']);
+    expect(seen.dialogDetails).toEqual(['https://www.qemu.org/docs/', 'https://www.qemu.org/docs/']);
     expect(seen.openExternal).toEqual(['https://www.qemu.org/docs/']);
   });
 
   it('17: answers IPC on one channel, from the top frame of its own page only', async () => {
-    expect([...seen.ipcHandle.keys()]).toEqual(['vmdesk:call']);
+    expect([...seen.handlers.keys()]).toEqual(['vmdesk:call']);
     expect(seen.ipcOn).toEqual([]);
     const call = (senderFrame: unknown): Promise<unknown> =>
-      seen.ipcHandle.get('vmdesk:call')?.({ senderFrame }, 'listMachines', []) as Promise<unknown>;
+      seen.handlers.get('vmdesk:call')?.({ senderFrame }, 'listMachines', []) as Promise<unknown>;
     expect(await call({ url: `${INDEX_URL}#/`, parent: null })).toEqual({ result: [] });
     const refused = { error: { code: 'INVALID_STATE', message: 'Only the VMDesk window may call the VMDesk API' } };
     for (const frame of [

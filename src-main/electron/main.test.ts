@@ -3,176 +3,36 @@
  * binary is not needed): the API over IPC with the sender check, events to the windows, the CSP
  * header, the console stream server and its Origin check, the menu, the guards and the quit flow.
  */
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-
-type Handler = (...args: unknown[]) => unknown;
-interface FakeWindow extends EventEmitter {
-  opts: { title?: string; webPreferences?: Record<string, unknown> };
-  destroyed: boolean;
-  webContents: EventEmitter & { sent: [string, unknown][]; openHandler?: (d: { url: string }) => { action: string } };
-}
-interface MenuItem {
-  label?: string;
-  enabled?: boolean;
-  accelerator?: string;
-  registerAccelerator?: boolean;
-  role?: string;
-  click?: () => void;
-}
+import type { StandInRecord } from './testing/electron-stand-in.js';
 
 const fake = vi.hoisted(() => {
   const tmp = (prefix: string): string =>
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('node:fs') as typeof fs).mkdtempSync(`${(require('node:os') as typeof os).tmpdir()}/${prefix}`);
-  const appPath = tmp('vmdesk-app-');
   const home = tmp('vmdesk-home-');
   const runtime = tmp('vmrt-');
   process.env.VMDESK_HOME = home;
   process.env.VMDESK_RUNTIME_DIR = runtime;
-  return {
-    appPath,
-    home,
-    runtime,
-    userData: tmp('vmdesk-userdata-'),
-    handlers: new Map<string, Handler>(),
-    windows: [] as FakeWindow[],
-    menu: [] as { label: string; submenu: MenuItem[] }[],
-    dialogAnswers: [] as number[],
-    dialogs: [] as string[],
-    quits: 0,
-    exited: false,
-    headers: null as Handler | null,
-    permission: null as Handler | null,
-    ready: null as (() => void) | null,
-  };
+  return { home, runtime, appPath: tmp('vmdesk-app-'), userData: tmp('vmdesk-userdata-'), rec: null as unknown as StandInRecord };
 });
 
 vi.mock('electron', async () => {
-  const { EventEmitter } = await import('node:events');
-  const ready = new Promise<void>((resolve) => (fake.ready = resolve));
-  class App extends EventEmitter {
-    isPackaged = false;
-    setName(): void {}
-    enableSandbox(): void {}
-    requestSingleInstanceLock(): boolean {
-      return true;
-    }
-    whenReady(): Promise<void> {
-      return ready;
-    }
-    getAppPath(): string {
-      return fake.appPath;
-    }
-    getPath(): string {
-      return fake.userData;
-    }
-    /** Electron's order: close every window (a prevented close cancels the quit), then will-quit. */
-    quit(): void {
-      fake.quits++;
-      for (const win of fake.windows.filter((w) => !w.destroyed)) {
-        let prevented = false;
-        win.emit('close', { preventDefault: () => (prevented = true) });
-        if (prevented) return;
-        win.destroyed = true;
-        win.emit('closed');
-      }
-      let prevented = false;
-      this.emit('will-quit', { preventDefault: () => (prevented = true) });
-      if (!prevented) fake.exited = true;
-    }
-    exit(): void {
-      fake.exited = true;
-    }
-  }
-  const app = new App();
-  class BrowserWindow extends EventEmitter {
-    destroyed = false;
-    webContents = Object.assign(new EventEmitter(), {
-      sent: [] as [string, unknown][],
-      openHandler: undefined,
-      send(this: { sent: [string, unknown][] }, channel: string, payload: unknown) {
-        this.sent.push([channel, payload]);
-      },
-      setWindowOpenHandler(this: { openHandler: unknown }, handler: unknown) {
-        this.openHandler = handler;
-      },
-    });
-    constructor(readonly opts: FakeWindow['opts']) {
-      super();
-      fake.windows.push(this);
-      app.emit('web-contents-created', {}, this.webContents);
-    }
-    static getAllWindows(): FakeWindow[] {
-      return fake.windows.filter((w) => !w.destroyed);
-    }
-    static getFocusedWindow(): null {
-      return null;
-    }
-    static fromWebContents(): null {
-      return null;
-    }
-    loadFile(): Promise<void> {
-      this.emit('ready-to-show');
-      return Promise.resolve();
-    }
-    isDestroyed(): boolean {
-      return this.destroyed;
-    }
-    getTitle(): string {
-      return this.opts.title ?? '';
-    }
-    getNormalBounds() {
-      return { x: 10, y: 10, width: 1200, height: 800 };
-    }
-    isMaximized = (): boolean => false;
-    isMinimized = (): boolean => false;
-    setTitle(): void {}
-    show(): void {}
-    focus(): void {}
-    restore(): void {}
-    maximize(): void {}
-    removeMenu(): void {}
-  }
-  return {
-    app,
-    BrowserWindow,
-    ipcMain: {
-      handle: (channel: string, fn: Handler) => fake.handlers.set(channel, fn),
-      removeHandler: (channel: string) => fake.handlers.delete(channel),
-    },
-    dialog: {
-      showMessageBox: (...args: unknown[]) => {
-        fake.dialogs.push((args.at(-1) as { message: string }).message);
-        return Promise.resolve({ response: fake.dialogAnswers.shift() ?? 2 });
-      },
-      showErrorBox: (title: string, message: string) => fake.dialogs.push(`${title}: ${message}`),
-    },
-    Menu: {
-      buildFromTemplate: (template: unknown) => template,
-      setApplicationMenu: (menu: typeof fake.menu) => (fake.menu = menu),
-    },
-    screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
-    session: {
-      defaultSession: {
-        setPermissionRequestHandler: (h: Handler) => (fake.permission = h),
-        setPermissionCheckHandler: () => undefined,
-        webRequest: { onHeadersReceived: (h: Handler) => (fake.headers = h) },
-      },
-    },
-    shell: { openExternal: () => Promise.resolve() },
-  };
+  const { electronStandIn, newStandInRecord } = await import('./testing/electron-stand-in.js');
+  fake.rec = newStandInRecord(fake.appPath, fake.userData, false);
+  return electronStandIn(fake.rec);
 });
 
 const indexHtml = path.join(fake.appPath, 'dist', 'renderer', 'index.html');
 const indexUrl = pathToFileURL(indexHtml).href;
 const frame = (url: string, parent: object | null = null) => ({ senderFrame: { url, parent } });
-const call = (event: object, method: unknown, args: unknown) => fake.handlers.get('vmdesk:call')?.(event, method, args) as Promise<unknown>;
+const call = (event: object, method: unknown, args: unknown) =>
+  fake.rec.handlers.get('vmdesk:call')?.(event, method, args) as Promise<unknown>;
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   for (const end = Date.now() + ms; !check();) {
@@ -186,18 +46,18 @@ describe('the Electron main process', () => {
     fs.mkdirSync(path.dirname(indexHtml), { recursive: true });
     fs.writeFileSync(indexHtml, '<!doctype html><title>VMDesk</title>');
     await import('./main.js');
-    fake.ready?.();
-    await until(() => fake.windows.length === 1 && fake.menu.length > 0);
+    fake.rec.ready?.();
+    await until(() => fake.rec.windows.length === 1 && fake.rec.menu.length > 0);
   });
 
   afterAll(() => {
-    if (!fake.exited) fake.windows[0]?.emit('close', { preventDefault: () => undefined });
+    if (!fake.rec.exited) fake.rec.windows[0]?.emit('close', { preventDefault: () => undefined });
     for (const dir of [fake.appPath, fake.home, fake.runtime, fake.userData]) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('opens one locked-down window on the built renderer', () => {
-    expect(fake.windows[0]?.opts.title).toBe('VMDesk');
-    expect(fake.windows[0]?.opts.webPreferences).toMatchObject({
+    expect(fake.rec.windows[0]?.opts.title).toBe('VMDesk');
+    expect(fake.rec.windows[0]?.opts.webPreferences).toMatchObject({
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -237,17 +97,17 @@ describe('the Electron main process', () => {
   it('sends the renderer page its CSP as a header, limited to its own stream server', async () => {
     const { url } = ((await call(frame(indexUrl), 'streamEndpoint', [])) as { result: { url: string } }).result;
     const result = await new Promise<{ responseHeaders?: Record<string, string[]> }>((resolve) =>
-      fake.headers?.({ resourceType: 'mainFrame', url: `${indexUrl}#/`, responseHeaders: {} }, resolve),
+      fake.rec.headers?.({ resourceType: 'mainFrame', url: `${indexUrl}#/`, responseHeaders: {} }, resolve),
     );
     const csp = result.responseHeaders?.['Content-Security-Policy']?.[0] ?? '';
     expect(csp).toContain(`connect-src 'self' ${url};`);
     expect(csp).toContain("script-src 'self';");
-    const denied = await new Promise((resolve) => fake.permission?.(null, 'media', resolve));
+    const denied = await new Promise((resolve) => fake.rec.permission?.(null, 'media', resolve));
     expect(denied).toBe(false);
   });
 
   it('forwards the core’s events to every window', async () => {
-    const sent = fake.windows[0]?.webContents.sent ?? [];
+    const sent = fake.rec.windows[0]?.webContents.sent ?? [];
     const machinesEvents = (): number =>
       sent.filter(([ch, msg]) => ch === 'vmdesk:event' && (msg as { event?: string }).event === 'machines').length;
     const before = machinesEvents();
@@ -258,36 +118,36 @@ describe('the Electron main process', () => {
   });
 
   it('keeps windows on the renderer and opens console routes as console windows', () => {
-    const contents = fake.windows[0]?.webContents;
+    const contents = fake.rec.windows[0]?.webContents;
     let prevented = false;
     contents?.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://evil.example/');
     expect(prevented).toBe(true);
     expect(contents?.openHandler?.({ url: 'http://plain.example/' })).toEqual({ action: 'deny' });
-    expect(fake.dialogs).toEqual([]);
+    expect(fake.rec.dialogs).toEqual([]);
     // An https link is never opened in the app; the system browser may get it once the user agrees.
     expect(contents?.openHandler?.({ url: 'https://www.qemu.org/' })).toEqual({ action: 'deny' });
-    expect(fake.dialogs).toEqual(['Open this address in your web browser?']);
+    expect(fake.rec.dialogs).toEqual(['Open this address in your web browser?']);
     expect(contents?.openHandler?.({ url: `${indexUrl}#/console/0f8e3c2a-1b2c-4d5e-8f90-123456789abc` })).toEqual({ action: 'deny' });
-    expect(fake.windows).toHaveLength(2);
-    expect(fake.windows[1]?.opts.title).toBe('VMDesk console');
-    fake.windows[1]?.emit('closed');
-    if (fake.windows[1]) fake.windows[1].destroyed = true;
+    expect(fake.rec.windows).toHaveLength(2);
+    expect(fake.rec.windows[1]?.opts.title).toBe('VMDesk console');
+    fake.rec.windows[1]?.emit('closed');
+    if (fake.rec.windows[1]) fake.rec.windows[1].destroyed = true;
   });
 
   it('builds the native menu, whose commands reach the renderer', () => {
-    expect(fake.menu.map((s) => s.label)).toEqual(['&File', '&Machine', '&View', '&Help']);
-    const machine = fake.menu[1]?.submenu ?? [];
+    expect(fake.rec.menu.map((s) => s.label)).toEqual(['&File', '&Machine', '&View', '&Help']);
+    const machine = fake.rec.menu[1]?.submenu ?? [];
     expect(machine.find((i) => i.label === '&New…')).toMatchObject({ accelerator: 'CmdOrCtrl+N', registerAccelerator: false });
     expect(machine.find((i) => i.label?.startsWith('&Add'))).toMatchObject({ enabled: false, label: '&Add… (not available yet)' });
     machine.find((i) => i.label === 'S&tart')?.click?.();
-    expect(fake.windows[0]?.webContents.sent.at(-1)).toEqual(['vmdesk:menu', 'machine.start']);
+    expect(fake.rec.windows[0]?.webContents.sent.at(-1)).toEqual(['vmdesk:menu', 'machine.start']);
   });
 
   it('quits at once when no machine runs, and stops its server and IPC first', async () => {
-    const dialogs = fake.dialogs.length;
-    fake.menu[0]?.submenu.at(-1)?.click?.();
-    await until(() => fake.exited);
-    expect(fake.dialogs).toHaveLength(dialogs);
-    expect(fake.handlers.has('vmdesk:call')).toBe(false);
+    const dialogs = fake.rec.dialogs.length;
+    fake.rec.menu[0]?.submenu.at(-1)?.click?.();
+    await until(() => fake.rec.exited);
+    expect(fake.rec.dialogs).toHaveLength(dialogs);
+    expect(fake.rec.handlers.has('vmdesk:call')).toBe(false);
   });
 });
