@@ -79,4 +79,26 @@ describe('a disk image with a backing chain in the wizard', () => {
     expect(listMachineDirs(served.sb)).toEqual(['chained']);
     expect(pageProblems(page)).toEqual([]);
   });
+
+  it('File › Import appliance asks the same before copying a chain in, then imports it flattened', async () => {
+    await page.getByRole('menubar', { name: 'Menu bar' }).getByText('File', { exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Import appliance…', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Import appliance' });
+    await dialog.getByLabel('File').fill(path.join(images, 'top.qcow2'));
+    await dialog.getByLabel('Name').fill('flattened');
+    await dialog.getByRole('button', { name: 'Import' }).click();
+    const ask = page.getByRole('dialog', { name: 'Use this chain of images?' });
+    await ask.waitFor();
+    await expect(ask.innerText()).resolves.toContain(path.join(images, 'base.qcow2'));
+    await ask.getByRole('button', { name: 'Use these files' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 60_000 });
+    const shown = JSON.parse(await ok(served.sb, ['show', 'flattened', '--json'])) as {
+      dir: string;
+      config: { disks: Array<{ file: string }> };
+    };
+    const copy = path.join(shown.dir, shown.config.disks[0]?.file ?? '');
+    // Copied in as one self-contained image: no backing file any more.
+    expect(execFileSync('qemu-img', ['info', '-f', 'qcow2', '--output=json', copy], { encoding: 'utf8' })).not.toContain('backing');
+    expect(pageProblems(page)).toEqual([]);
+  });
 });

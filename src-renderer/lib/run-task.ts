@@ -8,7 +8,14 @@ import type { TaskInfo } from '../../src-main/api/types';
 import { useTasksStore } from '../stores/tasks';
 import { describeError } from './report-error';
 
-export type TaskOutcome<R> = { ok: true; result: R } | { ok: false; cancelled: boolean; error: string };
+/** How a task failed: its code, message and details (e.g. the backing chain to confirm). */
+export interface TaskFailure {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export type TaskOutcome<R> = { ok: true; result: R } | { ok: false; cancelled: boolean; error: string; failure: TaskFailure | null };
 
 /** What went wrong, with its code, from a thrown error or an ended task. */
 export function taskError(ended: TaskInfo): string {
@@ -23,10 +30,10 @@ export async function followTask<R>(start: () => Promise<TaskInfo>, onStarted?: 
     onStarted?.(started);
     const ended = await tasks.follow(started);
     if (ended.state === 'done') return { ok: true, result: ended.result as R };
-    return { ok: false, cancelled: ended.state === 'cancelled', error: taskError(ended) };
+    return { ok: false, cancelled: ended.state === 'cancelled', error: taskError(ended), failure: ended.error ?? null };
   } catch (err) {
     const e = describeError(err);
-    return { ok: false, cancelled: false, error: `${e.message} (${e.code})` };
+    return { ok: false, cancelled: false, error: `${e.message} (${e.code})`, failure: e };
   }
 }
 
@@ -48,6 +55,8 @@ export async function runInBackground<R>(what: string, start: () => Promise<Task
 export interface TaskRunner {
   busy: Ref<boolean>;
   error: Ref<string | null>;
+  /** The last failure as the core reported it (null after a success or a reset). */
+  failure: Ref<TaskFailure | null>;
   task: ComputedRef<TaskInfo | null>;
   run<R>(start: () => Promise<TaskInfo>): Promise<R | null>;
   cancel(): void;
@@ -59,20 +68,24 @@ export function useTaskRunner(): TaskRunner {
   const tasks = useTasksStore();
   const busy = ref(false);
   const error = ref<string | null>(null);
+  const failure = ref<TaskFailure | null>(null);
   const taskId = ref<string | null>(null);
   const task = computed(() => tasks.tasks.find((t) => t.id === taskId.value) ?? null);
   return {
     busy,
     error,
+    failure,
     task,
     async run<R>(start: () => Promise<TaskInfo>): Promise<R | null> {
       if (busy.value) return null;
       busy.value = true;
       error.value = null;
+      failure.value = null;
       try {
         const outcome = await followTask<R>(start, (t) => (taskId.value = t.id));
         if (outcome.ok) return outcome.result;
         error.value = outcome.error;
+        failure.value = outcome.failure;
         return null;
       } finally {
         busy.value = false;
@@ -84,6 +97,7 @@ export function useTaskRunner(): TaskRunner {
     },
     reset() {
       error.value = null;
+      failure.value = null;
     },
   };
 }
