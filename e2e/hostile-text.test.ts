@@ -45,17 +45,9 @@ async function observe(page: Page): Promise<Observed> {
   });
 }
 
-/**
- * zod (bundled with the UI) probes once whether it may compile code, `Function('')` in a try: the CSP
- * refuses and reports it. That report comes from our own bundle and no guest text; any other counts.
- */
-function isZodProbe(v: Observed['violations'][number]): boolean {
-  return v.directive === 'script-src' && v.blocked === 'eval' && /\/assets\/index-[\w-]+\.js$/.test(v.source);
-}
-
 function expectNothingRan(seen: Observed): void {
   expect(seen.pwned).toBeNull();
-  expect(seen.violations.filter((v) => !isZodProbe(v))).toEqual([]);
+  expect(seen.violations).toEqual([]);
   expect(seen.injected).toBe(0);
 }
 
