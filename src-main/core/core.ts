@@ -199,7 +199,11 @@ export class Core extends EventEmitter<CoreEvents> {
     const status = await withLock(machineLockFile(found.dir), `starting ${found.config.name}`, async () => {
       const { config, dir } = await this.refind(found);
       const current = this.runtime.status(config.uuid);
-      if (this.runtime.isActive(current.state)) throw new VmdeskError('INVALID_STATE', `${config.name} is already ${current.state}`);
+      if (this.runtime.isActive(current.state))
+        throw new VmdeskError(
+          'INVALID_STATE',
+          `${config.name} is already ${current.state}${current.orphaned && current.reason ? `: ${current.reason}` : ''}`,
+        );
       const host = await this.host();
       const qemu = requireQemu(host);
       const accel = host.preferredAccel ?? 'tcg';

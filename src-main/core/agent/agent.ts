@@ -14,11 +14,19 @@ import { isProcessAlive } from '../fs/lock-file.js';
 import { RUNTIME } from '../paths.js';
 import { QmpClient } from '../qemu/qmp-client.js';
 import { Scrollback } from '../console/scrollback.js';
-import { agentRequestSchema, type AgentMessage, type AgentRequest, type AgentStatus, type LaunchFile } from './protocol.js';
+import {
+  agentRequestSchema,
+  stateFileSchema,
+  type AgentMessage,
+  type AgentRequest,
+  type AgentStatus,
+  type LaunchFile,
+} from './protocol.js';
 import { VmStateMachine, diskErrorsOf, type BlockInfo, type StateInput } from './vm-state.js';
 import { readLogTail } from './log-tail.js';
 
 const QMP_CONNECT_TIMEOUT_MS = 30_000;
+const ADOPT_QMP_RETRY_MS = 1_000;
 const POWEROFF_GRACE_MS = 5_000;
 
 export class VmAgent {
@@ -38,6 +46,8 @@ export class VmAgent {
   private readonly startedAt: string;
   /** Settles once QEMU is launched and continued, or adopted (or that failed). */
   private ready: Promise<void> = Promise.resolve();
+  /** An adopting agent that cannot reach a QEMU which still runs: what it says before it goes. */
+  private unreachable: AgentStatus | null = null;
 
   constructor(
     private readonly runtimeDir: string,
@@ -53,6 +63,7 @@ export class VmAgent {
   }
 
   status(): AgentStatus {
+    if (this.unreachable) return this.unreachable;
     const snap = this.sm.snapshot;
     const status: AgentStatus = {
       uuid: this.launch.uuid,
@@ -84,9 +95,18 @@ export class VmAgent {
       else await this.adoptQemu();
       settle();
     } catch (err) {
-      settle();
       const shape = toErrorShape(err);
+      // A QEMU that still runs is never declared crashed: that would drop its pid file and sockets,
+      // and the next start would launch a second QEMU on its disks.
+      const stillRuns =
+        this.mode === 'adopt' && this.qemuPid !== null && isProcessAlive(this.qemuPid) && isQemuOf(this.qemuPid, this.launch.uuid);
+      if (stillRuns) this.unreachable = await this.unreachableStatus(shape.message);
+      settle();
       process.stderr.write(`agent: ${shape.message}\n`);
+      if (stillRuns) {
+        await this.leaveUnreachable();
+        return;
+      }
       if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
       if (!this.exited) await this.onQemuExit(null, null, shape.message);
     }
@@ -141,8 +161,37 @@ export class VmAgent {
     }
   }
 
+  /**
+   * The state its predecessor recorded (running or paused: the truth), with why this agent cannot
+   * drive it and how the user ends it.
+   */
+  private async unreachableStatus(why: string): Promise<AgentStatus> {
+    const saved = await fsp
+      .readFile(this.file('state'), 'utf8')
+      .then((text) => stateFileSchema.safeParse(JSON.parse(text)))
+      .catch(() => null);
+    const state = saved?.success && (saved.data.state === 'running' || saved.data.state === 'paused') ? saved.data.state : 'running';
+    const pid = this.qemuPid ?? 0;
+    return {
+      ...this.status(),
+      state,
+      reason: `QEMU (pid ${pid}) still runs ${this.launch.name} but VMDesk cannot reach it (${why}); end it with \`kill ${pid}\``,
+      exited: true,
+    };
+  }
+
+  /** Say so to the waiting clients and in state.json, then go, leaving QEMU's pid file and sockets as they are. */
+  private async leaveUnreachable(): Promise<void> {
+    const status = this.status();
+    this.broadcast({ event: 'state', status });
+    await writeJsonAtomic(this.file('state'), status).catch(() => undefined);
+    await this.cleanup(['agent', 'console', 'agentPid']);
+  }
+
   private async connectQmp(): Promise<void> {
-    const qmp = await QmpClient.connect(this.file('qmp'), { retryUntil: Date.now() + QMP_CONNECT_TIMEOUT_MS, timeoutMs: 10_000 });
+    // A re-adopted QEMU made its socket long ago: one that is missing or refuses will not come back.
+    const retryMs = this.mode === 'adopt' ? ADOPT_QMP_RETRY_MS : QMP_CONNECT_TIMEOUT_MS;
+    const qmp = await QmpClient.connect(this.file('qmp'), { retryUntil: Date.now() + retryMs, timeoutMs: 10_000 });
     this.qmp = qmp;
     qmp.on('event', (ev: { event: string; data?: unknown }) => {
       this.transition({ kind: 'qmp', event: ev.event, data: ev.data });
@@ -372,20 +421,18 @@ export class VmAgent {
     this.serial?.destroy();
     this.qmp?.close();
     if (status.state === 'crashed') await writeJsonAtomic(this.file('exit'), status).catch(() => undefined);
-    await this.cleanup(status.state === 'stopped');
+    await this.cleanup(status.state === 'stopped' ? 'all' : ['agent', 'console', 'qmp', 'serial', 'vnc', 'qemuPid', 'agentPid', 'state']);
   }
 
-  /** Remove sockets and pid files; on a clean stop the whole runtime dir goes. */
-  private async cleanup(removeAll: boolean): Promise<void> {
+  /** Remove sockets and pid files (on a clean stop the whole runtime dir), let the clients go, exit. */
+  private async cleanup(files: 'all' | ReadonlyArray<keyof typeof RUNTIME>): Promise<void> {
     // No new clients; the files go before the connected clients are let go, so a client that saw
     // the connection close (e.g. `vmdesk stop`) can start the machine again at once.
     const closing = Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
-    if (removeAll) {
+    if (files === 'all') {
       await fsp.rm(this.runtimeDir, { recursive: true, force: true });
     } else {
-      for (const name of ['agent', 'console', 'qmp', 'serial', 'vnc', 'qemuPid', 'agentPid', 'state'] as const) {
-        await fsp.rm(this.file(name), { force: true });
-      }
+      for (const name of files) await fsp.rm(this.file(name), { force: true });
     }
     for (const client of this.clients) client.end();
     for (const viewer of this.viewers) viewer.end();

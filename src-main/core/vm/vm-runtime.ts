@@ -42,6 +42,15 @@ function readStateFile(file: string): AgentStatus | null {
   }
 }
 
+/** Every live QEMU process started for this machine (its uuid on the command line). */
+function qemuProcessesOf(uuid: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter((pid) => isQemuOf(pid, uuid));
+}
+
 /** The agent's program: the bundle (fast to start) of the package this module belongs to. */
 export function agentEntry(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -130,6 +139,14 @@ export class VmRuntime {
   async launch(launch: Omit<LaunchFile, 'serialLogStart'>): Promise<{ client: AgentClient; status: AgentStatus }> {
     const dir = this.dir(launch.uuid);
     this.checkSocketPaths(launch.uuid);
+    // The runtime dir said stopped, but a QEMU of this machine that VMDesk lost track of (its pid file
+    // gone) would get a second QEMU on its disks, and its sockets removed below.
+    const lost = qemuProcessesOf(launch.uuid);
+    if (lost.length > 0)
+      throw new VmdeskError(
+        'INVALID_STATE',
+        `${launch.name} still runs in QEMU (pid ${lost.join(', ')}), which VMDesk has lost track of: end it with \`kill ${lost.join(' ')}\` before starting it again`,
+      );
     await fsp.rm(dir, { recursive: true, force: true });
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     await fsp.chmod(path.dirname(dir), 0o700).catch(() => undefined);
@@ -172,7 +189,11 @@ export class VmRuntime {
       let last: AgentStatus | null = null;
       const check = (status: AgentStatus): void => {
         last = status;
-        if (status.exited || status.state === 'crashed') {
+        if (status.exited && this.isActive(status.state)) {
+          // An adopting agent that cannot reach a QEMU which still runs: the machine runs, unreachable.
+          cleanup();
+          reject(new VmdeskError('INVALID_STATE', status.reason ?? `${status.name} runs but VMDesk cannot reach it`));
+        } else if (status.exited || status.state === 'crashed') {
           cleanup();
           const tail = status.logTail ? `\n${status.logTail}` : '';
           reject(
