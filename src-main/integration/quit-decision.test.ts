@@ -66,10 +66,14 @@ describe('quitting the app with machines running', () => {
 
   it('"Shut them down": ACPI stops the guests that obey (the paused one resumed first); the deaf one is powered off', async () => {
     const active = activeMachines(await api.listMachines());
-    const report = await shutdownAll(api, active, 20_000);
+    // The app's own timeout (QUIT_SHUTDOWN_TIMEOUT_MS): the deaf guest takes all of it.
+    const report = await shutdownAll(api, active);
     expect(report.stopped.sort()).toEqual(['napping', 'polite']);
     expect(report.unresponsive.map((m) => m.name)).toEqual(['deaf']);
-    expect(await states()).toEqual({ polite: 'stopped', napping: 'stopped', deaf: 'running', off: 'stopped' });
+    const after = await states();
+    expect([after.polite, after.napping, after.off]).toEqual(['stopped', 'stopped', 'stopped']);
+    // Its QEMU still runs (the agent reports it running, or still stopping): it is still one to power off.
+    expect(activeMachines(await api.listMachines()).map((m) => m.name)).toEqual(['deaf']);
     expect(await powerOffAll(api, report.unresponsive)).toEqual([]);
     expect(await states()).toEqual({ polite: 'stopped', napping: 'stopped', deaf: 'stopped', off: 'stopped' });
     expect(activeMachines(await api.listMachines())).toEqual([]);
