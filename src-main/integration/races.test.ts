@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VmRuntime } from '../core/vm/vm-runtime.js';
 import { makeSandbox, ok, vmdesk, type CliResult, type Sandbox } from './harness.js';
+import { openApi, serve, type ApiReply } from './serve-api.js';
 
 let sb: Sandbox;
 
@@ -164,5 +165,52 @@ describe('one disk, one writer', () => {
     expect(processesWith((await show('two')).uuid)).toEqual([]);
     expect(processesWith((await show('one')).uuid)).toHaveLength(1);
     await ok(sb, ['stop', 'one', '--force']);
+  });
+});
+
+describe('two starts of one machine, from the CLI and from the UI (vmdesk serve)', () => {
+  it('exactly one QEMU, the other side refused with INVALID_STATE or LOCKED, nothing half-made', async () => {
+    await ok(sb, ['create', 'both', '--demo']);
+    const { uuid } = await show('both');
+    const served = await serve(sb);
+    const api = await openApi(served);
+    const outcomes: string[] = [];
+    const trials = 12;
+    try {
+      for (let i = 0; i < trials; i++) {
+        // The CLI spends a few hundred ms starting up before it takes the machine's lock: the UI's
+        // call lands before, during and after that, so either side wins, or finds the other in flight.
+        const uiDelay = i * 40;
+        const [cli, ui] = await Promise.all([
+          vmdesk(sb, ['start', 'both']),
+          new Promise<ApiReply>((resolve) => setTimeout(() => resolve(api.call('startMachine', 'both')), uiDelay)),
+        ]);
+        outcomes.push(`cli ${cli.code} ui ${ui.error?.code ?? 'ok'}`);
+        expect([cli.code === 0, ui.error === undefined].filter(Boolean), `${cli.stderr} / ${JSON.stringify(ui.error)}`).toHaveLength(1);
+        if (cli.code === 0) {
+          expect(['INVALID_STATE', 'LOCKED'], ui.error?.message).toContain(ui.error?.code);
+          expect(ui.error?.message).toMatch(/both/);
+        } else {
+          expect([5, 6], cli.stderr).toContain(cli.code);
+          expect(cli.stderr).toMatch(/^vmdesk: .*both/);
+          expect(cli.stderr).not.toMatch(/\n\s+at /);
+        }
+        const qemus = processesWith(uuid);
+        expect(qemus).toHaveLength(1);
+        expect(pidOf(uuid, 'qemu.pid')).toBe(qemus[0]);
+        const shown = await show('both');
+        expect(shown.status).toMatchObject({ state: 'running', qemuPid: qemus[0] });
+        expect(shown.status.orphaned).toBeUndefined();
+        // Nothing half-made: no temp files, no lock left behind.
+        expect(fs.readdirSync(shown.dir).filter((f) => f.endsWith('.tmp') || f === 'machine.lock')).toEqual([]);
+        await ok(sb, ['stop', 'both', '--force']);
+        expect(processesWith(uuid)).toEqual([]);
+      }
+    } finally {
+      api.close();
+      served.child.kill('SIGKILL');
+    }
+    // Both sides won at some point: the trials raced for real.
+    expect(new Set(outcomes.map((o) => o.startsWith('cli 0'))).size, outcomes.join(', ')).toBe(2);
   });
 });
