@@ -90,3 +90,23 @@ export function formatNic(n: NicConfig): string {
           : 'not attached';
   return `${n.model} ${n.mac} ${attachment}${n.cable ? '' : ' (cable unplugged)'}`;
 }
+
+/**
+ * A message for the terminal, when it may quote what a user or a file said: control characters
+ * and bidirectional overrides (which could rewrite the screen or disguise the text) are shown
+ * escaped, and each line is cut at `maxLine` characters, so an error stays one readable line.
+ */
+export function printable(text: string, maxLine = 400): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const chars = [
+        ...line.replace(
+          /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+        ),
+      ];
+      return chars.length > maxLine ? `${chars.slice(0, maxLine).join('')}…` : chars.join('');
+    })
+    .join('\n');
+}

@@ -19,7 +19,7 @@ import { registerSnapshotCommands } from './commands/snapshot.js';
 import { registerCloneCommands } from './commands/clone.js';
 import { registerDiskCommands } from './commands/disk.js';
 import { registerNetworkCommands } from './commands/network.js';
-import { formatHost, formatList, formatMachine } from './format.js';
+import { formatHost, formatList, formatMachine, printable } from './format.js';
 
 function wholeNumber(flag: string) {
   return (value: string): number => {
@@ -28,10 +28,14 @@ function wholeNumber(flag: string) {
   };
 }
 
-function seconds(flag: string) {
+/** The longest a Node timer waits (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function seconds(flag: string, max = MAX_TIMER_SECONDS) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new VmdeskError('INVALID_INPUT', `${flag} must be a positive number of seconds`);
+    if (n > max) throw new VmdeskError('INVALID_INPUT', `${flag} must be at most ${max} seconds, not ${value.slice(0, 40)}`);
     return n;
   };
 }
@@ -116,6 +120,7 @@ export function buildProgram(core: Core): Command {
     .description('VMDesk: create, run and watch QEMU virtual machines')
     .version('0.1.0')
     .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(printable(text)) })
     .exitOverride();
 
   program
@@ -278,7 +283,8 @@ export function buildProgram(core: Core): Command {
     .argument('<name>')
     .description('shut a machine down through ACPI, or power it off with --force')
     .option('--force', 'power off at once (like pulling the plug)')
-    .option('--timeout <s>', 'seconds to wait for the guest to shut down', seconds('--timeout'), 60)
+    // The core waits an hour at most for a guest to shut down.
+    .option('--timeout <s>', 'seconds to wait for the guest to shut down', seconds('--timeout', 3600), 60)
     .action(async (name: string, o: { force?: boolean; timeout: number }) => {
       try {
         const status = await core.shutdown(name, { force: o.force === true, timeoutMs: Math.round(o.timeout * 1000) });
@@ -402,7 +408,7 @@ export async function main(argv: string[]): Promise<number> {
       return ERROR_CODES.INVALID_INPUT;
     }
     const shape = toErrorShape(err);
-    process.stderr.write(`vmdesk: ${shape.message}\n`);
+    process.stderr.write(`vmdesk: ${printable(shape.message)}\n`);
     return exitCodeFor(shape.code);
   }
 }

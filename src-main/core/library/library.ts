@@ -141,7 +141,8 @@ export class Library {
   async find(nameOrUuid: string): Promise<MachineRecord & { config: MachineConfig }> {
     const records = await this.list();
     const match = this.match(records, nameOrUuid);
-    if (!match) throw new VmdeskError('NOT_FOUND', `No machine named "${nameOrUuid}"`);
+    if (!match)
+      throw new VmdeskError('NOT_FOUND', `No machine named "${nameOrUuid.length > 80 ? `${nameOrUuid.slice(0, 80)}…` : nameOrUuid}"`);
     if (!match.config)
       throw match.broken
         ? new VmdeskError('INVALID_STATE', brokenMessage(match.broken), { broken: match.broken })
