@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, makeSandbox, needsRoot, ok, skipBecause, type Sandbox } from './harness.js';
+import { CLI, loopMount, makeSandbox, needsRoot, ok, skipBecause, type Sandbox } from './harness.js';
 
 const STRACE = spawnSync('strace', ['-V']).status === 0;
 const SYSCALLS = [
@@ -144,23 +144,6 @@ let sb: Sandbox;
 let n = 0;
 const mounts: string[] = [];
 
-/** A small ext4 filesystem on a loop device, unmounted in afterAll (root only). */
-function otherFilesystem(): string {
-  const image = path.join(sb.home, 'other-fs.ext4');
-  const dir = path.join(sb.home, 'other-fs');
-  fs.mkdirSync(dir);
-  for (const [cmd = '', ...args] of [
-    ['truncate', '-s', '512M', image],
-    ['mkfs.ext4', '-q', '-F', image],
-    ['mount', '-o', 'loop', image, dir],
-  ]) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.error?.message}`);
-  }
-  mounts.push(dir);
-  return dir;
-}
-
 /** Run the CLI under strace; the completed calls, in order. */
 function traced(args: string[]): Call[] {
   const out = path.join(sb.home, `trace-${++n}.txt`);
@@ -211,9 +194,17 @@ describe.skipIf(!STRACE)('a machine folder is durable before it is registered (s
   it('move onto another filesystem: every copied file (the disk) fsynced before the library switches', async (ctx) => {
     needsRoot(ctx, 'a second filesystem on a loop device');
     if (spawnSync('mkfs.ext4', ['-V']).error) skipBecause(ctx, 'mkfs.ext4 is not installed (e2fsprogs)');
-    const other = otherFilesystem();
+    const other = loopMount(sb, 'other-fs', 512);
+    mounts.push(other);
+    // A disk named by an absolute path inside the folder: the move rewrites machine.json in the copy.
+    const before = await dirOf('full');
+    const config = JSON.parse(fs.readFileSync(path.join(before, 'machine.json'), 'utf8')) as { disks: Array<{ file: string }> };
+    for (const disk of config.disks) disk.file = path.join(before, disk.file);
+    fs.writeFileSync(path.join(before, 'machine.json'), JSON.stringify(config, null, 2));
     const calls = traced(['move', 'full', other]);
     const dir = await dirOf('full');
+    const moved = JSON.parse(fs.readFileSync(path.join(dir, 'machine.json'), 'utf8')) as { disks: Array<{ file: string }> };
+    expect(moved.disks.map((d) => d.file)).toEqual(['disks/disk0.qcow2']);
     expect(path.dirname(dir)).toBe(other);
     expect(calls.some((c) => c.name === 'copy_file_range' || (c.name === 'write' && fdPath(c.args)?.endsWith('disk0.qcow2')))).toBe(true);
     expect(durabilityGaps(calls, dir, library())).toEqual([]);
