@@ -26,10 +26,13 @@ interface Run {
   killed: boolean;
 }
 
+/** The commands' working folder: relative paths a command writes (v2p's target) land here, not in the checkout. */
+const CWD = fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-clifuzz-cwd-'));
+
 /** One run of the CLI; a run still going after `limitMs` (a server that started) is stopped. */
 function runCli(sb: Sandbox, argv: string[], limitMs: number): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...argv], { env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...argv], { cwd: CWD, env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let killed = false;
@@ -66,6 +69,7 @@ describe('the vmdesk command under hostile input', () => {
   });
   afterAll(async () => {
     fs.rmSync(path.dirname(files.dir), { recursive: true, force: true });
+    fs.rmSync(CWD, { recursive: true, force: true });
     await sb.cleanup();
   });
 
