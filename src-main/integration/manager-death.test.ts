@@ -138,6 +138,8 @@ describe('an agent that cannot reattach', () => {
   async function unreachable(breakQmp: () => Promise<void> | void): Promise<void> {
     for (const pid of qemusOfMachine()) process.kill(pid, 'SIGKILL');
     await until('the QEMU of the previous test gone', () => qemusOfMachine().length === 0, 10_000);
+    // Its agent, if it had one, records the end before the machine can start again.
+    await eventually(show, (m) => m.status.state === 'crashed' || m.status.state === 'stopped', 10_000);
     await ok(sb, ['start', 'm']);
     const qemuPid = pidIn(runtimeFile('qemu.pid'));
     const agent = pidIn(runtimeFile('agent.pid'));
