@@ -100,6 +100,11 @@ describe('images that point at host files', () => {
     await expect(inspect('nested.vmdk')).rejects.toMatchObject(refused('another descriptor'));
     await descriptor('odd.vmdk', ['RW 2048 FLAT "plain-flat.vmdk" 0', `RW  2048 FLAT  "${f('secret')}"junk`]);
     await expect(inspect('odd.vmdk')).rejects.toMatchObject(refused('cannot read'));
+    await fs.writeFile(f('plain-flat.vmdk'), Buffer.alloc(MiB));
+    await descriptor('not-sparse.vmdk', ['RW 2048 SPARSE "plain-flat.vmdk"']);
+    await expect(inspect('not-sparse.vmdk')).rejects.toMatchObject(refused('not a sparse vmdk'));
+    await descriptor('cowd.vmdk', ['RW 2048 VMFSSPARSE "plain-flat.vmdk"']);
+    await expect(inspect('cowd.vmdk')).rejects.toMatchObject(refused('VMFSSPARSE'));
     await descriptor('parent.vmdk', ['RW 2048 FLAT "plain-flat.vmdk" 0'], `parentFileNameHint="${f('secret')}"`);
     await expect(inspect('parent.vmdk')).rejects.toMatchObject(refused('parent'));
   });

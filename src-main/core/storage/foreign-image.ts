@@ -79,6 +79,8 @@ export interface References {
   backing: { name: string; format: string | null } | null;
   /** Extent file names of a vmdk text descriptor. */
   extentNames: string[];
+  /** Those of them QEMU opens as sparse vmdk (the others are read as flat, raw data). */
+  sparseExtents: string[];
 }
 
 /**
@@ -87,7 +89,7 @@ export interface References {
  * vdi/vhd. `format` is the format the image will be opened as.
  */
 export async function readReferences(read: ByteReader, size: number, format: SniffedFormat, name: string): Promise<References> {
-  const refs: References = { format, backing: null, extentNames: [] };
+  const refs: References = { format, backing: null, extentNames: [], sparseExtents: [] };
   switch (format) {
     case 'qcow2': {
       const h = await readQcow2Header(read);
@@ -118,9 +120,9 @@ export async function readReferences(read: ByteReader, size: number, format: Sni
       if (d.extents.length > MAX_EXTENTS) refuse(`${name} is a vmdk descriptor with ${d.extents.length} extents: refused`);
       for (const e of d.extents) {
         if (e.type === 'ZERO') continue;
-        if (!['FLAT', 'SPARSE', 'VMFS', 'VMFSSPARSE'].includes(e.type))
-          refuse(`${name} has a ${e.type} extent, which VMDesk does not read: refused`);
+        if (!['FLAT', 'SPARSE', 'VMFS'].includes(e.type)) refuse(`${name} has a ${e.type} extent, which VMDesk does not read: refused`);
         refs.extentNames.push(e.file);
+        if (e.type === 'SPARSE') refs.sparseExtents.push(e.file);
       }
       break;
     }
@@ -140,7 +142,7 @@ export async function readReferences(read: ByteReader, size: number, format: Sni
  * A vmdk extent must be a plain file beside its descriptor: a bare name (no folder, no `..`, no
  * protocol), a regular file that is not a symbolic link, itself a flat or self-contained sparse image.
  */
-async function checkExtent(descriptor: string, extent: string, name: string): Promise<string> {
+async function checkExtent(descriptor: string, extent: string, sparse: boolean, name: string): Promise<string> {
   if (
     extent === '' ||
     extent !== path.basename(extent) ||
@@ -162,6 +164,7 @@ async function checkExtent(descriptor: string, extent: string, name: string): Pr
     if ('format' in sniff && sniff.format === 'vmdk' && sniff.vmdkKind === 'sparse')
       await readReferences(read, host.stat.size, 'vmdk', extent);
     else if ('format' in sniff && sniff.format === 'vmdk') refuse(`${name} names another descriptor (${extent}) as an extent: refused`);
+    else if (sparse) refuse(`${name} names ${extent} as a sparse extent, but it is not a sparse vmdk: refused`);
   } finally {
     await handle.close();
   }
@@ -204,7 +207,7 @@ async function readLevel(file: string, what: string, claimed: string | null): Pr
     }
     const refs = await readReferences(read, size, format, `The ${what} ${file}`);
     const extents: string[] = [];
-    for (const e of refs.extentNames) extents.push(await checkExtent(file, e, `The ${what} ${file}`));
+    for (const e of refs.extentNames) extents.push(await checkExtent(file, e, refs.sparseExtents.includes(e), `The ${what} ${file}`));
     return { file, real: host.path, format, refs, extents };
   } finally {
     await handle.close();
