@@ -307,6 +307,77 @@ describe('the /api WebSocket of a real `vmdesk serve`', () => {
         await stillServing();
       }, 120_000);
   });
+
+  describe('valid calls of every kind on a real machine', () => {
+    /**
+     * Operations on one machine that stay inside its folder (no clone, move, export or V2P). A
+     * campaign runs a tenth of VMDESK_FUZZ_RUNS: snapshots pile up, and every call gets slower.
+     */
+    const ON_MACHINE: ApiMethod[] = [
+      'getMachine',
+      'modifyMachine',
+      'setNic',
+      'addPortForward',
+      'removePortForward',
+      'addDisk',
+      'removeDisk',
+      'resizeDisk',
+      'changeMedium',
+      'listSnapshots',
+      'takeSnapshot',
+      'restoreSnapshot',
+      'deleteSnapshot',
+      'readLog',
+      'sendText',
+      'screenshot',
+      'shutdownMachine',
+      'pauseMachine',
+      'resumeMachine',
+      'resetMachine',
+      'sendCtrlAltDel',
+      'saveState',
+      'discardSavedState',
+      'startMachine',
+    ];
+    let uuid: string;
+
+    beforeAll(async () => {
+      const created = await call('createMachine', [{ name: 'fuzz valid', memoryMiB: 64, diskBytes: 1024 * 1024 }]);
+      const done = await settled(created.result as TaskInfo);
+      uuid = String((done.result as { uuid?: string } | undefined)?.uuid ?? done.result);
+    });
+
+    it(
+      'random valid arguments (the machine named by its uuid): a result or a typed error, tasks too',
+      async () => {
+        const onMachine = fc
+          .constantFrom(...ON_MACHINE)
+          .chain((method) => validValue(API_ARGUMENTS[method]).map((args) => ({ method, args: withValueAt(args, [0], uuid) })));
+        const outcomes = new Map<string, number>();
+        await fc.assert(
+          fc.asyncProperty(onMachine, async ({ method, args }) => {
+            const answer = await call(method, args);
+            const what = `${method} ${JSON.stringify(args).slice(0, 300)}`;
+            expectTypedAnswer(answer, what);
+            let outcome = answer.error?.code ?? 'result';
+            const task = answer.result as TaskInfo | undefined;
+            if (task && typeof task === 'object' && 'state' in task && 'title' in task) {
+              const done = await settled(task);
+              if (done.error) expectTypedAnswer({ error: done.error }, `${what} (task)`);
+              outcome = `task ${done.error?.code ?? done.state}`;
+            }
+            outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+          }),
+          fuzzParameters(150, 0.1),
+        );
+        process.stdout.write(`[api-fuzz] valid calls on a machine: ${[...outcomes].map(([k, n]) => `${k}: ${n}`).join(', ')}\n`);
+        expect(await call('getMachine', [uuid])).toHaveProperty('result');
+        const left = (fs.readdirSync(sb.home, { recursive: true }) as string[]).filter((f) => /\.staging-|\.tmp$/.test(f));
+        expect(left).toEqual([]);
+      },
+      fuzzTimeout(150, 1_000, 0.1),
+    );
+  });
 });
 
 describe('the Electron IPC handler (answerApiCall, without Electron)', () => {
