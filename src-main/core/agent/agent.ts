@@ -342,6 +342,9 @@ export class VmAgent {
   }
 
   private async handle(req: AgentRequest): Promise<unknown> {
+    // Requests to an adopting agent wait for the adoption (a few milliseconds): they are about a QEMU
+    // that has been running all along.
+    if (this.mode === 'adopt') await this.ready;
     switch (req.op) {
       case 'status':
         return this.status();
