@@ -46,11 +46,14 @@ export const hostPathSchema = z
   .max(4096, 'The path is too long')
   .refine(noControlChars, 'The path must not contain control characters');
 
+/** A host path a front end hands over: absolute, since the core never guesses a working directory. */
+export const absolutePathSchema = hostPathSchema.refine((p) => p.startsWith('/'), 'The path must be absolute');
+
 /**
  * Backing files the user confirmed for an image VMDesk did not create: a chain is used (in place,
  * or copied in) only when every file of it is listed here, by path.
  */
-export const trustBackingSchema = z.array(hostPathSchema).max(16, 'A chain of more than 16 backing files is refused');
+export const trustBackingSchema = z.array(absolutePathSchema).max(16, 'A chain of more than 16 backing files is refused');
 
 export const macSchema = z
   .string()

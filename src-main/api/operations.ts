@@ -10,6 +10,7 @@ import {
   MAX_CPUS,
   MAX_MEMORY_MIB,
   MIN_MEMORY_MIB,
+  absolutePathSchema,
   hostPathSchema,
   machineNameSchema,
   osTypeSchema,
@@ -23,6 +24,7 @@ const memorySchema = z
   .max(MAX_MEMORY_MIB, 'Too much memory');
 const MAX_DISK_BYTES = 64 * 1024 ** 4;
 
+/** Kernel and initrd: absolute host paths, or (modify only) files inside the machine folder. */
 export const kernelBootInputSchema = z.object({
   kernel: hostPathSchema,
   initrd: hostPathSchema.optional(),
@@ -45,13 +47,15 @@ export const createMachineInputSchema = z
     /** A new empty disk of this many bytes. */
     diskBytes: z.int().positive('The disk size must be positive').max(MAX_DISK_BYTES, 'The disk is too large').optional(),
     /** An existing image converted into the machine folder as qcow2 (the source is left untouched). */
-    importDisk: hostPathSchema.optional(),
+    importDisk: absolutePathSchema.optional(),
     /** An existing image used in place. */
-    attachDisk: hostPathSchema.optional(),
+    attachDisk: absolutePathSchema.optional(),
     /** Backing files of importDisk/attachDisk the user confirmed. */
     trustBacking: trustBackingSchema.optional(),
-    iso: hostPathSchema.optional(),
-    kernelBoot: kernelBootInputSchema.optional(),
+    iso: absolutePathSchema.optional(),
+    kernelBoot: kernelBootInputSchema
+      .extend({ kernel: absolutePathSchema, initrd: absolutePathSchema.optional() })
+      .optional(),
     network: z.enum(['nat', 'none']).default('nat'),
     networkBoot: z.boolean().default(false),
     bootOrder: z.array(z.enum(BOOT_DEVICES)).min(1).optional(),

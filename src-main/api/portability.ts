@@ -3,9 +3,9 @@
  * Paths are absolute: a front end resolves them, the core never guesses a working directory.
  */
 import { z } from 'zod';
-import { hostPathSchema, machineNameSchema, trustBackingSchema } from './machine-config.js';
+import { absolutePathSchema, machineNameSchema, trustBackingSchema } from './machine-config.js';
 
-export const absolutePathSchema = hostPathSchema.refine((p) => p.startsWith('/'), 'The path must be absolute');
+export { absolutePathSchema };
 
 export const importOptionsSchema = z
   .object({

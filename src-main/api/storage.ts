@@ -2,7 +2,7 @@
  * Clones, move, disks and media as they cross the API boundary: input schemas and result shapes.
  */
 import { z } from 'zod';
-import { DISK_BUSES, hostPathSchema, machineNameSchema, trustBackingSchema } from './machine-config.js';
+import { DISK_BUSES, absolutePathSchema, machineNameSchema, trustBackingSchema } from './machine-config.js';
 
 const MAX_DISK_BYTES = 64 * 1024 ** 4;
 const diskBytes = z
@@ -21,7 +21,7 @@ export const cloneMachineInputSchema = z
   .strict();
 export type CloneMachineInput = z.input<typeof cloneMachineInputSchema>;
 
-export const moveTargetSchema = hostPathSchema;
+export const moveTargetSchema = absolutePathSchema;
 
 export const diskIdSchema = z.string().regex(/^disk[0-9]{1,2}$/, 'A disk id looks like disk0, disk1…');
 
@@ -31,7 +31,7 @@ export const addDiskInputSchema = z
     sizeBytes: diskBytes.optional(),
     format: z.enum(['qcow2', 'raw']).optional(),
     /** …or an existing image (absolute path), used in place. */
-    file: hostPathSchema.optional(),
+    file: absolutePathSchema.optional(),
     /** Backing files of `file` the user confirmed. */
     trustBacking: trustBackingSchema.optional(),
     bus: z.enum(DISK_BUSES).optional(),

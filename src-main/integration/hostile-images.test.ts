@@ -88,6 +88,12 @@ describe('images from outside', () => {
     expect(listMachineDirs(sb)).toEqual(['holder']);
     expect(snapshotOf(holderDir)).toBe(before);
   });
+  it('import refuses a file named like an appliance that is not one, rather than taking it for a disk', async () => {
+    fs.writeFileSync(f('fake.ova'), 'hello\n');
+    const r = await vmdesk(sb, ['import', f('fake.ova')]);
+    expect(r).toMatchObject({ code: 2, stderr: expect.stringContaining('is named .ova but is not an OVA') });
+    expect(listMachineDirs(sb)).toEqual(['holder']);
+  });
 });
 
 describe('a confirmed chain and a raw disk with a header inside', () => {

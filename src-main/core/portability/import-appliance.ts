@@ -32,6 +32,16 @@ export interface ImportOptions {
 export type SourceKind = 'ova' | 'ovf' | 'disk';
 
 /** What a file is, from its content (never its extension): a tar, an XML descriptor, or else a disk image. */
+/** A file named like an appliance that is not one is refused, not taken for a raw disk image. */
+function requireKindOfName(file: string, kind: SourceKind): void {
+  const ext = path.extname(file).toLowerCase();
+  if ((ext === '.ova' && kind !== 'ova') || (ext === '.ovf' && kind !== 'ovf'))
+    throw new VmdeskError(
+      'INVALID_INPUT',
+      `${file} is named ${ext} but is not ${ext === '.ova' ? 'an OVA (a tar archive)' : 'an OVF descriptor (XML)'}`,
+    );
+}
+
 export async function sourceKind(file: string): Promise<SourceKind> {
   const handle = await fs.open(file, 'r');
   try {
@@ -266,6 +276,7 @@ export async function importAppliance(
   await library.ensure();
   await sweepStale(library.machinesDir, '.staging-');
   const kind = await sourceKind(source);
+  requireKindOfName(source, kind);
   if (kind !== 'disk') return importPackage(library, host, source, kind, opts, ctx);
   // A plain disk image: inspected as the hostile input it is (createMachine inspects it again when it copies it).
   await inspectForeignImage(source, { what: 'file to import', trustedBacking: opts.trustBacking ?? [] });
@@ -287,6 +298,7 @@ export async function inspectAppliance(file: string): Promise<ApplianceSummary> 
   const source = path.resolve(file);
   await requireHostFile(source, 'file to import');
   const kind = await sourceKind(source);
+  requireKindOfName(source, kind);
   if (kind === 'disk') {
     const info = await inspectForeignImage(source, { what: 'file to import' });
     return {

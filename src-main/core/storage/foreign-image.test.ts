@@ -157,6 +157,8 @@ describe('images that point at host files', () => {
   it('reads the format from the magic, never from the name, and never lets qemu-img probe', async () => {
     qemuImg('create', '-q', '-f', 'qcow2', f('looks-raw.img'), '1M');
     await expect(inspect('looks-raw.img')).resolves.toMatchObject({ format: 'qcow2' });
+    await fs.writeFile(f('tiny.img'), 'hello\n');
+    await expect(inspect('tiny.img')).rejects.toMatchObject(refused('too small to be a disk image'));
     await fs.writeFile(f('data.qcow2'), Buffer.alloc(MiB, 7));
     await expect(inspect('data.qcow2')).resolves.toMatchObject({ format: 'raw', virtualSize: MiB });
   });

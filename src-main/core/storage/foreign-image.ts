@@ -205,6 +205,7 @@ async function readLevel(file: string, what: string, claimed: string | null): Pr
       if (claimed !== 'raw' && claimed !== format) refuse(`${file} is recorded as ${claimed} but is a ${format} image: refused`);
       format = claimed;
     }
+    if (format === 'raw' && size < 512) refuse(`The ${what} ${file} holds ${size} bytes: too small to be a disk image`);
     const refs = await readReferences(read, size, format, `The ${what} ${file}`);
     const extents: string[] = [];
     for (const e of refs.extentNames) extents.push(await checkExtent(file, e, refs.sparseExtents.includes(e), `The ${what} ${file}`));
