@@ -242,3 +242,19 @@ describe('QmpClient events and close', () => {
     expect(closes).toBe(1);
   });
 });
+
+describe('QmpClient against a monitor that never ends its line', () => {
+  it('closes the connection past 16 MiB instead of buffering without bound', async () => {
+    const c = await connect();
+    fake.onCommand = () => undefined; // the answer never comes: only an endless line
+    const pending = c.execute('query-status', undefined, { timeoutMs: 30_000 });
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    const socket = fake.sockets[0];
+    if (!socket) throw new Error('no monitor connection');
+    const chunk = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 17; i++) socket.write(chunk);
+    await closed;
+    await expect(pending).rejects.toMatchObject({ code: 'QEMU_FAILED' });
+    expect(c.isClosed).toBe(true);
+  });
+});

@@ -7,6 +7,9 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { VmdeskError } from '../../api/errors.js';
 
+/** The longest QMP line read; a longer one ends the connection. */
+const MAX_LINE = 16 * 1024 * 1024;
+
 export interface QmpGreeting {
   /** "major.minor.micro", e.g. "7.2.22". */
   version: string;
@@ -129,6 +132,13 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
 
   private receive(chunk: string): void {
     this.buffer += chunk;
+    // QMP's answers are lines of a few KiB (query-block of many disks: tens): a "line" that never
+    // ends is not QMP, and must not grow the agent's memory without bound.
+    if (this.buffer.length > MAX_LINE && !this.buffer.includes('\n')) {
+      this.buffer = '';
+      this.close();
+      return;
+    }
     let newline: number;
     while ((newline = this.buffer.indexOf('\n')) >= 0) {
       const line = this.buffer.slice(0, newline).trim();
