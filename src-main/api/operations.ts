@@ -53,9 +53,7 @@ export const createMachineInputSchema = z
     /** Backing files of importDisk/attachDisk the user confirmed. */
     trustBacking: trustBackingSchema.optional(),
     iso: absolutePathSchema.optional(),
-    kernelBoot: kernelBootInputSchema
-      .extend({ kernel: absolutePathSchema, initrd: absolutePathSchema.optional() })
-      .optional(),
+    kernelBoot: kernelBootInputSchema.extend({ kernel: absolutePathSchema, initrd: absolutePathSchema.optional() }).optional(),
     network: z.enum(['nat', 'none']).default('nat'),
     networkBoot: z.boolean().default(false),
     bootOrder: z.array(z.enum(BOOT_DEVICES)).min(1).optional(),
