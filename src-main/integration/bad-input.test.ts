@@ -69,7 +69,7 @@ describe('resources and media', () => {
     const fake = path.join(files, 'fake.iso');
     fs.writeFileSync(fake, Buffer.alloc(64 * 1024, 1));
     await rejects(['create', 'iso', '--iso', fake], 2, /not an ISO 9660 image/);
-    await rejects(['create', 'iso', '--iso', files], 2, /is not a file/);
+    await rejects(['create', 'iso', '--iso', files], 2, /is a folder, not a regular file/);
   });
 
   it('rejects a corrupt disk image and leaves the source alone', async () => {
