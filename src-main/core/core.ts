@@ -38,7 +38,7 @@ import { requireNoDependents } from './storage/image-users.js';
 import { Snapshots, consumeSavedState, savedStateForStart, savedStateStartFailure } from './snapshots/snapshots.js';
 import { hasSavedState } from './snapshots/store.js';
 import type { AgentStatus } from './agent/protocol.js';
-import type { AgentClient } from './agent/agent-client.js';
+import { isAgentLost, type AgentClient } from './agent/agent-client.js';
 import { networkForStart } from './network/start-checks.js';
 
 export type { MachineSummary } from '../api/types.js';
@@ -292,14 +292,35 @@ export class Core extends EventEmitter<CoreEvents> {
     return fresh;
   }
 
-  /** Run one agent request on a running machine. */
-  private async withAgent<T>(nameOrUuid: string, fn: (client: AgentClient, config: MachineConfig) => Promise<T>): Promise<T> {
+  /**
+   * Run one agent request on a running machine. An agent that dies under the request (killed, while
+   * QEMU runs on) is replaced and the request made once more; `done` says whether the machine is
+   * already where the request would take it (the first try reached QEMU before its agent died).
+   */
+  private async withAgent<T>(
+    nameOrUuid: string,
+    fn: (client: AgentClient, config: MachineConfig) => Promise<T>,
+    done?: (status: AgentStatus) => T | null,
+  ): Promise<T> {
     const record = await this.library.find(nameOrUuid);
-    const client = await this.runtime.connect(record.config, record.dir);
+    const once = async (retry: boolean): Promise<T> => {
+      const client = await this.runtime.connect(record.config, record.dir);
+      try {
+        if (retry && done) {
+          const already = done(await client.request<AgentStatus>({ op: 'status' }));
+          if (already !== null) return already;
+        }
+        return await fn(client, record.config);
+      } finally {
+        client.close();
+      }
+    };
     try {
-      return await fn(client, record.config);
-    } finally {
-      client.close();
+      return await once(false);
+    } catch (err) {
+      if (!isAgentLost(err) || !this.runtime.isActive(this.runtime.status(record.uuid).state)) throw err;
+      await this.runtime.agentGone(record.uuid, 3_000);
+      return once(true);
     }
   }
 
@@ -317,11 +338,19 @@ export class Core extends EventEmitter<CoreEvents> {
   }
 
   pause(nameOrUuid: string): Promise<AgentStatus> {
-    return this.withAgent(nameOrUuid, (c) => c.request<AgentStatus>({ op: 'pause' }));
+    return this.withAgent(
+      nameOrUuid,
+      (c) => c.request<AgentStatus>({ op: 'pause' }),
+      (s) => (s.state === 'paused' ? s : null),
+    );
   }
 
   resume(nameOrUuid: string): Promise<AgentStatus> {
-    return this.withAgent(nameOrUuid, (c) => c.request<AgentStatus>({ op: 'resume' }));
+    return this.withAgent(
+      nameOrUuid,
+      (c) => c.request<AgentStatus>({ op: 'resume' }),
+      (s) => (s.state === 'running' ? s : null),
+    );
   }
 
   reset(nameOrUuid: string): Promise<AgentStatus> {

@@ -85,6 +85,32 @@ describe('an agent killed -9', () => {
   });
 });
 
+describe('an agent that dies under a request', () => {
+  it('is replaced and the request made once more: pause and resume succeed, never "stopped while in progress"', async () => {
+    await ok(sb, ['create', 'dying', '--demo']);
+    await ok(sb, ['start', 'dying']);
+    const { uuid } = await show('dying');
+    for (const [verb, state] of [
+      ['pause', 'paused'],
+      ['resume', 'running'],
+    ] as const) {
+      // Stopped, the agent still accepts the connection and the request, and never answers: the
+      // request is in flight when the kill ends it.
+      const agent = pidOf(uuid, 'agent.pid');
+      process.kill(agent, 'SIGSTOP');
+      const request = vmdesk(sb, [verb, 'dying']);
+      await new Promise((r) => setTimeout(r, 1_500));
+      process.kill(agent, 'SIGKILL');
+      const r = await request;
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect((await show('dying')).status.state).toBe(state);
+      expect(pidOf(uuid, 'agent.pid')).not.toBe(agent);
+    }
+    expect(processesWith(uuid)).toHaveLength(1);
+    await ok(sb, ['stop', 'dying', '--force']);
+  });
+});
+
 describe('delete racing start', () => {
   it('one wins cleanly, the other exits 5 or 6; nothing is left half-deleted', async () => {
     const outcomes: string[] = [];

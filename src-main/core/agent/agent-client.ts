@@ -13,6 +13,13 @@ interface AgentClientEvents {
   close: [];
 }
 
+/** The details of an error that means "the agent went away", not "the request failed". */
+export const AGENT_LOST = { agentLost: true } as const;
+
+export function isAgentLost(err: unknown): boolean {
+  return err instanceof VmdeskError && (err.details as { agentLost?: unknown } | undefined)?.agentLost === true;
+}
+
 export class AgentClient extends EventEmitter<AgentClientEvents> {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
@@ -36,7 +43,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
       this.closed = true;
       for (const [, p] of this.pending) {
         clearTimeout(p.timer);
-        p.reject(new VmdeskError('INVALID_STATE', 'The machine stopped while the request was in progress'));
+        p.reject(new VmdeskError('INVALID_STATE', 'The machine stopped while the request was in progress', AGENT_LOST));
       }
       this.pending.clear();
       this.emit('close');

@@ -15,7 +15,7 @@ import { writeJsonAtomic } from '../fs/atomic-file.js';
 import { isProcessAlive, withLock } from '../fs/lock-file.js';
 import { machineLockFile } from '../library/library.js';
 import { RUNTIME, SOCKET_PATH_MAX, machineLogs, runtimeDir } from '../paths.js';
-import { AgentClient } from '../agent/agent-client.js';
+import { AGENT_LOST, AgentClient } from '../agent/agent-client.js';
 import { isQemuOf } from '../agent/agent.js';
 import { stateFileSchema, type AgentStatus, type LaunchFile } from '../agent/protocol.js';
 import type { RuntimeStatus } from '../../api/types.js';
@@ -220,6 +220,16 @@ export class VmRuntime {
     });
   }
 
+  /** Until the machine's agent process is gone (it was killed and is dying), at most `timeoutMs`. */
+  async agentGone(uuid: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pid = readPid(this.file(uuid, 'agentPid'));
+      if (pid === null || !isProcessAlive(pid) || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** A client for a running machine; a QEMU left without agent gets a new one first. */
   async connect(config: MachineConfig, machineDir: string): Promise<AgentClient> {
     const status = this.status(config.uuid);
@@ -234,7 +244,7 @@ export class VmRuntime {
     try {
       return await AgentClient.connect(this.file(config.uuid, 'agent'));
     } catch {
-      throw new VmdeskError('INVALID_STATE', `${config.name} is not reachable: its agent does not answer`);
+      throw new VmdeskError('INVALID_STATE', `${config.name} is not reachable: its agent does not answer`, AGENT_LOST);
     }
   }
 }
