@@ -1,15 +1,21 @@
 #!/usr/bin/python3
 """A FUSE passthrough filesystem that loses unsynced writes, as LazyFS does (data only).
 
-Usage: lazyfs.py BACKING MOUNTPOINT. Written data stays in memory, per inode, until fsync or
-fdatasync of that file writes it to BACKING; reads see it. Writing anything to `/.crash` in the
-mount forgets every unsynced write: the files read then as a power loss would leave them (names,
-renames and links are applied at once, as on a journalled filesystem; their data is what was synced).
-Runs in the foreground, single-threaded, until unmounted.
+Usage: lazyfs.py [--write-delay-ms N] [--fsync-delay-ms N] BACKING MOUNTPOINT. Written data stays
+in memory, per inode, until fsync or fdatasync of that file writes it to BACKING; reads see it.
+Writing anything to `/.crash` in the mount forgets every unsynced write: the files read then as a
+power loss would leave them (names, renames and links are applied at once, as on a journalled
+filesystem; their data is what was synced).
+
+--write-delay-ms N makes a slow disk: each write call (the kernel splits writes into calls of at
+most 4 KiB here) waits N ms first, and each fsync/fdatasync too unless --fsync-delay-ms says
+otherwise. Single-threaded, so every other operation waits behind a slow one, as on one busy
+device. No delay by default. Runs in the foreground until unmounted.
 """
+import argparse
 import errno
 import os
-import sys
+import time
 
 from fusepy import FUSE, FuseOSError, Operations
 
@@ -17,8 +23,11 @@ CRASH = '/.crash'
 
 
 class LazyFS(Operations):
-    def __init__(self, root):
+    def __init__(self, root, write_delay=0.0, fsync_delay=0.0):
         self.root = root
+        # Seconds each write call, and each fsync, waits before it is done (a slow disk).
+        self.write_delay = write_delay
+        self.fsync_delay = fsync_delay
         # st_ino of the backing file -> its whole content, as written but not yet synced.
         self.dirty = {}
 
@@ -133,6 +142,8 @@ class LazyFS(Operations):
         if path == CRASH:
             self.dirty.clear()
             return len(data)
+        if self.write_delay:
+            time.sleep(self.write_delay)
         content = self._content(path)
         if len(content) < offset:
             content.extend(b'\0' * (offset - len(content)))
@@ -149,6 +160,8 @@ class LazyFS(Operations):
 
     def fsync(self, path, datasync, fh):
         if path != CRASH:
+            if self.fsync_delay:
+                time.sleep(self.fsync_delay)
             self._sync(path)
 
     def fsyncdir(self, path, datasync, fh):
@@ -162,4 +175,19 @@ class LazyFS(Operations):
 
 
 if __name__ == '__main__':
-    FUSE(LazyFS(sys.argv[1]), sys.argv[2], foreground=True, nothreads=True, allow_other=True)
+    parser = argparse.ArgumentParser(description='A FUSE passthrough that loses unsynced writes, optionally slow.')
+    parser.add_argument('--write-delay-ms', type=float, default=0.0, help='wait this long in each write call (default 0)')
+    parser.add_argument('--fsync-delay-ms', type=float, default=None, help='wait this long in each fsync (default: the write delay)')
+    parser.add_argument('backing')
+    parser.add_argument('mountpoint')
+    args = parser.parse_args()
+    if args.write_delay_ms < 0 or (args.fsync_delay_ms is not None and args.fsync_delay_ms < 0):
+        parser.error('delays cannot be negative')
+    fsync_ms = args.write_delay_ms if args.fsync_delay_ms is None else args.fsync_delay_ms
+    FUSE(
+        LazyFS(args.backing, args.write_delay_ms / 1000, fsync_ms / 1000),
+        args.mountpoint,
+        foreground=True,
+        nothreads=True,
+        allow_other=True,
+    )
