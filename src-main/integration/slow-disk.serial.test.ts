@@ -5,29 +5,24 @@
 // way through the copy exits 11 and leaves nothing: no staging folder, no copy, the source image
 // byte for byte the same, and the name free for the next clone.
 // Runs alone (*.serial.test.ts): a FUSE mount (root), and timings against a slow filesystem.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { CLI, IS_ROOT, eventually, makeSandbox, needsRoot, ok, skipBecause, vmdesk, type Sandbox } from './harness.js';
+import { LAZYFS_MISSING, mountLazyFs, type LazyFs } from './lazyfs.js';
 
-const PYTHON = '/usr/bin/python3';
-const LAZYFS = path.join(import.meta.dirname, 'lazyfs.py');
 /** Milliseconds each write call and each fsync waits. */
 const DELAY_MS = 3;
-const missing =
-  fs.existsSync('/dev/fuse') && spawnSync(PYTHON, ['-c', 'import fusepy']).status === 0
-    ? null
-    : 'needs /dev/fuse and python3-fusepy (a FUSE filesystem that delays writes)';
+const missing = LAZYFS_MISSING && `${LAZYFS_MISSING} (a FUSE filesystem that delays writes)`;
 
 let sb: Sandbox;
+let slow: LazyFs | undefined;
 let mount = '';
-let fuse: ChildProcess | undefined;
 /** The guest-visible content put on src's disk: random bytes and a marker, outside the slow mount. */
 let expected = '';
 
-const mounted = (): boolean => mount !== '' && fs.readFileSync('/proc/mounts', 'utf8').includes(` ${mount} fuse`);
 const home = (): string => sb.env.VMDESK_HOME ?? '';
 const machines = (): string => path.join(home(), 'machines');
 
@@ -78,17 +73,8 @@ function stagedBytes(): number {
 beforeAll(async () => {
   sb = makeSandbox();
   if (!IS_ROOT || missing) return;
-  const backing = path.join(sb.home, 'backing');
-  mount = path.join(sb.home, 'slow');
-  fs.mkdirSync(backing);
-  fs.mkdirSync(mount);
-  fuse = spawn(PYTHON, [LAZYFS, '--write-delay-ms', String(DELAY_MS), backing, mount], { stdio: ['ignore', 'inherit', 'inherit'] });
-  await eventually(
-    () => Promise.resolve(mounted()),
-    (m) => m,
-    10_000,
-  );
-  if (!mounted()) throw new Error('lazyfs did not mount');
+  slow = await mountLazyFs(sb.home, 'slow', ['--write-delay-ms', String(DELAY_MS)]);
+  mount = slow.mount;
   sb.env.VMDESK_HOME = path.join(mount, 'home');
 
   // src: a 64 MiB qcow2 with 6 MiB of random data at 1 MiB and a marker at 40 MiB, written by
@@ -108,8 +94,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (mounted()) spawnSync('umount', ['-l', mount]);
-  fuse?.kill('SIGKILL');
+  slow?.unmount();
   await sb.cleanup();
 });
 

@@ -5,46 +5,30 @@
 // and the library loads with no broken machine. A plain write + rename (no fsync) on the same
 // filesystem loses its data: the harness does see what a missing fsync costs.
 // Runs alone (*.serial.test.ts): a FUSE mount (root).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, IS_ROOT, eventually, makeSandbox, ok, type Sandbox } from './harness.js';
+import { CLI, IS_ROOT, makeSandbox, ok, type Sandbox } from './harness.js';
+import { LAZYFS_MISSING, mountLazyFs, type LazyFs } from './lazyfs.js';
 
-const PYTHON = '/usr/bin/python3';
-const LAZYFS = path.join(import.meta.dirname, 'lazyfs.py');
 const usable =
-  IS_ROOT && fs.existsSync('/dev/fuse') && spawnSync(PYTHON, ['-c', 'import fusepy']).status === 0
-    ? null
-    : 'needs root, /dev/fuse and python3-fusepy (a FUSE filesystem that drops unsynced writes)';
+  IS_ROOT && !LAZYFS_MISSING ? null : 'needs root, /dev/fuse and python3-fusepy (a FUSE filesystem that drops unsynced writes)';
 
 let sb: Sandbox;
-let mount: string;
-let fuse: ChildProcess;
-
-const mounted = (): boolean => fs.readFileSync('/proc/mounts', 'utf8').includes(` ${mount} fuse`);
-/** The power goes: every write not fsynced is forgotten. */
-const crash = (): void => fs.writeFileSync(path.join(mount, '.crash'), 'now');
+let lazy: LazyFs | undefined;
+let mount = '';
+const crash = (): void => lazy?.crash();
 
 beforeAll(async () => {
   sb = makeSandbox();
   if (usable) return;
-  const backing = path.join(sb.home, 'backing');
-  mount = path.join(sb.home, 'lazy');
-  fs.mkdirSync(backing);
-  fs.mkdirSync(mount);
-  fuse = spawn(PYTHON, [LAZYFS, backing, mount], { stdio: ['ignore', 'inherit', 'inherit'] });
-  await eventually(
-    () => Promise.resolve(mounted()),
-    (m) => m,
-    10_000,
-  );
-  if (!mounted()) throw new Error('lazyfs did not mount');
+  lazy = await mountLazyFs(sb.home, 'lazy');
+  mount = lazy.mount;
   sb.env.VMDESK_HOME = path.join(mount, 'home');
 });
 afterAll(async () => {
-  if (mount && mounted()) spawnSync('umount', ['-l', mount]);
-  fuse?.kill('SIGKILL');
+  lazy?.unmount();
   await sb.cleanup();
 });
 
