@@ -10,7 +10,7 @@ import { DISK_FORMATS } from '../../api/machine-config.js';
 import { syncImage } from '../qemu/qemu-img.js';
 import { qemuImgError, qemuImgSummary, runQemuImg, type RunOptions } from '../qemu/qemu-img-run.js';
 import { fileReader, readReferences, requireSaneSize } from '../storage/foreign-image.js';
-import { sniffFormat, type ByteReader, type SniffedFormat } from '../storage/image-header.js';
+import { sniffImage, type ByteReader, type SniffedFormat } from '../storage/image-header.js';
 
 export interface ImageRange {
   path: string;
@@ -57,7 +57,7 @@ async function withRangeReader<T>(range: ImageRange, use: (read: ByteReader) => 
  */
 export async function requireSafeHeader(range: ImageRange, format: string, what: string): Promise<void> {
   await withRangeReader(range, async (read) => {
-    const sniff = sniffFormat(await read(0, 1024), await read(Math.max(0, range.size - 512), 512), range.size);
+    const sniff = await sniffImage(read, range.size);
     const found = 'format' in sniff ? sniff.format : sniff.unsupported;
     if (!(DISK_FORMATS as readonly string[]).includes(format))
       throw new VmdeskError('INVALID_INPUT', `${what} has an unsupported format (${format}): refused`);

@@ -24,7 +24,7 @@ import { qemuImgError, runQemuImg } from '../qemu/qemu-img-run.js';
 import { syncDir } from '../fs/atomic-file.js';
 import { requireHostFile } from '../fs/host-file.js';
 import { fileReader } from '../storage/foreign-image.js';
-import { sniffFormat } from '../storage/image-header.js';
+import { sniffImage } from '../storage/image-header.js';
 import { claimFolder, releaseFolder, sweepStale } from './staging.js';
 
 async function statOrNull(file: string): Promise<import('node:fs').Stats | null> {
@@ -57,10 +57,7 @@ export async function physicalToVirtual(
     size = given.stat.size;
     // An image file is recognised by VMDesk from its magic, never by QEMU's probe.
     const handle = await fs.open(given.path, 'r');
-    const read = fileReader(handle, size);
-    const sniff = await Promise.all([read(0, 1024), read(Math.max(0, size - 512), 512)])
-      .then(([head, tail]) => sniffFormat(head, tail, size))
-      .finally(() => handle.close());
+    const sniff = await sniffImage(fileReader(handle, size), size).finally(() => handle.close());
     const found = 'format' in sniff ? sniff.format : sniff.unsupported;
     if (found !== 'raw')
       throw new VmdeskError('INVALID_INPUT', `${src} is a ${found} image, not a raw disk image: use vmdesk import for it`);

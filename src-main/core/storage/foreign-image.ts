@@ -24,7 +24,7 @@ import {
   parseVmdkDescriptor,
   readQcow2Header,
   readSparseVmdkHeader,
-  sniffFormat,
+  sniffImage,
   type ByteReader,
   type SniffedFormat,
 } from './image-header.js';
@@ -160,7 +160,7 @@ async function checkExtent(descriptor: string, extent: string, sparse: boolean, 
   const handle = await fs.open(host.path, 'r');
   try {
     const read = fileReader(handle, host.stat.size);
-    const sniff = sniffFormat(await read(0, 1024), await read(Math.max(0, host.stat.size - 512), 512), host.stat.size);
+    const sniff = await sniffImage(read, host.stat.size);
     if ('format' in sniff && sniff.format === 'vmdk' && sniff.vmdkKind === 'sparse')
       await readReferences(read, host.stat.size, 'vmdk', extent);
     else if ('format' in sniff && sniff.format === 'vmdk') refuse(`${name} names another descriptor (${extent}) as an extent: refused`);
@@ -195,7 +195,7 @@ async function readLevel(file: string, what: string, claimed: string | null): Pr
   try {
     const size = host.stat.size;
     const read = fileReader(handle, size);
-    const sniff = sniffFormat(await read(0, 1024), await read(Math.max(0, size - 512), 512), size);
+    const sniff = await sniffImage(read, size);
     if ('unsupported' in sniff) refuse(`The ${what} ${file} is a ${sniff.unsupported} image, which VMDesk does not use`);
     let format = sniff.format;
     if (claimed !== null) {

@@ -49,6 +49,11 @@ export function sniffFormat(head: Buffer, tail: Buffer, size: number): Sniff {
   return { format: 'raw' };
 }
 
+/** sniffFormat over a reader: the first 1 KiB and the last 512 bytes of an image of `size` bytes. */
+export async function sniffImage(read: ByteReader, size: number): Promise<Sniff> {
+  return sniffFormat(await read(0, 1024), await read(Math.max(0, size - 512), 512), size);
+}
+
 export interface Qcow2Header {
   version: number;
   virtualSize: bigint;
