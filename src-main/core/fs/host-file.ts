@@ -95,7 +95,8 @@ export async function requireHostFile(file: string, what: string, blockDevices: 
   }
   if (!blockDevice) {
     const fsType = await pseudoFilesystem(real);
-    if (fsType) throw new VmdeskError('INVALID_INPUT', `The ${what} ${abs} is a file of the kernel's ${fsType}, not a ${what}: refused`);
+    if (fsType)
+      throw new VmdeskError('INVALID_INPUT', `The ${what} ${abs} is a file of the kernel's ${fsType}, not a regular file: refused`);
   }
   try {
     await fs.access(real, constants.R_OK);
