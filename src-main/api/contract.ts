@@ -29,6 +29,7 @@ import {
   type NetworkHostInfo,
   type NetworkOutcome,
 } from './network.js';
+import { addHostInputSchema, hostEntrySchema, hostNameSchema, type HostDetails, type HostKeyProbe, type HostSummary } from './hosts.js';
 
 /** A machine is named by its uuid or its name. */
 const machineRef = z.string().min(1, 'A machine name or uuid is needed').max(256);
@@ -94,6 +95,15 @@ export const API_ARGUMENTS = {
   listTasks: z.tuple([]),
   cancelTask: z.tuple([taskId]),
   streamEndpoint: z.tuple([]),
+  /** The unix socket of a running machine's console or display, for a VMDesk connected over SSH to forward. */
+  streamSocket: z.tuple([z.enum(['serial', 'vnc']), z.uuid()]),
+  hostDetails: z.tuple([]),
+  listHosts: z.tuple([]),
+  probeHostKey: z.tuple([hostEntrySchema]),
+  addHost: z.tuple([addHostInputSchema]),
+  removeHost: z.tuple([hostNameSchema]),
+  connectHost: z.tuple([hostNameSchema]),
+  disconnectHost: z.tuple([hostNameSchema]),
 } satisfies Record<string, z.ZodTuple>;
 
 export type ApiMethod = keyof typeof API_ARGUMENTS;
@@ -170,7 +180,30 @@ export interface ApiResults {
   listTasks: TaskInfo[];
   cancelTask: TaskInfo;
   streamEndpoint: StreamEndpoint;
+  streamSocket: { path: string };
+  /** This host's (or, routed, a remote host's) VMDesk, QEMU, resources and machines. */
+  hostDetails: HostDetails;
+  /** This computer and every remote host, with its connection state. */
+  listHosts: HostSummary[];
+  /** The host key a destination presents, and whether known_hosts already has it; writes nothing. */
+  probeHostKey: HostKeyProbe;
+  /** Connects (the host key known or confirmed by acceptHostKey), checks the remote VMDesk, then saves the entry. */
+  addHost: HostSummary;
+  removeHost: null;
+  connectHost: HostSummary;
+  disconnectHost: HostSummary;
 }
+
+/** Operations about the list of hosts itself: always answered by this computer, never routed. */
+export const HOST_MANAGEMENT_METHODS: ReadonlySet<ApiMethod> = new Set([
+  'listHosts',
+  'probeHostKey',
+  'addHost',
+  'removeHost',
+  'connectHost',
+  'disconnectHost',
+  'streamEndpoint',
+]);
 
 export type VmdeskApi = {
   [M in ApiMethod]: (...args: ApiArguments<M>) => Promise<ApiResults[M]>;
@@ -182,16 +215,22 @@ export interface ApiEvents {
   machines: null;
   'machine-state': { uuid: string; status: RuntimeStatus };
   task: TaskInfo;
+  /** A host was added, removed, connected or lost. */
+  hosts: null;
 }
 export type ApiEventName = keyof ApiEvents;
-export const API_EVENTS: readonly ApiEventName[] = ['machines', 'machine-state', 'task'];
+export const API_EVENTS: readonly ApiEventName[] = ['machines', 'machine-state', 'task', 'hosts'];
 
 export function isApiMethod(name: unknown): name is ApiMethod {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(API_ARGUMENTS, name);
 }
 
-/** The wire format of the WebSocket API (JSON-RPC-like) — also what the preload forwards. */
-export type ApiRequest = { id: number; method: string; args: unknown[] };
+/**
+ * The wire format of the WebSocket API (JSON-RPC-like) — also what the preload forwards and what
+ * `vmdesk stdio` speaks over SSH, one message per line. `host` names the remote host a request is
+ * for, or an event came from; absent: this computer.
+ */
+export type ApiRequest = { id: number; method: string; args: unknown[]; host?: string };
 export type ApiResponse =
   { id: number; result: unknown } | { id: number | null; error: { code: string; message: string; details?: unknown } };
-export type ApiEventMessage = { event: ApiEventName; data: unknown };
+export type ApiEventMessage = { event: ApiEventName; data: unknown; host?: string };

@@ -13,6 +13,10 @@ export const ERROR_CODES = {
   TIMEOUT: 9,
   IO: 10,
   CANCELLED: 11,
+  /** A remote host cannot be reached or refused the login, or the link to it dropped. */
+  UNREACHABLE: 12,
+  /** A remote host's key is not known (confirm its fingerprint) or has changed (refused). */
+  HOST_KEY: 13,
   INTERNAL: 1,
 } as const;
 

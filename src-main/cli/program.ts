@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { VMDESK_VERSION, hostNameSchema } from '../api/hosts.js';
 import { ERROR_CODES, VmdeskError, exitCodeFor, toErrorShape } from '../api/errors.js';
 import { BOOT_DEVICES, DISPLAY_ADAPTERS, FIRMWARES, OS_TYPES, type BootDevice } from '../api/machine-config.js';
 import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
@@ -19,6 +20,7 @@ import { registerSnapshotCommands } from './commands/snapshot.js';
 import { registerCloneCommands } from './commands/clone.js';
 import { registerDiskCommands } from './commands/disk.js';
 import { registerNetworkCommands } from './commands/network.js';
+import { registerHostCommands, runOnHost } from './commands/hosts.js';
 import { formatHost, formatList, formatMachine, printable } from './format.js';
 
 function wholeNumber(flag: string) {
@@ -118,8 +120,9 @@ function warn(warnings: string[]): void {
 export function buildProgram(core: Core): Command {
   const program = new Command('vmdesk')
     .description('VMDesk: create, run and watch QEMU virtual machines')
-    .version('0.1.0')
+    .version(VMDESK_VERSION)
     .showHelpAfterError()
+    .addHelpText('after', '\nOn a remote host (see vmdesk hosts): vmdesk --host NAME COMMAND [ARGS...], e.g. vmdesk --host lab list')
     .configureOutput({ outputError: (text, write) => write(printable(text)) })
     .exitOverride();
 
@@ -379,6 +382,7 @@ export function buildProgram(core: Core): Command {
   registerNetworkCommands(program, core);
 
   registerPortabilityCommands(program, core);
+  registerHostCommands(program, core);
 
   program
     .command('serve')
@@ -392,12 +396,38 @@ export function buildProgram(core: Core): Command {
   return program;
 }
 
+/** `--host NAME` (or `--host=NAME`) before the command: the whole command runs on that host. */
+export function splitHostOption(argv: readonly string[]): { host: string; rest: string[] } | null {
+  const first = argv[2];
+  if (first === '--host') return { host: argv[3] ?? '', rest: argv.slice(4) };
+  if (first?.startsWith('--host=')) return { host: first.slice('--host='.length), rest: argv.slice(3) };
+  return null;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const core = new Core();
+  const remote = splitHostOption(argv);
+  if (remote) {
+    try {
+      if (!hostNameSchema.safeParse(remote.host).success)
+        throw new VmdeskError(
+          'INVALID_INPUT',
+          `--host needs the name of a host added with vmdesk hosts add, not "${remote.host.slice(0, 80)}"`,
+        );
+      if (remote.rest.length === 0)
+        throw new VmdeskError('INVALID_INPUT', '--host NAME needs a command to run there, e.g. vmdesk --host lab list');
+      return await runOnHost(core, remote.host, remote.rest);
+    } catch (err) {
+      const shape = toErrorShape(err);
+      process.stderr.write(`vmdesk: ${printable(shape.message)}\n`);
+      return exitCodeFor(shape.code);
+    }
+  }
   const program = buildProgram(core);
-  // `serve` stops on its own signals (its machines keep running); every other command cancels its task.
+  // `serve` stops on its own signals (its machines keep running), `stdio` when its input ends; every
+  // other command cancels its task.
   program.hook('preAction', (_program, command) => {
-    if (command.name() !== 'serve') cancelTasksOnSignal(core);
+    if (command.name() !== 'serve' && command.name() !== 'stdio') cancelTasksOnSignal(core);
   });
   try {
     await program.parseAsync(argv);

@@ -5,7 +5,13 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { API_ARGUMENTS, HOST_MANAGEMENT_METHODS, isApiMethod } from '../api/contract.js';
 import type { ApiEventName, ApiEvents, ApiResults, LogKind, VmdeskApi } from '../api/contract.js';
+import { dispatch } from '../api/dispatch.js';
+import { API_VERSION, LOCAL_HOST, VMDESK_VERSION, hostNameSchema, type AddHostInput, type HostEntry } from '../api/hosts.js';
+import { describeIssues } from '../api/validation.js';
+import { streamTarget, type ConsoleKind } from './console/stream-target.js';
+import { HostManager } from './hosts/host-manager.js';
 import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
 import { VmdeskError } from '../api/errors.js';
 import type { TakeSnapshotInput } from '../api/snapshots.js';
@@ -32,31 +38,120 @@ function background(run: { task: ApiResults['importAppliance']; result: Promise<
   return run.task;
 }
 
-export type EventSink = <E extends ApiEventName>(event: E, data: ApiEvents[E]) => void;
+/** An event of this computer's core (no host), or of a remote host's, tagged with its name. */
+export type EventSink = <E extends ApiEventName>(event: E, data: ApiEvents[E], host?: string) => void;
 
 /** The host part of the contract (where console streams are served) comes from the front end. */
 export type CoreApi = Omit<VmdeskApi, 'streamEndpoint'>;
 
 export class CoreService implements CoreApi {
+  private hostManager: HostManager | null = null;
+
   constructor(private readonly core: Core) {}
 
-  /** Forward the core's events to `sink`; returns a function that stops forwarding. */
+  /** The remote hosts, made on first use: a CLI command that never asks for them never reads hosts.json. */
+  get hosts(): HostManager {
+    this.hostManager ??= new HostManager({ home: this.core.library.home, env: this.core.env });
+    return this.hostManager;
+  }
+
+  /**
+   * An operation for `host` (absent or "local": this computer), validated against the contract here
+   * before it goes anywhere; a remote host's VMDesk validates it again.
+   */
+  async call(host: string | undefined, method: unknown, args: unknown, api: VmdeskApi): Promise<unknown> {
+    if (host === undefined || host === LOCAL_HOST) return dispatch(api, method, args);
+    if (typeof host !== 'string' || !hostNameSchema.safeParse(host).success)
+      throw new VmdeskError('INVALID_INPUT', 'The host of a request must be the name of a host');
+    if (!isApiMethod(method)) return dispatch(api, method, args);
+    if (HOST_MANAGEMENT_METHODS.has(method))
+      throw new VmdeskError('INVALID_INPUT', `${method} is answered by this computer: send it without a host`);
+    const parsed = API_ARGUMENTS[method].safeParse(args ?? []);
+    if (!parsed.success) throw new VmdeskError('INVALID_INPUT', `Invalid arguments for ${method}: ${describeIssues(parsed.error.issues)}`);
+    return this.hosts.call(host, method, args as unknown[]);
+  }
+
+  /** Forward the core's events, and the remote hosts' (tagged), to `sink`; returns a function that stops forwarding. */
   subscribe(sink: EventSink): () => void {
     const onMachines = (): void => sink('machines', null);
     const onState = (e: ApiEvents['machine-state']): void => sink('machine-state', e);
     const onTask = (t: ApiEvents['task']): void => sink('task', t);
+    const onHosts = (): void => sink('hosts', null);
+    const onRemote = (host: string, name: ApiEventName, data: unknown): void => sink(name, data as never, host);
     this.core.on('machines', onMachines);
     this.core.on('machine-state', onState);
     this.core.on('task', onTask);
+    this.hosts.on('hosts', onHosts);
+    this.hosts.on('event', onRemote);
     return () => {
       this.core.off('machines', onMachines);
       this.core.off('machine-state', onState);
       this.core.off('task', onTask);
+      this.hosts.off('hosts', onHosts);
+      this.hosts.off('event', onRemote);
     };
   }
 
   host(): Promise<ApiResults['host']> {
     return this.core.host();
+  }
+
+  async hostDetails(): Promise<ApiResults['hostDetails']> {
+    const [host, machines] = await Promise.all([this.core.host(), this.core.list()]);
+    const home = this.core.library.home;
+    const free = await fs.statfs(home).then(
+      (s) => s.bavail * s.bsize,
+      () => null,
+    );
+    return {
+      hostname: os.hostname(),
+      vmdeskVersion: VMDESK_VERSION,
+      api: API_VERSION,
+      qemuVersion: host.qemu?.version ?? null,
+      accel: host.preferredAccel,
+      ...(host.accelerators.kvm.reason ? { kvmReason: host.accelerators.kvm.reason } : {}),
+      cpus: host.cpus,
+      memoryMiB: host.memoryMiB,
+      freeMemoryMiB: host.freeMemoryMiB,
+      library: home,
+      libraryFreeBytes: free,
+      machines: machines.length,
+      machinesRunning: machines.filter((m) => this.core.runtime.isActive(m.status.state)).length,
+    };
+  }
+
+  async streamSocket(kind: ConsoleKind, uuid: string): Promise<ApiResults['streamSocket']> {
+    return { path: await streamTarget(this.core, kind, uuid) };
+  }
+
+  listHosts(): Promise<ApiResults['listHosts']> {
+    return this.hosts.list();
+  }
+
+  probeHostKey(entry: HostEntry): Promise<ApiResults['probeHostKey']> {
+    return this.hosts.probe(entry);
+  }
+
+  addHost(input: AddHostInput): Promise<ApiResults['addHost']> {
+    return this.hosts.add(input);
+  }
+
+  async removeHost(name: string): Promise<null> {
+    await this.hosts.remove(name);
+    return null;
+  }
+
+  connectHost(name: string): Promise<ApiResults['connectHost']> {
+    return this.hosts.connect(name);
+  }
+
+  disconnectHost(name: string): Promise<ApiResults['disconnectHost']> {
+    return this.hosts.disconnect(name);
+  }
+
+  /** Ends the connections to remote hosts (their machines run on). */
+  close(): void {
+    this.hostManager?.close();
   }
 
   listMachines(): Promise<ApiResults['listMachines']> {

@@ -28,11 +28,18 @@ export async function answerApiCall(
   indexUrl: string,
   method: unknown,
   args: unknown,
+  route?: (host: string | undefined, method: unknown, args: unknown) => Promise<unknown>,
+  host?: unknown,
 ): Promise<ApiReply> {
   if (!isTrustedSender(frame, indexUrl)) {
     return { error: { code: 'INVALID_STATE', message: 'Only the VMDesk window may call the VMDesk API' } };
   }
   try {
+    if (host !== undefined && host !== null) {
+      if (typeof host !== 'string' || !route)
+        return { error: { code: 'INVALID_INPUT', message: 'The host of a call must be the name of a host' } };
+      return { result: await route(host, method, args) };
+    }
     return { result: await dispatch(api, method, args) };
   } catch (err) {
     return { error: toErrorShape(err) };

@@ -58,15 +58,17 @@ async function start(files: RendererFiles): Promise<void> {
     port: 0,
     rendererDir: path.dirname(files.indexHtml),
     allowedOrigins: FILE_PAGE_ORIGINS,
+    service,
   });
+  void service.hosts.connectAll().catch((err: unknown) => console.error('VMDesk: remote hosts:', err));
   const streamServer = `ws://${STREAM_HOST}:${server.port}`;
   const api = desktopApi(service, { url: streamServer, token: server.token });
 
   lockDownSession(files, rendererCsp(streamServer));
-  ipcMain.handle(IPC_CHANNELS.call, (event, method: unknown, args: unknown) =>
-    answerApiCall(api, senderFrame(event), files.indexUrl, method, args),
+  ipcMain.handle(IPC_CHANNELS.call, (event, method: unknown, args: unknown, host: unknown) =>
+    answerApiCall(api, senderFrame(event), files.indexUrl, method, args, (h, m, a) => service.call(h, m, a, api), host),
   );
-  const unsubscribe = service.subscribe((event, data) => broadcast({ event, data }));
+  const unsubscribe = service.subscribe((event, data, host) => broadcast(host === undefined ? { event, data } : { event, data, host }));
 
   const appPath = app.getAppPath();
   const icon = iconFile(appPath);
@@ -114,6 +116,7 @@ async function start(files: RendererFiles): Promise<void> {
     if (cleaning) return;
     cleaning = true;
     unsubscribe();
+    service.close();
     stopWatching();
     ipcMain.removeHandler(IPC_CHANNELS.call);
     void server

@@ -13,10 +13,11 @@ function invalid(message: string): Promise<Reply> {
   return Promise.resolve({ error: { code: 'INVALID_INPUT', message } });
 }
 
-function call(method: unknown, args: unknown): Promise<Reply> {
+function call(method: unknown, args: unknown, host?: unknown): Promise<Reply> {
   if (typeof method !== 'string' || method.length === 0 || method.length > 64) return invalid('The method must be a name');
   if (!Array.isArray(args)) return invalid(`The arguments of ${method} must be an array`);
-  return (ipcRenderer.invoke(IPC_CHANNELS.call, method, args) as Promise<Reply>).catch(
+  if (host !== undefined && (typeof host !== 'string' || host.length === 0 || host.length > 63)) return invalid('The host must be a name');
+  return (ipcRenderer.invoke(IPC_CHANNELS.call, method, args, host) as Promise<Reply>).catch(
     // Arguments that cannot be cloned (functions, DOM nodes) are refused before they leave.
     (err: unknown): Reply => ({ error: { code: 'INVALID_INPUT', message: err instanceof Error ? err.message : String(err) } }),
   );

@@ -13,7 +13,8 @@ import type { EventSink } from '../core/service.js';
 /** Larger frames are answered with an error; `maxPayload` (a hard limit) closes the socket. */
 export const API_MESSAGE_LIMIT = 1024 * 1024;
 
-type ParsedRequest = { ok: true; id: number; method: unknown; args: unknown } | { ok: false; id: number | null; message: string };
+type ParsedRequest =
+  { ok: true; id: number; method: unknown; args: unknown; host?: string } | { ok: false; id: number | null; message: string };
 
 export function parseRequest(data: Buffer, isBinary: boolean): ParsedRequest {
   if (isBinary) return { ok: false, id: null, message: 'Requests are JSON text frames, not binary frames' };
@@ -26,12 +27,13 @@ export function parseRequest(data: Buffer, isBinary: boolean): ParsedRequest {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, id: null, message: 'A request must be an object { id, method, args }' };
-  const { id, method, args } = value as Record<string, unknown>;
+  const { id, method, args, host } = value as Record<string, unknown>;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)
     return { ok: false, id: null, message: 'A request needs an "id": a whole number, 0 or more' };
   if (typeof method !== 'string') return { ok: false, id, message: 'A request needs a "method" (a string)' };
   if (args !== undefined && !Array.isArray(args)) return { ok: false, id, message: '"args" must be an array' };
-  return { ok: true, id, method, args };
+  if (host !== undefined && typeof host !== 'string') return { ok: false, id, message: '"host" must be the name of a host' };
+  return { ok: true, id, method, args, ...(host === undefined ? {} : { host }) };
 }
 
 /** A client this far behind reading its answers and events is gone or hostile: it is dropped. */
@@ -57,10 +59,12 @@ export interface ApiSocketOptions {
   api: VmdeskApi;
   /** Forward the core's events; returns the function that stops forwarding. */
   subscribe: (sink: EventSink) => () => void;
+  /** Requests for a remote host go here; without it, only this computer's requests are served. */
+  route?: (host: string | undefined, method: unknown, args: unknown) => Promise<unknown>;
 }
 
-export function serveApiSocket(ws: WebSocket, { api, subscribe }: ApiSocketOptions): void {
-  const unsubscribe = subscribe((event, data) => send(ws, { event, data }));
+export function serveApiSocket(ws: WebSocket, { api, subscribe, route }: ApiSocketOptions): void {
+  const unsubscribe = subscribe((event, data, host) => send(ws, host === undefined ? { event, data } : { event, data, host }));
   ws.on('close', unsubscribe);
   ws.on('error', () => ws.terminate());
   ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
@@ -70,7 +74,9 @@ export function serveApiSocket(ws: WebSocket, { api, subscribe }: ApiSocketOptio
       send(ws, { id: request.id, error: { code: 'INVALID_INPUT', message: request.message } });
       return;
     }
-    dispatch(api, request.method, request.args).then(
+    const answer =
+      route && request.host !== undefined ? route(request.host, request.method, request.args) : dispatch(api, request.method, request.args);
+    answer.then(
       (result) => send(ws, { id: request.id, result: result ?? null }),
       (err: unknown) => send(ws, { id: request.id, error: toErrorShape(err) }),
     );

@@ -8,8 +8,11 @@ import net from 'node:net';
 import type WebSocket from 'ws';
 import { toErrorShape, VmdeskError, type ErrorCode } from '../api/errors.js';
 import type { Core } from '../core/core.js';
+import { streamTarget, type ConsoleKind } from '../core/console/stream-target.js';
 
-export type ConsoleKind = 'serial' | 'vnc';
+export type { ConsoleKind };
+import type { HostManager } from '../core/hosts/host-manager.js';
+import { LOCAL_HOST } from '../api/hosts.js';
 
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
@@ -22,6 +25,8 @@ export const CLOSE_CODES = {
   notFound: 4404,
   notRunning: 4409,
   gone: 4410,
+  /** The SSH link to the machine's host dropped: the machine runs on, reconnect when the host is back. */
+  hostDisconnected: 4503,
 } as const;
 
 const CLOSE_FOR_ERROR: Partial<Record<ErrorCode, number>> = {
@@ -35,9 +40,14 @@ const CLOSE_FOR_ERROR: Partial<Record<ErrorCode, number>> = {
  * URL normalisation: a uuid needs no escape and no dot segment, so a path with `%`, `.`, `//` or
  * anything after the uuid is refused rather than resolved to some other path.
  */
-export function parseConsolePath(rawPath: string): { kind: ConsoleKind; uuid: string } | null {
-  const match = /^\/console\/(serial|vnc)\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/.exec(rawPath);
-  return match?.[2] ? { kind: match[1] as ConsoleKind, uuid: match[2].toLowerCase() } : null;
+export function parseConsolePath(rawPath: string): { kind: ConsoleKind; uuid: string; host?: string } | null {
+  const match =
+    /^(?:\/host\/([A-Za-z0-9][A-Za-z0-9._-]{0,62}))?\/console\/(serial|vnc)\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/.exec(
+      rawPath,
+    );
+  if (!match?.[3]) return null;
+  const host = match[1] && match[1] !== LOCAL_HOST ? { host: match[1] } : {};
+  return { kind: match[2] as ConsoleKind, uuid: match[3].toLowerCase(), ...host };
 }
 
 /** A close reason is at most 123 bytes of UTF-8. */
@@ -53,26 +63,6 @@ export function closeWithError(ws: WebSocket, err: unknown): void {
     ws.close(CLOSE_FOR_ERROR[shape.code] ?? CLOSE_CODES.error, closeReason(shape.message));
 }
 
-/**
- * The unix socket a console stream of a running machine connects to. The core looks a machine up by
- * uuid or by name, and a name may look like a uuid: a stream asked for by uuid gets the machine of
- * that uuid or nothing, never one whose name happens to be that uuid (say, created after the
- * machine of the uuid was deleted).
- */
-async function consoleTarget(core: Core, kind: ConsoleKind, uuid: string): Promise<string> {
-  const machine = await core.get(uuid);
-  if (machine.uuid !== uuid) throw new VmdeskError('NOT_FOUND', `No machine with uuid ${uuid}`);
-  if (kind === 'serial') {
-    const socket = await core.consoleSocket(uuid);
-    if (socket !== core.runtime.file(uuid, 'console')) throw new VmdeskError('NOT_FOUND', `No machine with uuid ${uuid}`);
-    return socket;
-  }
-  if (!core.runtime.isActive(machine.status.state))
-    throw new VmdeskError('INVALID_STATE', `${machine.config.name} is not running (it is ${machine.status.state})`);
-  if (machine.config.display.adapter === 'none') throw new VmdeskError('INVALID_STATE', `${machine.config.name} has no display`);
-  return core.runtime.file(uuid, 'vnc');
-}
-
 function connectUnix(socketPath: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
@@ -84,14 +74,47 @@ function connectUnix(socketPath: string): Promise<net.Socket> {
   });
 }
 
-export async function bridgeConsole(ws: WebSocket, core: Core, kind: ConsoleKind, uuid: string): Promise<void> {
+/** Where a stream connects, and how it says it closed when the unix socket ends. */
+export interface StreamSource {
+  kind: ConsoleKind;
+  target(): Promise<string>;
+  /** The close code and reason when the unix socket ends; default: the machine stopped. */
+  ended?(): Promise<{ code: number; reason: string }>;
+}
+
+/** A remote machine's stream, forwarded through the SSH connection to its host. */
+export function remoteStream(hosts: HostManager, host: string, kind: ConsoleKind, uuid: string): StreamSource {
+  return {
+    kind,
+    target: () => hosts.forwardStream(host, kind, uuid),
+    // A stream and its SSH connection end together when the link drops; which ended first is a race,
+    // so the connection gets a moment to report its loss before the viewer is told why.
+    ended: async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      return hosts.isConnected(host)
+        ? {
+            code: CLOSE_CODES.gone,
+            reason: kind === 'vnc' ? 'The display closed (the machine stopped)' : 'The console closed (the machine stopped)',
+          }
+        : { code: CLOSE_CODES.hostDisconnected, reason: `The connection to ${host} was lost; the machine runs on there. Reconnecting…` };
+    },
+  };
+}
+
+/** A local machine's stream. */
+export function localStream(core: Core, kind: ConsoleKind, uuid: string): StreamSource {
+  return { kind, target: () => streamTarget(core, kind, uuid) };
+}
+
+export async function bridgeConsole(ws: WebSocket, source: StreamSource): Promise<void> {
+  const { kind } = source;
   // What the viewer sends before the unix socket is open is kept, in order.
   const early: Buffer[] = [];
   const keepEarly = (data: Buffer): void => void early.push(data);
   ws.on('message', keepEarly);
   let unix: net.Socket;
   try {
-    const target = await consoleTarget(core, kind, uuid);
+    const target = await source.target();
     unix = await connectUnix(target).catch((err: NodeJS.ErrnoException) => {
       throw new VmdeskError(
         'INVALID_STATE',
@@ -123,8 +146,14 @@ export async function bridgeConsole(ws: WebSocket, core: Core, kind: ConsoleKind
   unix.on('drain', () => ws.resume());
   unix.on('error', () => undefined);
   unix.on('close', () => {
-    if (ws.readyState === ws.OPEN)
-      ws.close(CLOSE_CODES.gone, kind === 'vnc' ? 'The display closed (the machine stopped)' : 'The console closed (the machine stopped)');
+    if (ws.readyState !== ws.OPEN) return;
+    const stopped = {
+      code: CLOSE_CODES.gone,
+      reason: kind === 'vnc' ? 'The display closed (the machine stopped)' : 'The console closed (the machine stopped)',
+    };
+    void (source.ended?.() ?? Promise.resolve(stopped)).then(({ code, reason }) => {
+      if (ws.readyState === ws.OPEN) ws.close(code, closeReason(reason));
+    });
   });
   ws.on('close', () => unix.destroy());
   ws.on('error', () => unix.destroy());

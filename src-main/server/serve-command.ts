@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { VmdeskError } from '../api/errors.js';
 import type { Core } from '../core/core.js';
+import { CoreService } from '../core/service.js';
 import { isLoopback } from './access.js';
 import { startServer } from './server.js';
 import { findRendererDir } from './static-files.js';
@@ -40,7 +41,10 @@ function untilSignal(): Promise<NodeJS.Signals> {
 export async function serve(core: Core, options: { host: string; port: number }): Promise<void> {
   const stopWatching = await core.watch();
   try {
-    const server = await startServer({ core, host: options.host, port: options.port, rendererDir: findRendererDir() });
+    const service = new CoreService(core);
+    const server = await startServer({ core, service, host: options.host, port: options.port, rendererDir: findRendererDir() });
+    // Remote hosts connect in the background; their rows say how it goes.
+    void service.hosts.connectAll().catch((err: unknown) => process.stderr.write(`warning: remote hosts: ${(err as Error).message}\n`));
     process.stdout.write(`VMDesk is serving on ${server.url}/?token=${server.token}\n`);
     // A non-loopback address is allowed (a headless box reached from a workstation is the point of
     // `serve`), but nothing else protects it: plain HTTP, so the token and the consoles cross the
@@ -54,6 +58,7 @@ export async function serve(core: Core, options: { host: string; port: number })
     const signal = await untilSignal();
     process.stderr.write(`Stopping the server (${signal}); running machines keep running.\n`);
     await server.close();
+    service.close();
   } finally {
     stopWatching();
   }

@@ -13,7 +13,7 @@ import type { Core } from '../core/core.js';
 import { CoreService } from '../core/service.js';
 import { accessPolicy, checkAccess, hostWithPort, isWildcard, newToken, pageCookie, type AccessPolicy } from './access.js';
 import { serveApiSocket } from './api-socket.js';
-import { bridgeConsole, parseConsolePath } from './console-bridge.js';
+import { bridgeConsole, localStream, parseConsolePath, remoteStream } from './console-bridge.js';
 import { securityHeaders, sendPage, upgradeRefusal } from './http-responses.js';
 import { mimeType, rendererIsBuilt, resolveStaticFile } from './static-files.js';
 
@@ -25,6 +25,8 @@ export interface ServerOptions {
   rendererDir: string;
   /** Further Origins allowed to open WebSockets (the desktop app passes its own). */
   allowedOrigins?: readonly string[];
+  /** The desktop app's service (one set of SSH connections per process); made here otherwise. */
+  service?: CoreService;
 }
 
 export interface RunningServer {
@@ -62,7 +64,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { core, rendererDir } = options;
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? newToken();
-  const service = new CoreService(core);
+  const service = options.service ?? new CoreService(core);
+  const ownsService = !options.service;
   let policy: AccessPolicy | null = null;
   let serverWs = '';
 
@@ -128,12 +131,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const api: VmdeskApi = Object.assign(Object.create(service) as CoreService, {
         streamEndpoint: () => Promise.resolve({ url: `ws://${access.host}`, token }),
       });
-      apiWss.handleUpgrade(req, socket, head, (ws) => serveApiSocket(ws, { api, subscribe: (sink) => service.subscribe(sink) }));
+      apiWss.handleUpgrade(req, socket, head, (ws) =>
+        serveApiSocket(ws, {
+          api,
+          subscribe: (sink) => service.subscribe(sink),
+          route: (host, method, args) => service.call(host, method, args, api),
+        }),
+      );
       return;
     }
     const target = parseConsolePath(rawPath);
-    if (!target) return refuse(url.pathname.startsWith('/console/') || rawPath.startsWith('/console/') ? 400 : 404);
-    streamWss.handleUpgrade(req, socket, head, (ws) => void bridgeConsole(ws, core, target.kind, target.uuid));
+    if (!target)
+      return refuse(/^\/(host\/[^/]*\/)?console\//.test(url.pathname) || /^\/(host\/[^/]*\/)?console\//.test(rawPath) ? 400 : 404);
+    const source = target.host
+      ? remoteStream(service.hosts, target.host, target.kind, target.uuid)
+      : localStream(core, target.kind, target.uuid);
+    streamWss.handleUpgrade(req, socket, head, (ws) => void bridgeConsole(ws, source));
   }
 
   const server = http.createServer((req, res) => {
@@ -171,6 +184,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }).then(
         () =>
           new Promise<void>((resolve) => {
+            if (ownsService) service.close();
             apiWss.close(() => streamWss.close(() => resolve()));
           }),
       );
