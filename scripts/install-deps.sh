@@ -8,7 +8,7 @@ packages=(qemu-system-x86 qemu-utils ovmf ipxe-qemu
   # the demo guest recipe: fetches Debian's kernel and busybox with apt-get download, packs them
   cpio xz-utils xorriso grub-pc-bin grub-efi-amd64-bin grub-common mtools)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium util-linux e2fsprogs xfsprogs strace python3-fusepy)
+  packages+=(chromium util-linux e2fsprogs xfsprogs strace python3-fusepy openssh-server openssh-client iproute2)
 fi
 
 missing=()
