@@ -35,8 +35,20 @@ export interface ApiReply {
   error?: { code: string; message: string };
 }
 
+export interface ApiEvent {
+  event: string;
+  data: unknown;
+  host?: string;
+}
+
 export interface ApiSocket {
   call(method: string, ...args: unknown[]): Promise<ApiReply>;
+  /** The same, for a remote host. */
+  callOn(host: string, method: string, ...args: unknown[]): Promise<ApiReply>;
+  /** Every event received so far, in order. */
+  events: ApiEvent[];
+  /** The first event (already received or to come) that `accept` takes. */
+  waitEvent(accept: (e: ApiEvent) => boolean, timeoutMs: number): Promise<ApiEvent>;
   close(): void;
 }
 
@@ -44,21 +56,47 @@ export async function openApi(served: Served): Promise<ApiSocket> {
   const { origin, host } = served.url;
   const ws = new WebSocket(`ws://${host}/api?token=${served.url.searchParams.get('token') ?? ''}`, { origin });
   const pending = new Map<number, (reply: ApiReply) => void>();
+  const events: ApiEvent[] = [];
+  const waiters = new Set<(e: ApiEvent) => void>();
   ws.on('message', (data: Buffer) => {
-    const message = JSON.parse(data.toString()) as ApiReply & { id?: number };
+    const message = JSON.parse(data.toString()) as ApiReply & { id?: number } & Partial<ApiEvent>;
     if (typeof message.id === 'number') pending.get(message.id)?.(message);
+    else if (typeof message.event === 'string') {
+      const event: ApiEvent = { event: message.event, data: message.data, ...(message.host ? { host: message.host } : {}) };
+      events.push(event);
+      for (const w of waiters) w(event);
+    }
   });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
   let nextId = 1;
+  const send = (host: string | undefined, method: string, args: unknown[]): Promise<ApiReply> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      ws.send(JSON.stringify({ id, method, args, ...(host ? { host } : {}) }));
+    });
   return {
-    call: (method, ...args) =>
-      new Promise((resolve) => {
-        const id = nextId++;
-        pending.set(id, resolve);
-        ws.send(JSON.stringify({ id, method, args }));
+    call: (method, ...args) => send(undefined, method, args),
+    callOn: (host, method, ...args) => send(host, method, args),
+    events,
+    waitEvent: (accept, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const seen = events.find(accept);
+        if (seen) return resolve(seen);
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no such event within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const check = (e: ApiEvent): void => {
+          if (!accept(e)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(e);
+        };
+        waiters.add(check);
       }),
     close: () => ws.close(),
   };

@@ -18,6 +18,7 @@ import {
   type HostState,
   type HostSummary,
 } from '../../api/hosts.js';
+import type { TaskInfo } from '../../api/types.js';
 import { parseInput } from '../../api/validation.js';
 import { runtimeRoot } from '../paths.js';
 import type { ConsoleKind } from '../console/stream-target.js';
@@ -157,8 +158,29 @@ export class HostManager extends EventEmitter<HostManagerEvents> {
     link.error = undefined;
     link.retries = 0;
     link.retryAt = undefined;
-    connection.on('event', (name, data) => this.emit('event', link.entry.name, name, data));
+    // Tasks of that host seen running: if the link drops, their viewers learn so instead of waiting forever.
+    const running = new Map<string, TaskInfo>();
+    connection.on('event', (name, data) => {
+      if (name === 'task') {
+        const task = data as TaskInfo;
+        if (task.state === 'running') running.set(task.id, task);
+        else running.delete(task.id);
+      }
+      this.emit('event', link.entry.name, name, data);
+    });
     connection.once('closed', (error) => {
+      for (const task of running.values())
+        this.emit('event', link.entry.name, 'task', {
+          ...task,
+          state: 'failed',
+          endedAt: new Date().toISOString(),
+          message: error.message,
+          error: {
+            code: 'UNREACHABLE',
+            message: `${error.message}. ${link.entry.name} cancels what this connection started when it sees the link gone: a cancelled task leaves nothing half-made.`,
+          },
+        } satisfies TaskInfo);
+      running.clear();
       if (link.connection !== connection) return;
       link.connection = null;
       if (!link.wanted) {
