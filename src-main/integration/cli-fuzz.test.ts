@@ -201,6 +201,22 @@ describe('the vmdesk command under hostile input', () => {
       ],
       [['network'], [choice('host')], { '--json': 'flag' }],
       [['serve'], [], { '--host': choice('127.0.0.1', '::1', '256.0.0.1'), '--port': number() }],
+      [
+        ['hosts', 'add'],
+        [anyValue(), choice('nowhere.invalid', '-oProxyCommand=touch /tmp/vmdesk-clifuzz-pwned', '0')],
+        {
+          '--port': number(),
+          '--identity': pathArg(),
+          '--remote-home': anyValue(),
+          '--remote-command': anyValue(),
+          '--accept-host-key': choice(`SHA256:${'A'.repeat(43)}`),
+          '--json': 'flag',
+        },
+      ],
+      [['hosts', 'list'], [], { '--json': 'flag' }],
+      [['hosts', 'test'], [anyValue()], { '--json': 'flag' }],
+      [['hosts', 'remove'], [anyValue()], {}],
+      [['--host'], [anyValue(), choice('list', 'start', 'console')], {}],
     ];
   }
 
@@ -269,6 +285,7 @@ describe('the vmdesk command under hostile input', () => {
         }),
         fuzzParameters(150, 0.25),
       );
+      expect(fs.existsSync('/tmp/vmdesk-clifuzz-pwned'), 'an option injected through a host reached ssh').toBe(false);
       process.stdout.write(`[cli-fuzz] runs by exit code: ${[...exits].map(([c, n]) => `${c}: ${n}`).join(', ')}\n`);
     },
     fuzzTimeout(150, 1_500, 0.25),

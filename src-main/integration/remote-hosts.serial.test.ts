@@ -151,6 +151,16 @@ describe('remote hosts over SSH', () => {
     );
     await typeAndExpect(consoleWs, 'echo $((6*7))', /\r?\n42\r?\n/);
 
+    // The display: QEMU's VNC socket there, forwarded through the same SSH connection (RFB greets first).
+    const token = served.url.searchParams.get('token') ?? '';
+    const vnc = new WebSocket(`ws://${served.url.host}/host/lab/console/vnc/${uuid}?token=${token}`, { origin: served.url.origin });
+    const banner = await new Promise<string>((resolve, reject) => {
+      vnc.once('message', (d: Buffer) => resolve(d.toString('latin1')));
+      vnc.once('error', reject);
+    });
+    expect(banner).toMatch(/^RFB 003\.00\d\n/);
+    vnc.close();
+
     const shot = await api.callOn('lab', 'screenshot', 'web');
     const png = PNG.sync.read(Buffer.from((shot.result as { png: string }).png, 'base64'));
     expect(png.width).toBeGreaterThan(300);
