@@ -1,0 +1,251 @@
+/**
+ * Hosts in the renderer, the pure part: which host a machine is on, the machine list grouped by
+ * host, a host's connection state in words, and the Add host form checked with the API's own
+ * schemas (the dialog refuses exactly what the core would).
+ */
+import {
+  LOCAL_HOST,
+  addHostInputSchema,
+  type AddHostInput,
+  type HostKeyInfo,
+  type HostState,
+  type HostSummary,
+} from '../../src-main/api/hosts';
+
+export { LOCAL_HOST };
+
+/** A machine is named by its host and its uuid: the same uuid may exist on two hosts (a copied library). */
+export interface MachineRef {
+  host: string;
+  uuid: string;
+}
+
+export function machineKey(ref: MachineRef): string {
+  // A host name never holds "/" (hostNameSchema), so the key is unambiguous.
+  return `${ref.host}/${ref.uuid}`;
+}
+
+export function sameMachine(a: MachineRef | null | undefined, b: MachineRef | null | undefined): boolean {
+  return !!a && !!b && a.host === b.host && a.uuid === b.uuid;
+}
+
+/** Absent, empty or "local": this computer. */
+export function isLocalHost(host: string | null | undefined): boolean {
+  return !host || host === LOCAL_HOST;
+}
+
+/** The host name the stores use: "local" for this computer. */
+export function hostOf(host: string | null | undefined): string {
+  return isLocalHost(host) ? LOCAL_HOST : (host as string);
+}
+
+export function hostLabel(host: string): string {
+  return isLocalHost(host) ? 'This computer' : host;
+}
+
+export const LOCAL_SUMMARY: HostSummary = { name: LOCAL_HOST, local: true, state: 'local' };
+
+/** Calls reach it now: this computer, or a remote host whose link is up. */
+export function isReachable(summary: HostSummary | undefined): boolean {
+  return !!summary && (summary.local || summary.state === 'connected');
+}
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** HH:MM:SS in local time. */
+export function clockTime(at: Date): string {
+  return `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
+}
+
+/** A host's connection state in words, as its group header shows it. */
+export function hostStateText(h: HostSummary): string {
+  switch (h.state) {
+    case 'local':
+      return 'local';
+    case 'connecting':
+      return 'connecting…';
+    case 'connected':
+      return 'connected';
+    case 'disconnected': {
+      const at = h.retryAt ? new Date(h.retryAt) : null;
+      return at && !Number.isNaN(at.getTime()) ? `disconnected — reconnecting at ${clockTime(at)}` : 'disconnected';
+    }
+    case 'failed':
+      return `failed: ${h.error?.message ?? 'the connection could not be made'}`;
+  }
+}
+
+/** What a console says while its remote host's link is down. */
+export function linkDownText(machineName: string, h: HostSummary | null): string {
+  const retry = h?.state === 'disconnected' && h.retryAt && !Number.isNaN(new Date(h.retryAt).getTime()) ? new Date(h.retryAt) : null;
+  const when = retry ? ` (next try at ${clockTime(retry)})` : '';
+  const why = h?.error?.message ? `${h.error.message}. ` : '';
+  if (h?.state === 'failed' || (h?.state === 'disconnected' && !h.retryAt))
+    return `${why}${machineName} is untouched there. The console reconnects once the host is connected again (Host › Connect).`;
+  return `${why}${machineName} keeps running there. The console reconnects by itself when the link is back${when}.`;
+}
+
+export const HOST_STATE_TAG_TYPES: Record<HostState, 'success' | 'warning' | 'info' | 'danger' | 'primary'> = {
+  local: 'info',
+  connecting: 'primary',
+  connected: 'success',
+  disconnected: 'warning',
+  failed: 'danger',
+};
+
+/** This computer first, then the remote hosts by name. */
+export function sortHosts(hosts: readonly HostSummary[]): HostSummary[] {
+  return [...hosts].sort((a, b) => (a.local !== b.local ? (a.local ? -1 : 1) : a.name.localeCompare(b.name)));
+}
+
+export interface HostGroup<M> {
+  host: HostSummary;
+  label: string;
+  /** The host's machines that pass the filter, by name (also when the group is collapsed). */
+  machines: M[];
+  collapsed: boolean;
+  /** Calls reach the host now; otherwise its rows are the last ones known, greyed. */
+  reachable: boolean;
+}
+
+export interface GroupOptions<M> {
+  filter: string;
+  collapsed: ReadonlySet<string>;
+  nameOf: (m: M) => string;
+}
+
+/**
+ * The machine list: one group per host (this computer first), each with its machines by name. With
+ * a filter, only the machines whose name contains it, and only the groups that have one. Machines of
+ * a host that is no longer listed are left out.
+ */
+export function groupMachines<M extends { host: string }>(
+  hosts: readonly HostSummary[],
+  machines: readonly M[],
+  { filter, collapsed, nameOf }: GroupOptions<M>,
+): HostGroup<M>[] {
+  const q = filter.trim().toLocaleLowerCase();
+  const byHost = new Map<string, M[]>();
+  for (const m of machines) {
+    if (q && !nameOf(m).toLocaleLowerCase().includes(q)) continue;
+    const list = byHost.get(m.host) ?? [];
+    list.push(m);
+    byHost.set(m.host, list);
+  }
+  const groups: HostGroup<M>[] = [];
+  for (const host of sortHosts(hosts)) {
+    const list = (byHost.get(host.name) ?? []).sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+    if (q && list.length === 0) continue;
+    groups.push({ host, label: hostLabel(host.name), machines: list, collapsed: collapsed.has(host.name), reachable: isReachable(host) });
+  }
+  return groups;
+}
+
+export type ListItem<M> = { kind: 'host'; host: string } | { kind: 'machine'; machine: M };
+
+/** The rows in the order they are shown (for the arrow keys): each header, then its machines unless collapsed. */
+export function listItems<M>(groups: readonly HostGroup<M>[]): ListItem<M>[] {
+  return groups.flatMap((g): ListItem<M>[] => [
+    { kind: 'host', host: g.host.name },
+    ...(g.collapsed ? [] : g.machines.map((machine): ListItem<M> => ({ kind: 'machine', machine }))),
+  ]);
+}
+
+/* ---------------------------------------------------------------- Add host */
+
+export interface HostForm {
+  name: string;
+  destination: string;
+  port: string;
+  identity: string;
+  remoteHome: string;
+  remoteCommand: string;
+}
+
+export type HostFormField = keyof HostForm;
+export type HostFormErrors = Partial<Record<HostFormField, string>>;
+
+export function emptyHostForm(): HostForm {
+  return { name: '', destination: '', port: '', identity: '', remoteHome: '', remoteCommand: '' };
+}
+
+/** The addHost input of a form: trimmed, empty optional fields left out, the port a number. */
+export function hostFormToInput(form: HostForm, acceptHostKey?: string): AddHostInput {
+  const port = form.port.trim();
+  const opt = (key: 'identity' | 'remoteHome' | 'remoteCommand'): Partial<AddHostInput> => {
+    const v = form[key].trim();
+    return v ? { [key]: v } : {};
+  };
+  return {
+    name: form.name.trim(),
+    destination: form.destination.trim(),
+    ...(port ? { port: /^\d+$/.test(port) ? Number(port) : Number.NaN } : {}),
+    ...opt('identity'),
+    ...opt('remoteHome'),
+    ...opt('remoteCommand'),
+    ...(acceptHostKey ? { acceptHostKey } : {}),
+  };
+}
+
+/** The first problem of each field, as the core's schema words it; a name already taken too. */
+export function hostFormErrors(form: HostForm, takenNames: ReadonlySet<string> = new Set()): HostFormErrors {
+  const errors: HostFormErrors = {};
+  const parsed = addHostInputSchema.safeParse(hostFormToInput(form));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = issue.path[0];
+      if (typeof field !== 'string' || !(field in form)) continue;
+      const f = field as HostFormField;
+      errors[f] ??= f === 'port' && !/^\d+$/.test(form.port.trim()) ? 'The port must be a whole number' : issue.message;
+    }
+  }
+  const name = form.name.trim();
+  if (!errors.name && takenNames.has(name)) errors.name = `A host named “${name}” is already added`;
+  return errors;
+}
+
+/**
+ * The keys of a HOST_KEY failure for an unknown key (details.keys), or null: a changed key, or one
+ * that is not the fingerprint confirmed (details.mismatch), is refused, never offered for trust.
+ */
+export function unknownHostKeys(details: unknown): HostKeyInfo[] | null {
+  const d = details as { keys?: unknown; mismatch?: unknown } | null | undefined;
+  if (d?.mismatch) return null;
+  const keys = d?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) return null;
+  const good = keys.filter(
+    (k): k is HostKeyInfo =>
+      typeof k === 'object' &&
+      k !== null &&
+      typeof (k as HostKeyInfo).type === 'string' &&
+      typeof (k as HostKeyInfo).fingerprint === 'string',
+  );
+  return good.length > 0 ? good : null;
+}
+
+/**
+ * The host as ssh names it in its question: the destination without `ssh://` and user, and
+ * `[host]:port` when the port is not 22.
+ */
+export function sshHostDisplay(destination: string, port?: number): string {
+  let host = destination.trim().replace(/^ssh:\/\//, '');
+  host = host.slice(host.lastIndexOf('@') + 1);
+  let p = port;
+  const withPort = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(host);
+  if (withPort?.[1] && withPort[2]) {
+    host = withPort[1];
+    p ??= Number(withPort[2]);
+  }
+  host = host.replace(/^\[(.*)\]$/, '$1');
+  return p !== undefined && p !== 22 ? `[${host}]:${p}` : host;
+}
+
+/** ssh's own words for an unknown host key, one line per key offered. */
+export function authenticityLines(destination: string, port: number | undefined, keys: readonly HostKeyInfo[]): string[] {
+  return [
+    `The authenticity of host '${sshHostDisplay(destination, port)}' can't be established.`,
+    ...keys.map((k) => `${k.type.toUpperCase()} key fingerprint is ${k.fingerprint}.`),
+  ];
+}
