@@ -3,14 +3,15 @@
  * and Electron's native menu (through window.vmdesk.onMenuCommand) all run these.
  */
 import { ElMessageBox } from 'element-plus';
-import { useMachinesStore } from './stores/machines';
+import { useMachinesStore, type HostedMachine } from './stores/machines';
+import { useHostsStore } from './stores/hosts';
 import { useUiStore } from './stores/ui';
-import { consoleHref } from './lib/route';
+import { consoleHref, consoleWindowName } from './lib/route';
 import { isActive } from './lib/machine-info';
-import type { MachineSummary } from '../src-main/api/types';
-import { api } from './api/client';
+import { apiFor } from './api/client';
 import { runInBackground } from './lib/run-task';
 import { reportError } from './lib/report-error';
+import { isLocalHost } from './lib/hosts';
 
 export const COMMAND_IDS = [
   'machine.new',
@@ -35,6 +36,10 @@ export const COMMAND_IDS = [
   'file.media',
   'file.p2v',
   'view.tasks',
+  'host.add',
+  'host.connect',
+  'host.disconnect',
+  'host.remove',
   'help.about',
 ] as const;
 export type CommandId = (typeof COMMAND_IDS)[number];
@@ -54,13 +59,29 @@ export function isCommandId(id: string): id is CommandId {
 
 function createCommands(): Record<CommandId, Command> {
   const machines = useMachinesStore();
+  const hosts = useHostsStore();
   const ui = useUiStore();
-  const sel = (): MachineSummary | null => machines.selected;
+  const sel = (): HostedMachine | null => machines.selected;
   const state = (): string | undefined => sel()?.status.state;
-  const needMachine = (): string | null => (sel() ? null : 'Select a machine first');
+  /** Calls cannot reach a machine whose host is disconnected. */
+  const needMachine = (): string | null => {
+    const m = sel();
+    if (!m) return 'Select a machine first';
+    return hosts.reachable(m.host) ? null : `${m.host} is not connected`;
+  };
   const whenState = (allowed: string[], why: string) => (): string | null =>
     needMachine() ?? (allowed.includes(state() ?? '') ? null : why);
-  const withSelected = (fn: (m: MachineSummary) => unknown) => (): void => {
+  /** Where New, Import and the media manager act: the host of the selected machine or group, if it is up. */
+  const needHost = (): string | null => {
+    const h = machines.selectedHost;
+    return hosts.reachable(h) ? null : `${h} is not connected`;
+  };
+  const remoteHost = () => {
+    const h = machines.selectedHost;
+    return isLocalHost(h) ? null : (hosts.get(h) ?? null);
+  };
+  const needRemote = (): string | null => (remoteHost() ? null : 'Select a remote host (or one of its machines) first');
+  const withSelected = (fn: (m: HostedMachine) => unknown) => (): void => {
     const m = sel();
     if (m) void fn(m);
   };
@@ -77,51 +98,54 @@ function createCommands(): Record<CommandId, Command> {
       'machine.new',
       'New…',
       () => null,
-      () => (ui.wizardOpen = true),
+      () => {
+        ui.wizardHost = hosts.reachable(machines.selectedHost) ? machines.selectedHost : null;
+        ui.wizardOpen = true;
+      },
       'Ctrl+N',
     ),
     cmd(
       'machine.settings',
       'Settings…',
       () => needMachine() ?? (sel()?.config ? null : 'The machine configuration cannot be read'),
-      withSelected((m) => (ui.settingsUuid = m.uuid)),
+      withSelected((m) => (ui.settings = { host: m.host, uuid: m.uuid })),
       'Ctrl+S',
     ),
     cmd(
       'machine.start',
       'Start',
       whenState(['stopped', 'crashed'], 'The machine is already running'),
-      withSelected((m) => machines.start(m.uuid)),
+      withSelected((m) => machines.start(m)),
     ),
     cmd(
       'machine.pause',
       'Pause',
       whenState(['running'], 'Only a running machine can be paused'),
-      withSelected((m) => machines.pause(m.uuid)),
+      withSelected((m) => machines.pause(m)),
     ),
     cmd(
       'machine.resume',
       'Resume',
       whenState(['paused'], 'Only a paused machine can be resumed'),
-      withSelected((m) => machines.resume(m.uuid)),
+      withSelected((m) => machines.resume(m)),
     ),
     cmd(
       'machine.reset',
       'Reset',
       whenState(['running', 'paused'], 'The machine is not running'),
-      withSelected((m) => machines.reset(m.uuid)),
+      withSelected((m) => machines.reset(m)),
     ),
     cmd(
       'machine.shutdown',
       'Shut down (ACPI)',
       whenState(['running', 'starting'], 'The machine is not running'),
-      withSelected((m) => machines.shutdown(m.uuid)),
+      withSelected((m) => machines.shutdown(m)),
     ),
     cmd(
       'machine.poweroff',
       'Power off',
       whenState(['running', 'paused', 'starting', 'stopping'], 'The machine is not running'),
-      withSelected((m) => machines.powerOff(m.uuid)),
+      withSelected((m) => machines.powerOff(m)),
     ),
     cmd(
       'machine.remove',
@@ -133,13 +157,13 @@ function createCommands(): Record<CommandId, Command> {
       'machine.showLog',
       'Show log',
       needMachine,
-      withSelected((m) => ui.showLog(m.uuid)),
+      withSelected((m) => ui.showLog(m)),
     ),
     cmd(
       'machine.console',
       'Console',
       whenState(['running', 'paused', 'starting', 'stopping'], 'Start the machine to see its console'),
-      withSelected((m) => window.open(consoleHref(m.uuid), `vmdesk-console-${m.uuid}`)),
+      withSelected((m) => window.open(consoleHref(m), consoleWindowName(m))),
     ),
     cmd(
       'machine.snapshot',
@@ -147,7 +171,7 @@ function createCommands(): Record<CommandId, Command> {
       () =>
         whenState(['stopped', 'crashed', 'running', 'paused'], 'Wait until the machine has started or stopped')() ??
         (sel()?.savedState ? 'The machine has a saved state: start it or discard the state first' : null),
-      withSelected((m) => (ui.takeSnapshotUuid = m.uuid)),
+      withSelected((m) => (ui.takeSnapshot = { host: m.host, uuid: m.uuid })),
     ),
     cmd(
       'machine.saveState',
@@ -155,11 +179,12 @@ function createCommands(): Record<CommandId, Command> {
       whenState(['running', 'paused'], 'Only a running machine can save its state'),
       withSelected((m) =>
         runInBackground<{ file: string }>(
-          `Save the state of ${machines.displayName(m.uuid)}`,
-          () => api.saveState(m.uuid),
+          `Save the state of ${machines.displayName(m)}`,
+          () => apiFor(m.host).saveState(m.uuid),
           () => {
-            return `Saved the state of ${machines.displayName(m.uuid)}: the next start resumes from it`;
+            return `Saved the state of ${machines.displayName(m)}: the next start resumes from it`;
           },
+          m.host,
         ),
       ),
     ),
@@ -173,19 +198,19 @@ function createCommands(): Record<CommandId, Command> {
       'machine.clone',
       'Clone…',
       () => needMachine() ?? (sel()?.config ? null : 'The machine configuration cannot be read'),
-      withSelected((m) => (ui.clone = { uuid: m.uuid })),
+      withSelected((m) => (ui.clone = { host: m.host, uuid: m.uuid })),
     ),
     cmd(
       'machine.move',
       'Move…',
       whenState(['stopped', 'crashed'], 'Shut the machine down before moving it'),
-      withSelected((m) => (ui.moveUuid = m.uuid)),
+      withSelected((m) => (ui.move = { host: m.host, uuid: m.uuid })),
     ),
     cmd(
       'machine.export',
       'Export appliance…',
       whenState(['stopped', 'crashed'], 'Shut the machine down before exporting it'),
-      withSelected((m) => (ui.exportUuid = m.uuid)),
+      withSelected((m) => (ui.exportTarget = { host: m.host, uuid: m.uuid })),
     ),
     cmd(
       'machine.v2p',
@@ -193,31 +218,56 @@ function createCommands(): Record<CommandId, Command> {
       () =>
         whenState(['stopped', 'crashed'], 'Shut the machine down before writing its disk out')() ??
         (sel()?.config?.disks.length ? null : 'The machine has no disk'),
-      withSelected((m) => (ui.v2pUuid = m.uuid)),
+      withSelected((m) => (ui.v2p = { host: m.host, uuid: m.uuid })),
     ),
-    cmd(
-      'file.import',
-      'Import appliance…',
-      () => null,
-      () => (ui.importOpen = true),
-    ),
-    cmd(
-      'file.media',
-      'Virtual media manager…',
-      () => null,
-      () => (ui.mediaOpen = true),
-    ),
-    cmd(
-      'file.p2v',
-      'Physical disk to VM (P2V)…',
-      () => null,
-      () => (ui.p2vOpen = true),
-    ),
+    cmd('file.import', 'Import appliance…', needHost, () => (ui.importHost = machines.selectedHost)),
+    cmd('file.media', 'Virtual media manager…', needHost, () => (ui.mediaHost = machines.selectedHost)),
+    cmd('file.p2v', 'Physical disk to VM (P2V)…', needHost, () => (ui.p2vHost = machines.selectedHost)),
     cmd(
       'view.tasks',
       'Tasks',
       () => null,
       () => (ui.tasksExpanded = !ui.tasksExpanded),
+    ),
+    cmd(
+      'host.add',
+      'Add host…',
+      () => null,
+      () => (ui.addHostOpen = true),
+    ),
+    cmd(
+      'host.connect',
+      'Connect',
+      () => {
+        const h = remoteHost();
+        if (!h) return needRemote();
+        if (hosts.busy.has(h.name)) return 'Wait for the last request to end';
+        return h.state === 'connected' || h.state === 'connecting' ? `${h.name} is already ${h.state}` : null;
+      },
+      () => {
+        const h = remoteHost();
+        if (h) void hosts.connect(h.name);
+      },
+    ),
+    cmd(
+      'host.disconnect',
+      'Disconnect',
+      () => {
+        const h = remoteHost();
+        if (!h) return needRemote();
+        if (hosts.busy.has(h.name)) return 'Wait for the last request to end';
+        return h.state === 'connected' || h.state === 'connecting' ? null : `${h.name} is not connected`;
+      },
+      () => {
+        const h = remoteHost();
+        if (h) void hosts.disconnect(h.name);
+      },
+    ),
+    cmd(
+      'host.remove',
+      'Remove host…',
+      () => needRemote() ?? (hosts.busy.has(machines.selectedHost) ? 'Wait for the last request to end' : null),
+      () => void confirmRemoveHost(machines.selectedHost),
     ),
     cmd(
       'help.about',
@@ -227,21 +277,34 @@ function createCommands(): Record<CommandId, Command> {
     ),
   ];
 
-  async function confirmRemove(m: MachineSummary): Promise<void> {
-    const name = machines.displayName(m.uuid);
+  async function confirmRemoveHost(name: string): Promise<void> {
+    if (isLocalHost(name)) return;
     const ok = await ElMessageBox.confirm(
-      `Remove “${name}”? Its folder and the disks inside it are deleted; disks attached from elsewhere are kept.`,
+      `Remove the host “${name}” from VMDesk? Its entry is forgotten and the link closed; its machines stay on it, untouched (running ones keep running). You can add it again later.`,
+      'Remove host',
+      { type: 'warning', confirmButtonText: 'Remove', cancelButtonText: 'Cancel' },
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (ok) await hosts.remove(name);
+  }
+
+  async function confirmRemove(m: HostedMachine): Promise<void> {
+    const name = machines.displayName(m);
+    const ok = await ElMessageBox.confirm(
+      `Remove “${name}”${isLocalHost(m.host) ? '' : ` from ${m.host}`}? Its folder and the disks inside it are deleted; disks attached from elsewhere are kept.`,
       'Remove machine',
       { type: 'warning', confirmButtonText: 'Remove', cancelButtonText: 'Cancel' },
     ).then(
       () => true,
       () => false,
     );
-    if (ok) await machines.remove(m.uuid, false);
+    if (ok) await machines.remove(m, false);
   }
 
-  async function confirmDiscard(m: MachineSummary): Promise<void> {
-    const name = machines.displayName(m.uuid);
+  async function confirmDiscard(m: HostedMachine): Promise<void> {
+    const name = machines.displayName(m);
     const ok = await ElMessageBox.confirm(
       `Discard the saved state of “${name}”? Its next start boots afresh, as after a power failure; unsaved work in the guest is lost.`,
       'Discard saved state',
@@ -252,8 +315,8 @@ function createCommands(): Record<CommandId, Command> {
     );
     if (!ok) return;
     try {
-      await api.discardSavedState(m.uuid);
-      await machines.refresh();
+      await apiFor(m.host).discardSavedState(m.uuid);
+      await machines.refresh(m.host);
     } catch (err) {
       await reportError(`Cannot discard the saved state of ${name}`, err);
     }

@@ -1,6 +1,8 @@
 /**
  * The renderer's only way to the core: the API contract, over the Electron preload bridge when the
  * app runs in Electron, else over the WebSocket of `vmdesk serve` (same origin, with its token).
+ * A request may name a remote host (`apiFor(host)`): this computer's VMDesk forwards it over SSH;
+ * events of remote hosts arrive tagged with their host.
  */
 import type {
   ApiEventMessage,
@@ -13,10 +15,12 @@ import type {
 } from '../../src-main/api/contract';
 import type { ErrorShape } from '../../src-main/api/errors';
 import { createApiProxy } from '../../src-main/api/proxy';
+import { hostOf, isLocalHost } from '../lib/hosts';
 
 /** What src-main/electron/preload.ts exposes as `window.vmdesk`. */
 export interface PreloadBridge {
-  call(method: ApiMethod, args: unknown[]): Promise<{ result: unknown } | { error: ErrorShape }>;
+  /** `host`: a remote host's name; absent: this computer. */
+  call(method: ApiMethod, args: unknown[], host?: string): Promise<{ result: unknown } | { error: ErrorShape }>;
   onEvent(listener: (message: ApiEventMessage) => void): () => void;
   /** Commands chosen in the native application menu (ids of src-renderer/commands.ts). */
   onMenuCommand(listener: (command: string) => void): () => void;
@@ -43,7 +47,7 @@ export class ApiError extends Error {
 type Listener = (message: ApiEventMessage) => void;
 
 interface Transport {
-  call(method: ApiMethod, args: unknown[]): Promise<unknown>;
+  call(method: ApiMethod, args: unknown[], host?: string): Promise<unknown>;
   onEvent(listener: Listener): () => void;
   /** 'open' | 'connecting' | 'closed': shown in the status bar. */
   readonly state: { value: ConnectionState };
@@ -55,8 +59,8 @@ export type ConnectionState = 'open' | 'connecting' | 'closed';
 function preloadTransport(bridge: PreloadBridge): Transport {
   const state = { value: 'open' as ConnectionState };
   return {
-    async call(method, args) {
-      const reply = await bridge.call(method, args);
+    async call(method, args, host) {
+      const reply = await (host === undefined ? bridge.call(method, args) : bridge.call(method, args, host));
       if ('error' in reply) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
       return reply.result;
     },
@@ -124,14 +128,14 @@ function webSocketTransport(url: string): Transport {
   opened = connect();
 
   return {
-    async call(method, args) {
+    async call(method, args, host) {
       await opened;
       const ws = socket;
       if (!ws || ws.readyState !== WebSocket.OPEN) throw new ApiError('DISCONNECTED', 'Not connected to VMDesk; reconnecting');
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        ws.send(JSON.stringify({ id, method, args }));
+        ws.send(JSON.stringify(host === undefined ? { id, method, args } : { id, method, args, host }));
       });
     },
     onEvent(listener) {
@@ -173,13 +177,34 @@ function apiSocketUrl(): string {
 
 const transport: Transport = window.vmdesk ? preloadTransport(window.vmdesk) : webSocketTransport(apiSocketUrl());
 
-/** Every operation of the contract, typed; rejects with ApiError. */
+/** Every operation of the contract on this computer, typed; rejects with ApiError. */
 export const api: VmdeskApi = createApiProxy((method, args) => transport.call(method, args));
 
-/** Subscribe to one event of the contract; returns the unsubscribe function. */
-export function onApiEvent<E extends ApiEventName>(event: E, listener: (data: ApiEvents[E]) => void): () => void {
+const remotes = new Map<string, VmdeskApi>();
+
+/**
+ * The API of one host: this computer for an absent, empty or "local" host, else the remote host of
+ * that name (a call fails with UNREACHABLE while its link is down). Host-management methods
+ * (listHosts, addHost…) are answered by this computer whatever the host.
+ */
+export function apiFor(host?: string | null): VmdeskApi {
+  if (isLocalHost(host)) return api;
+  const name = host as string;
+  let remote = remotes.get(name);
+  if (!remote) {
+    remote = createApiProxy((method, args) => transport.call(method, args, name));
+    remotes.set(name, remote);
+  }
+  return remote;
+}
+
+/**
+ * Subscribe to one event of the contract, from every host; the listener gets the host it came from
+ * ("local" for this computer). Returns the unsubscribe function.
+ */
+export function onApiEvent<E extends ApiEventName>(event: E, listener: (data: ApiEvents[E], host: string) => void): () => void {
   return transport.onEvent((message) => {
-    if (message.event === event) listener(message.data as ApiEvents[E]);
+    if (message.event === event) listener(message.data as ApiEvents[E], hostOf(message.host));
   });
 }
 
@@ -193,12 +218,17 @@ export function onConnectionState(listener: (state: ConnectionState) => void): (
 
 let endpoint: Promise<StreamEndpoint> | null = null;
 
-/** ws:// URL of a console stream (`serial` or `vnc`) of a machine, with the token the server demands. */
-export async function streamUrl(kind: 'serial' | 'vnc', uuid: string): Promise<string> {
+/**
+ * ws:// URL of a console stream (`serial` or `vnc`) of a machine, with the token the server demands:
+ * `/console/<kind>/<uuid>` on this computer, `/host/<host>/console/<kind>/<uuid>` for a remote
+ * host's machine (streamed through its SSH link).
+ */
+export async function consoleUrl(kind: 'serial' | 'vnc', uuid: string, host?: string | null): Promise<string> {
   endpoint ??= api.streamEndpoint();
   const { url, token } = await endpoint.catch((err: unknown) => {
     endpoint = null;
     throw err;
   });
-  return `${url}/console/${kind}/${encodeURIComponent(uuid)}?token=${encodeURIComponent(token)}`;
+  const path = `/console/${kind}/${encodeURIComponent(uuid)}?token=${encodeURIComponent(token)}`;
+  return isLocalHost(host) ? `${url}${path}` : `${url}/host/${encodeURIComponent(host as string)}${path}`;
 }

@@ -7,6 +7,7 @@
 import { computed, watch, type WritableComputedRef } from 'vue';
 import type { TaskInfo } from '../../src-main/api/types';
 import { useTaskRunner, type TaskRunner } from '../lib/run-task';
+import { hostOf } from '../lib/hosts';
 
 export interface TaskDialogOptions<S> {
   /** What the dialog is about; null when it is closed. */
@@ -15,6 +16,8 @@ export interface TaskDialogOptions<S> {
   close: () => void;
   /** Fills the form when the dialog opens (the last run's error is already cleared). */
   onOpen?: (subject: S) => void;
+  /** The host the dialog's tasks run on (the subject machine's); this computer when absent. */
+  host?: () => string | null | undefined;
 }
 
 export interface TaskDialog {
@@ -30,7 +33,7 @@ export interface TaskDialog {
 }
 
 export function useTaskDialog<S>(options: TaskDialogOptions<S>): TaskDialog {
-  const runner = useTaskRunner();
+  const runner = useTaskRunner(() => hostOf(options.host?.()));
   const open = computed({
     get: () => options.subject() !== null,
     set: (v: boolean) => {

@@ -3,6 +3,9 @@
  * host, a host's connection state in words, and the Add host form checked with the API's own
  * schemas (the dialog refuses exactly what the core would).
  */
+// First: the schemas imported below must not make zod probe for eval, which the CSP forbids. In the
+// console window's chunk this module can run before main.ts's own import of zod-jitless.
+import './zod-jitless';
 import {
   LOCAL_HOST,
   addHostInputSchema,

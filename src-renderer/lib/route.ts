@@ -1,13 +1,7 @@
 import { readonly, ref } from 'vue';
+import { parseRoute, type Route } from './console-route';
 
-/** The two screens, chosen by the URL hash: `#/` (manager) and `#/console/<uuid>`. */
-export type Route = { name: 'main' } | { name: 'console'; uuid: string };
-
-export function parseRoute(hash: string): Route {
-  const match = /^#\/console\/([^/?#]+)/.exec(hash);
-  if (match?.[1]) return { name: 'console', uuid: decodeURIComponent(match[1]) };
-  return { name: 'main' };
-}
+export { consoleHref, consoleWindowName, parseRoute, type Route } from './console-route';
 
 const current = ref<Route>(parseRoute(window.location.hash));
 window.addEventListener('hashchange', () => {
@@ -15,7 +9,3 @@ window.addEventListener('hashchange', () => {
 });
 
 export const route = readonly(current);
-
-export function consoleHref(uuid: string): string {
-  return `#/console/${encodeURIComponent(uuid)}`;
-}

@@ -6,6 +6,7 @@ import { computed, ref, type ComputedRef, type Ref } from 'vue';
 import { ElMessage, ElMessageBox } from 'element-plus';
 import type { TaskInfo } from '../../src-main/api/types';
 import { useTasksStore } from '../stores/tasks';
+import { LOCAL_HOST } from './hosts';
 import { describeError } from './report-error';
 
 /** How a task failed: its code, message and details (e.g. the backing chain to confirm). */
@@ -23,12 +24,17 @@ export function taskError(ended: TaskInfo): string {
   return ended.state === 'cancelled' ? 'Cancelled: nothing was changed' : `The task ${ended.state}`;
 }
 
-export async function followTask<R>(start: () => Promise<TaskInfo>, onStarted?: (task: TaskInfo) => void): Promise<TaskOutcome<R>> {
+/** Starts a task on `host` (the one `start` calls) and follows it to its end. */
+export async function followTask<R>(
+  start: () => Promise<TaskInfo>,
+  onStarted?: (task: TaskInfo) => void,
+  host: string = LOCAL_HOST,
+): Promise<TaskOutcome<R>> {
   const tasks = useTasksStore();
   try {
     const started = await start();
     onStarted?.(started);
-    const ended = await tasks.follow(started);
+    const ended = await tasks.follow(started, host);
     if (ended.state === 'done') return { ok: true, result: ended.result as R };
     return { ok: false, cancelled: ended.state === 'cancelled', error: taskError(ended), failure: ended.error ?? null };
   } catch (err) {
@@ -41,8 +47,13 @@ export async function followTask<R>(start: () => Promise<TaskInfo>, onStarted?: 
  * For a task started without a dialog (restore, delete, save state): success is a toast; a failure is
  * a box that says what went wrong (the core's message says what to do).
  */
-export async function runInBackground<R>(what: string, start: () => Promise<TaskInfo>, done?: (result: R) => string): Promise<boolean> {
-  const outcome = await followTask<R>(start);
+export async function runInBackground<R>(
+  what: string,
+  start: () => Promise<TaskInfo>,
+  done?: (result: R) => string,
+  host: string = LOCAL_HOST,
+): Promise<boolean> {
+  const outcome = await followTask<R>(start, undefined, host);
   if (outcome.ok) {
     ElMessage({ type: 'success', message: done ? done(outcome.result) : `${what}: done` });
     return true;
@@ -63,14 +74,18 @@ export interface TaskRunner {
   reset(): void;
 }
 
-/** A dialog's task: its progress shown in the dialog, Cancel cancelling it, its error kept to show. */
-export function useTaskRunner(): TaskRunner {
+/**
+ * A dialog's task: its progress shown in the dialog, Cancel cancelling it, its error kept to show.
+ * `host` says which host the dialog's tasks run on (read when each starts).
+ */
+export function useTaskRunner(host: () => string = () => LOCAL_HOST): TaskRunner {
   const tasks = useTasksStore();
   const busy = ref(false);
   const error = ref<string | null>(null);
   const failure = ref<TaskFailure | null>(null);
   const taskId = ref<string | null>(null);
-  const task = computed(() => tasks.tasks.find((t) => t.id === taskId.value) ?? null);
+  const taskHost = ref<string>(LOCAL_HOST);
+  const task = computed(() => (taskId.value ? tasks.get(taskHost.value, taskId.value) : null));
   return {
     busy,
     error,
@@ -81,8 +96,9 @@ export function useTaskRunner(): TaskRunner {
       busy.value = true;
       error.value = null;
       failure.value = null;
+      taskHost.value = host();
       try {
-        const outcome = await followTask<R>(start, (t) => (taskId.value = t.id));
+        const outcome = await followTask<R>(start, (t) => (taskId.value = t.id), taskHost.value);
         if (outcome.ok) return outcome.result;
         error.value = outcome.error;
         failure.value = outcome.failure;
@@ -93,7 +109,7 @@ export function useTaskRunner(): TaskRunner {
       }
     },
     cancel() {
-      if (taskId.value) void tasks.cancel(taskId.value);
+      if (taskId.value) void tasks.cancel(taskHost.value, taskId.value);
     },
     reset() {
       error.value = null;

@@ -1,13 +1,17 @@
 import { onBeforeUnmount, onMounted, ref, watch, type Ref } from 'vue';
-import { api } from '../api/client';
+import { apiFor } from '../api/client';
+import type { MachineRef } from './hosts';
 
 const INTERVAL_MS = 2000;
 
 /**
- * A data: URL of the guest's screen, refreshed every ~2 s while `active` is true and the page is
+ * A data: URL of the guest's screen (asked of the machine's host), refreshed every ~2 s while `active` is true and the page is
  * visible; nothing is fetched otherwise.
  */
-export function useScreenPreview(uuid: Ref<string | null>, active: Ref<boolean>): { src: Ref<string | null>; error: Ref<string | null> } {
+export function useScreenPreview(
+  machine: Ref<MachineRef | null>,
+  active: Ref<boolean>,
+): { src: Ref<string | null>; error: Ref<string | null> } {
   const src = ref<string | null>(null);
   const error = ref<string | null>(null);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -16,10 +20,10 @@ export function useScreenPreview(uuid: Ref<string | null>, active: Ref<boolean>)
   const visible = (): boolean => document.visibilityState === 'visible';
 
   async function tick(gen: number): Promise<void> {
-    const id = uuid.value;
-    if (gen !== generation || !id || !active.value || !visible()) return;
+    const target = machine.value;
+    if (gen !== generation || !target || !active.value || !visible()) return;
     try {
-      const { png } = await api.screenshot(id);
+      const { png } = await apiFor(target.host).screenshot(target.uuid);
       if (gen !== generation) return;
       src.value = `data:image/png;base64,${png}`;
       error.value = null;
@@ -36,7 +40,7 @@ export function useScreenPreview(uuid: Ref<string | null>, active: Ref<boolean>)
     void tick(generation);
   }
 
-  watch([uuid, active], restart);
+  watch([() => machine.value?.host, () => machine.value?.uuid, active], restart);
   const onVisibility = (): void => restart();
   onMounted(() => {
     document.addEventListener('visibilitychange', onVisibility);

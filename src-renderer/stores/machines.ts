@@ -1,58 +1,137 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { HostCapabilities, MachineSummary, RuntimeStatus } from '../../src-main/api/types';
-import { api, connectionState, onApiEvent, onConnectionState, type ConnectionState } from '../api/client';
+import type { VmdeskApi } from '../../src-main/api/contract';
+import { apiFor, connectionState, onApiEvent, onConnectionState, type ConnectionState } from '../api/client';
+import { LOCAL_HOST, groupMachines, listItems, type MachineRef } from '../lib/hosts';
 import { reportError } from '../lib/report-error';
+import { useHostsStore } from './hosts';
 import { useUiStore } from './ui';
 
-/** The machine library and the host, kept current by events (`machines`, `machine-state`), not polling. */
+/** A machine of the list, with the host it is on ("local": this computer). */
+export type HostedMachine = MachineSummary & { host: string };
+
+/** What the list has selected: a machine, or a host's group header (uuid null). */
+export interface Selection {
+  host: string;
+  uuid: string | null;
+}
+
+/**
+ * The machine libraries of every host, and each host's capabilities, kept current by events
+ * (`machines`, `machine-state`, tagged with their host), not polling. A remote host that goes down
+ * keeps its last list (shown greyed) until it is back.
+ */
 export const useMachinesStore = defineStore('machines', () => {
-  const machines = ref<MachineSummary[]>([]);
-  const host = ref<HostCapabilities | null>(null);
-  const selectedUuid = ref<string | null>(null);
+  const hosts = useHostsStore();
+  const lists = ref(new Map<string, HostedMachine[]>());
+  const caps = ref(new Map<string, HostCapabilities>());
+  const selection = ref<Selection | null>(null);
   const loaded = ref(false);
   const connection = ref<ConnectionState>(connectionState());
   const filter = ref('');
+  const generations = new Map<string, number>();
   let subscribed = false;
 
-  const selected = computed(() => machines.value.find((m) => m.uuid === selectedUuid.value) ?? null);
-  const visible = computed(() => {
-    const q = filter.value.trim().toLocaleLowerCase();
-    const list = [...machines.value].sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
-    return q ? list.filter((m) => nameOf(m).toLocaleLowerCase().includes(q)) : list;
+  const machines = computed<HostedMachine[]>(() => [...lists.value.values()].flat());
+  const groups = computed(() => groupMachines(hosts.sorted, machines.value, { filter: filter.value, collapsed: hosts.collapsed, nameOf }));
+  /** Headers and rows in the order shown. */
+  const items = computed(() => listItems(groups.value));
+  const selected = computed<HostedMachine | null>(() => {
+    const s = selection.value;
+    return s?.uuid ? (find({ host: s.host, uuid: s.uuid }) ?? null) : null;
   });
-  const names = computed(() => new Set(machines.value.map((m) => m.config?.name).filter((n): n is string => !!n)));
+  /** The host of the selected machine or group header: where New creates, what the Host menu acts on. */
+  const selectedHost = computed(() => selection.value?.host ?? LOCAL_HOST);
+  /** The host whose group header is selected (its details pane is shown), or null. */
+  const hostSelected = computed(() => (selection.value && selection.value.uuid === null ? selection.value.host : null));
+  /** This computer's capabilities (the status bar's). */
+  const host = computed(() => caps.value.get(LOCAL_HOST) ?? null);
 
-  async function refresh(): Promise<void> {
+  function find(r: MachineRef): HostedMachine | undefined {
+    return lists.value.get(r.host)?.find((m) => m.uuid === r.uuid);
+  }
+
+  function machinesOf(host: string): HostedMachine[] {
+    return lists.value.get(host) ?? [];
+  }
+
+  /** The names taken on one host (names are unique per library). */
+  function namesOf(host: string): Set<string> {
+    return new Set(
+      machinesOf(host)
+        .map((m) => m.config?.name)
+        .filter((n): n is string => !!n),
+    );
+  }
+
+  function capsOf(host: string): HostCapabilities | null {
+    return caps.value.get(host) ?? null;
+  }
+
+  function firstMachine(): Selection | null {
+    const item = items.value.find((i) => i.kind === 'machine');
+    return item?.kind === 'machine' ? { host: item.machine.host, uuid: item.machine.uuid } : null;
+  }
+
+  /** A selected machine that is gone is unselected; nothing selected: the first machine. */
+  function fixSelection(refreshedHost: string): void {
+    const s = selection.value;
+    if (s?.uuid && s.host === refreshedHost && !find({ host: s.host, uuid: s.uuid })) selection.value = null;
+    selection.value ??= firstMachine();
+  }
+
+  async function refreshOne(host: string): Promise<void> {
+    const mine = (generations.get(host) ?? 0) + 1;
+    generations.set(host, mine);
     try {
-      machines.value = await api.listMachines();
-      loaded.value = true;
-      if (selectedUuid.value && !machines.value.some((m) => m.uuid === selectedUuid.value)) selectedUuid.value = null;
-      selectedUuid.value ??= visible.value[0]?.uuid ?? null;
+      const list = await apiFor(host).listMachines();
+      if (generations.get(host) !== mine) return;
+      lists.value.set(
+        host,
+        list.map((m) => ({ ...m, host })),
+      );
+      if (host === LOCAL_HOST) loaded.value = true;
+      fixSelection(host);
     } catch (err) {
-      await reportError('Cannot list the machines', err);
+      // A remote host's state says why it cannot be listed; its last list stays, greyed.
+      if (host === LOCAL_HOST) await reportError('Cannot list the machines', err);
     }
   }
 
-  async function refreshHost(): Promise<void> {
+  /** Re-reads one host's machines, or (no host) those of every reachable host. */
+  async function refresh(host?: string): Promise<void> {
+    const targets = host ? [host] : [LOCAL_HOST, ...hosts.remotes.filter((h) => hosts.reachable(h.name)).map((h) => h.name)];
+    await Promise.all(targets.map(refreshOne));
+  }
+
+  async function refreshHost(host: string = LOCAL_HOST): Promise<void> {
     try {
-      host.value = await api.host();
+      caps.value.set(host, await apiFor(host).host());
     } catch (err) {
-      await reportError('Cannot read the host capabilities', err);
+      if (host === LOCAL_HOST) await reportError('Cannot read the host capabilities', err);
     }
   }
 
-  function patchState(uuid: string, status: RuntimeStatus): void {
-    const m = machines.value.find((x) => x.uuid === uuid);
+  function patchState(host: string, uuid: string, status: RuntimeStatus): void {
+    const m = find({ host, uuid });
     if (m) m.status = status;
-    else void refresh();
+    else void refresh(host);
+  }
+
+  function forget(host: string): void {
+    lists.value.delete(host);
+    caps.value.delete(host);
+    if (selection.value?.host === host) selection.value = firstMachine();
   }
 
   async function load(): Promise<void> {
     if (!subscribed) {
       subscribed = true;
-      onApiEvent('machines', () => void refresh());
-      onApiEvent('machine-state', (e) => patchState(e.uuid, e.status));
+      onApiEvent('machines', (_data, host) => void refresh(host));
+      onApiEvent('machine-state', (e, host) => patchState(host, e.uuid, e.status));
+      hosts.onHostUp((h) => void Promise.all([refresh(h), refreshHost(h)]));
+      hosts.onHostGone(forget);
       let lost = false;
       onConnectionState((s) => {
         connection.value = s;
@@ -64,55 +143,66 @@ export const useMachinesStore = defineStore('machines', () => {
         }
       });
     }
-    await Promise.all([refresh(), refreshHost()]);
+    await Promise.all([refresh(LOCAL_HOST), refreshHost(), hosts.load()]);
   }
 
-  function select(uuid: string | null): void {
-    selectedUuid.value = uuid;
+  function select(r: MachineRef | null): void {
+    selection.value = r ? { host: r.host, uuid: r.uuid } : null;
   }
 
-  /** Runs a lifecycle call on a machine; a failure is shown with a "Show log" action. */
-  async function act(what: string, uuid: string, call: (uuid: string) => Promise<{ state: RuntimeStatus['state'] }>): Promise<boolean> {
+  function selectHost(host: string): void {
+    selection.value = { host, uuid: null };
+  }
+
+  /** Runs a lifecycle call on a machine, on its host; a failure is shown with a "Show log" action. */
+  async function act(what: string, r: MachineRef, call: (api: VmdeskApi, uuid: string) => Promise<unknown>): Promise<boolean> {
     try {
-      await call(uuid);
+      await call(apiFor(r.host), r.uuid);
       return true;
     } catch (err) {
       const ui = useUiStore();
-      await reportError(`${what} ${displayName(uuid)}`, err, () => ui.showLog(uuid));
+      await reportError(`${what} ${displayName(r)}`, err, () => ui.showLog(r));
       return false;
     }
   }
 
-  function displayName(uuid: string): string {
-    const m = machines.value.find((x) => x.uuid === uuid);
-    return m ? nameOf(m) : uuid;
+  function displayName(r: MachineRef): string {
+    const m = find(r);
+    return m ? nameOf(m) : r.uuid;
   }
 
   return {
     machines,
+    lists,
     host,
-    selectedUuid,
+    selection,
     selected,
-    visible,
-    names,
+    selectedHost,
+    hostSelected,
+    groups,
+    items,
     loaded,
     connection,
     filter,
+    find,
+    machinesOf,
+    namesOf,
+    capsOf,
     load,
     refresh,
     refreshHost,
     select,
+    selectHost,
     displayName,
-    start: (uuid: string) => act('Cannot start', uuid, (u) => api.startMachine(u)),
-    shutdown: (uuid: string) => act('Cannot shut down', uuid, (u) => api.shutdownMachine(u)),
-    powerOff: (uuid: string) => act('Cannot power off', uuid, (u) => api.shutdownMachine(u, { force: true })),
-    pause: (uuid: string) => act('Cannot pause', uuid, (u) => api.pauseMachine(u)),
-    resume: (uuid: string) => act('Cannot resume', uuid, (u) => api.resumeMachine(u)),
-    reset: (uuid: string) => act('Cannot reset', uuid, (u) => api.resetMachine(u)),
-    remove: (uuid: string, keepDisks: boolean) =>
-      act('Cannot remove', uuid, (u) => api.deleteMachine(u, { keepDisks }).then(() => ({ state: 'stopped' as const }))),
+    start: (r: MachineRef) => act('Cannot start', r, (a, u) => a.startMachine(u)),
+    shutdown: (r: MachineRef) => act('Cannot shut down', r, (a, u) => a.shutdownMachine(u)),
+    powerOff: (r: MachineRef) => act('Cannot power off', r, (a, u) => a.shutdownMachine(u, { force: true })),
+    pause: (r: MachineRef) => act('Cannot pause', r, (a, u) => a.pauseMachine(u)),
+    resume: (r: MachineRef) => act('Cannot resume', r, (a, u) => a.resumeMachine(u)),
+    reset: (r: MachineRef) => act('Cannot reset', r, (a, u) => a.resetMachine(u)),
+    remove: (r: MachineRef, keepDisks: boolean) => act('Cannot remove', r, (a, u) => a.deleteMachine(u, { keepDisks })),
     /** A broken machine's machine.json.bak put back (the broken file is kept beside it). */
-    repair: (uuid: string) => act('Cannot repair', uuid, (u) => api.repairMachine(u).then(() => ({ state: 'stopped' as const }))),
+    repair: (r: MachineRef) => act('Cannot repair', r, (a, u) => a.repairMachine(u)),
   };
 });
 

@@ -2,7 +2,8 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { ElMessageBox } from 'element-plus';
 import type { SnapshotNode, SnapshotTree } from '../../src-main/api/snapshots';
-import { api, onApiEvent } from '../api/client';
+import { apiFor, onApiEvent } from '../api/client';
+import { sameMachine, type MachineRef } from '../lib/hosts';
 import { describeError } from '../lib/report-error';
 import { runInBackground } from '../lib/run-task';
 import { useMachinesStore } from './machines';
@@ -12,7 +13,8 @@ import { useMachinesStore } from './machines';
  * core sends one after every snapshot change), never polled.
  */
 export const useSnapshotsStore = defineStore('snapshots', () => {
-  const uuid = ref<string | null>(null);
+  /** The machine shown, on its host. */
+  const target = ref<MachineRef | null>(null);
   const tree = ref<SnapshotTree | null>(null);
   const loading = ref(false);
   const error = ref<string | null>(null);
@@ -22,7 +24,7 @@ export const useSnapshotsStore = defineStore('snapshots', () => {
   let generation = 0;
 
   async function refresh(): Promise<void> {
-    const want = uuid.value;
+    const want = target.value;
     const mine = ++generation;
     if (!want) {
       tree.value = null;
@@ -30,7 +32,7 @@ export const useSnapshotsStore = defineStore('snapshots', () => {
     }
     loading.value = tree.value === null;
     try {
-      const t = await api.listSnapshots(want);
+      const t = await apiFor(want.host).listSnapshots(want.uuid);
       if (mine !== generation) return;
       tree.value = t;
       error.value = null;
@@ -44,19 +46,21 @@ export const useSnapshotsStore = defineStore('snapshots', () => {
   }
 
   /** Shows this machine's snapshots (null: none). */
-  function show(machine: string | null): void {
+  function show(machine: MachineRef | null): void {
     if (!subscribed) {
       subscribed = true;
-      onApiEvent('machines', () => void refresh());
+      onApiEvent('machines', (_data, host) => {
+        if (target.value?.host === host) void refresh();
+      });
     }
-    if (machine === uuid.value) return;
-    uuid.value = machine;
+    if (machine === target.value || sameMachine(machine, target.value)) return;
+    target.value = machine ? { host: machine.host, uuid: machine.uuid } : null;
     tree.value = null;
     error.value = null;
     void refresh();
   }
 
-  async function remove(machine: string, snap: SnapshotNode): Promise<void> {
+  async function remove(machine: MachineRef, snap: SnapshotNode): Promise<void> {
     const name = useMachinesStore().displayName(machine);
     const ok = await ElMessageBox.confirm(
       `Delete snapshot “${snap.name}” of ${name}? Its data is merged into the snapshots and state that follow it; they are kept. This cannot be undone.`,
@@ -69,10 +73,11 @@ export const useSnapshotsStore = defineStore('snapshots', () => {
     if (!ok) return;
     await runInBackground(
       `Delete snapshot “${snap.name}”`,
-      () => api.deleteSnapshot(machine, snap.id),
+      () => apiFor(machine.host).deleteSnapshot(machine.uuid, snap.id),
       () => `Deleted snapshot “${snap.name}”`,
+      machine.host,
     );
   }
 
-  return { uuid, tree, loading, error, restoring, refresh, show, remove };
+  return { target, tree, loading, error, restoring, refresh, show, remove };
 });

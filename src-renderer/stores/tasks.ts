@@ -1,61 +1,92 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { TaskInfo } from '../../src-main/api/types';
-import { api, onApiEvent } from '../api/client';
+import { apiFor, onApiEvent } from '../api/client';
+import { LOCAL_HOST } from '../lib/hosts';
 import { reportError } from '../lib/report-error';
+import { useHostsStore } from './hosts';
 
-type Waiter = (task: TaskInfo) => void;
+/** A task with the host it runs on ("local": this computer). */
+export type HostedTask = TaskInfo & { host: string };
 
-/** Long-running operations of the core, mirrored from `task` events (never polled). */
+type Waiter = (task: HostedTask) => void;
+
+const keyOf = (host: string, id: string): string => `${host}/${id}`;
+
+/**
+ * Long-running operations of every host's core, mirrored from `task` events (never polled). Task ids
+ * are per host: a task is known by its host and id.
+ */
 export const useTasksStore = defineStore('tasks', () => {
-  const byId = ref(new Map<string, TaskInfo>());
+  const byKey = ref(new Map<string, HostedTask>());
   const waiters = new Map<string, Waiter[]>();
   let subscribed = false;
 
-  const tasks = computed(() => [...byId.value.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt)));
+  const tasks = computed(() => [...byKey.value.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt)));
   const running = computed(() => tasks.value.filter((t) => t.state === 'running'));
 
-  function upsert(task: TaskInfo): void {
-    byId.value.set(task.id, task);
-    if (task.state === 'running') return;
-    for (const w of waiters.get(task.id) ?? []) w(task);
-    waiters.delete(task.id);
+  function upsert(task: TaskInfo, host: string): HostedTask {
+    const hosted: HostedTask = { ...task, host };
+    const key = keyOf(host, task.id);
+    byKey.value.set(key, hosted);
+    if (task.state !== 'running') {
+      for (const w of waiters.get(key) ?? []) w(hosted);
+      waiters.delete(key);
+    }
+    return hosted;
+  }
+
+  function get(host: string, id: string): HostedTask | null {
+    return byKey.value.get(keyOf(host, id)) ?? null;
+  }
+
+  /** Reads one host's tasks (none given: this computer's). */
+  async function loadHost(host: string): Promise<void> {
+    try {
+      for (const t of await apiFor(host).listTasks()) upsert(t, host);
+    } catch (err) {
+      // A remote host that cannot be reached says so in its own state.
+      if (host === LOCAL_HOST) await reportError('Cannot list tasks', err);
+    }
   }
 
   async function load(): Promise<void> {
     if (!subscribed) {
       subscribed = true;
       onApiEvent('task', upsert);
+      const hosts = useHostsStore();
+      hosts.onHostUp((h) => void loadHost(h));
+      hosts.onHostGone((h) => {
+        for (const [key, t] of byKey.value) if (t.host === h && t.state !== 'running') byKey.value.delete(key);
+      });
     }
-    try {
-      for (const t of await api.listTasks()) upsert(t);
-    } catch (err) {
-      await reportError('Cannot list tasks', err);
-    }
+    const hosts = useHostsStore();
+    const up = hosts.remotes.filter((h) => hosts.reachable(h.name)).map((h) => h.name);
+    await Promise.all([LOCAL_HOST, ...up].map(loadHost));
   }
 
   /** Resolves with the task once it has ended (done, failed or cancelled). */
-  function follow(task: TaskInfo): Promise<TaskInfo> {
+  function follow(task: TaskInfo, host: string = LOCAL_HOST): Promise<HostedTask> {
+    const key = keyOf(host, task.id);
     // An event may already have reported the end of the task before the call that started it returned.
-    if (!byId.value.has(task.id)) upsert(task);
-    const known = byId.value.get(task.id) ?? task;
+    const known = byKey.value.get(key) ?? upsert(task, host);
     if (known.state !== 'running') return Promise.resolve(known);
     return new Promise((resolve) => {
-      waiters.set(task.id, [...(waiters.get(task.id) ?? []), resolve]);
+      waiters.set(key, [...(waiters.get(key) ?? []), resolve]);
     });
   }
 
-  async function cancel(id: string): Promise<void> {
+  async function cancel(host: string, id: string): Promise<void> {
     try {
-      upsert(await api.cancelTask(id));
+      upsert(await apiFor(host).cancelTask(id), host);
     } catch (err) {
       await reportError('Cannot cancel the task', err);
     }
   }
 
   function dismissFinished(): void {
-    for (const [id, t] of byId.value) if (t.state !== 'running') byId.value.delete(id);
+    for (const [key, t] of byKey.value) if (t.state !== 'running') byKey.value.delete(key);
   }
 
-  return { tasks, running, load, follow, cancel, dismissFinished };
+  return { tasks, running, get, load, loadHost, follow, cancel, dismissFinished };
 });

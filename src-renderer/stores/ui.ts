@@ -1,45 +1,52 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { LogKind } from '../../src-main/api/contract';
+import type { MachineRef } from '../lib/hosts';
 
-/** Which dialogs are open: commands open them, components render them. */
+/** Which dialogs are open: commands open them, components render them. Machines are named by host and uuid. */
 export const useUiStore = defineStore('ui', () => {
+  /** The New machine wizard: open, and the host it proposes first. */
   const wizardOpen = ref(false);
-  const settingsUuid = ref<string | null>(null);
+  const wizardHost = ref<string | null>(null);
+  const settings = ref<MachineRef | null>(null);
   const aboutOpen = ref(false);
-  const log = ref<{ uuid: string; kind: LogKind } | null>(null);
+  const log = ref<(MachineRef & { kind: LogKind }) | null>(null);
   const tasksExpanded = ref(false);
   /** The tab of the details pane: the machine's details or its snapshots. */
   const detailsTab = ref<'details' | 'snapshots'>('details');
-  const takeSnapshotUuid = ref<string | null>(null);
+  const takeSnapshot = ref<MachineRef | null>(null);
   /** Clone dialog: the source machine and, from the snapshot tree, the snapshot to clone. */
-  const clone = ref<{ uuid: string; snapshot?: string } | null>(null);
-  const moveUuid = ref<string | null>(null);
-  const exportUuid = ref<string | null>(null);
-  const v2pUuid = ref<string | null>(null);
-  const importOpen = ref(false);
-  const p2vOpen = ref(false);
-  const mediaOpen = ref(false);
+  const clone = ref<(MachineRef & { snapshot?: string }) | null>(null);
+  const move = ref<MachineRef | null>(null);
+  const exportTarget = ref<MachineRef | null>(null);
+  const v2p = ref<MachineRef | null>(null);
+  /** Import, P2V and the media manager: open on this host (null: closed). */
+  const importHost = ref<string | null>(null);
+  const p2vHost = ref<string | null>(null);
+  const mediaHost = ref<string | null>(null);
+  const addHostOpen = ref(false);
 
-  function showLog(uuid: string, kind: LogKind = 'qemu'): void {
-    log.value = { uuid, kind };
+  function showLog(r: MachineRef, kind: LogKind = 'qemu'): void {
+    log.value = { host: r.host, uuid: r.uuid, kind };
   }
 
   return {
     wizardOpen,
-    settingsUuid,
+    wizardHost,
+    settings,
     aboutOpen,
     log,
     tasksExpanded,
     detailsTab,
-    takeSnapshotUuid,
+    takeSnapshot,
     clone,
-    moveUuid,
-    exportUuid,
-    v2pUuid,
-    importOpen,
-    p2vOpen,
-    mediaOpen,
+    move,
+    exportTarget,
+    v2p,
+    importHost,
+    p2vHost,
+    mediaHost,
+    addHostOpen,
     showLog,
   };
 });

@@ -3,10 +3,11 @@
  * with errors shown to the user. While one action runs the others wait, except Power off, which must
  * stay at hand when a guest ignores Shut down.
  */
-import { computed, reactive, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref } from 'vue';
+import { computed, reactive, ref, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref } from 'vue';
 import { ElMessage } from 'element-plus';
 import type { MachineState } from '../../../src-main/api/machine-config';
-import { api } from '../../api/client';
+import { apiFor } from '../../api/client';
+import type { MachineRef } from '../../lib/hosts';
 
 export type ConsoleAction = 'start' | 'pause' | 'resume' | 'reset' | 'shutdown' | 'poweroff' | 'ctrlaltdel' | 'screenshot';
 
@@ -50,22 +51,25 @@ export function screenshotFileName(machineName: string, at = new Date()): string
 }
 
 export function useConsoleActions(
-  uuid: MaybeRefOrGetter<string>,
+  target: MaybeRefOrGetter<MachineRef>,
   state: Ref<MachineState | null>,
   machineName: Ref<string>,
+  hostUp: Ref<boolean> = ref(true),
 ): ConsoleActions {
   const pending = reactive(new Set<ConsoleAction>());
 
   const enabled = computed(() => {
     const result = {} as Record<ConsoleAction, boolean>;
     for (const action of Object.keys(ALLOWED) as ConsoleAction[]) {
-      const allowedNow = state.value !== null && ALLOWED[action].includes(state.value);
+      const allowedNow = hostUp.value && state.value !== null && ALLOWED[action].includes(state.value);
       result[action] = allowedNow && !pending.has(action) && (pending.size === 0 || action === 'poweroff');
     }
     return result;
   });
 
-  const perform = async (action: ConsoleAction, ref_: string): Promise<void> => {
+  const perform = async (action: ConsoleAction, machine: MachineRef): Promise<void> => {
+    const api = apiFor(machine.host);
+    const ref_ = machine.uuid;
     switch (action) {
       case 'start':
         await api.startMachine(ref_);
@@ -99,7 +103,7 @@ export function useConsoleActions(
   const run = async (action: ConsoleAction): Promise<void> => {
     pending.add(action);
     try {
-      await perform(action, toValue(uuid));
+      await perform(action, toValue(target));
     } catch (err) {
       ElMessage.error({ message: errorText(err), showClose: true });
     } finally {

@@ -2,14 +2,16 @@
  * An xterm.js terminal bound to the serial stream of one machine: raw bytes in (the server sends the
  * scrollback first, then live output), UTF-8 keystrokes out. The stream is (re)opened whenever the
  * machine is live and no stream is open; each reconnection starts from a clean terminal, because the
- * server replays its scrollback.
+ * server replays its scrollback. A remote machine's stream that breaks with its SSH link is reopened
+ * by itself, with backoff, while the machine is live.
  */
 import { onBeforeUnmount, onMounted, ref, toValue, watch, type MaybeRefOrGetter, type Ref } from 'vue';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
-import { streamUrl } from '../../api/client';
-import { closeReasonText, type StreamPhase } from './stream-phase';
+import { consoleUrl } from '../../api/client';
+import { isLocalHost, type MachineRef } from '../../lib/hosts';
+import { closeReasonText, createRetry, isLinkLoss, type StreamPhase } from './stream-phase';
 
 export interface SerialTerminal {
   phase: Ref<StreamPhase>;
@@ -33,7 +35,7 @@ function createTerminal(): Terminal {
   });
 }
 
-export function useSerialTerminal(host: Ref<HTMLElement | null>, uuid: MaybeRefOrGetter<string>, live: Ref<boolean>): SerialTerminal {
+export function useSerialTerminal(host: Ref<HTMLElement | null>, target: MaybeRefOrGetter<MachineRef>, live: Ref<boolean>): SerialTerminal {
   const phase = ref<StreamPhase>('idle');
   const closeReason = ref<string | null>(null);
   const encoder = new TextEncoder();
@@ -43,6 +45,7 @@ export function useSerialTerminal(host: Ref<HTMLElement | null>, uuid: MaybeRefO
   let resizeObserver: ResizeObserver | null = null;
   let disposed = false;
   let attempt = 0;
+  const retry = createRetry(() => void connect());
 
   const send = (bytes: Uint8Array<ArrayBuffer>): void => {
     if (socket?.readyState === WebSocket.OPEN) socket.send(bytes);
@@ -50,12 +53,14 @@ export function useSerialTerminal(host: Ref<HTMLElement | null>, uuid: MaybeRefO
 
   const connect = async (): Promise<void> => {
     const mine = ++attempt;
+    retry.cancel();
     socket?.close(1000, 'reconnecting');
     socket = null;
     phase.value = 'connecting';
+    const { host: machineHost, uuid } = toValue(target);
     let url: string;
     try {
-      url = await streamUrl('serial', toValue(uuid));
+      url = await consoleUrl('serial', uuid, machineHost);
     } catch (err) {
       if (mine !== attempt) return;
       phase.value = 'closed';
@@ -71,6 +76,7 @@ export function useSerialTerminal(host: Ref<HTMLElement | null>, uuid: MaybeRefO
       if (socket !== ws) return;
       phase.value = 'open';
       closeReason.value = null;
+      retry.reset();
     };
     ws.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {
       if (socket !== ws) return;
@@ -81,10 +87,15 @@ export function useSerialTerminal(host: Ref<HTMLElement | null>, uuid: MaybeRefO
       socket = null;
       phase.value = 'closed';
       closeReason.value = closeReasonText(ev.code, ev.reason);
+      // The SSH link of a remote host dropped: reopened by itself while the machine is live.
+      if (!disposed && !isLocalHost(machineHost) && isLinkLoss(ev.code) && live.value) retry.schedule();
     };
   };
 
-  const reconnect = (): void => void connect();
+  const reconnect = (): void => {
+    retry.reset();
+    void connect();
+  };
 
   const copySelection = async (): Promise<boolean> => {
     const text = term?.getSelection() ?? '';
@@ -147,6 +158,7 @@ export function useSerialTerminal(host: Ref<HTMLElement | null>, uuid: MaybeRefO
 
   onBeforeUnmount(() => {
     disposed = true;
+    retry.cancel();
     resizeObserver?.disconnect();
     const ws = socket;
     socket = null;

@@ -1,12 +1,14 @@
 /**
  * A noVNC client bound to the VNC stream of one machine, scaled to its container. An RFB object
  * is good for one connection: each (re)connection makes a new one, whenever the machine is live and
- * no display is connected.
+ * no display is connected. A remote machine's display that breaks with its SSH link is reopened by
+ * itself, with backoff, while the machine is live.
  */
 import { onBeforeUnmount, onMounted, ref, toValue, watch, type MaybeRefOrGetter, type Ref } from 'vue';
 import RFB from '@novnc/novnc';
-import { streamUrl } from '../../api/client';
-import type { StreamPhase } from './stream-phase';
+import { consoleUrl } from '../../api/client';
+import { isLocalHost, type MachineRef } from '../../lib/hosts';
+import { createRetry, type StreamPhase } from './stream-phase';
 
 export interface VncDisplay {
   phase: Ref<StreamPhase>;
@@ -17,12 +19,13 @@ export interface VncDisplay {
   focus: () => void;
 }
 
-export function useVncDisplay(screen: Ref<HTMLElement | null>, uuid: MaybeRefOrGetter<string>, live: Ref<boolean>): VncDisplay {
+export function useVncDisplay(screen: Ref<HTMLElement | null>, target: MaybeRefOrGetter<MachineRef>, live: Ref<boolean>): VncDisplay {
   const phase = ref<StreamPhase>('idle');
   const closeReason = ref<string | null>(null);
   let rfb: RFB | null = null;
   let attempt = 0;
   let disposed = false;
+  const retry = createRetry(() => void connect());
 
   const drop = (): void => {
     const old = rfb;
@@ -32,21 +35,23 @@ export function useVncDisplay(screen: Ref<HTMLElement | null>, uuid: MaybeRefOrG
 
   const connect = async (): Promise<void> => {
     const mine = ++attempt;
+    retry.cancel();
     drop();
     phase.value = 'connecting';
     closeReason.value = null;
+    const { host, uuid } = toValue(target);
     let url: string;
     try {
-      url = await streamUrl('vnc', toValue(uuid));
+      url = await consoleUrl('vnc', uuid, host);
     } catch (err) {
       if (mine !== attempt) return;
       phase.value = 'closed';
       closeReason.value = err instanceof Error ? err.message : String(err);
       return;
     }
-    const target = screen.value;
-    if (disposed || mine !== attempt || !target) return;
-    const client = new RFB(target, url, { wsProtocols: ['binary'], shared: true });
+    const el = screen.value;
+    if (disposed || mine !== attempt || !el) return;
+    const client = new RFB(el, url, { wsProtocols: ['binary'], shared: true });
     client.scaleViewport = true;
     client.resizeSession = false;
     client.focusOnClick = true;
@@ -55,6 +60,7 @@ export function useVncDisplay(screen: Ref<HTMLElement | null>, uuid: MaybeRefOrG
       if (rfb !== client) return;
       phase.value = 'open';
       closeReason.value = null;
+      retry.reset();
     });
     client.addEventListener('securityfailure', (ev) => {
       if (rfb !== client) return;
@@ -65,6 +71,8 @@ export function useVncDisplay(screen: Ref<HTMLElement | null>, uuid: MaybeRefOrG
       rfb = null;
       phase.value = 'closed';
       closeReason.value ??= ev.detail.clean ? 'The display connection was closed' : 'The display connection was lost';
+      // noVNC gives no close code: a remote display lost uncleanly is taken for its SSH link dropping.
+      if (!disposed && !isLocalHost(host) && !ev.detail.clean && live.value) retry.schedule();
     });
     rfb = client;
   };
@@ -81,13 +89,17 @@ export function useVncDisplay(screen: Ref<HTMLElement | null>, uuid: MaybeRefOrG
 
   onBeforeUnmount(() => {
     disposed = true;
+    retry.cancel();
     drop();
   });
 
   return {
     phase,
     closeReason,
-    reconnect: () => void connect(),
+    reconnect: () => {
+      retry.reset();
+      void connect();
+    },
     sendCtrlAltDel: () => rfb?.sendCtrlAltDel(),
     focus: () => rfb?.focus(),
   };

@@ -5,34 +5,35 @@
 import { ref, type Ref } from 'vue';
 import { ElMessage, ElNotification } from 'element-plus';
 import type { NetworkOutcome } from '../../../src-main/api/network';
+import type { VmdeskApi } from '../../../src-main/api/contract';
 import { useMachinesStore } from '../../stores/machines';
 import { useSettings } from './settings-context';
 
 export interface NetworkLive {
   busy: Ref<boolean>;
   /**
-   * Runs `call` on the machine. Success: the stored config is updated and `what` shown (with whether
+   * Runs `call` on the machine, with its host's API. Success: the stored config is updated and `what` shown (with whether
    * the running guest has it now). Failure: what was thrown is returned (the core changed nothing).
    */
-  apply: (what: string, call: (uuid: string) => Promise<NetworkOutcome>) => Promise<{ error: unknown } | null>;
+  apply: (what: string, call: (uuid: string, api: VmdeskApi) => Promise<NetworkOutcome>) => Promise<{ error: unknown } | null>;
 }
 
 export function useNetworkLive(): NetworkLive {
-  const { details } = useSettings();
+  const { details, hostName, api } = useSettings();
   const machines = useMachinesStore();
   const busy = ref(false);
 
-  async function apply(what: string, call: (uuid: string) => Promise<NetworkOutcome>): Promise<{ error: unknown } | null> {
+  async function apply(what: string, call: (uuid: string, api: VmdeskApi) => Promise<NetworkOutcome>): Promise<{ error: unknown } | null> {
     const d = details.value;
     if (!d || busy.value) return null;
     busy.value = true;
     try {
-      const out = await call(d.uuid);
+      const out = await call(d.uuid, api.value);
       if (details.value?.uuid === d.uuid) details.value = { ...details.value, config: out.config };
       ElMessage({ type: 'success', message: out.live ? `${what} (the running guest has it now)` : what });
       for (const w of out.warnings) ElNotification({ type: 'warning', title: `Network of ${out.config.name}`, message: w, duration: 0 });
       // The details pane behind shows it too, whether the dialog is then saved or cancelled.
-      void machines.refresh();
+      void machines.refresh(hostName.value);
       return null;
     } catch (err) {
       return { error: err };

@@ -1,5 +1,8 @@
 import { computed, inject, provide, reactive, ref, type ComputedRef, type InjectionKey, type Ref } from 'vue';
 import type { HostCapabilities, MachineDetails } from '../../../src-main/api/types';
+import type { VmdeskApi } from '../../../src-main/api/contract';
+import { apiFor } from '../../api/client';
+import { LOCAL_HOST } from '../../lib/hosts';
 import { isActive } from '../../lib/machine-info';
 import {
   LOCKED_WHILE_RUNNING,
@@ -19,6 +22,11 @@ import { SLOTS, macOwners, nicChanges, nicDraftErrors, nicDraftsFrom, type NicDr
 export interface SettingsContext {
   form: SettingsForm;
   details: Ref<MachineDetails | null>;
+  /** The host the machine is on ("local": this computer). */
+  hostName: Ref<string>;
+  /** That host's API: every call of the dialog goes there. */
+  api: ComputedRef<VmdeskApi>;
+  /** That host's capabilities. */
   host: ComputedRef<HostCapabilities | null>;
   errors: ComputedRef<SettingsErrors>;
   changes: ComputedRef<ModifyMachineInput>;
@@ -26,13 +34,13 @@ export interface SettingsContext {
   nics: NicDraft[];
   nicErrors: ComputedRef<NicErrors[]>;
   nicChanges: ComputedRef<{ slot: number; input: SetNicInput }[]>;
-  /** MACs of the library's other machines → the machine using each. */
+  /** MACs of the other machines of the host's library → the machine using each. */
   otherMacs: ComputedRef<Map<string, string>>;
   /** Running or paused (or on the way): most changes then apply at the next start. */
   running: ComputedRef<boolean>;
   /** Why a field cannot be changed now, or null. */
   lockReason: (field: SettingsField) => string | null;
-  load: (details: MachineDetails) => void;
+  load: (details: MachineDetails, host: string) => void;
 }
 
 const KEY: InjectionKey<SettingsContext> = Symbol('settings-dialog');
@@ -40,6 +48,7 @@ const KEY: InjectionKey<SettingsContext> = Symbol('settings-dialog');
 export function provideSettings(): SettingsContext {
   const machines = useMachinesStore();
   const details = ref<MachineDetails | null>(null);
+  const hostName = ref<string>(LOCAL_HOST);
   const form = reactive<SettingsForm>({
     name: '',
     osType: 'linux',
@@ -56,22 +65,27 @@ export function provideSettings(): SettingsContext {
     cmdline: '',
     serial: true,
   });
-  const host = computed(() => machines.host);
+  const host = computed(() => machines.capsOf(hostName.value));
   // The live state (machine-state events), not the one read when the dialog opened.
   const state = computed(() => {
     const uuid = details.value?.uuid;
-    return machines.machines.find((m) => m.uuid === uuid)?.status.state ?? details.value?.status.state ?? 'stopped';
+    const live = uuid ? machines.find({ host: hostName.value, uuid }) : undefined;
+    return live?.status.state ?? details.value?.status.state ?? 'stopped';
   });
   const running = computed(() => isActive(state.value));
-  const errors = computed(() => (details.value ? settingsErrors(form, details.value.config, machines.names, host.value) : {}));
+  const errors = computed(() =>
+    details.value ? settingsErrors(form, details.value.config, machines.namesOf(hostName.value), host.value) : {},
+  );
   const changes = computed(() => (details.value ? settingsChanges(form, details.value.config) : {}));
   const nics = reactive<NicDraft[]>([]);
-  const otherMacs = computed(() => macOwners(machines.machines, details.value?.uuid ?? ''));
+  const otherMacs = computed(() => macOwners(machines.machinesOf(hostName.value), details.value?.uuid ?? ''));
   const nicErrors = computed(() => SLOTS.map((slot) => nicDraftErrors(nics, slot, otherMacs.value)));
   const nicChangeList = computed(() => (details.value ? nicChanges(nics, details.value.config) : []));
   const ctx: SettingsContext = {
     form,
     details,
+    hostName,
+    api: computed(() => apiFor(hostName.value)),
     host,
     errors,
     changes,
@@ -81,7 +95,8 @@ export function provideSettings(): SettingsContext {
     otherMacs,
     running,
     lockReason: (field) => (running.value ? (LOCKED_WHILE_RUNNING[field] ?? null) : null),
-    load: (d) => {
+    load: (d, h) => {
+      hostName.value = h;
       details.value = d;
       Object.assign(form, settingsFormFrom(d.config));
       nics.splice(0, nics.length, ...nicDraftsFrom(d.config));
