@@ -149,6 +149,8 @@ export const nicSchema = z.object({
   attachment: attachmentSchema,
 });
 
+export const machineTypeSchema = z.string().regex(/^pc-q35-\d{1,3}\.\d{1,3}$/, 'A machine type looks like pc-q35-7.2');
+
 export const machineConfigSchema = z.object({
   version: z.literal(CONFIG_VERSION),
   uuid: z.uuid(),
@@ -157,6 +159,8 @@ export const machineConfigSchema = z.object({
   cpus: z.int().min(1, 'At least 1 CPU').max(MAX_CPUS, `At most ${MAX_CPUS} CPUs`),
   memoryMiB: z.int().min(MIN_MEMORY_MIB, `At least ${MIN_MEMORY_MIB} MiB of memory`).max(MAX_MEMORY_MIB, 'Too much memory'),
   firmware: z.enum(FIRMWARES).default('bios'),
+  /** The versioned machine type (pc-q35-7.2), pinned at creation or at the first start after an upgrade. */
+  machineType: machineTypeSchema.optional(),
   bootOrder: z
     .array(z.enum(BOOT_DEVICES))
     .min(1)

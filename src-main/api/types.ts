@@ -66,7 +66,15 @@ export interface TaskInfo {
 }
 
 export interface HostCapabilities {
-  qemu: { binary: string; version: string; imgBinary: string } | null;
+  qemu: {
+    binary: string;
+    version: string;
+    imgBinary: string;
+    /** The versioned q35 machine types this QEMU builds (pc-q35-7.2, …), newest first. */
+    machineTypes?: string[];
+    /** What the bare `q35` alias means here: the type a new machine is pinned to. */
+    defaultMachineType?: string;
+  } | null;
   accelerators: { kvm: { available: boolean; reason?: string }; tcg: { available: boolean } };
   preferredAccel: 'kvm' | 'tcg' | null;
   cpus: number;

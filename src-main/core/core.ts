@@ -21,6 +21,7 @@ import { parseInput } from '../api/validation.js';
 import { withLock } from './fs/lock-file.js';
 import { getHostCapabilities, requireQemu, type HostCapabilities } from './host/capabilities.js';
 import { Library, machineLockFile, type MachineRecord } from './library/library.js';
+import { pinMachineType } from './machines/machine-type.js';
 import { sweepDebris } from './library/debris.js';
 import { repairFromBackup, type RepairResult } from './machines/repair-machine.js';
 import { createMachine, type CreateResult } from './machines/create-machine.js';
@@ -197,15 +198,16 @@ export class Core extends EventEmitter<CoreEvents> {
   async start(nameOrUuid: string): Promise<AgentStatus> {
     const found = await this.library.find(nameOrUuid);
     const status = await withLock(machineLockFile(found.dir), `starting ${found.config.name}`, async () => {
-      const { config, dir } = await this.refind(found);
-      const current = this.runtime.status(config.uuid);
+      const { config: stored, dir } = await this.refind(found);
+      const current = this.runtime.status(stored.uuid);
       if (this.runtime.isActive(current.state))
         throw new VmdeskError(
           'INVALID_STATE',
-          `${config.name} is already ${current.state}${current.orphaned && current.reason ? `: ${current.reason}` : ''}`,
+          `${stored.name} is already ${current.state}${current.orphaned && current.reason ? `: ${current.reason}` : ''}`,
         );
       const host = await this.host();
       const qemu = requireQemu(host);
+      const config = await pinMachineType(stored, dir, qemu);
       const accel = host.preferredAccel ?? 'tcg';
       if (config.memoryMiB > host.memoryMiB)
         throw new VmdeskError('INVALID_INPUT', `${config.name} needs ${config.memoryMiB} MiB but this host has ${host.memoryMiB} MiB`);

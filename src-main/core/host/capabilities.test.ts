@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { skipBecause } from '../../integration/skip.js';
-import { getHostCapabilities, probeHost, requireQemu } from './capabilities.js';
+import { getHostCapabilities, parseMachineTypes, probeHost, requireQemu } from './capabilities.js';
 
 const hasKvm = fs.existsSync('/dev/kvm');
 
@@ -109,5 +109,16 @@ describe('getHostCapabilities', () => {
     // only measure how loaded the machine is).
     expect(getHostCapabilities()).toBe(real);
     expect(await getHostCapabilities()).toBe(await real);
+  });
+});
+
+describe('machine types', () => {
+  it('reads the versioned q35 types and what q35 is an alias of', () => {
+    const help =
+      'Supported machines are:\nmicrovm              microvm (i386)\npc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)\n' +
+      'q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)\npc-q35-7.2           Standard PC (Q35 + ICH9, 2009)\n' +
+      'pc-q35-7.1           Standard PC (Q35 + ICH9, 2009)\npc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996) (default)\n';
+    expect(parseMachineTypes(help)).toEqual({ machineTypes: ['pc-q35-7.2', 'pc-q35-7.1'], defaultMachineType: 'pc-q35-7.2' });
+    expect(parseMachineTypes('')).toEqual({ machineTypes: [] });
   });
 });

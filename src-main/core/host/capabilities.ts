@@ -77,7 +77,7 @@ async function probeFingerprint(env: NodeJS.ProcessEnv, opts: ProbeOptions): Pro
 }
 
 /** Bumped whenever the probe itself changes, so an older cached answer is not trusted. */
-const PROBE_VERSION = 2;
+const PROBE_VERSION = 3;
 
 async function cachedProbeQemu(env: NodeJS.ProcessEnv, opts: ProbeOptions): Promise<QemuProbe> {
   if (opts.kvmDevice || env.VMDESK_NO_PROBE_CACHE) return probeQemu(env, opts);
@@ -141,9 +141,20 @@ async function findQemu(env: NodeJS.ProcessEnv, override?: string): Promise<Host
   if (!binary) return null;
   const imgBinary = env.VMDESK_QEMU_IMG ? path.resolve(env.VMDESK_QEMU_IMG) : await which(QEMU_IMG, env);
   if (!imgBinary || !(await isExecutable(imgBinary))) return null;
-  const out = await runQuiet(binary, ['--version']);
+  const [out, machines] = await Promise.all([runQuiet(binary, ['--version']), runQuiet(binary, ['-machine', 'help'])]);
   const version = /version (\d+\.\d+(?:\.\d+)?)/.exec(out.stdout)?.[1];
-  return version ? { binary, version, imgBinary } : null;
+  return version ? { binary, version, imgBinary, ...parseMachineTypes(machines.stdout) } : null;
+}
+
+/**
+ * `-machine help` → the versioned q35 types and what `q35` is an alias of. A machine is pinned to a
+ * versioned type (as libvirt does): the bare alias would build a different machine after a QEMU
+ * upgrade or on another host, and a migration needs both ends to build the same one.
+ */
+export function parseMachineTypes(help: string): { machineTypes: string[]; defaultMachineType?: string } {
+  const machineTypes = [...help.matchAll(/^(pc-q35-\d+\.\d+)\s/gm)].map((m) => m[1] as string);
+  const alias = /^q35\s.*\(alias of (pc-q35-\d+\.\d+)\)/m.exec(help)?.[1];
+  return { machineTypes, ...(alias ? { defaultMachineType: alias } : {}) };
 }
 
 async function which(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {

@@ -169,6 +169,7 @@ export async function createMachine(
       cpus: input.cpus,
       memoryMiB: input.memoryMiB,
       firmware: input.firmware,
+      ...(host.qemu?.defaultMachineType ? { machineType: host.qemu.defaultMachineType } : {}),
       bootOrder: input.bootOrder ?? defaultOrder,
       disks,
       cdrom: { file: input.iso ? path.resolve(input.iso) : null },

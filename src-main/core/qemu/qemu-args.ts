@@ -70,7 +70,7 @@ function machineSection(spec: LaunchSpec): string[] {
     '-uuid',
     config.uuid,
     '-machine',
-    opts({ type: 'q35', vmport: false, 'dump-guest-core': false }),
+    opts({ type: config.machineType ?? 'q35', vmport: false, 'dump-guest-core': false }),
     '-accel',
     accel,
     '-cpu',
