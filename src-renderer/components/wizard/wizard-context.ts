@@ -40,7 +40,10 @@ export function provideWizard(): WizardContext {
   const hostChoices = computed(() =>
     hosts.sorted
       .filter((h) => h.local || hosts.reachable(h.name))
-      .map((h) => ({ value: h.name, label: isLocalHost(h.name) ? hostLabel(h.name) : `${h.name} (${h.entry?.destination ?? 'remote'})` })),
+      .map((h) => {
+        const dest = h.entry?.destination;
+        return { value: h.name, label: isLocalHost(h.name) || !dest || dest === h.name ? hostLabel(h.name) : `${h.name} — ${dest}` };
+      }),
   );
   const form = reactive(defaultWizardForm(host.value));
   const touched = reactive(new Set<WizardField>());
