@@ -30,7 +30,7 @@ describe('application menu template', () => {
   const sections = buildMenuTemplate({ isDev: false });
 
   it('has File, Machine, View and Help, in that order', () => {
-    expect(sections.map((s) => plain(s.label))).toEqual(['File', 'Machine', 'View', 'Help']);
+    expect(sections.map((s) => plain(s.label))).toEqual(['File', 'Machine', 'Host', 'View', 'Help']);
   });
 
   it('has every required item, with the required accelerators', () => {

@@ -26,6 +26,10 @@ export const RENDERER_COMMANDS = [
   'file.import',
   'file.media',
   'file.p2v',
+  'host.add',
+  'host.connect',
+  'host.disconnect',
+  'host.remove',
   'view.tasks',
   'help.about',
 ] as const;
@@ -119,6 +123,17 @@ export function buildMenuTemplate({ isDev }: MenuOptions): MenuSection[] {
         separator,
         command('Show C&onsole', 'machine.console'),
         command('Show &Log…', 'machine.showLog'),
+      ],
+    },
+    {
+      label: '&Host',
+      entries: [
+        command('&Add Host…', 'host.add'),
+        separator,
+        command('&Connect', 'host.connect'),
+        command('&Disconnect', 'host.disconnect'),
+        separator,
+        command('&Remove Host…', 'host.remove'),
       ],
     },
     {

@@ -17,7 +17,9 @@ function call(method: unknown, args: unknown, host?: unknown): Promise<Reply> {
   if (typeof method !== 'string' || method.length === 0 || method.length > 64) return invalid('The method must be a name');
   if (!Array.isArray(args)) return invalid(`The arguments of ${method} must be an array`);
   if (host !== undefined && (typeof host !== 'string' || host.length === 0 || host.length > 63)) return invalid('The host must be a name');
-  return (ipcRenderer.invoke(IPC_CHANNELS.call, method, args, host) as Promise<Reply>).catch(
+  const invoked =
+    host === undefined ? ipcRenderer.invoke(IPC_CHANNELS.call, method, args) : ipcRenderer.invoke(IPC_CHANNELS.call, method, args, host);
+  return (invoked as Promise<Reply>).catch(
     // Arguments that cannot be cloned (functions, DOM nodes) are refused before they leave.
     (err: unknown): Reply => ({ error: { code: 'INVALID_INPUT', message: err instanceof Error ? err.message : String(err) } }),
   );

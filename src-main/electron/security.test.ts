@@ -49,10 +49,26 @@ describe('classifyNavigation', () => {
   it('turns a console route of our renderer into a console window', () => {
     expect(classifyNavigation(`${indexUrl}#/console/${uuid}`, indexUrl)).toEqual({ kind: 'console', uuid, hash: `/console/${uuid}` });
     expect(classifyNavigation(`${indexUrl}#/console/${uuid.toUpperCase()}`, indexUrl)).toMatchObject({ kind: 'console', uuid });
+    expect(classifyNavigation(`${indexUrl}#/console/lab/${uuid}`, indexUrl)).toEqual({
+      kind: 'console',
+      uuid,
+      host: 'lab',
+      hash: `/console/lab/${uuid}`,
+    });
   });
 
   it('denies other routes of the renderer and malformed console routes', () => {
-    for (const hash of ['', '#/', '#/console/', '#/console/not-a-uuid', `#/console/${uuid}<script>`, `#/settings/${uuid}`]) {
+    for (const hash of [
+      '',
+      '#/',
+      '#/console/',
+      '#/console/not-a-uuid',
+      `#/console/${uuid}<script>`,
+      `#/settings/${uuid}`,
+      `#/console/-oProxyCommand=x/${uuid}`,
+      `#/console/../${uuid}`,
+      `#/console/a/b/${uuid}`,
+    ]) {
       expect(classifyNavigation(`${indexUrl}${hash}`, indexUrl), hash).toEqual({ kind: 'deny' });
     }
   });

@@ -69,11 +69,13 @@ export function isTrustedSender(frame: { url: string; isTopFrame: boolean } | nu
   return frame !== null && frame.isTopFrame && isRendererUrl(frame.url, indexUrl);
 }
 
-const CONSOLE_ROUTE = /^#\/console\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[/?][\w/?=&.-]*)?$/i;
+/** `#/console/<uuid>` (this computer's machine) or `#/console/<host>/<uuid>` (a remote host's). */
+const CONSOLE_ROUTE =
+  /^#\/console\/(?:([A-Za-z0-9][A-Za-z0-9._-]{0,62})\/)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[/?][\w/?=&.-]*)?$/i;
 
 export type NavigationTarget =
   /** One of our console windows: the same renderer, routed to `hash`. */
-  | { kind: 'console'; uuid: string; hash: string }
+  | { kind: 'console'; uuid: string; host?: string; hash: string }
   /** An https page: the system browser may open it, once the user agrees. */
   | { kind: 'external'; url: string }
   | { kind: 'deny' };
@@ -84,7 +86,8 @@ export function classifyNavigation(url: string, indexUrl: string): NavigationTar
   if (!target) return { kind: 'deny' };
   if (isRendererUrl(url, indexUrl)) {
     const match = CONSOLE_ROUTE.exec(target.hash);
-    return match?.[1] ? { kind: 'console', uuid: match[1].toLowerCase(), hash: target.hash.slice(1) } : { kind: 'deny' };
+    if (!match?.[2]) return { kind: 'deny' };
+    return { kind: 'console', uuid: match[2].toLowerCase(), ...(match[1] ? { host: match[1] } : {}), hash: target.hash.slice(1) };
   }
   if (target.protocol === 'https:' && target.username === '' && target.password === '') {
     return { kind: 'external', url: target.href };

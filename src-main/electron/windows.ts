@@ -49,8 +49,10 @@ export function lockDownSession(files: RendererFiles, csp: string): void {
 
 const consoleWindows = new Map<string, BrowserWindow>();
 
-export function openConsoleWindow(files: RendererFiles, uuid: string, hash: string): void {
-  const open = consoleWindows.get(uuid);
+/** One console window per machine: keyed by its host and uuid (a uuid may exist on two hosts). */
+export function openConsoleWindow(files: RendererFiles, uuid: string, hash: string, host?: string): void {
+  const key = `${host ?? ''}/${uuid}`;
+  const open = consoleWindows.get(key);
   if (open && !open.isDestroyed()) {
     open.focus();
     return;
@@ -66,8 +68,8 @@ export function openConsoleWindow(files: RendererFiles, uuid: string, hash: stri
   });
   // No menu bar, so no menu accelerator takes a key the guest should get.
   win.removeMenu();
-  consoleWindows.set(uuid, win);
-  win.on('closed', () => consoleWindows.delete(uuid));
+  consoleWindows.set(key, win);
+  win.on('closed', () => consoleWindows.delete(key));
   win.once('ready-to-show', () => win.show());
   void win.loadFile(files.indexHtml, { hash });
 }
@@ -94,7 +96,7 @@ export function guardWebContents(files: RendererFiles, contents: WebContents): v
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
     const target = classifyNavigation(url, files.indexUrl);
-    if (target.kind === 'console') openConsoleWindow(files, target.uuid, target.hash);
+    if (target.kind === 'console') openConsoleWindow(files, target.uuid, target.hash, target.host);
     else if (target.kind === 'external') void confirmExternal(BrowserWindow.fromWebContents(contents), target.url).catch(() => undefined);
     return { action: 'deny' };
   });
