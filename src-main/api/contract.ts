@@ -29,6 +29,7 @@ import {
   type NetworkHostInfo,
   type NetworkOutcome,
 } from './network.js';
+import { incomingFileArgs, incomingInputSchema, migrateOptionsSchema, type IncomingPrepared } from './migration.js';
 import { addHostInputSchema, hostEntrySchema, hostNameSchema, type HostDetails, type HostKeyProbe, type HostSummary } from './hosts.js';
 
 /** A machine is named by its uuid or its name. */
@@ -98,6 +99,11 @@ export const API_ARGUMENTS = {
   /** The unix socket of a running machine's console or display, for a VMDesk connected over SSH to forward. */
   streamSocket: z.tuple([z.enum(['serial', 'vnc']), z.uuid()]),
   hostDetails: z.tuple([]),
+  migrateMachine: z.tuple([machineRef, migrateOptionsSchema]),
+  prepareIncoming: z.tuple([incomingInputSchema]),
+  incomingFile: incomingFileArgs,
+  startIncoming: z.tuple([z.uuid()]),
+  finishIncoming: z.tuple([z.uuid(), z.enum(['commit', 'abort'])]),
   listHosts: z.tuple([]),
   probeHostKey: z.tuple([hostEntrySchema]),
   addHost: z.tuple([addHostInputSchema]),
@@ -183,6 +189,13 @@ export interface ApiResults {
   streamSocket: { path: string };
   /** This host's (or, routed, a remote host's) VMDesk, QEMU, resources and machines. */
   hostDetails: HostDetails;
+  /** Live migration of a running machine to a remote host: a task; its result is a MigrationOutcome (rounds, downtime...). */
+  migrateMachine: TaskInfo;
+  /** The destination side of a migration, driven by the source's VMDesk: see core/migration/incoming.ts. */
+  prepareIncoming: { token: string; dir: string };
+  incomingFile: null;
+  startIncoming: IncomingPrepared;
+  finishIncoming: null;
   /** This computer and every remote host, with its connection state. */
   listHosts: HostSummary[];
   /** The host key a destination presents, and whether known_hosts already has it; writes nothing. */

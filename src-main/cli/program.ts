@@ -21,6 +21,7 @@ import { registerCloneCommands } from './commands/clone.js';
 import { registerDiskCommands } from './commands/disk.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerHostCommands, runOnHost } from './commands/hosts.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { formatHost, formatList, formatMachine, printable } from './format.js';
 
 function wholeNumber(flag: string) {
@@ -383,6 +384,7 @@ export function buildProgram(core: Core): Command {
 
   registerPortabilityCommands(program, core);
   registerHostCommands(program, core);
+  registerMigrateCommand(program, core);
 
   program
     .command('serve')

@@ -22,6 +22,7 @@ import { withLock } from './fs/lock-file.js';
 import { getHostCapabilities, requireQemu, type HostCapabilities } from './host/capabilities.js';
 import { Library, machineLockFile, type MachineRecord } from './library/library.js';
 import { pinMachineType } from './machines/machine-type.js';
+import { IncomingMigrations } from './migration/incoming.js';
 import { sweepDebris } from './library/debris.js';
 import { repairFromBackup, type RepairResult } from './machines/repair-machine.js';
 import { createMachine, type CreateResult } from './machines/create-machine.js';
@@ -59,6 +60,8 @@ export class Core extends EventEmitter<CoreEvents> {
   readonly library: Library;
   readonly runtime: VmRuntime;
   readonly tasks = new TaskManager();
+  /** Machines arriving from another host by live migration (this host as the destination). */
+  readonly incoming = new IncomingMigrations(this);
   /** Snapshots and saved states (suspend to disk). */
   readonly snapshots: Snapshots;
   readonly env: NodeJS.ProcessEnv;
@@ -205,78 +208,89 @@ export class Core extends EventEmitter<CoreEvents> {
           'INVALID_STATE',
           `${stored.name} is already ${current.state}${current.orphaned && current.reason ? `: ${current.reason}` : ''}`,
         );
-      const host = await this.host();
-      const qemu = requireQemu(host);
-      const config = await pinMachineType(stored, dir, qemu);
-      const accel = host.preferredAccel ?? 'tcg';
-      if (config.memoryMiB > host.memoryMiB)
-        throw new VmdeskError('INVALID_INPUT', `${config.name} needs ${config.memoryMiB} MiB but this host has ${host.memoryMiB} MiB`);
-      for (const disk of config.disks) {
-        const file = resolveMachinePath(dir, disk.file);
-        await requireHostFile(file, `disk ${disk.id}`);
-        // An image kept elsewhere is not VMDesk's: whoever can write it may have changed what it names.
-        if (!isInside(dir, file))
-          await inspectForeignImage(file, { what: `disk ${disk.id}`, format: disk.format, trustedBacking: disk.trustedBacking ?? [] });
-      }
-      if (config.cdrom?.file) await requireHostFile(resolveMachinePath(dir, config.cdrom.file), 'ISO image', 'allow');
-      if (config.kernelBoot) {
-        await requireHostFile(resolveMachinePath(dir, config.kernelBoot.kernel), 'kernel');
-        if (config.kernelBoot.initrd) await requireHostFile(resolveMachinePath(dir, config.kernelBoot.initrd), 'initrd');
-      }
-      let uefi: { code: string; vars: string } | undefined;
-      if (config.firmware === 'uefi') {
-        const { ovmfCode, ovmfVars } = host.firmware;
-        if (!ovmfCode || !ovmfVars)
-          throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
-        const vars = path.join(dir, NVRAM_FILE);
-        if (
-          !(await fs.stat(vars).then(
-            () => true,
-            () => false,
-          ))
-        )
-          await fs.copyFile(ovmfVars, vars);
-        uefi = { code: ovmfCode, vars };
-      }
-      // Bridges, the bridge helper and NAT host ports are checked, and internal switches started, before QEMU.
-      const network = await networkForStart(config, { qemuBinary: qemu.binary, env: this.env });
-      const savedState = await savedStateForStart(dir, config);
-      const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid'): string => this.runtime.file(config.uuid, name);
-      const logs = machineLogs(dir);
-      const args = buildQemuArgs({
-        config,
-        machineDir: dir,
-        accel,
-        runtime: { qmp: rt('qmp'), serial: rt('serial'), vnc: rt('vnc'), qemuPid: rt('qemuPid') },
-        serialLog: logs.serial,
-        ...(uefi ? { uefi } : {}),
-        ...network,
-      });
-      // Resuming a saved state: QEMU waits for the RAM state, which the agent feeds it before `cont`.
-      if (savedState) args.push('-incoming', 'defer');
-      const { client, status: started } = await this.runtime
-        .launch({
-          uuid: config.uuid,
-          name: config.name,
-          qemuBinary: qemu.binary,
-          args,
-          machineDir: dir,
-          qemuLog: logs.qemu,
-          serialLog: logs.serial,
-          serial: config.serial.enabled,
-          accel,
-          linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
-          ...(savedState ? { incoming: savedState } : {}),
-        })
-        .catch((err: unknown) => {
-          throw savedState ? savedStateStartFailure(config.name, err) : err;
-        });
-      if (savedState) await consumeSavedState(dir);
-      client.close();
-      return started;
+      return this.launchMachine(stored, dir);
     });
     this.emit('machine-state', { uuid: found.uuid, status: this.runtime.status(found.uuid) });
     return status;
+  }
+
+  /**
+   * Checks what QEMU needs (memory, disk files, firmware, network), builds its argv from the config
+   * and launches it under an agent; the caller holds the machine's lock. With `incomingMigration`,
+   * QEMU waits (`-incoming defer`) for a migration stream and is not continued.
+   */
+  async launchMachine(stored: MachineConfig, dir: string, { incomingMigration = false } = {}): Promise<AgentStatus> {
+    const host = await this.host();
+    const qemu = requireQemu(host);
+    const config = await pinMachineType(stored, dir, qemu);
+    const accel = host.preferredAccel ?? 'tcg';
+    if (config.memoryMiB > host.memoryMiB)
+      throw new VmdeskError('INVALID_INPUT', `${config.name} needs ${config.memoryMiB} MiB but this host has ${host.memoryMiB} MiB`);
+    for (const disk of config.disks) {
+      const file = resolveMachinePath(dir, disk.file);
+      await requireHostFile(file, `disk ${disk.id}`);
+      // An image kept elsewhere is not VMDesk's: whoever can write it may have changed what it names.
+      if (!isInside(dir, file))
+        await inspectForeignImage(file, { what: `disk ${disk.id}`, format: disk.format, trustedBacking: disk.trustedBacking ?? [] });
+    }
+    if (config.cdrom?.file) await requireHostFile(resolveMachinePath(dir, config.cdrom.file), 'ISO image', 'allow');
+    if (config.kernelBoot) {
+      await requireHostFile(resolveMachinePath(dir, config.kernelBoot.kernel), 'kernel');
+      if (config.kernelBoot.initrd) await requireHostFile(resolveMachinePath(dir, config.kernelBoot.initrd), 'initrd');
+    }
+    let uefi: { code: string; vars: string } | undefined;
+    if (config.firmware === 'uefi') {
+      const { ovmfCode, ovmfVars } = host.firmware;
+      if (!ovmfCode || !ovmfVars)
+        throw new VmdeskError('HOST_UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: run `sudo apt-get install ovmf`');
+      const vars = path.join(dir, NVRAM_FILE);
+      if (
+        !(await fs.stat(vars).then(
+          () => true,
+          () => false,
+        ))
+      )
+        await fs.copyFile(ovmfVars, vars);
+      uefi = { code: ovmfCode, vars };
+    }
+    // Bridges, the bridge helper and NAT host ports are checked, and internal switches started, before QEMU.
+    const network = await networkForStart(config, { qemuBinary: qemu.binary, env: this.env });
+    const savedState = incomingMigration ? null : await savedStateForStart(dir, config);
+    const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid'): string => this.runtime.file(config.uuid, name);
+    const logs = machineLogs(dir);
+    const args = buildQemuArgs({
+      config,
+      machineDir: dir,
+      accel,
+      runtime: { qmp: rt('qmp'), serial: rt('serial'), vnc: rt('vnc'), qemuPid: rt('qemuPid') },
+      serialLog: logs.serial,
+      ...(uefi ? { uefi } : {}),
+      ...network,
+    });
+    // Resuming a saved state: QEMU waits for the RAM state, which the agent feeds it before `cont`.
+    // Receiving a migration: the same argv as on the source, waiting for migrate-incoming.
+    if (savedState || incomingMigration) args.push('-incoming', 'defer');
+    const { client, status: started } = await this.runtime
+      .launch({
+        uuid: config.uuid,
+        name: config.name,
+        qemuBinary: qemu.binary,
+        args,
+        machineDir: dir,
+        qemuLog: logs.qemu,
+        serialLog: logs.serial,
+        serial: config.serial.enabled,
+        accel,
+        linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
+        ...(savedState ? { incoming: savedState } : {}),
+        ...(incomingMigration ? { incomingMigration: true } : {}),
+      })
+      .catch((err: unknown) => {
+        throw savedState ? savedStateStartFailure(config.name, err) : err;
+      });
+    if (savedState) await consumeSavedState(dir);
+    client.close();
+    return started;
   }
 
   /**

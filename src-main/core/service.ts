@@ -12,6 +12,9 @@ import { API_VERSION, LOCAL_HOST, VMDESK_VERSION, hostNameSchema, type AddHostIn
 import { describeIssues } from '../api/validation.js';
 import { streamTarget, type ConsoleKind } from './console/stream-target.js';
 import { HostManager } from './hosts/host-manager.js';
+import { createApiProxy } from '../api/proxy.js';
+import type { IncomingInput, MigrateOptions } from '../api/migration.js';
+import { migrateTask, type Destination } from './migration/outgoing.js';
 import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
 import { VmdeskError } from '../api/errors.js';
 import type { TakeSnapshotInput } from '../api/snapshots.js';
@@ -122,6 +125,33 @@ export class CoreService implements CoreApi {
 
   async streamSocket(kind: ConsoleKind, uuid: string): Promise<ApiResults['streamSocket']> {
     return { path: await streamTarget(this.core, kind, uuid) };
+  }
+
+  /** A running machine of this computer to a remote host (the source drives; the destination answers the *Incoming calls). */
+  migrateMachine(ref: string, options: MigrateOptions): Promise<ApiResults['migrateMachine']> {
+    const host = options.to;
+    const dest: Destination = {
+      name: host,
+      api: createApiProxy((method, args) => this.hosts.call(host, method, args)),
+      forward: (remotePath) => this.hosts.forwardPath(host, remotePath),
+    };
+    return Promise.resolve(detached(migrateTask(this.core, ref, options, dest)));
+  }
+
+  prepareIncoming(input: IncomingInput): Promise<ApiResults['prepareIncoming']> {
+    return this.core.incoming.prepare(input);
+  }
+
+  incomingFile(token: string, file: string, offset: number, base64: string): Promise<null> {
+    return this.core.incoming.file(token, file, offset, base64);
+  }
+
+  startIncoming(token: string): Promise<ApiResults['startIncoming']> {
+    return this.core.incoming.start(token);
+  }
+
+  finishIncoming(token: string, outcome: 'commit' | 'abort'): Promise<null> {
+    return outcome === 'commit' ? this.core.incoming.commit(token) : this.core.incoming.abort(token);
   }
 
   listHosts(): Promise<ApiResults['listHosts']> {

@@ -113,7 +113,9 @@ export async function serveStdio(core: Core, input: Readable = process.stdin, ou
   });
 
   unsubscribe();
-  // The link is gone: what this session started and is still running is cancelled and undone.
+  // The link is gone: a migration arriving through it that was not committed is undone...
+  await core.incoming.abortAll();
+  // ...and what this session started and is still running is cancelled and undone.
   const running = (): TaskInfo[] => core.tasks.list().filter((t) => started.has(t.id) && t.state === 'running');
   for (const task of running()) core.tasks.cancel(task.id);
   const deadline = Date.now() + SETTLE_MS;

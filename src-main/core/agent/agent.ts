@@ -133,6 +133,12 @@ export class VmAgent {
       await this.requireQmp().execute('set_link', { name: `${nic}-dev`, up: false });
     }
     if (this.launch.incoming) await loadIncomingState(this.requireQmp(), this.launch.incoming.file);
+    if (this.launch.incomingMigration) {
+      // Paused until the migration's driver says the stream is complete and continues it (resume).
+      this.transition({ kind: 'continued' });
+      this.transition({ kind: 'qmp', event: 'STOP' });
+      return;
+    }
     await this.requireQmp().execute('cont');
     this.transition({ kind: 'continued' });
   }

@@ -25,6 +25,8 @@ export const launchFileSchema = z.object({
   linksDown: z.array(z.string()),
   /** Start from a saved RAM state (QEMU runs with `-incoming defer`): loaded before the guest continues. */
   incoming: z.object({ file: z.string().min(1) }).optional(),
+  /** The destination of a live migration: QEMU waits for the stream (`-incoming defer`); the migration's driver continues it. */
+  incomingMigration: z.boolean().optional(),
 });
 export type LaunchFile = z.infer<typeof launchFileSchema>;
 

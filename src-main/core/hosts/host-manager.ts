@@ -280,10 +280,11 @@ export class HostManager extends EventEmitter<HostManagerEvents> {
       await connection.connect();
       try {
         await this.registry.add(entry);
-        if (probe) await trustHostKey(probe, entry, this.env).catch(async (err: unknown) => {
-          await this.registry.remove(entry.name);
-          throw err;
-        });
+        if (probe)
+          await trustHostKey(probe, entry, this.env).catch(async (err: unknown) => {
+            await this.registry.remove(entry.name);
+            throw err;
+          });
       } catch (err) {
         connection.close();
         throw err;
@@ -311,7 +312,11 @@ export class HostManager extends EventEmitter<HostManagerEvents> {
     };
     if (!acceptHostKey)
       return refuse(
-        new VmdeskError('HOST_KEY', unknownKeyMessage(entry, probe.keys), { unknown: true, keys: probe.keys, destination: entry.destination }),
+        new VmdeskError('HOST_KEY', unknownKeyMessage(entry, probe.keys), {
+          unknown: true,
+          keys: probe.keys,
+          destination: entry.destination,
+        }),
       );
     if (!probe.keys.some((k) => k.fingerprint === acceptHostKey))
       return refuse(
@@ -342,6 +347,13 @@ export class HostManager extends EventEmitter<HostManagerEvents> {
     const connection = (await this.link(name)).connection;
     if (!connection) throw new VmdeskError('UNREACHABLE', `${name} is not connected`);
     return connection.forwardSocket(remotePath);
+  }
+
+  /** A local unix socket reaching any socket of a connected host (migration and NBD streams). */
+  async forwardPath(name: string, remotePath: string): Promise<string> {
+    const link = await this.link(name);
+    if (!link.connection?.open) throw new VmdeskError('UNREACHABLE', `${name} is not connected`);
+    return link.connection.forwardSocket(remotePath);
   }
 
   /** Whether `name` is connected now (a stream that ended asks, to say why). */

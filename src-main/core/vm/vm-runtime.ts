@@ -42,13 +42,25 @@ function readStateFile(file: string): AgentStatus | null {
   }
 }
 
-/** Every live QEMU process started for this machine (its uuid on the command line). */
-function qemuProcessesOf(uuid: string): number[] {
+/**
+ * Every live QEMU process started for this machine by a VMDesk of this runtime dir (its uuid and its
+ * sockets there on the command line). A QEMU of the same machine under another runtime dir is another
+ * VMDesk's: the source of a migration between two libraries of one computer, say.
+ */
+function qemuProcessesOf(uuid: string, runtimeDir: string): number[] {
   return fs
     .readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .map(Number)
-    .filter((pid) => isQemuOf(pid, uuid));
+    .filter((pid) => isQemuOf(pid, uuid) && commandLineMentions(pid, `${runtimeDir}/`));
+}
+
+function commandLineMentions(pid: number, text: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
 }
 
 /** The agent's program: the bundle (fast to start) of the package this module belongs to. */
@@ -141,7 +153,7 @@ export class VmRuntime {
     this.checkSocketPaths(launch.uuid);
     // The runtime dir said stopped, but a QEMU of this machine that VMDesk lost track of (its pid file
     // gone) would get a second QEMU on its disks, and its sockets removed below.
-    const lost = qemuProcessesOf(launch.uuid);
+    const lost = qemuProcessesOf(launch.uuid, dir);
     if (lost.length > 0)
       throw new VmdeskError(
         'INVALID_STATE',

@@ -1,0 +1,76 @@
+/**
+ * Live migration: a running machine moves to another host by QEMU's pre-copy (RAM sent while the
+ * guest runs, dirtied pages re-sent round after round, a short stop-and-copy), its disks mirrored
+ * into the destination's NBD exports first — in libvirt's order for migration without shared storage.
+ */
+import { z } from 'zod';
+import { hostNameSchema } from './hosts.js';
+import { diskIdSchema } from './storage.js';
+import { machineConfigSchema } from './machine-config.js';
+
+export const migrateOptionsSchema = z
+  .object({
+    /** The destination host (a remote host's name). */
+    to: hostNameSchema,
+    /** The migration stream's limit in MiB/s; none: as fast as the link goes. */
+    bandwidthMiBs: z.int().min(1).max(100_000).optional(),
+    /** The longest stop-and-copy allowed, in ms (QEMU's downtime-limit; its default is 300). */
+    maxDowntimeMs: z.int().min(1).max(60_000).optional(),
+    /** Slow the guest's vCPUs down when it dirties memory faster than the link sends it. */
+    autoConverge: z.boolean().optional(),
+  })
+  .strict();
+export type MigrateOptions = z.input<typeof migrateOptionsSchema>;
+
+/** What the destination is asked to prepare: the machine's config and its disks' sizes. */
+export const incomingInputSchema = z
+  .object({
+    config: machineConfigSchema,
+    disks: z.array(z.object({ id: diskIdSchema, virtualBytes: z.int().positive() }).strict()).max(16),
+  })
+  .strict();
+export type IncomingInput = z.input<typeof incomingInputSchema>;
+
+/** The destination, ready: its sockets (to forward through SSH) and its NBD export per disk. */
+export interface IncomingPrepared {
+  token: string;
+  dir: string;
+  nbdSocket: string;
+  migrationSocket: string;
+  exports: Record<string, string>;
+}
+
+/** A machine folder's file (a kernel, an initrd) sent ahead, in chunks, as base64. */
+export const incomingFileArgs = z.tuple([
+  z.uuid(),
+  z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'A file inside the machine folder')
+    .refine((p) => !p.split('/').includes('..'), 'No .. in a machine folder path'),
+  z.int().nonnegative(),
+  z.base64().max(1024 * 1024),
+]);
+
+/** One round of the RAM pre-copy, as QMP query-migrate reports it. */
+export interface MigrationRound {
+  round: number;
+  ramTransferredBytes: number;
+  ramRemainingBytes: number;
+  ramTotalBytes: number;
+  dirtyPagesRate: number;
+  expectedDowntimeMs: number | null;
+  throughputMbps: number;
+  at: string;
+}
+
+export interface MigrationOutcome {
+  name: string;
+  to: string;
+  totalMs: number;
+  downtimeMs: number | null;
+  rounds: MigrationRound[];
+  ramBytes: number;
+  diskBytes: number;
+}

@@ -1,0 +1,194 @@
+/**
+ * The destination side of a live migration, driven by the source's VMDesk over the API: a machine
+ * folder with empty disks of the source's sizes (prepare), the files QEMU reads at start sent ahead
+ * (file), QEMU started with the source's argv plus `-incoming defer`, its disks exported over NBD on
+ * a unix socket and waiting for the RAM stream on another (start), then either continued and
+ * registered (commit) or killed and removed (abort). Until commit the folder carries this process's
+ * owner file: if this VMDesk dies, the next sweep removes it, and the source, which sees the link
+ * drop before switchover, keeps running.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { VmdeskError } from '../../api/errors.js';
+import type { MachineConfig } from '../../api/machine-config.js';
+import { incomingInputSchema, type IncomingInput, type IncomingPrepared } from '../../api/migration.js';
+import { parseInput } from '../../api/validation.js';
+import type { AgentClient } from '../agent/agent-client.js';
+import { clearOwner, writeOwner } from '../clone/staging.js';
+import type { Core } from '../core.js';
+import { requireQemu } from '../host/capabilities.js';
+import { saveMachineConfig } from '../library/library.js';
+import { machineTypeProblem } from '../machines/machine-type.js';
+import { createImage } from '../qemu/qemu-img.js';
+import { resolveMachinePath } from '../qemu/qemu-args.js';
+
+interface Pending {
+  config: MachineConfig;
+  dir: string;
+  started: boolean;
+}
+
+/** NBD export names and node names: the disk's own node (its format node), exported writable. */
+export const exportName = (diskId: string): string => `mig-${diskId}`;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class IncomingMigrations {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly core: Core) {}
+
+  private get(token: string): Pending {
+    const p = this.pending.get(token);
+    if (!p) throw new VmdeskError('NOT_FOUND', 'No such incoming migration (it was finished or aborted)');
+    return p;
+  }
+
+  async prepare(value: IncomingInput): Promise<{ token: string; dir: string }> {
+    const { config, disks } = parseInput(incomingInputSchema, value, 'incoming migration');
+    const library = this.core.library;
+    const records = await library.list();
+    if (records.some((r) => r.uuid === config.uuid))
+      throw new VmdeskError('ALREADY_EXISTS', `This host already has the machine ${config.name} (uuid ${config.uuid})`);
+    if (records.some((r) => r.config?.name === config.name))
+      throw new VmdeskError('ALREADY_EXISTS', `This host already has a machine named ${config.name}`);
+    const host = await this.core.host();
+    const problem = machineTypeProblem(config, requireQemu(host));
+    if (problem) throw new VmdeskError('HOST_UNSUPPORTED', problem);
+    if (config.memoryMiB > host.freeMemoryMiB)
+      throw new VmdeskError(
+        'INVALID_STATE',
+        `${config.name} needs ${config.memoryMiB} MiB of memory; this host has ${host.freeMemoryMiB} MiB free`,
+      );
+    for (const disk of config.disks) {
+      if (!disks.some((d) => d.id === disk.id)) throw new VmdeskError('INVALID_INPUT', `No size given for ${disk.id}`);
+      if (path.isAbsolute(disk.file)) throw new VmdeskError('INVALID_INPUT', `${disk.id} is not inside the machine folder`);
+    }
+    await library.ensure();
+    const dir = path.join(library.machinesDir, config.name);
+    try {
+      await fs.mkdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new VmdeskError('ALREADY_EXISTS', `A folder ${dir} is already there: move it away first`);
+      throw err;
+    }
+    try {
+      await writeOwner(dir);
+      for (const disk of config.disks) {
+        const file = resolveMachinePath(dir, disk.file);
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        await createImage(file, 'qcow2', disks.find((d) => d.id === disk.id)?.virtualBytes ?? 0);
+      }
+      await saveMachineConfig(dir, config);
+    } catch (err) {
+      await fs.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    const token = randomUUID();
+    this.pending.set(token, { config, dir, started: false });
+    return { token, dir };
+  }
+
+  /** A chunk of a file of the machine folder (kernel, initrd, UEFI variables), before start. */
+  async file(token: string, relative: string, offset: number, base64: string): Promise<null> {
+    const p = this.get(token);
+    if (p.started) throw new VmdeskError('INVALID_STATE', 'QEMU already runs: files come before start');
+    const file = resolveMachinePath(p.dir, relative);
+    if (path.relative(p.dir, file).startsWith('..')) throw new VmdeskError('INVALID_INPUT', 'Not a file of the machine folder');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const handle = await fs.open(file, offset === 0 ? 'w' : 'r+');
+    try {
+      await handle.write(Buffer.from(base64, 'base64'), 0, undefined, offset);
+    } finally {
+      await handle.close();
+    }
+    return null;
+  }
+
+  private async agent(p: Pending): Promise<AgentClient> {
+    return this.core.runtime.connect(p.config, p.dir);
+  }
+
+  async start(token: string): Promise<IncomingPrepared> {
+    const p = this.get(token);
+    if (p.started) throw new VmdeskError('INVALID_STATE', 'The incoming migration is already started');
+    p.started = true;
+    await this.core.launchMachine(p.config, p.dir, { incomingMigration: true });
+    const runtimeDir = this.core.runtime.dir(p.config.uuid);
+    const nbdSocket = path.join(runtimeDir, 'nbd.sock');
+    const migrationSocket = path.join(runtimeDir, 'migrate.sock');
+    const client = await this.agent(p);
+    try {
+      const qmp = (command: string, args?: Record<string, unknown>): Promise<unknown> =>
+        client.request({ op: 'qmp', command, ...(args ? { args } : {}) });
+      await qmp('nbd-server-start', { addr: { type: 'unix', data: { path: nbdSocket } } });
+      const exports: Record<string, string> = {};
+      for (const disk of p.config.disks) {
+        exports[disk.id] = exportName(disk.id);
+        await qmp('block-export-add', {
+          type: 'nbd',
+          id: exportName(disk.id),
+          'node-name': disk.id,
+          name: exportName(disk.id),
+          writable: true,
+        });
+      }
+      await qmp('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
+      await qmp('migrate-incoming', { uri: `unix:${migrationSocket}` });
+      return { token, dir: p.dir, nbdSocket, migrationSocket, exports };
+    } finally {
+      client.close();
+    }
+  }
+
+  /** The stream is complete: NBD stopped, the guest continued here, the machine registered. */
+  async commit(token: string): Promise<null> {
+    const p = this.get(token);
+    const client = await this.agent(p);
+    try {
+      const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
+        client.request<T>({ op: 'qmp', command, ...(args ? { args } : {}) });
+      for (let i = 0; ; i++) {
+        const info = await qmp<{ status?: string; 'error-desc'?: string }>('query-migrate');
+        if (info.status === 'completed') break;
+        if (info.status === 'failed' || i > 600)
+          throw new VmdeskError(
+            'QEMU_FAILED',
+            `The migration stream did not complete here: ${info['error-desc'] ?? info.status ?? 'no status'}`,
+          );
+        await sleep(50);
+      }
+      await qmp('nbd-server-stop');
+      await client.request({ op: 'resume' });
+    } finally {
+      client.close();
+    }
+    await this.core.library.register({ uuid: p.config.uuid, dir: p.dir }, p.config.name);
+    await clearOwner(p.dir);
+    this.pending.delete(token);
+    this.core.emit('machines');
+    this.core.emit('machine-state', { uuid: p.config.uuid, status: this.core.runtime.status(p.config.uuid) });
+    return null;
+  }
+
+  /** Before switchover: QEMU killed, the folder removed, nothing left. */
+  async abort(token: string): Promise<null> {
+    const p = this.get(token);
+    this.pending.delete(token);
+    if (p.started) {
+      const client = await this.agent(p).catch(() => null);
+      await client?.request({ op: 'poweroff' }).catch(() => undefined);
+      client?.close();
+      for (let i = 0; i < 200 && this.core.runtime.isActive(this.core.runtime.status(p.config.uuid).state); i++) await sleep(50);
+    }
+    await fs.rm(p.dir, { recursive: true, force: true });
+    return null;
+  }
+
+  /** Every migration not yet committed is aborted (the link to its source is gone). */
+  async abortAll(): Promise<void> {
+    for (const token of [...this.pending.keys()]) await this.abort(token).catch(() => undefined);
+  }
+}

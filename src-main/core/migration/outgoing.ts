@@ -1,0 +1,294 @@
+/**
+ * The source side of a live migration, in libvirt's order for migration without shared storage:
+ * the destination prepares an empty copy waiting with `-incoming defer` and its disks exported over
+ * NBD; here every disk is mirrored into its export (blockdev-mirror through the SSH-forwarded NBD
+ * socket), then the RAM pre-copy runs with `pause-before-switchover`, so the mirrors are completed
+ * inside the stop-and-copy; then the destination continues and owns the machine, and this copy ends.
+ * Any failure or cancel before switchover leaves this machine running untouched and the destination
+ * clean. Every stream rides the SSH connection: no TCP port is opened on either host.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { VmdeskApi } from '../../api/contract.js';
+import { VmdeskError } from '../../api/errors.js';
+import type { MachineConfig } from '../../api/machine-config.js';
+import { migrateOptionsSchema, type MigrateOptions, type MigrationOutcome, type MigrationRound } from '../../api/migration.js';
+import type { TaskInfo } from '../../api/types.js';
+import { parseInput } from '../../api/validation.js';
+import type { Core } from '../core.js';
+import { isInside } from '../fs/path-inside.js';
+import { machineTypeProblem } from '../machines/machine-type.js';
+import { resolveMachinePath } from '../qemu/qemu-args.js';
+import type { TaskContext } from '../tasks/task-manager.js';
+import { NVRAM_FILE } from '../paths.js';
+import { exportName } from './incoming.js';
+
+export interface Destination {
+  name: string;
+  api: VmdeskApi;
+  /** A local unix socket reaching `remotePath` on the destination through the SSH connection. */
+  forward(remotePath: string): Promise<string>;
+}
+
+/** A chunk, as base64, stays under the API's 1 MiB message limit. */
+const CHUNK = 512 * 1024;
+const POLL_MS = 250;
+const MiB = 1024 * 1024;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface QueryMigrate {
+  status?: string;
+  'error-desc'?: string;
+  'total-time'?: number;
+  downtime?: number;
+  'expected-downtime'?: number;
+  ram?: {
+    transferred: number;
+    remaining: number;
+    total: number;
+    'dirty-pages-rate': number;
+    'dirty-sync-count': number;
+    mbps: number;
+  };
+}
+
+interface BlockJob {
+  device: string;
+  len: number;
+  offset: number;
+  ready: boolean;
+  status?: string;
+}
+
+/** Why this machine cannot migrate live now: every problem, listed before anything starts. */
+export async function preflightProblems(core: Core, config: MachineConfig, dir: string, dest: Destination): Promise<string[]> {
+  const problems: string[] = [];
+  const state = core.runtime.status(config.uuid).state;
+  if (state !== 'running' && state !== 'paused') problems.push(`${config.name} is ${state}: live migration moves a running machine`);
+  if (config.cdrom?.file) problems.push('A CD-ROM image is inserted (a host file the destination does not have): eject it first');
+  if ((await core.snapshots.list(config.uuid).catch(() => null))?.roots.length)
+    problems.push(
+      `${config.name} has snapshots: moving them with the machine is not supported yet — delete them or move the machine stopped`,
+    );
+  for (const disk of config.disks)
+    if (!isInside(dir, resolveMachinePath(dir, disk.file))) problems.push(`${disk.id} is a file outside the machine folder (${disk.file})`);
+  for (const file of [config.kernelBoot?.kernel, config.kernelBoot?.initrd])
+    if (file && !isInside(dir, resolveMachinePath(dir, file))) problems.push(`The kernel boot file ${file} is outside the machine folder`);
+  for (const nic of config.nics)
+    if (nic.attachment.type === 'bridged' || nic.attachment.type === 'internal')
+      problems.push(`${nic.id} is on a ${nic.attachment.type} network, which is this host's: attach it to NAT or none first`);
+  const [host, details] = await Promise.all([dest.api.host(), dest.api.hostDetails()]);
+  if (!host.qemu) problems.push(`QEMU is not installed on ${dest.name}`);
+  else {
+    const type = machineTypeProblem(config, host.qemu);
+    if (type) problems.push(`On ${dest.name}: ${type}`);
+  }
+  if (config.memoryMiB > details.freeMemoryMiB)
+    problems.push(`${config.name} needs ${config.memoryMiB} MiB of memory; ${dest.name} has ${details.freeMemoryMiB} MiB free`);
+  const machines = await dest.api.listMachines();
+  if (machines.some((m) => m.uuid === config.uuid)) problems.push(`${dest.name} already has this machine (same uuid)`);
+  else if (machines.some((m) => m.config?.name === config.name)) problems.push(`${dest.name} already has a machine named ${config.name}`);
+  return problems;
+}
+
+/** The files QEMU reads at start that live in the machine folder: sent ahead of it. */
+function folderFiles(config: MachineConfig): string[] {
+  const files = [config.kernelBoot?.kernel, config.kernelBoot?.initrd].filter(
+    (f): f is string => typeof f === 'string' && !path.isAbsolute(f),
+  );
+  if (config.firmware === 'uefi') files.push(NVRAM_FILE);
+  return files;
+}
+
+export function migrateTask(
+  core: Core,
+  ref: string,
+  value: MigrateOptions,
+  dest: Destination,
+): { task: TaskInfo; result: Promise<MigrationOutcome> } {
+  const options = parseInput(migrateOptionsSchema, value, 'migration options');
+  return core.tasks.run(
+    `Migrating ${ref} to ${options.to}`,
+    (ctx) => migrate(core, ref, options, dest, ctx),
+    (o) => o,
+  );
+}
+
+async function migrate(
+  core: Core,
+  ref: string,
+  options: ReturnType<typeof migrateOptionsSchema.parse>,
+  dest: Destination,
+  ctx: TaskContext,
+): Promise<MigrationOutcome> {
+  const started = Date.now();
+  const record = await core.library.find(ref);
+  const { config, dir } = record;
+  ctx.progress(null, `Checking ${dest.name}`);
+  const problems = await preflightProblems(core, config, dir, dest);
+  if (problems.length > 0)
+    throw new VmdeskError('INVALID_STATE', `${config.name} cannot migrate to ${dest.name}:\n${problems.join('\n')}`, { problems });
+
+  const client = await core.runtime.connect(config, dir);
+  const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
+    client.request<T>({ op: 'qmp', command, ...(args ? { args } : {}) }, 60_000);
+  let token: string | null = null;
+  let switched = false;
+  const mirrors: string[] = [];
+  const wasRunning = (await qmp<{ running: boolean }>('query-status')).running;
+  try {
+    // The disks' sizes as QEMU sees them (the images are locked by it).
+    const blocks = await qmp<Array<{ inserted?: { 'node-name'?: string; image?: { 'virtual-size': number } } }>>('query-block');
+    const disks = config.disks.map((d) => {
+      const size = blocks.find((b) => b.inserted?.['node-name'] === d.id)?.inserted?.image?.['virtual-size'];
+      if (!size) throw new VmdeskError('INVALID_STATE', `${d.id} is not the top of its disk here (a snapshot overlay?): cannot mirror it`);
+      return { id: d.id, virtualBytes: size };
+    });
+    ctx.progress(null, `Preparing ${config.name} on ${dest.name}`);
+    token = (await dest.api.prepareIncoming({ config, disks })).token;
+    for (const file of folderFiles(config)) {
+      const data = await fs.readFile(resolveMachinePath(dir, file));
+      for (let offset = 0; offset < data.length || offset === 0; offset += CHUNK) {
+        await dest.api.incomingFile(token, file, offset, data.subarray(offset, offset + CHUNK).toString('base64'));
+        if (data.length === 0) break;
+      }
+    }
+    const incoming = await dest.api.startIncoming(token);
+    const [nbd, stream] = await Promise.all([dest.forward(incoming.nbdSocket), dest.forward(incoming.migrationSocket)]);
+    if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
+
+    // 1. Disks: a full mirror of each into the destination's export, kept in sync once ready.
+    for (const disk of config.disks) {
+      const target = exportName(disk.id);
+      await qmp('blockdev-add', { driver: 'nbd', 'node-name': target, server: { type: 'unix', path: nbd }, export: target });
+      await qmp('blockdev-mirror', { 'job-id': target, device: disk.id, target, sync: 'full' });
+      mirrors.push(target);
+    }
+    let diskBytes = 0;
+    for (;;) {
+      if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
+      const jobs = (await qmp<BlockJob[]>('query-block-jobs')).filter((j) => mirrors.includes(j.device));
+      const len = jobs.reduce((s, j) => s + j.len, 0);
+      const done = jobs.reduce((s, j) => s + j.offset, 0);
+      diskBytes = len;
+      if (jobs.length < mirrors.length) throw new VmdeskError('QEMU_FAILED', 'A disk mirror stopped before it was ready');
+      ctx.progress(len ? (done / len) * 0.3 : 0, `Mirroring disks: ${Math.round(done / MiB)} of ${Math.round(len / MiB)} MiB`);
+      if (jobs.every((j) => j.ready)) break;
+      await sleep(POLL_MS);
+    }
+
+    // 2. RAM: pre-copy rounds, paused before switchover so the mirrors complete inside it.
+    await qmp('migrate-set-capabilities', {
+      capabilities: [
+        { capability: 'events', state: true },
+        { capability: 'pause-before-switchover', state: true },
+        { capability: 'auto-converge', state: options.autoConverge ?? false },
+      ],
+    });
+    await qmp('migrate-set-parameters', {
+      'max-bandwidth': options.bandwidthMiBs ? options.bandwidthMiBs * MiB : 0,
+      ...(options.maxDowntimeMs ? { 'downtime-limit': options.maxDowntimeMs } : {}),
+    });
+    await qmp('migrate', { uri: `unix:${stream}` });
+    const rounds: MigrationRound[] = [];
+    let info: QueryMigrate = {};
+    for (;;) {
+      if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
+      info = await qmp<QueryMigrate>('query-migrate');
+      const ram = info.ram;
+      if (ram) {
+        const round = Math.max(1, ram['dirty-sync-count']);
+        const entry: MigrationRound = {
+          round,
+          ramTransferredBytes: ram.transferred,
+          ramRemainingBytes: ram.remaining,
+          ramTotalBytes: ram.total,
+          dirtyPagesRate: ram['dirty-pages-rate'],
+          expectedDowntimeMs: info['expected-downtime'] ?? null,
+          throughputMbps: ram.mbps,
+          at: new Date().toISOString(),
+        };
+        if (rounds.at(-1)?.round === round) rounds[rounds.length - 1] = entry;
+        else rounds.push(entry);
+        const notConverging =
+          round >= 6 && ram.remaining > 0 && rounds.length >= 3 && (rounds.at(-3)?.ramRemainingBytes ?? 0) <= ram.remaining;
+        ctx.progress(
+          0.3 + 0.65 * (ram.transferred / Math.max(1, ram.transferred + ram.remaining)),
+          `Round ${round}: ${Math.round(ram.transferred / MiB)} MiB sent, ${Math.round(ram.remaining / MiB)} MiB left, ` +
+            `${Math.round(ram['dirty-pages-rate'])} pages/s dirtied` +
+            (notConverging ? ' — not converging: raise the max downtime, turn on auto-converge or raise the bandwidth' : ''),
+        );
+      }
+      if (info.status === 'failed' || info.status === 'cancelled')
+        throw new VmdeskError('QEMU_FAILED', `The migration ${info.status}: ${info['error-desc'] ?? 'no reason given'}`);
+      if (info.status === 'pre-switchover') break;
+      await sleep(POLL_MS);
+    }
+
+    // 3. Switchover: the guest is paused; the mirrors complete (a cancelled ready mirror finishes
+    //    its last writes and leaves the copy consistent), then the last RAM goes.
+    ctx.progress(0.96, 'Switching over');
+    switched = true;
+    for (const job of mirrors) await qmp('block-job-cancel', { device: job });
+    for (let i = 0; ; i++) {
+      const jobs = (await qmp<BlockJob[]>('query-block-jobs')).filter((j) => mirrors.includes(j.device));
+      if (jobs.length === 0) break;
+      if (i > 1200) throw new VmdeskError('TIMEOUT', 'The disk mirrors did not complete at switchover');
+      await sleep(25);
+    }
+    await qmp('migrate-continue', { state: 'pre-switchover' });
+    for (;;) {
+      info = await qmp<QueryMigrate>('query-migrate');
+      if (info.status === 'completed') break;
+      if (info.status === 'failed' || info.status === 'cancelled')
+        throw new VmdeskError('QEMU_FAILED', `The migration ${info.status} at switchover: ${info['error-desc'] ?? 'no reason given'}`);
+      await sleep(20);
+    }
+    await dest.api.finishIncoming(token, 'commit');
+    token = null;
+    // 4. The destination owns the machine: this copy ends and leaves the library.
+    await client.request({ op: 'poweroff' }).catch(() => undefined);
+    for (let i = 0; i < 200 && core.runtime.isActive(core.runtime.status(config.uuid).state); i++) await sleep(50);
+    await core.delete(config.uuid);
+    ctx.progress(1, `${config.name} runs on ${dest.name}`);
+    return {
+      name: config.name,
+      to: dest.name,
+      totalMs: Date.now() - started,
+      downtimeMs: info.downtime ?? null,
+      rounds,
+      ramBytes: info.ram?.transferred ?? 0,
+      diskBytes,
+    };
+  } catch (err) {
+    if (!switched || token !== null) await rollback(qmp, mirrors, token, dest, wasRunning);
+    throw err;
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Before switchover: the migration and the mirrors cancelled here (the guest goes on running, or is
+ * continued if the stop-and-copy had paused it), the destination told to abort (its QEMU killed, its
+ * folder removed).
+ */
+async function rollback(
+  qmp: <T>(command: string, args?: Record<string, unknown>) => Promise<T>,
+  mirrors: string[],
+  token: string | null,
+  dest: Destination,
+  wasRunning: boolean,
+): Promise<void> {
+  await qmp('migrate_cancel').catch(() => undefined);
+  for (const job of mirrors) await qmp('block-job-cancel', { device: job, force: true }).catch(() => undefined);
+  for (let i = 0; i < 200; i++) {
+    const jobs = await qmp<BlockJob[]>('query-block-jobs').catch(() => [] as BlockJob[]);
+    if (!jobs.some((j) => mirrors.includes(j.device))) break;
+    await sleep(25);
+  }
+  for (const node of mirrors) await qmp('blockdev-del', { 'node-name': node }).catch(() => undefined);
+  const status = await qmp<{ status: string; running: boolean }>('query-status').catch(() => null);
+  if (wasRunning && status && !status.running) await qmp('cont').catch(() => undefined);
+  if (token) await dest.api.finishIncoming(token, 'abort').catch(() => undefined);
+}
