@@ -29,7 +29,13 @@ import {
   type NetworkHostInfo,
   type NetworkOutcome,
 } from './network.js';
-import { incomingFileArgs, incomingInputSchema, migrateOptionsSchema, type IncomingPrepared } from './migration.js';
+import {
+  incomingFileArgs,
+  incomingInputSchema,
+  migrateOptionsSchema,
+  type IncomingPrepared,
+  type MigrationPreflight,
+} from './migration.js';
 import { addHostInputSchema, hostEntrySchema, hostNameSchema, type HostDetails, type HostKeyProbe, type HostSummary } from './hosts.js';
 
 /** A machine is named by its uuid or its name. */
@@ -100,6 +106,7 @@ export const API_ARGUMENTS = {
   streamSocket: z.tuple([z.enum(['serial', 'vnc']), z.uuid()]),
   hostDetails: z.tuple([]),
   migrateMachine: z.tuple([machineRef, migrateOptionsSchema]),
+  migrationPreflight: z.tuple([machineRef, hostNameSchema]),
   prepareIncoming: z.tuple([incomingInputSchema]),
   incomingFile: incomingFileArgs,
   startIncoming: z.tuple([z.uuid()]),
@@ -191,6 +198,8 @@ export interface ApiResults {
   hostDetails: HostDetails;
   /** Live migration of a running machine to a remote host: a task; its result is a MigrationOutcome (rounds, downtime...). */
   migrateMachine: TaskInfo;
+  /** Every reason the machine cannot migrate to that host now (empty: it can). */
+  migrationPreflight: MigrationPreflight;
   /** The destination side of a migration, driven by the source's VMDesk: see core/migration/incoming.ts. */
   prepareIncoming: { token: string; dir: string };
   incomingFile: null;

@@ -65,6 +65,22 @@ export interface MigrationRound {
   at: string;
 }
 
+/** A running migration task's `detail`: what the pre-copy view draws. */
+export interface MigrationDetail {
+  phase: 'preparing' | 'disks' | 'ram' | 'switchover' | 'done';
+  machine: string;
+  to: string;
+  disk: { doneBytes: number; totalBytes: number };
+  rounds: MigrationRound[];
+  /** The RAM left is not shrinking from round to round: what to change, in words. */
+  notConverging: string | null;
+}
+
+/** Why a machine cannot migrate to a host now: every problem, for the dialog to list before anything starts. */
+export interface MigrationPreflight {
+  problems: string[];
+}
+
 export interface MigrationOutcome {
   name: string;
   to: string;

@@ -63,6 +63,8 @@ export interface TaskInfo {
   error?: ErrorShape;
   /** What the task made, once done (e.g. the uuid of a created machine). */
   result?: unknown;
+  /** What it is doing, beyond a fraction (a live migration: a MigrationDetail). */
+  detail?: unknown;
 }
 
 export interface HostCapabilities {

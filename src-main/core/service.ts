@@ -14,7 +14,7 @@ import { streamTarget, type ConsoleKind } from './console/stream-target.js';
 import { HostManager } from './hosts/host-manager.js';
 import { createApiProxy } from '../api/proxy.js';
 import type { IncomingInput, MigrateOptions } from '../api/migration.js';
-import { migrateTask, type Destination } from './migration/outgoing.js';
+import { migrateTask, preflightProblems, type Destination } from './migration/outgoing.js';
 import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
 import { VmdeskError } from '../api/errors.js';
 import type { TakeSnapshotInput } from '../api/snapshots.js';
@@ -129,13 +129,20 @@ export class CoreService implements CoreApi {
 
   /** A running machine of this computer to a remote host (the source drives; the destination answers the *Incoming calls). */
   migrateMachine(ref: string, options: MigrateOptions): Promise<ApiResults['migrateMachine']> {
-    const host = options.to;
-    const dest: Destination = {
+    return Promise.resolve(detached(migrateTask(this.core, ref, options, this.destination(options.to))));
+  }
+
+  async migrationPreflight(ref: string, host: string): Promise<ApiResults['migrationPreflight']> {
+    const record = await this.core.library.find(ref);
+    return { problems: await preflightProblems(this.core, record.config, record.dir, this.destination(host)) };
+  }
+
+  private destination(host: string): Destination {
+    return {
       name: host,
       api: createApiProxy((method, args) => this.hosts.call(host, method, args)),
       forward: (remotePath) => this.hosts.forwardPath(host, remotePath),
     };
-    return Promise.resolve(detached(migrateTask(this.core, ref, options, dest)));
   }
 
   prepareIncoming(input: IncomingInput): Promise<ApiResults['prepareIncoming']> {

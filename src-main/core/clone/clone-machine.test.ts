@@ -21,7 +21,7 @@ import { OWNER_FILE, makeStaging, sweepStaging } from './staging.js';
 
 let root: string;
 let library: Library;
-const ctx: TaskContext = { signal: new AbortController().signal, progress: () => undefined };
+const ctx: TaskContext = { signal: new AbortController().signal, progress: () => undefined, detail: () => undefined };
 
 function qemuImg(...args: string[]): string {
   return execFileSync('qemu-img', args, { encoding: 'utf8' });

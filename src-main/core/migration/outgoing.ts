@@ -12,7 +12,13 @@ import path from 'node:path';
 import type { VmdeskApi } from '../../api/contract.js';
 import { VmdeskError } from '../../api/errors.js';
 import type { MachineConfig } from '../../api/machine-config.js';
-import { migrateOptionsSchema, type MigrateOptions, type MigrationOutcome, type MigrationRound } from '../../api/migration.js';
+import {
+  migrateOptionsSchema,
+  type MigrateOptions,
+  type MigrationDetail,
+  type MigrationOutcome,
+  type MigrationRound,
+} from '../../api/migration.js';
 import type { TaskInfo } from '../../api/types.js';
 import { parseInput } from '../../api/validation.js';
 import type { Core } from '../core.js';
@@ -124,6 +130,15 @@ async function migrate(
   const started = Date.now();
   const record = await core.library.find(ref);
   const { config, dir } = record;
+  const detail: MigrationDetail = {
+    phase: 'preparing',
+    machine: config.name,
+    to: dest.name,
+    disk: { doneBytes: 0, totalBytes: 0 },
+    rounds: [],
+    notConverging: null,
+  };
+  ctx.detail(detail);
   ctx.progress(null, `Checking ${dest.name}`);
   const problems = await preflightProblems(core, config, dir, dest);
   if (problems.length > 0)
@@ -171,6 +186,8 @@ async function migrate(
       const len = jobs.reduce((s, j) => s + j.len, 0);
       const done = jobs.reduce((s, j) => s + j.offset, 0);
       diskBytes = len;
+      detail.phase = 'disks';
+      detail.disk = { doneBytes: done, totalBytes: len };
       if (jobs.length < mirrors.length) throw new VmdeskError('QEMU_FAILED', 'A disk mirror stopped before it was ready');
       ctx.progress(len ? (done / len) * 0.3 : 0, `Mirroring disks: ${Math.round(done / MiB)} of ${Math.round(len / MiB)} MiB`);
       if (jobs.every((j) => j.ready)) break;
@@ -190,7 +207,8 @@ async function migrate(
       ...(options.maxDowntimeMs ? { 'downtime-limit': options.maxDowntimeMs } : {}),
     });
     await qmp('migrate', { uri: `unix:${stream}` });
-    const rounds: MigrationRound[] = [];
+    const rounds = detail.rounds;
+    detail.phase = 'ram';
     let info: QueryMigrate = {};
     for (;;) {
       if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
@@ -227,6 +245,7 @@ async function migrate(
 
     // 3. Switchover: the guest is paused; the mirrors complete (a cancelled ready mirror finishes
     //    its last writes and leaves the copy consistent), then the last RAM goes.
+    detail.phase = 'switchover';
     ctx.progress(0.96, 'Switching over');
     switched = true;
     for (const job of mirrors) await qmp('block-job-cancel', { device: job });
@@ -250,6 +269,7 @@ async function migrate(
     await client.request({ op: 'poweroff' }).catch(() => undefined);
     for (let i = 0; i < 200 && core.runtime.isActive(core.runtime.status(config.uuid).state); i++) await sleep(50);
     await core.delete(config.uuid);
+    detail.phase = 'done';
     ctx.progress(1, `${config.name} runs on ${dest.name}`);
     return {
       name: config.name,

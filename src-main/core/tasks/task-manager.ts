@@ -13,6 +13,8 @@ export type { TaskInfo, TaskState } from '../../api/types.js';
 export interface TaskContext {
   signal: AbortSignal;
   progress(fraction: number | null, message?: string): void;
+  /** What a front end shows of the task while it runs beyond a bar (a migration's rounds); sent with the next progress. */
+  detail(value: unknown): void;
 }
 
 interface TaskEvents {
@@ -37,6 +39,9 @@ export class TaskManager extends EventEmitter<TaskEvents> {
     let lastEmit = 0;
     const ctx: TaskContext = {
       signal: controller.signal,
+      detail: (value) => {
+        info.detail = value;
+      },
       progress: (fraction, message) => {
         info.progress = fraction === null ? null : Math.max(0, Math.min(1, fraction));
         if (message !== undefined) info.message = message;
