@@ -106,7 +106,7 @@ export const API_ARGUMENTS = {
   streamSocket: z.tuple([z.enum(['serial', 'vnc']), z.uuid()]),
   hostDetails: z.tuple([]),
   migrateMachine: z.tuple([machineRef, migrateOptionsSchema]),
-  migrationPreflight: z.tuple([machineRef, hostNameSchema]),
+  migrationPreflight: z.tuple([machineRef, hostNameSchema, z.boolean().optional()]),
   prepareIncoming: z.tuple([incomingInputSchema]),
   incomingFile: incomingFileArgs,
   startIncoming: z.tuple([z.uuid()]),

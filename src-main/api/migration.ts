@@ -18,6 +18,8 @@ export const migrateOptionsSchema = z
     maxDowntimeMs: z.int().min(1).max(60_000).optional(),
     /** Slow the guest's vCPUs down when it dirties memory faster than the link sends it. */
     autoConverge: z.boolean().optional(),
+    /** A stopped machine: its folder (disks, snapshots, saved state) copied, nothing to converge. */
+    offline: z.boolean().optional(),
   })
   .strict();
 export type MigrateOptions = z.input<typeof migrateOptionsSchema>;
@@ -27,6 +29,8 @@ export const incomingInputSchema = z
   .object({
     config: machineConfigSchema,
     disks: z.array(z.object({ id: diskIdSchema, virtualBytes: z.int().positive() }).strict()).max(16),
+    /** The whole folder comes as files (a stopped machine): no empty disks, no QEMU. */
+    offline: z.boolean().optional(),
   })
   .strict();
 export type IncomingInput = z.input<typeof incomingInputSchema>;

@@ -132,9 +132,10 @@ export class CoreService implements CoreApi {
     return Promise.resolve(detached(migrateTask(this.core, ref, options, this.destination(options.to))));
   }
 
-  async migrationPreflight(ref: string, host: string): Promise<ApiResults['migrationPreflight']> {
+  /** `offline`: the checks of moving a stopped machine (its folder copied) instead of a running one. */
+  async migrationPreflight(ref: string, host: string, offline?: boolean): Promise<ApiResults['migrationPreflight']> {
     const record = await this.core.library.find(ref);
-    return { problems: await preflightProblems(this.core, record.config, record.dir, this.destination(host)) };
+    return { problems: await preflightProblems(this.core, record.config, record.dir, this.destination(host), offline ?? false) };
   }
 
   private destination(host: string): Destination {

@@ -12,6 +12,7 @@ interface Options {
   bandwidth?: number;
   maxDowntime?: number;
   autoConverge?: boolean;
+  offline?: boolean;
   json?: boolean;
 }
 
@@ -27,12 +28,13 @@ function positive(flag: string) {
 export function registerMigrateCommand(program: Command, core: Core): void {
   program
     .command('migrate')
-    .argument('<name>', 'the machine (running)')
-    .description('move a running machine to a remote host without stopping it (RAM pre-copy, disks mirrored), through SSH')
+    .argument('<name>', 'the machine (running; stopped with --offline)')
+    .description('move a machine to a remote host through SSH: a running one without stopping it (RAM pre-copy, disks mirrored)')
     .requiredOption('--to <host>', 'the destination host (see vmdesk hosts)')
     .option('--bandwidth <MiB/s>', 'limit the migration stream', positive('--bandwidth'))
     .option('--max-downtime <ms>', 'the longest pause allowed at switchover (QEMU default: 300)', positive('--max-downtime'))
     .option('--auto-converge', 'slow the guest down when it dirties memory faster than the link sends it')
+    .option('--offline', 'move a stopped machine: its folder (disks, snapshots, saved state) copied')
     .option('--json', 'print the outcome as JSON')
     .action(async (name: string, o: Options) => {
       const hosts = new HostManager({ home: core.library.home, env: core.env });
@@ -43,6 +45,7 @@ export function registerMigrateCommand(program: Command, core: Core): void {
           ...(o.bandwidth ? { bandwidthMiBs: o.bandwidth } : {}),
           ...(o.maxDowntime ? { maxDowntimeMs: o.maxDowntime } : {}),
           ...(o.autoConverge ? { autoConverge: true } : {}),
+          ...(o.offline ? { offline: true } : {}),
         };
         const { task, result } = migrateTask(core, name, options, {
           name: o.to,
@@ -56,10 +59,13 @@ export function registerMigrateCommand(program: Command, core: Core): void {
           if (!o.json) process.stderr.write(`${t.message}\n`);
         });
         const outcome: MigrationOutcome = await result;
+        const mib = (n: number): number => Math.round(n / 1048576);
         process.stdout.write(
           o.json
             ? JSON.stringify(outcome, null, 2) + '\n'
-            : `${outcome.name} runs on ${outcome.to}: ${(outcome.totalMs / 1000).toFixed(1)} s in all, downtime ` +
+            : o.offline
+              ? `${outcome.name} is on ${outcome.to}: ${(outcome.totalMs / 1000).toFixed(1)} s, ${mib(outcome.diskBytes)} MiB copied\n`
+              : `${outcome.name} runs on ${outcome.to}: ${(outcome.totalMs / 1000).toFixed(1)} s in all, downtime ` +
                 `${outcome.downtimeMs ?? '?'} ms, ${outcome.rounds.length} RAM rounds, ${Math.round(outcome.ramBytes / 1048576)} MiB of RAM ` +
                 `and ${Math.round(outcome.diskBytes / 1048576)} MiB of disk sent\n`,
         );

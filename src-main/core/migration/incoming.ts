@@ -18,7 +18,7 @@ import type { AgentClient } from '../agent/agent-client.js';
 import { clearOwner, writeOwner } from '../clone/staging.js';
 import type { Core } from '../core.js';
 import { requireQemu } from '../host/capabilities.js';
-import { saveMachineConfig } from '../library/library.js';
+import { loadMachineConfig, saveMachineConfig } from '../library/library.js';
 import { machineTypeProblem } from '../machines/machine-type.js';
 import { createImage } from '../qemu/qemu-img.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
@@ -27,6 +27,7 @@ interface Pending {
   config: MachineConfig;
   dir: string;
   started: boolean;
+  offline: boolean;
 }
 
 /** NBD export names and node names: the disk's own node (its format node), exported writable. */
@@ -46,7 +47,7 @@ export class IncomingMigrations {
   }
 
   async prepare(value: IncomingInput): Promise<{ token: string; dir: string }> {
-    const { config, disks } = parseInput(incomingInputSchema, value, 'incoming migration');
+    const { config, disks, offline = false } = parseInput(incomingInputSchema, value, 'incoming migration');
     const library = this.core.library;
     const records = await library.list();
     if (records.some((r) => r.uuid === config.uuid))
@@ -56,13 +57,13 @@ export class IncomingMigrations {
     const host = await this.core.host();
     const problem = machineTypeProblem(config, requireQemu(host));
     if (problem) throw new VmdeskError('HOST_UNSUPPORTED', problem);
-    if (config.memoryMiB > host.freeMemoryMiB)
+    if (!offline && config.memoryMiB > host.freeMemoryMiB)
       throw new VmdeskError(
         'INVALID_STATE',
         `${config.name} needs ${config.memoryMiB} MiB of memory; this host has ${host.freeMemoryMiB} MiB free`,
       );
     for (const disk of config.disks) {
-      if (!disks.some((d) => d.id === disk.id)) throw new VmdeskError('INVALID_INPUT', `No size given for ${disk.id}`);
+      if (!offline && !disks.some((d) => d.id === disk.id)) throw new VmdeskError('INVALID_INPUT', `No size given for ${disk.id}`);
       if (path.isAbsolute(disk.file)) throw new VmdeskError('INVALID_INPUT', `${disk.id} is not inside the machine folder`);
     }
     await library.ensure();
@@ -76,18 +77,20 @@ export class IncomingMigrations {
     }
     try {
       await writeOwner(dir);
-      for (const disk of config.disks) {
-        const file = resolveMachinePath(dir, disk.file);
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        await createImage(file, 'qcow2', disks.find((d) => d.id === disk.id)?.virtualBytes ?? 0);
+      if (!offline) {
+        for (const disk of config.disks) {
+          const file = resolveMachinePath(dir, disk.file);
+          await fs.mkdir(path.dirname(file), { recursive: true });
+          await createImage(file, 'qcow2', disks.find((d) => d.id === disk.id)?.virtualBytes ?? 0);
+        }
+        await saveMachineConfig(dir, config);
       }
-      await saveMachineConfig(dir, config);
     } catch (err) {
       await fs.rm(dir, { recursive: true, force: true });
       throw err;
     }
     const token = randomUUID();
-    this.pending.set(token, { config, dir, started: false });
+    this.pending.set(token, { config, dir, started: false, offline });
     return { token, dir };
   }
 
@@ -113,6 +116,7 @@ export class IncomingMigrations {
 
   async start(token: string): Promise<IncomingPrepared> {
     const p = this.get(token);
+    if (p.offline) throw new VmdeskError('INVALID_STATE', 'An offline migration starts no QEMU: commit it once its files are sent');
     if (p.started) throw new VmdeskError('INVALID_STATE', 'The incoming migration is already started');
     p.started = true;
     await this.core.launchMachine(p.config, p.dir, { incomingMigration: true });
@@ -146,6 +150,7 @@ export class IncomingMigrations {
   /** The stream is complete: NBD stopped, the guest continued here, the machine registered. */
   async commit(token: string): Promise<null> {
     const p = this.get(token);
+    if (p.offline) return this.commitOffline(token, p);
     const client = await this.agent(p);
     try {
       const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
@@ -170,6 +175,18 @@ export class IncomingMigrations {
     this.pending.delete(token);
     this.core.emit('machines');
     this.core.emit('machine-state', { uuid: p.config.uuid, status: this.core.runtime.status(p.config.uuid) });
+    return null;
+  }
+
+  /** A stopped machine's folder, arrived whole: checked (its config is the one announced), then registered. */
+  private async commitOffline(token: string, p: Pending): Promise<null> {
+    const arrived = await loadMachineConfig(p.dir);
+    if (arrived.uuid !== p.config.uuid || arrived.name !== p.config.name)
+      throw new VmdeskError('INVALID_INPUT', 'The machine.json that arrived is not the machine announced');
+    await this.core.library.register({ uuid: p.config.uuid, dir: p.dir }, p.config.name);
+    await clearOwner(p.dir);
+    this.pending.delete(token);
+    this.core.emit('machines');
     return null;
   }
 

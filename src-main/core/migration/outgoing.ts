@@ -23,6 +23,8 @@ import type { TaskInfo } from '../../api/types.js';
 import { parseInput } from '../../api/validation.js';
 import type { Core } from '../core.js';
 import { isInside } from '../fs/path-inside.js';
+import { withLock } from '../fs/lock-file.js';
+import { machineLockFile } from '../library/library.js';
 import { machineTypeProblem } from '../machines/machine-type.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
@@ -66,21 +68,28 @@ interface BlockJob {
   status?: string;
 }
 
-/** Why this machine cannot migrate live now: every problem, listed before anything starts. */
-export async function preflightProblems(core: Core, config: MachineConfig, dir: string, dest: Destination): Promise<string[]> {
+/** Why this machine cannot migrate (live, or offline when stopped) now: every problem, listed before anything starts. */
+export async function preflightProblems(
+  core: Core,
+  config: MachineConfig,
+  dir: string,
+  dest: Destination,
+  offline = false,
+): Promise<string[]> {
   const problems: string[] = [];
   const state = core.runtime.status(config.uuid).state;
-  if (state !== 'running' && state !== 'paused') problems.push(`${config.name} is ${state}: live migration moves a running machine`);
-  if (config.cdrom?.file) problems.push('A CD-ROM image is inserted (a host file the destination does not have): eject it first');
-  if ((await core.snapshots.list(config.uuid).catch(() => null))?.roots.length)
-    problems.push(
-      `${config.name} has snapshots: moving them with the machine is not supported yet — delete them or move the machine stopped`,
-    );
+  if (offline && state !== 'stopped') problems.push(`${config.name} is ${state}: an offline migration moves a stopped machine`);
+  if (!offline && state !== 'running' && state !== 'paused')
+    problems.push(`${config.name} is ${state}: live migration moves a running machine`);
+  if (config.cdrom?.file && !isInside(dir, resolveMachinePath(dir, config.cdrom.file)))
+    problems.push('A CD-ROM image is inserted (a host file the destination does not have): eject it first');
+  if (!offline && (await core.snapshots.list(config.uuid).catch(() => null))?.roots.length)
+    problems.push(`${config.name} has snapshots: a live migration does not carry them yet — migrate it stopped (offline), or delete them`);
   for (const disk of config.disks)
     if (!isInside(dir, resolveMachinePath(dir, disk.file))) problems.push(`${disk.id} is a file outside the machine folder (${disk.file})`);
   for (const file of [config.kernelBoot?.kernel, config.kernelBoot?.initrd])
     if (file && !isInside(dir, resolveMachinePath(dir, file))) problems.push(`The kernel boot file ${file} is outside the machine folder`);
-  for (const nic of config.nics)
+  for (const nic of offline ? [] : config.nics)
     if (nic.attachment.type === 'bridged' || nic.attachment.type === 'internal')
       problems.push(`${nic.id} is on a ${nic.attachment.type} network, which is this host's: attach it to NAT or none first`);
   const [host, details] = await Promise.all([dest.api.host(), dest.api.hostDetails()]);
@@ -89,8 +98,10 @@ export async function preflightProblems(core: Core, config: MachineConfig, dir: 
     const type = machineTypeProblem(config, host.qemu);
     if (type) problems.push(`On ${dest.name}: ${type}`);
   }
-  if (config.memoryMiB > details.freeMemoryMiB)
-    problems.push(`${config.name} needs ${config.memoryMiB} MiB of memory; ${dest.name} has ${details.freeMemoryMiB} MiB free`);
+  if (offline ? config.memoryMiB > details.memoryMiB : config.memoryMiB > details.freeMemoryMiB)
+    problems.push(
+      `${config.name} needs ${config.memoryMiB} MiB of memory; ${dest.name} has ${offline ? details.memoryMiB : details.freeMemoryMiB} MiB${offline ? '' : ' free'}`,
+    );
   const machines = await dest.api.listMachines();
   if (machines.some((m) => m.uuid === config.uuid)) problems.push(`${dest.name} already has this machine (same uuid)`);
   else if (machines.some((m) => m.config?.name === config.name)) problems.push(`${dest.name} already has a machine named ${config.name}`);
@@ -115,7 +126,7 @@ export function migrateTask(
   const options = parseInput(migrateOptionsSchema, value, 'migration options');
   return core.tasks.run(
     `Migrating ${ref} to ${options.to}`,
-    (ctx) => migrate(core, ref, options, dest, ctx),
+    (ctx) => (options.offline ? migrateOffline(core, ref, dest, ctx) : migrate(core, ref, options, dest, ctx)),
     (o) => o,
   );
 }
@@ -286,6 +297,85 @@ async function migrate(
   } finally {
     client.close();
   }
+}
+
+/** Files of a machine folder that travel: all but its lock, an owner marker and temp files. */
+async function folderContents(dir: string): Promise<Array<{ file: string; bytes: number }>> {
+  const found: Array<{ file: string; bytes: number }> = [];
+  for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.relative(dir, path.join(entry.parentPath, entry.name));
+    if (file === 'machine.lock' || file === '.vmdesk-owner' || file.endsWith('.tmp')) continue;
+    found.push({ file, bytes: (await fs.stat(path.join(dir, file))).size });
+  }
+  // machine.json last: the destination checks it against what was announced when it commits.
+  return found.sort((a, b) => Number(a.file === 'machine.json') - Number(b.file === 'machine.json'));
+}
+
+const ZEROS = Buffer.alloc(CHUNK);
+
+/**
+ * A stopped machine: its whole folder (disks, snapshot images and tree, saved state, boot files) sent
+ * file by file under its lock — holes stay holes — then registered there and deleted here.
+ */
+async function migrateOffline(core: Core, ref: string, dest: Destination, ctx: TaskContext): Promise<MigrationOutcome> {
+  const started = Date.now();
+  const record = await core.library.find(ref);
+  const { config, dir } = record;
+  const detail: MigrationDetail = {
+    phase: 'preparing',
+    machine: config.name,
+    to: dest.name,
+    disk: { doneBytes: 0, totalBytes: 0 },
+    rounds: [],
+    notConverging: null,
+  };
+  ctx.detail(detail);
+  ctx.progress(null, `Checking ${dest.name}`);
+  let sent = 0;
+  await withLock(machineLockFile(dir), `migrating ${config.name}`, async () => {
+    const problems = await preflightProblems(core, config, dir, dest, true);
+    if (problems.length > 0)
+      throw new VmdeskError('INVALID_STATE', `${config.name} cannot migrate to ${dest.name}:\n${problems.join('\n')}`, { problems });
+    const files = await folderContents(dir);
+    const total = files.reduce((s, f) => s + f.bytes, 0);
+    detail.phase = 'disks';
+    detail.disk = { doneBytes: 0, totalBytes: total };
+    const { token } = await dest.api.prepareIncoming({ config, disks: [], offline: true });
+    try {
+      for (const { file, bytes } of files) {
+        const handle = await fs.open(path.join(dir, file), 'r');
+        try {
+          const buffer = Buffer.alloc(CHUNK);
+          for (let offset = 0; offset < bytes || offset === 0; offset += CHUNK) {
+            if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
+            const { bytesRead } = await handle.read(buffer, 0, CHUNK, offset);
+            const chunk = buffer.subarray(0, bytesRead);
+            const last = offset + CHUNK >= bytes;
+            if (last || !chunk.equals(ZEROS.subarray(0, bytesRead)))
+              await dest.api.incomingFile(token, file, offset, chunk.toString('base64'));
+            sent += bytesRead;
+            detail.disk.doneBytes = sent;
+            ctx.progress(
+              total ? (sent / total) * 0.95 : null,
+              `Copying ${config.name}: ${Math.round(sent / MiB)} of ${Math.round(total / MiB)} MiB`,
+            );
+            if (bytes === 0) break;
+          }
+        } finally {
+          await handle.close();
+        }
+      }
+      await dest.api.finishIncoming(token, 'commit');
+    } catch (err) {
+      await dest.api.finishIncoming(token, 'abort').catch(() => undefined);
+      throw err;
+    }
+  });
+  await core.delete(config.uuid);
+  detail.phase = 'done';
+  ctx.progress(1, `${config.name} is on ${dest.name}`);
+  return { name: config.name, to: dest.name, totalMs: Date.now() - started, downtimeMs: null, rounds: [], ramBytes: 0, diskBytes: sent };
 }
 
 /**
