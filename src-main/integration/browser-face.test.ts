@@ -91,10 +91,16 @@ function hostile(status: number): number {
   return status;
 }
 
-function openWs(target: string): Promise<WebSocket> {
+/**
+ * An open WebSocket, with its first message and its close kept from the start: ws emits 'open' and
+ * the frames that came in the same packet in one go, before a listener added after 'open' could see them.
+ */
+function openWs(target: string): Promise<WebSocket & { first: Promise<Buffer>; closed: Promise<[number, string]> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${target}`, { origin });
-    ws.once('open', () => resolve(ws));
+    const first = new Promise<Buffer>((r) => ws.once('message', (d: Buffer) => r(d)));
+    const closed = new Promise<[number, string]>((r) => ws.once('close', (code, reason) => r([code, reason.toString()])));
+    ws.once('open', () => resolve(Object.assign(ws, { first, closed })));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.once('error', reject);
   });
@@ -102,7 +108,7 @@ function openWs(target: string): Promise<WebSocket> {
 
 /** A console stream that is accepted, then closed by the server: its close code and reason. */
 function closedWith(target: string): Promise<[number, string]> {
-  return openWs(target).then((ws) => new Promise((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()]))));
+  return openWs(target).then((ws) => ws.closed);
 }
 
 async function until(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
@@ -368,7 +374,7 @@ describe('console streams are bound to one machine', () => {
     }
     // The new machine's own stream is there, under its own uuid.
     const ws = await openWs(`/console/vnc/${impostor}?token=${token}`);
-    const banner = await new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString('latin1'))));
+    const banner = (await ws.first).toString('latin1');
     expect(banner).toBe('RFB 003.008\n');
     ws.close();
     await ok(sb, ['stop', guest, '--force']);
