@@ -113,8 +113,8 @@ export async function serveStdio(core: Core, input: Readable = process.stdin, ou
   });
 
   unsubscribe();
-  // The link is gone: a migration arriving through it that was not committed is undone...
-  await core.incoming.abortAll();
+  // The link is gone: a migration arriving through it is settled (committed if its stream completed, else undone)...
+  await core.incoming.settleAll();
   // ...and what this session started and is still running is cancelled and undone.
   const running = (): TaskInfo[] => core.tasks.list().filter((t) => started.has(t.id) && t.state === 'running');
   for (const task of running()) core.tasks.cancel(task.id);

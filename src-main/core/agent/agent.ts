@@ -341,6 +341,7 @@ export class VmAgent {
       const parsed = agentRequestSchema.safeParse(raw);
       if (!parsed.success) throw new VmdeskError('INVALID_INPUT', `Bad agent request: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
       const result = await this.handle(parsed.data);
+      if (parsed.data.op === 'qmp' && parsed.data.command === 'migrate') this.watchMigrationDriver(socket);
       socket.write(JSON.stringify({ id, result }) + '\n');
     } catch (err) {
       socket.write(JSON.stringify({ id, error: toErrorShape(err) }) + '\n');
@@ -406,6 +407,48 @@ export class VmAgent {
       `${this.launch.name} did not shut down within ${Math.round(timeoutMs / 1000)} s: the guest may ignore the ACPI power button. Power it off instead (this may lose unsaved guest data).`,
       { canPowerOff: true },
     );
+  }
+
+  /**
+   * The VMDesk that started an outgoing migration drives it to its end (pre-switchover, mirrors,
+   * the destination's commit). If it dies midway, QEMU would wait paused before switchover forever:
+   * the agent settles it so that exactly one copy runs. Not yet completed: the migration is cancelled
+   * and the guest continues here (the destination, whose stream broke, ends its QEMU). Completed: the
+   * destination has the whole machine and continues it when it sees its driver gone; this QEMU ends.
+   */
+  private watchMigrationDriver(socket: net.Socket): void {
+    const wasRunning = this.status().state === 'running';
+    socket.once('close', () => {
+      void (async () => {
+        const qmp = this.qmp;
+        if (!qmp || this.exited) return;
+        const info = await qmp.execute<{ status?: string }>('query-migrate').catch(() => null);
+        const status = info?.status;
+        if (!status || status === 'failed' || status === 'cancelled' || status === 'none') return;
+        if (status === 'completed') {
+          process.stderr.write('agent: the VMDesk driving an outgoing migration went away after it completed: this QEMU ends\n');
+          await this.poweroff();
+          return;
+        }
+        process.stderr.write(
+          `agent: the VMDesk driving an outgoing migration went away (${status}): cancelled, the guest continues here\n`,
+        );
+        await qmp.execute('migrate_cancel').catch(() => undefined);
+        const jobs = await qmp.execute<Array<{ device: string }>>('query-block-jobs').catch(() => [] as Array<{ device: string }>);
+        for (const job of jobs.filter((j) => j.device.startsWith('mig-')))
+          await qmp.execute('block-job-cancel', { device: job.device, force: true }).catch(() => undefined);
+        for (let i = 0; i < 100; i++) {
+          const left = await qmp.execute<Array<{ device: string }>>('query-block-jobs').catch(() => [] as Array<{ device: string }>);
+          if (!left.some((j) => j.device.startsWith('mig-'))) break;
+          await sleep(20);
+        }
+        const nodes = await qmp.execute<Array<{ 'node-name'?: string }>>('query-named-block-nodes').catch(() => []);
+        for (const node of new Set(nodes.map((n) => n['node-name'] ?? '').filter((n) => n.startsWith('mig-'))))
+          await qmp.execute('blockdev-del', { 'node-name': node }).catch(() => undefined);
+        const now = await qmp.execute<{ running: boolean }>('query-status').catch(() => null);
+        if (wasRunning && now && !now.running) await qmp.execute('cont').catch(() => undefined);
+      })();
+    });
   }
 
   private async poweroff(): Promise<AgentStatus> {

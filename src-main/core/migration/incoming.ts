@@ -204,8 +204,28 @@ export class IncomingMigrations {
     return null;
   }
 
-  /** Every migration not yet committed is aborted (the link to its source is gone). */
-  async abortAll(): Promise<void> {
-    for (const token of [...this.pending.keys()]) await this.abort(token).catch(() => undefined);
+  /**
+   * The link to the source is gone. A live migration whose stream completed here is committed: the
+   * source's QEMU never runs it again once it has sent it all (its agent ends it). Any other is
+   * aborted: the source continues its guest.
+   */
+  async settleAll(): Promise<void> {
+    for (const [token, p] of [...this.pending]) {
+      const completed = p.started && !p.offline && (await this.streamCompleted(p));
+      await (completed ? this.commit(token) : this.abort(token)).catch(() => undefined);
+    }
+  }
+
+  private async streamCompleted(p: Pending): Promise<boolean> {
+    const client = await this.agent(p).catch(() => null);
+    if (!client) return false;
+    try {
+      const info = await client.request<{ status?: string }>({ op: 'qmp', command: 'query-migrate' });
+      return info.status === 'completed';
+    } catch {
+      return false;
+    } finally {
+      client.close();
+    }
   }
 }

@@ -398,6 +398,13 @@ async function rollback(
     await sleep(25);
   }
   for (const node of mirrors) await qmp('blockdev-del', { 'node-name': node }).catch(() => undefined);
+  // Once the stream completed, the destination holds the whole machine and continues it on its own
+  // if it loses us: this copy must never run again, or there would be two.
+  const migration = await qmp<{ status?: string }>('query-migrate').catch(() => null);
+  if (migration?.status === 'completed') {
+    await qmp('quit').catch(() => undefined);
+    return;
+  }
   const status = await qmp<{ status: string; running: boolean }>('query-status').catch(() => null);
   if (wasRunning && status && !status.running) await qmp('cont').catch(() => undefined);
   if (token) await dest.api.finishIncoming(token, 'abort').catch(() => undefined);
