@@ -1,0 +1,344 @@
+/**
+ * Live migration between two hosts through the real CLI: a demo guest printing a counter on its
+ * serial port moves to a second host (sshd in a network namespace of its own, ssh-host.ts) with its
+ * RAM (same boot, same tmpfs file), its disk (a marker written before, read back with the page cache
+ * dropped) and its counter going on without a gap longer than the downtime reported; nothing of it
+ * is left here. A stopped machine, a name the destination already has and a machine with snapshots
+ * are refused, both libraries unchanged. Ctrl-C half-way through a slow migration leaves the
+ * machine running here and nothing of it there.
+ *
+ * Both "hosts" share this machine's filesystem and process table (only the network differs): the
+ * remote library and runtime dir are read directly, and a QEMU is told apart by its runtime dir.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, eventually, guestSays, makeSandbox, skipBecause, vmdesk, type CliResult, type Sandbox } from './harness.js';
+import { sshHostUnavailable, startSshHost, type SshHost } from './ssh-host.js';
+
+const PROMPT = 'vmdesk-demo# ';
+const unavailable = sshHostUnavailable();
+let host: SshHost;
+let sb: Sandbox;
+let env: NodeJS.ProcessEnv;
+
+interface Listed {
+  uuid: string;
+  config: { name: string };
+  status: { state: string };
+}
+
+interface Outcome {
+  name: string;
+  to: string;
+  totalMs: number;
+  downtimeMs: number | null;
+  rounds: Array<{ round: number; ramTransferredBytes: number }>;
+  ramBytes: number;
+  diskBytes: number;
+}
+
+function cli(args: string[], timeoutMs = 120_000): Promise<CliResult> {
+  return vmdesk(sb, args, { env, timeoutMs });
+}
+
+async function ok(args: string[], timeoutMs?: number): Promise<string> {
+  const r = await cli(args, timeoutMs);
+  if (r.code !== 0) throw new Error(`vmdesk ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** The machines of this host, or of lab. */
+async function machines(where: 'local' | 'lab'): Promise<Listed[]> {
+  return JSON.parse(await ok([...(where === 'lab' ? ['--host', 'lab'] : []), 'list', '--json'])) as Listed[];
+}
+
+/** Every file and folder under `dir` (hidden ones too), relative, sorted; lock files left out. */
+function tree(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => !f.endsWith('.lock')).sort();
+}
+
+/** What a refused migration must not change: both libraries as listed, their folders, lab's runtime dir. */
+async function bothSides(): Promise<string> {
+  const summary = (list: Listed[]): string[] => list.map((m) => `${m.uuid} ${m.config.name} ${m.status.state}`).sort();
+  return JSON.stringify(
+    {
+      local: summary(await machines('local')),
+      lab: summary(await machines('lab')),
+      localFiles: tree(path.join(sb.home, 'machines')),
+      labFiles: tree(path.join(host.remoteHome, 'machines')),
+      labRuntime: tree(host.remoteRuntime),
+    },
+    null,
+    1,
+  );
+}
+
+/** Processes whose command line holds both `uuid` and `runtimeDir` (this host's QEMU of a machine, or lab's). */
+function qemuOf(uuid: string, runtimeDir: string): number[] {
+  const pids: number[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes(uuid) && cmdline.includes(runtimeDir) && cmdline.includes('-uuid')) pids.push(Number(pid));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** guestSays for a machine on lab: typed through `vmdesk --host lab send`, read from lab's serial.log. */
+async function labSays(name: string, line: string, answer: RegExp, timeoutS = 60): Promise<string> {
+  const { dir } = JSON.parse(await ok(['--host', 'lab', 'show', name, '--json'])) as { dir: string };
+  const log = path.join(dir, 'logs', 'serial.log');
+  const from = fs.statSync(log).size;
+  await ok(['--host', 'lab', 'send', name, `${line}\\n`]);
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const text = fs.readFileSync(log).subarray(from).toString('latin1');
+    const found = answer.exec(text);
+    if (found) return found[0];
+    if (Date.now() > deadline) throw new Error(`${name} on lab did not print ${String(answer)}:\n${text.slice(-1500)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The `tick N` numbers of whole lines in a serial log. */
+function ticks(text: string): number[] {
+  return [...text.matchAll(/tick (\d+)\r?\n/g)].map((m) => Number(m[1]));
+}
+
+/**
+ * Follows a serial.log while it grows (and while it does not exist yet, or no longer): when each
+ * whole `tick N` line was first seen, to the polling interval.
+ */
+class TickWatch {
+  readonly seen = new Map<number, number>();
+  private offset = 0;
+  private rest = '';
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly file: string) {
+    this.timer = setInterval(() => this.poll(), 20);
+  }
+
+  poll(): void {
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(this.file);
+    } catch {
+      return;
+    }
+    if (data.length < this.offset) [this.offset, this.rest] = [0, ''];
+    const lines = (this.rest + data.subarray(this.offset).toString('latin1')).split('\n');
+    this.offset = data.length;
+    this.rest = lines.pop() ?? '';
+    const now = Date.now();
+    for (const line of lines) {
+      const m = /tick (\d+)\r?$/.exec(line);
+      if (m && !this.seen.has(Number(m[1]))) this.seen.set(Number(m[1]), now);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.poll();
+  }
+}
+
+async function boot(name: string): Promise<void> {
+  await ok(['start', name]);
+  await ok(['wait', name, '--text', PROMPT, '--timeout', '120']);
+}
+
+beforeAll(async () => {
+  if (unavailable) return;
+  host = await startSshHost({ name: 'lab' });
+  sb = makeSandbox();
+  env = { ...sb.env, VMDESK_SSH_CONFIG: host.sshConfig };
+  await ok([
+    'hosts',
+    'add',
+    'lab',
+    host.alias,
+    '--remote-home',
+    host.remoteHome,
+    '--remote-command',
+    host.remoteCommand,
+    '--accept-host-key',
+    host.fingerprint,
+  ]);
+});
+
+afterAll(async () => {
+  await sb?.cleanup();
+  await host?.stop();
+});
+
+describe('live migration to a remote host', () => {
+  it('moves a running guest with its RAM, its disk and its serial output, and leaves nothing of it here', async (ctx) => {
+    if (unavailable) skipBecause(ctx, unavailable);
+    await ok(['create', 'mover', '--demo', '--memory', '128', '--disk', '64M']);
+    await boot('mover');
+    const { uuid, dir } = JSON.parse(await ok(['show', 'mover', '--json'])) as { uuid: string; dir: string };
+    const bootId = await guestSays(
+      sb,
+      'mover',
+      'cat /proc/sys/kernel/random/boot_id',
+      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/,
+      30,
+    );
+    await guestSays(sb, 'mover', 'echo before > /tmp/x && echo saved-$((6*7))', 'saved-42', 30);
+    // On the disk itself (fsync), not only in the guest's page cache, which travels with the RAM.
+    await guestSays(
+      sb,
+      'mover',
+      'echo MARK-$((1000+234)) | dd of=/dev/vda bs=512 seek=100 conv=fsync 2>/dev/null && echo written-$((2*3))',
+      'written-6',
+      30,
+    );
+    await guestSays(sb, 'mover', 'i=0; while true; do echo tick $i; i=$((i+1)); usleep 100000; done &', /tick 5\r?\n/, 30);
+
+    const sourceWatch = new TickWatch(path.join(dir, 'logs', 'serial.log'));
+    const destWatch = new TickWatch(path.join(host.remoteHome, 'machines', 'mover', 'logs', 'serial.log'));
+    let migrated: CliResult;
+    let lastBefore: number;
+    try {
+      lastBefore = Math.max(...ticks(await ok(['log', 'mover'])));
+      migrated = await cli(['migrate', 'mover', '--to', 'lab', '--json']);
+      // A few more ticks on lab.
+      await eventually(
+        () => Promise.resolve(destWatch.poll()),
+        () => destWatch.seen.size >= 10,
+        15_000,
+      );
+    } finally {
+      sourceWatch.stop();
+      destWatch.stop();
+    }
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.stderr).toBe('');
+    const outcome = JSON.parse(migrated.stdout) as Outcome;
+    expect(outcome).toMatchObject({ name: 'mover', to: 'lab' });
+    expect(outcome.rounds.length).toBeGreaterThanOrEqual(1);
+    // QEMU before 9.0 says "completed" a moment before it has computed the downtime (0 until then).
+    expect(outcome.downtimeMs, 'the downtime QEMU measured').toBeGreaterThan(0);
+    expect(outcome.ramBytes).toBeGreaterThan(0);
+    expect(outcome.diskBytes).toBe(64 * 1024 * 1024);
+
+    // On lab: the same machine, running, the same boot with the same RAM and disk.
+    const there = (await machines('lab')).find((m) => m.config.name === 'mover');
+    expect(there).toMatchObject({ uuid, status: { state: 'running' } });
+    expect(qemuOf(uuid, host.remoteRuntime)).toHaveLength(1);
+    expect(await labSays('mover', 'cat /proc/sys/kernel/random/boot_id', /[0-9a-f]{8}-[0-9a-f-]{27}/)).toBe(bootId);
+    expect(await labSays('mover', 'cat /tmp/x', /\nbefore\r?\n/)).toMatch(/before/);
+    expect(
+      await labSays(
+        'mover',
+        'sync; echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda bs=512 skip=100 count=1 2>/dev/null | head -n 1',
+        /MARK-\d+/,
+      ),
+    ).toBe('MARK-1234');
+
+    // The counter went on there from where it was, without losing a line, after a pause no longer than the downtime (+1 s).
+    const lastSource = Math.max(...sourceWatch.seen.keys());
+    const firstDest = Math.min(...destWatch.seen.keys());
+    expect(lastSource).toBeGreaterThanOrEqual(lastBefore);
+    expect(Math.max(...ticks(await ok(['--host', 'lab', 'log', 'mover'])))).toBeGreaterThan(lastBefore);
+    expect(firstDest).toBeGreaterThan(lastBefore);
+    // Nothing printed twice, and nothing lost but, at most, the one line the switchover cut in two (whole on neither side).
+    expect(firstDest).toBeGreaterThan(lastSource);
+    expect(firstDest).toBeLessThanOrEqual(lastSource + 2);
+    const gapMs = (destWatch.seen.get(firstDest) ?? 0) - (sourceWatch.seen.get(lastSource) ?? 0);
+    expect(gapMs).toBeLessThanOrEqual((outcome.downtimeMs ?? 0) + 1000);
+
+    // Nothing of it here: not listed, no folder, no QEMU.
+    expect((await machines('local')).map((m) => m.config.name)).not.toContain('mover');
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(qemuOf(uuid, sb.runtime)).toEqual([]);
+  });
+
+  it('refuses a stopped machine, a name lab already has and a machine with snapshots, changing nothing on either side', async (ctx) => {
+    if (unavailable) skipBecause(ctx, unavailable);
+    await ok(['create', 'idle', '--demo', '--memory', '64', '--disk', '16M']);
+    await ok(['--host', 'lab', 'create', 'clash', '--demo', '--memory', '64', '--disk', '16M']);
+    await ok(['create', 'clash', '--demo', '--memory', '64', '--disk', '16M']);
+    await ok(['start', 'clash']);
+
+    /** Refused before anything starts, for that one problem alone: exit 5 and nothing changed on either side. */
+    const refused = async (name: string, problem: RegExp): Promise<void> => {
+      const before = await bothSides();
+      const r = await cli(['migrate', name, '--to', 'lab']);
+      expect(r.code, r.stderr).toBe(5);
+      const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+      const header = lines.findIndex((l) => l.endsWith(`${name} cannot migrate to lab:`));
+      expect(header, r.stderr).toBeGreaterThanOrEqual(0);
+      expect(lines.slice(header + 1)).toEqual([expect.stringMatching(problem)]);
+      expect(await bothSides()).toBe(before);
+    };
+    await refused('idle', /idle is stopped: live migration moves a running machine/);
+    await refused('clash', /lab already has a machine named clash/);
+
+    await ok(['snapshot', 'idle', 'take', 'first']);
+    await ok(['start', 'idle']);
+    await refused('idle', /idle has snapshots: a live migration does not carry them/);
+    await ok(['stop', 'idle', '--force']);
+    await ok(['stop', 'clash', '--force']);
+  });
+
+  it('Ctrl-C half-way through a slow migration leaves the machine running here and nothing of it on lab', async (ctx) => {
+    if (unavailable) skipBecause(ctx, unavailable);
+    await ok(['create', 'busy', '--demo', '--memory', '128', '--disk', '16M']);
+    await boot('busy');
+    const { uuid } = JSON.parse(await ok(['show', 'busy', '--json'])) as { uuid: string };
+    // Memory dirtied faster than 1 MiB/s sends it: 16 MiB of random bytes copied over and over in tmpfs.
+    await guestSays(sb, 'busy', 'dd if=/dev/urandom of=/tmp/r bs=1M count=16 2>/dev/null && echo ready-$((3*3))', 'ready-9', 60);
+    await guestSays(sb, 'busy', '(while true; do cp /tmp/r /tmp/d; done) & echo looping-$((4*4))', 'looping-16', 30);
+
+    const labMachines = path.join(host.remoteHome, 'machines');
+    const labBefore = tree(labMachines);
+    const child = spawn(process.execPath, [CLI, 'migrate', 'busy', '--to', 'lab', '--bandwidth', '1'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await eventually(
+        () => Promise.resolve(stderr),
+        (s) => /Round \d+: /.test(s) || child.exitCode !== null,
+        60_000,
+      );
+      expect(stderr).toMatch(/Round \d+: \d+ MiB sent/);
+      // Half-way: lab has the copy waiting, its QEMU receiving.
+      expect(fs.existsSync(path.join(host.remoteHome, 'machines', 'busy'))).toBe(true);
+      expect(qemuOf(uuid, host.remoteRuntime)).toHaveLength(1);
+      child.kill('SIGINT');
+      const code = await exited;
+      expect(code, stderr).toBe(11);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    expect(stderr).toMatch(/cancelled/i);
+
+    // Here: still running, and answering.
+    const here = (await machines('local')).find((m) => m.config.name === 'busy');
+    expect(here).toMatchObject({ uuid, status: { state: 'running' } });
+    expect(qemuOf(uuid, sb.runtime)).toHaveLength(1);
+    await guestSays(sb, 'busy', 'echo $((6*7))', /\r?\n42\r?\n/, 30);
+
+    // There: no folder (lab's library as it was), no QEMU, not listed.
+    const leftovers = await eventually(
+      () => Promise.resolve({ files: tree(labMachines), qemu: qemuOf(uuid, host.remoteRuntime) }),
+      (l) => l.qemu.length === 0 && JSON.stringify(l.files) === JSON.stringify(labBefore),
+      20_000,
+    );
+    expect(leftovers).toEqual({ files: labBefore, qemu: [] });
+    expect((await machines('lab')).map((m) => m.config.name)).not.toContain('busy');
+  });
+});
