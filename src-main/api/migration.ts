@@ -89,8 +89,12 @@ export interface MigrationOutcome {
   name: string;
   to: string;
   totalMs: number;
+  /** How long the guest was paused: from the stop for switchover until the destination continued it. */
   downtimeMs: number | null;
+  /** QEMU's own downtime figure (the stop-and-copy alone). */
+  qemuDowntimeMs?: number | null;
   rounds: MigrationRound[];
   ramBytes: number;
   diskBytes: number;
+  warnings: string[];
 }

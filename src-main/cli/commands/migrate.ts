@@ -59,6 +59,7 @@ export function registerMigrateCommand(program: Command, core: Core): void {
           if (!o.json) process.stderr.write(`${t.message}\n`);
         });
         const outcome: MigrationOutcome = await result;
+        for (const w of outcome.warnings) process.stderr.write(`warning: ${w}\n`);
         const mib = (n: number): number => Math.round(n / 1048576);
         process.stdout.write(
           o.json
