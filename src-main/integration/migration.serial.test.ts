@@ -289,6 +289,67 @@ describe('live migration to a remote host', () => {
     await ok(['stop', 'clash', '--force']);
   });
 
+  it('moves a stopped machine offline with its snapshots, which work there', async (ctx) => {
+    if (unavailable) skipBecause(ctx, unavailable);
+    await ok(['create', 'shelf', '--demo', '--memory', '96', '--disk', '32M']);
+    await ok(['snapshot', 'shelf', 'take', 'first']);
+    await ok(['snapshot', 'shelf', 'take', 'second']);
+    const { uuid } = JSON.parse(await ok(['show', 'shelf', '--json'])) as { uuid: string };
+    const files = tree(path.join(sb.home, 'machines', 'shelf')).filter((f) => !f.startsWith('logs'));
+    const outcome = JSON.parse(await ok(['migrate', 'shelf', '--to', 'lab', '--offline', '--json'])) as Outcome;
+    expect(outcome).toMatchObject({ name: 'shelf', to: 'lab', rounds: [] });
+    expect((await machines('local')).map((m) => m.config.name)).not.toContain('shelf');
+    expect(fs.existsSync(path.join(sb.home, 'machines', 'shelf'))).toBe(false);
+    // Every file came (the owner marker of the transfer is gone), the tree and its images with them.
+    expect(tree(path.join(host.remoteHome, 'machines', 'shelf')).filter((f) => !f.startsWith('logs'))).toEqual(files);
+    expect((await machines('lab')).find((m) => m.uuid === uuid)?.status.state).toBe('stopped');
+    const tree2 = await ok(['--host', 'lab', 'snapshot', 'shelf', 'list']);
+    expect(tree2).toMatch(/first[\s\S]*second/);
+    await ok(['--host', 'lab', 'snapshot', 'shelf', 'restore', 'first']);
+    await ok(['--host', 'lab', 'start', 'shelf']);
+    await ok(['--host', 'lab', 'wait', 'shelf', '--text', PROMPT, '--timeout', '120']);
+    await ok(['--host', 'lab', 'stop', 'shelf', '--force']);
+  });
+
+  it('kill -9 of the destination QEMU half-way: the machine runs on here, nothing left there', async (ctx) => {
+    if (unavailable) skipBecause(ctx, unavailable);
+    await ok(['create', 'victim', '--demo', '--memory', '128']);
+    await boot('victim');
+    const { uuid } = JSON.parse(await ok(['show', 'victim', '--json'])) as { uuid: string };
+    const labBefore = tree(path.join(host.remoteHome, 'machines'));
+    const child = spawn(process.execPath, [CLI, 'migrate', 'victim', '--to', 'lab', '--bandwidth', '2'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await eventually(
+        () => Promise.resolve(stderr),
+        (t) => /Round \d+: /.test(t) || child.exitCode !== null,
+        60_000,
+      );
+      const [pid] = qemuOf(uuid, host.remoteRuntime);
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid ?? -1, 'SIGKILL');
+      expect(await exited).toBe(8);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    expect(stderr).toMatch(/migration failed/i);
+    expect((await machines('local')).find((m) => m.uuid === uuid)?.status.state).toBe('running');
+    await guestSays(sb, 'victim', 'echo $((6*7))', /\r?\n42\r?\n/, 30);
+    const left = await eventually(
+      () => Promise.resolve(tree(path.join(host.remoteHome, 'machines'))),
+      (files) => JSON.stringify(files) === JSON.stringify(labBefore),
+      20_000,
+    );
+    expect(left).toEqual(labBefore);
+    await ok(['stop', 'victim', '--force']);
+  });
+
   // SIGINT: the user's Ctrl-C cancels the task. SIGKILL: the VMDesk driving the migration dies; the
   // machine's agent here and the VMDesk there settle it between them.
   for (const [signal, what] of [
