@@ -12,6 +12,8 @@ import { apiFor } from './api/client';
 import { runInBackground } from './lib/run-task';
 import { reportError } from './lib/report-error';
 import { isLocalHost } from './lib/hosts';
+import { migrationDetail } from './lib/migration';
+import { useTasksStore } from './stores/tasks';
 
 export const COMMAND_IDS = [
   'machine.new',
@@ -30,6 +32,7 @@ export const COMMAND_IDS = [
   'machine.discardState',
   'machine.clone',
   'machine.move',
+  'machine.migrate',
   'machine.export',
   'machine.v2p',
   'file.import',
@@ -61,6 +64,7 @@ function createCommands(): Record<CommandId, Command> {
   const machines = useMachinesStore();
   const hosts = useHostsStore();
   const ui = useUiStore();
+  const tasks = useTasksStore();
   const sel = (): HostedMachine | null => machines.selected;
   const state = (): string | undefined => sel()?.status.state;
   /** Calls cannot reach a machine whose host is disconnected. */
@@ -205,6 +209,25 @@ function createCommands(): Record<CommandId, Command> {
       'Move…',
       whenState(['stopped', 'crashed'], 'Shut the machine down before moving it'),
       withSelected((m) => (ui.move = { host: m.host, uuid: m.uuid })),
+    ),
+    cmd(
+      'machine.migrate',
+      'Migrate…',
+      () => {
+        const m = sel();
+        if (!m) return 'Select a machine first';
+        if (!isLocalHost(m.host)) return 'Migration moves a machine of this computer to a remote host: select one of them';
+        if (state() !== 'running' && state() !== 'paused') return 'Only a running machine migrates live: start it first';
+        if (!hosts.remotes.some((h) => h.state === 'connected')) return 'Connect a remote host to migrate to (Host › Add host…)';
+        return null;
+      },
+      withSelected((m) => {
+        // A migration of it already under way: its pre-copy view, not a second one.
+        const name = machines.displayName(m);
+        const under = tasks.running.find((t) => t.host === m.host && migrationDetail(t)?.machine === name);
+        if (under) ui.migration = { host: under.host, id: under.id };
+        else ui.migrate = { host: m.host, uuid: m.uuid };
+      }),
     ),
     cmd(
       'machine.export',

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { LogKind } from '../../src-main/api/contract';
+import type { MigrateOptions } from '../../src-main/api/migration';
 import type { MachineRef } from '../lib/hosts';
 
 /** Which dialogs are open: commands open them, components render them. Machines are named by host and uuid. */
@@ -25,6 +26,12 @@ export const useUiStore = defineStore('ui', () => {
   const p2vHost = ref<string | null>(null);
   const mediaHost = ref<string | null>(null);
   const addHostOpen = ref(false);
+  /** Machine › Migrate…: the running machine whose migration is being set up (null: the form is closed). */
+  const migrate = ref<MachineRef | null>(null);
+  /** The pre-copy view of a migration task, by the host it runs on (the source's) and its id. */
+  const migration = ref<{ host: string; id: string } | null>(null);
+  /** The options each migration of this window was started with, by host/task id (the view draws the limits). */
+  const migrationOptions = ref(new Map<string, MigrateOptions>());
 
   function showLog(r: MachineRef, kind: LogKind = 'qemu'): void {
     log.value = { host: r.host, uuid: r.uuid, kind };
@@ -47,6 +54,9 @@ export const useUiStore = defineStore('ui', () => {
     p2vHost,
     mediaHost,
     addHostOpen,
+    migrate,
+    migration,
+    migrationOptions,
     showLog,
   };
 });

@@ -1,0 +1,182 @@
+/**
+ * Live migration in the renderer, the pure part: a task's `detail` and `result` recognised as a
+ * migration's, the pre-copy rounds as rows (what each round sent, what was left, how fast the guest
+ * dirtied memory, the stop-and-copy it would take), the end's figures, and the dialog's options
+ * checked with the API's own schema.
+ */
+// First: the schema imported below must not make zod probe for eval, which the CSP forbids.
+import './zod-jitless';
+import {
+  migrateOptionsSchema,
+  type MigrateOptions,
+  type MigrationDetail,
+  type MigrationOutcome,
+  type MigrationRound,
+} from '../../src-main/api/migration';
+import type { TaskInfo } from '../../src-main/api/types';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+/** QEMU counts dirty memory in target pages: 4 KiB on x86. */
+export const PAGE_BYTES = 4096;
+/** QEMU's downtime-limit when none is set. */
+export const DEFAULT_MAX_DOWNTIME_MS = 300;
+
+export const PHASES = ['preparing', 'disks', 'ram', 'switchover', 'done'] as const;
+export type MigrationPhase = (typeof PHASES)[number];
+export const PHASE_LABELS: Record<MigrationPhase, string> = {
+  preparing: 'Prepare',
+  disks: 'Mirror disks',
+  ram: 'Copy RAM',
+  switchover: 'Switch over',
+  done: 'Done',
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function isRound(v: unknown): v is MigrationRound {
+  return isObject(v) && isNumber(v.round) && isNumber(v.ramTransferredBytes) && isNumber(v.ramRemainingBytes) && isNumber(v.dirtyPagesRate);
+}
+
+/** The task's detail, when it is a live migration's (anything else: null). */
+export function migrationDetail(task: Pick<TaskInfo, 'detail'> | null | undefined): MigrationDetail | null {
+  const d = task?.detail;
+  if (!isObject(d) || !(PHASES as readonly unknown[]).includes(d.phase)) return null;
+  if (typeof d.machine !== 'string' || typeof d.to !== 'string' || !Array.isArray(d.rounds) || !d.rounds.every(isRound)) return null;
+  if (!isObject(d.disk) || !isNumber(d.disk.doneBytes) || !isNumber(d.disk.totalBytes)) return null;
+  return d as unknown as MigrationDetail;
+}
+
+/** A finished migration's figures (the task's result once done), or null. */
+export function migrationOutcome(task: Pick<TaskInfo, 'state' | 'result'> | null | undefined): MigrationOutcome | null {
+  const r = task?.state === 'done' ? task.result : undefined;
+  if (!isObject(r) || !isNumber(r.totalMs) || !Array.isArray(r.rounds) || !isNumber(r.ramBytes) || !isNumber(r.diskBytes)) return null;
+  return r as unknown as MigrationOutcome;
+}
+
+/** What the end reported beside success (an outcome may carry `warnings`). */
+export function outcomeWarnings(o: MigrationOutcome | null): string[] {
+  const w = (o as { warnings?: unknown } | null)?.warnings;
+  return Array.isArray(w) ? w.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** One row of the pre-copy table and one point of each line of its chart. */
+export interface RoundRow {
+  round: number;
+  /** RAM sent during this round (the difference of QEMU's running total). */
+  sentBytes: number;
+  /** RAM sent since the start. */
+  totalSentBytes: number;
+  remainingBytes: number;
+  dirtyPagesRate: number;
+  dirtyBytesPerSec: number;
+  expectedDowntimeMs: number | null;
+  throughputBytesPerSec: number;
+}
+
+/** The rounds in order, each with what it sent; a round QEMU reported twice counts once (the last report). */
+export function roundRows(rounds: readonly MigrationRound[]): RoundRow[] {
+  const last = new Map<number, MigrationRound>();
+  for (const r of rounds) last.set(r.round, r);
+  let before = 0;
+  return [...last.values()]
+    .sort((a, b) => a.round - b.round)
+    .map((r) => {
+      const row: RoundRow = {
+        round: r.round,
+        sentBytes: Math.max(0, r.ramTransferredBytes - before),
+        totalSentBytes: r.ramTransferredBytes,
+        remainingBytes: r.ramRemainingBytes,
+        dirtyPagesRate: r.dirtyPagesRate,
+        dirtyBytesPerSec: r.dirtyPagesRate * PAGE_BYTES,
+        expectedDowntimeMs: r.expectedDowntimeMs,
+        // QEMU's mbps: megabits per second.
+        throughputBytesPerSec: (r.throughputMbps * 1e6) / 8,
+      };
+      before = r.ramTransferredBytes;
+      return row;
+    });
+}
+
+/** 0 B, 512 KiB, 12.3 MiB, 1.50 GiB. */
+export function formatBytes(bytes: number): string {
+  const b = Math.max(0, bytes);
+  if (b >= GiB) return `${(b / GiB).toFixed(2)} GiB`;
+  if (b >= 10 * MiB) return `${(b / MiB).toFixed(0)} MiB`;
+  if (b >= MiB) return `${(b / MiB).toFixed(1)} MiB`;
+  if (b >= KiB) return `${Math.round(b / KiB)} KiB`;
+  return `${Math.round(b)} B`;
+}
+
+export function formatRate(bytesPerSec: number): string {
+  return `${formatBytes(bytesPerSec)}/s`;
+}
+
+/** 850 ms, 12.4 s, 2 min 05 s. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+export function toMiB(bytes: number): number {
+  return Math.round((bytes / MiB) * 100) / 100;
+}
+
+/** What the end of the view shows. */
+export interface MigrationSummary {
+  totalMs: number;
+  downtimeMs: number | null;
+  rounds: number;
+  ramBytes: number;
+  diskBytes: number;
+  /** Everything sent (RAM and disks) over the whole migration, per second. */
+  averageBytesPerSec: number;
+}
+
+export function summarize(o: MigrationOutcome): MigrationSummary {
+  const rounds = new Set(o.rounds.map((r) => r.round)).size;
+  const bytes = o.ramBytes + o.diskBytes;
+  return {
+    totalMs: o.totalMs,
+    downtimeMs: o.downtimeMs,
+    rounds,
+    ramBytes: o.ramBytes,
+    diskBytes: o.diskBytes,
+    averageBytesPerSec: o.totalMs > 0 ? (bytes * 1000) / o.totalMs : 0,
+  };
+}
+
+/** Cancel is offered until the switchover: after it the destination owns the machine. */
+export function cancellable(task: Pick<TaskInfo, 'state'> | null, detail: MigrationDetail | null): boolean {
+  return (
+    task?.state === 'running' && (detail === null || detail.phase === 'preparing' || detail.phase === 'disks' || detail.phase === 'ram')
+  );
+}
+
+/** The dialog's fields; an empty number field is null (no limit, QEMU's default). */
+export interface MigrateForm {
+  to: string;
+  bandwidthMiBs: number | null;
+  maxDowntimeMs: number | null;
+  autoConverge: boolean;
+}
+
+/** The options the form asks for, or what is wrong with them (the API's schema says). */
+export function migrateOptions(form: MigrateForm): { options: MigrateOptions } | { error: string } {
+  const value: MigrateOptions = {
+    to: form.to,
+    ...(form.bandwidthMiBs !== null ? { bandwidthMiBs: form.bandwidthMiBs } : {}),
+    ...(form.maxDowntimeMs !== null ? { maxDowntimeMs: form.maxDowntimeMs } : {}),
+    ...(form.autoConverge ? { autoConverge: true } : {}),
+  };
+  if (!form.to) return { error: 'Choose the destination host' };
+  const parsed = migrateOptionsSchema.safeParse(value);
+  if (parsed.success) return { options: value };
+  const issue = parsed.error.issues[0];
+  const field = { to: 'Destination', bandwidthMiBs: 'Bandwidth limit', maxDowntimeMs: 'Max downtime' }[String(issue?.path[0])] ?? 'Options';
+  return { error: `${field}: ${issue?.message ?? 'invalid'}` };
+}
