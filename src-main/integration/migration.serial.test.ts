@@ -350,6 +350,41 @@ describe('live migration to a remote host', () => {
     await ok(['stop', 'victim', '--force']);
   });
 
+  it('a guest dirtying memory faster than the link: "not converging" is shown, a raised max downtime completes it', async (ctx) => {
+    if (unavailable) skipBecause(ctx, unavailable);
+    await ok(['create', 'hot', '--demo', '--memory', '128']);
+    await boot('hot');
+    await guestSays(sb, 'hot', 'dd if=/dev/urandom of=/tmp/r bs=1M count=8 2>/dev/null && echo ready-$((3*3))', 'ready-9', 60);
+    await guestSays(sb, 'hot', '(while true; do cp /tmp/r /tmp/d; done) & echo looping-$((4*4))', 'looping-16', 30);
+    const child = spawn(process.execPath, [CLI, 'migrate', 'hot', '--to', 'lab', '--bandwidth', '16'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await eventually(
+        () => Promise.resolve(stderr),
+        (t) => /not converging/.test(t) || child.exitCode !== null,
+        90_000,
+      );
+      expect(stderr).toMatch(/Round \d+: .* not converging: raise the max downtime, turn on auto-converge or raise the bandwidth/);
+      child.kill('SIGINT');
+      expect(await exited).toBe(11);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    // The same link, with room for a longer stop-and-copy: it completes.
+    const outcome = JSON.parse(
+      await ok(['migrate', 'hot', '--to', 'lab', '--bandwidth', '16', '--max-downtime', '15000', '--json'], 180_000),
+    ) as Outcome;
+    expect(outcome.rounds.length).toBeGreaterThanOrEqual(1);
+    expect((await machines('lab')).find((m) => m.config.name === 'hot')?.status.state).toBe('running');
+    await ok(['--host', 'lab', 'stop', 'hot', '--force']);
+  }, 240_000);
+
   // SIGINT: the user's Ctrl-C cancels the task. SIGKILL: the VMDesk driving the migration dies; the
   // machine's agent here and the VMDesk there settle it between them.
   for (const [signal, what] of [
