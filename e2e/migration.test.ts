@@ -2,9 +2,10 @@
 // running demo guest of this computer to a second host — a real sshd in a network namespace, with its
 // own library — over OpenSSH. The host is added from the Host menu; the guest dirties its memory (a
 // loop typed into its serial console) while Machine › Migrate… runs with an 8 MiB/s limit, so the
-// pre-copy takes several rounds, read from the view's table as they come; the loop is stopped, the
-// migration ends, and the machine runs on under the other host, its serial console answering there
-// with the memory it had here.
+// pre-copy takes several rounds, read from the view's table as they come, and is said not to converge;
+// the loop is stopped, the migration ends, and the machine runs on under the other host, its serial
+// console answering there with the memory it had here. A stopped machine then moves offline, its
+// folder copied.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,8 @@ describe('live migration from the UI, over a real SSH link', () => {
     // The guest to move, made and started with this computer's CLI.
     await ok(sb, ['create', 'web', '--demo', '--memory', '128']);
     await ok(sb, ['start', 'web'], { timeoutMs: GUEST_TIMEOUT });
+    // And a stopped one, to move offline.
+    await ok(sb, ['create', 'desk', '--demo', '--memory', '96']);
     uuid = (JSON.parse(await ok(sb, ['list', '--json'])) as Listed[]).find((m) => m.config.name === 'web')?.uuid ?? '';
     served = await serve({ ...sb, env: { ...sb.env, VMDESK_SSH_CONFIG: host.sshConfig } });
     browser = await launchBrowser();
@@ -214,12 +217,22 @@ describe('live migration from the UI, over a real SSH link', () => {
     // The charts are drawn too (their figures are the table's).
     expect(await dialog().locator('.rounds-chart canvas').count()).toBe(2);
     expect(await dialog().getByRole('button', { name: 'Cancel migration' }).isDisabled()).toBe(false);
+
+    // The loop dirties 16 MiB again and again, faster than 8 MiB/s carries it: not converging, said with its fixes.
+    const hint = dialog().getByTestId('migration-not-converging');
+    await hint.waitFor({ timeout: MIGRATION_TIMEOUT });
+    const words = (await hint.textContent()) ?? '';
+    expect(words).toMatch(/Raise the max downtime: QEMU expects .+, the limit is 300 ms\./);
+    expect(words).toContain('Turn on auto-converge');
+    expect(words).toContain('Raise the bandwidth limit (now 8 MiB/s)');
     await shot(page, 'migrate-precopy.png');
   });
 
   it('the loop stopped, the copy catches up: the figures of the end, and web runs under lab', async (ctx) => {
     if (unavailable) skipBecause(ctx, unavailable);
     await typeInSerial(sourceConsole, 'kill $!\n');
+    // The hint lasts as long as the trouble.
+    await dialog().getByTestId('migration-not-converging').waitFor({ state: 'hidden', timeout: MIGRATION_TIMEOUT });
     const summary = dialog().getByTestId('migration-summary');
     await summary.waitFor({ timeout: MIGRATION_TIMEOUT });
     const figure = (name: string): Promise<string> =>
@@ -266,6 +279,30 @@ describe('live migration from the UI, over a real SSH link', () => {
     await dialog().getByTestId('migration-summary').waitFor();
     expect((await shownRounds()).length).toBeGreaterThanOrEqual(3);
     await dialog().getByRole('button', { name: 'Close', exact: true }).click();
+  });
+
+  it('a stopped machine migrates offline: its folder copied, then listed under lab, stopped', async (ctx) => {
+    if (unavailable) skipBecause(ctx, unavailable);
+    await row('desk').click();
+    await toolbar().getByRole('button', { name: 'Migrate' }).click();
+    const d = page.getByRole('dialog', { name: 'Migrate desk' });
+    await d.getByTestId('migration-mode').getByText('Offline').waitFor();
+    // The pre-copy's limits are a live migration's.
+    expect(await d.getByLabel('Bandwidth limit (MiB/s)').count()).toBe(0);
+    await d.getByTestId('migration-preflight').getByText('lab can take desk').waitFor({ timeout: 60_000 });
+    await d.getByRole('button', { name: 'Migrate', exact: true }).click();
+    const summary = d.getByTestId('migration-summary');
+    await summary.waitFor({ timeout: MIGRATION_TIMEOUT });
+    expect(await d.getByTestId('migration-disk-text').textContent()).toMatch(/ copied$/);
+    expect(await summary.locator('[data-figure="downtime"]').count()).toBe(0);
+    expect(await summary.locator('[data-figure="bytes"]').textContent()).toMatch(/ (KiB|MiB|GiB)$/);
+    await shot(page, 'migrate-offline.png');
+    await expect.poll(() => row('desk').getAttribute('data-host'), { timeout: 30_000 }).toBe('lab');
+    await expect.poll(() => row('desk').getAttribute('aria-label'), { timeout: 30_000 }).toBe('desk, Powered off');
+    expect(remoteMachine('desk')?.status.state).toBe('stopped');
+    expect(fs.existsSync(path.join(served.sb.home, 'machines', 'desk'))).toBe(false);
+    await d.getByRole('button', { name: 'Close', exact: true }).click();
+    await d.waitFor({ state: 'hidden' });
   });
 
   it('logged no page errors', (ctx) => {

@@ -12,7 +12,7 @@ import { apiFor } from './api/client';
 import { runInBackground } from './lib/run-task';
 import { reportError } from './lib/report-error';
 import { isLocalHost } from './lib/hosts';
-import { migrationDetail } from './lib/migration';
+import { migrationDetail, migrationMode } from './lib/migration';
 import { useTasksStore } from './stores/tasks';
 
 export const COMMAND_IDS = [
@@ -217,7 +217,9 @@ function createCommands(): Record<CommandId, Command> {
         const m = sel();
         if (!m) return 'Select a machine first';
         if (!isLocalHost(m.host)) return 'Migration moves a machine of this computer to a remote host: select one of them';
-        if (state() !== 'running' && state() !== 'paused') return 'Only a running machine migrates live: start it first';
+        // Live while it runs, offline once stopped.
+        if (state() === 'crashed') return 'The machine crashed: start it again first';
+        if (!migrationMode(state())) return 'Wait until the machine has started or stopped';
         if (!hosts.remotes.some((h) => h.state === 'connected')) return 'Connect a remote host to migrate to (Host › Add host…)';
         return null;
       },

@@ -3,6 +3,8 @@ import type { MigrationDetail, MigrationOutcome, MigrationRound } from '../../sr
 import {
   PAGE_BYTES,
   cancellable,
+  isOfflineMigration,
+  migrationMode,
   formatBytes,
   formatDuration,
   migrateOptions,
@@ -125,18 +127,51 @@ describe('cancel and options', () => {
   });
 
   it('builds the options the API takes, empty fields left out, and refuses what its schema refuses', () => {
-    expect(migrateOptions({ to: 'lab', bandwidthMiBs: null, maxDowntimeMs: null, autoConverge: false })).toEqual({
+    expect(migrateOptions({ mode: 'live', to: 'lab', bandwidthMiBs: null, maxDowntimeMs: null, autoConverge: false })).toEqual({
       options: { to: 'lab' },
     });
-    expect(migrateOptions({ to: 'lab', bandwidthMiBs: 8, maxDowntimeMs: 500, autoConverge: true })).toEqual({
+    expect(migrateOptions({ mode: 'live', to: 'lab', bandwidthMiBs: 8, maxDowntimeMs: 500, autoConverge: true })).toEqual({
       options: { to: 'lab', bandwidthMiBs: 8, maxDowntimeMs: 500, autoConverge: true },
     });
-    expect(migrateOptions({ to: '', bandwidthMiBs: null, maxDowntimeMs: null, autoConverge: false })).toEqual({
+    expect(migrateOptions({ mode: 'live', to: '', bandwidthMiBs: null, maxDowntimeMs: null, autoConverge: false })).toEqual({
       error: 'Choose the destination host',
     });
-    const bad = migrateOptions({ to: 'lab', bandwidthMiBs: 1.5, maxDowntimeMs: null, autoConverge: false });
+    // Offline: the pre-copy's limits do not apply and are not sent.
+    expect(migrateOptions({ mode: 'offline', to: 'lab', bandwidthMiBs: 8, maxDowntimeMs: 500, autoConverge: true })).toEqual({
+      options: { to: 'lab', offline: true },
+    });
+    const bad = migrateOptions({ mode: 'live', to: 'lab', bandwidthMiBs: 1.5, maxDowntimeMs: null, autoConverge: false });
     expect('error' in bad && bad.error).toMatch(/^Bandwidth limit: /);
-    const long = migrateOptions({ to: 'lab', bandwidthMiBs: null, maxDowntimeMs: 120_000, autoConverge: false });
+    const long = migrateOptions({ mode: 'live', to: 'lab', bandwidthMiBs: null, maxDowntimeMs: 120_000, autoConverge: false });
     expect('error' in long && long.error).toMatch(/^Max downtime: /);
+  });
+});
+
+describe('live or offline', () => {
+  it('follows the machine’s state', () => {
+    expect(migrationMode('running')).toBe('live');
+    expect(migrationMode('paused')).toBe('live');
+    expect(migrationMode('stopped')).toBe('offline');
+    expect(migrationMode('starting')).toBeNull();
+    expect(migrationMode(undefined)).toBeNull();
+  });
+
+  it('tells an offline task by its options, its detail, or its outcome', () => {
+    const offlineEnd = outcomeOf({ name: 'web', to: 'lab', totalMs: 900, downtimeMs: null, rounds: [], ramBytes: 0, diskBytes: MiB });
+    const liveEnd = outcomeOf({
+      name: 'web',
+      to: 'lab',
+      totalMs: 900,
+      downtimeMs: 40,
+      rounds: [round(1, 1, 0)],
+      ramBytes: MiB,
+      diskBytes: 0,
+    });
+    expect(isOfflineMigration({ offline: true }, null, null)).toBe(true);
+    expect(isOfflineMigration({}, null, offlineEnd)).toBe(false);
+    expect(isOfflineMigration(null, { ...detail({ rounds: [] }), offline: true } as MigrationDetail, null)).toBe(true);
+    expect(isOfflineMigration(null, detail({ rounds: [] }), null)).toBe(false);
+    expect(isOfflineMigration(null, null, offlineEnd)).toBe(true);
+    expect(isOfflineMigration(null, null, liveEnd)).toBe(false);
   });
 });

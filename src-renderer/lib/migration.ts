@@ -2,7 +2,8 @@
  * Live migration in the renderer, the pure part: a task's `detail` and `result` recognised as a
  * migration's, the pre-copy rounds as rows (what each round sent, what was left, how fast the guest
  * dirtied memory, the stop-and-copy it would take), the end's figures, and the dialog's options
- * checked with the API's own schema.
+ * checked with the API's own schema. A running machine migrates live; a stopped one offline (its
+ * folder copied).
  */
 // First: the schema imported below must not make zod probe for eval, which the CSP forbids.
 import './zod-jitless';
@@ -25,6 +26,8 @@ export const DEFAULT_MAX_DOWNTIME_MS = 300;
 
 export const PHASES = ['preparing', 'disks', 'ram', 'switchover', 'done'] as const;
 export type MigrationPhase = (typeof PHASES)[number];
+/** An offline migration copies the stopped machine's folder: no RAM, no switchover. */
+export const OFFLINE_PHASES: readonly MigrationPhase[] = ['preparing', 'disks', 'done'];
 export const PHASE_LABELS: Record<MigrationPhase, string> = {
   preparing: 'Prepare',
   disks: 'Mirror disks',
@@ -32,6 +35,31 @@ export const PHASE_LABELS: Record<MigrationPhase, string> = {
   switchover: 'Switch over',
   done: 'Done',
 };
+export const OFFLINE_PHASE_LABELS: Record<MigrationPhase, string> = { ...PHASE_LABELS, disks: 'Copy files' };
+
+export type MigrationMode = 'live' | 'offline';
+
+/** How a machine in this state migrates: live while it runs, offline once stopped; null: neither now. */
+export function migrationMode(state: string | undefined): MigrationMode | null {
+  if (state === 'running' || state === 'paused') return 'live';
+  if (state === 'stopped') return 'offline';
+  return null;
+}
+
+/**
+ * Whether a migration task is an offline one: as its options say (this window started it), as its
+ * detail says (a core that tells), or — ended — from its outcome (no RAM, no rounds, no downtime).
+ */
+export function isOfflineMigration(
+  options: { offline?: boolean } | null | undefined,
+  detail: MigrationDetail | null,
+  outcome: MigrationOutcome | null,
+): boolean {
+  if (options) return options.offline === true;
+  const told = (detail as { offline?: unknown } | null)?.offline;
+  if (typeof told === 'boolean') return told;
+  return !!outcome && outcome.rounds.length === 0 && outcome.ramBytes === 0 && outcome.downtimeMs === null;
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -160,6 +188,7 @@ export function cancellable(task: Pick<TaskInfo, 'state'> | null, detail: Migrat
 /** The dialog's fields; an empty number field is null (no limit, QEMU's default). */
 export interface MigrateForm {
   to: string;
+  mode: MigrationMode;
   bandwidthMiBs: number | null;
   maxDowntimeMs: number | null;
   autoConverge: boolean;
@@ -167,12 +196,16 @@ export interface MigrateForm {
 
 /** The options the form asks for, or what is wrong with them (the API's schema says). */
 export function migrateOptions(form: MigrateForm): { options: MigrateOptions } | { error: string } {
-  const value: MigrateOptions = {
-    to: form.to,
-    ...(form.bandwidthMiBs !== null ? { bandwidthMiBs: form.bandwidthMiBs } : {}),
-    ...(form.maxDowntimeMs !== null ? { maxDowntimeMs: form.maxDowntimeMs } : {}),
-    ...(form.autoConverge ? { autoConverge: true } : {}),
-  };
+  // The limits and auto-converge are the RAM pre-copy's: an offline migration has none.
+  const value: MigrateOptions =
+    form.mode === 'offline'
+      ? { to: form.to, offline: true }
+      : {
+          to: form.to,
+          ...(form.bandwidthMiBs !== null ? { bandwidthMiBs: form.bandwidthMiBs } : {}),
+          ...(form.maxDowntimeMs !== null ? { maxDowntimeMs: form.maxDowntimeMs } : {}),
+          ...(form.autoConverge ? { autoConverge: true } : {}),
+        };
   if (!form.to) return { error: 'Choose the destination host' };
   const parsed = migrateOptionsSchema.safeParse(value);
   if (parsed.success) return { options: value };
