@@ -28,7 +28,23 @@ export type MigrateOptions = z.input<typeof migrateOptionsSchema>;
 export const incomingInputSchema = z
   .object({
     config: machineConfigSchema,
-    disks: z.array(z.object({ id: diskIdSchema, virtualBytes: z.int().positive() }).strict()).max(16),
+    disks: z
+      .array(
+        z
+          .object({
+            id: diskIdSchema,
+            virtualBytes: z.int().positive(),
+            /** The disk's top is an overlay on this file of the machine folder (its snapshots): mirrored alone. */
+            backing: z
+              .string()
+              .max(256)
+              .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'A file inside the machine folder')
+              .refine((p) => !p.split('/').includes('..'), 'No .. in a machine folder path')
+              .optional(),
+          })
+          .strict(),
+      )
+      .max(16),
     /** The whole folder comes as files (a stopped machine): no empty disks, no QEMU. */
     offline: z.boolean().optional(),
   })
@@ -72,6 +88,8 @@ export interface MigrationRound {
 /** A running migration task's `detail`: what the pre-copy view draws. */
 export interface MigrationDetail {
   phase: 'preparing' | 'disks' | 'ram' | 'switchover' | 'done';
+  /** A stopped machine's folder copied: no RAM rounds. */
+  offline: boolean;
   machine: string;
   to: string;
   disk: { doneBytes: number; totalBytes: number };

@@ -128,8 +128,8 @@ export class CoreService implements CoreApi {
   }
 
   /** A running machine of this computer to a remote host (the source drives; the destination answers the *Incoming calls). */
-  migrateMachine(ref: string, options: MigrateOptions): Promise<ApiResults['migrateMachine']> {
-    return Promise.resolve(detached(migrateTask(this.core, ref, options, this.destination(options.to))));
+  async migrateMachine(ref: string, options: MigrateOptions): Promise<ApiResults['migrateMachine']> {
+    return detached(await migrateTask(this.core, ref, options, this.destination(options.to)));
   }
 
   /** `offline`: the checks of moving a stopped machine (its folder copied) instead of a running one. */

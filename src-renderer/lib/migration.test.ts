@@ -31,6 +31,7 @@ const round = (n: number, sentMiB: number, leftMiB: number, extra: Partial<Migra
 const outcomeOf = (o: Record<string, unknown>): MigrationOutcome => o as unknown as MigrationOutcome;
 const detail = (over: Partial<MigrationDetail> = {}): MigrationDetail => ({
   phase: 'ram',
+  offline: false,
   machine: 'web',
   to: 'lab',
   disk: { doneBytes: 64 * MiB, totalBytes: 64 * MiB },

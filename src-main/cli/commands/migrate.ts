@@ -47,7 +47,7 @@ export function registerMigrateCommand(program: Command, core: Core): void {
           ...(o.autoConverge ? { autoConverge: true } : {}),
           ...(o.offline ? { offline: true } : {}),
         };
-        const { task, result } = migrateTask(core, name, options, {
+        const { task, result } = await migrateTask(core, name, options, {
           name: o.to,
           api: createApiProxy((method, args) => hosts.call(o.to, method, args)),
           forward: (remotePath) => hosts.forwardPath(o.to, remotePath),

@@ -21,6 +21,7 @@ import { requireQemu } from '../host/capabilities.js';
 import { loadMachineConfig, saveMachineConfig } from '../library/library.js';
 import { machineTypeProblem } from '../machines/machine-type.js';
 import { createImage } from '../qemu/qemu-img.js';
+import { createOverlay } from '../snapshots/images.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 
 interface Pending {
@@ -28,6 +29,8 @@ interface Pending {
   dir: string;
   started: boolean;
   offline: boolean;
+  /** Overlays made at start, once their backing files (the snapshots' images) have arrived. */
+  overlays: Array<{ file: string; backing: string; virtualBytes: number }>;
 }
 
 /** NBD export names and node names: the disk's own node (its format node), exported writable. */
@@ -68,6 +71,7 @@ export class IncomingMigrations {
     }
     await library.ensure();
     const dir = path.join(library.machinesDir, config.name);
+    const overlays: Pending['overlays'] = [];
     try {
       await fs.mkdir(dir);
     } catch (err) {
@@ -80,8 +84,10 @@ export class IncomingMigrations {
       if (!offline) {
         for (const disk of config.disks) {
           const file = resolveMachinePath(dir, disk.file);
+          const sent = disks.find((d) => d.id === disk.id);
           await fs.mkdir(path.dirname(file), { recursive: true });
-          await createImage(file, 'qcow2', disks.find((d) => d.id === disk.id)?.virtualBytes ?? 0);
+          if (sent?.backing) overlays.push({ file, backing: path.join(dir, sent.backing), virtualBytes: sent.virtualBytes });
+          else await createImage(file, 'qcow2', sent?.virtualBytes ?? 0);
         }
         await saveMachineConfig(dir, config);
       }
@@ -90,7 +96,7 @@ export class IncomingMigrations {
       throw err;
     }
     const token = randomUUID();
-    this.pending.set(token, { config, dir, started: false, offline });
+    this.pending.set(token, { config, dir, started: false, offline, overlays });
     return { token, dir };
   }
 
@@ -119,6 +125,11 @@ export class IncomingMigrations {
     if (p.offline) throw new VmdeskError('INVALID_STATE', 'An offline migration starts no QEMU: commit it once its files are sent');
     if (p.started) throw new VmdeskError('INVALID_STATE', 'The incoming migration is already started');
     p.started = true;
+    for (const overlay of p.overlays) {
+      if (!(await fs.stat(overlay.backing).catch(() => null))?.isFile())
+        throw new VmdeskError('INVALID_INPUT', `The snapshot image ${path.relative(p.dir, overlay.backing)} did not arrive`);
+      await createOverlay(overlay.file, overlay.backing, overlay.virtualBytes);
+    }
     await this.core.launchMachine(p.config, p.dir, { incomingMigration: true });
     const runtimeDir = this.core.runtime.dir(p.config.uuid);
     const nbdSocket = path.join(runtimeDir, 'nbd.sock');

@@ -28,8 +28,8 @@ import { machineLockFile } from '../library/library.js';
 import { machineTypeProblem } from '../machines/machine-type.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
-import { NVRAM_FILE } from '../paths.js';
 import { exportName } from './incoming.js';
+import { readHeader } from '../snapshots/images.js';
 
 export interface Destination {
   name: string;
@@ -83,8 +83,6 @@ export async function preflightProblems(
     problems.push(`${config.name} is ${state}: live migration moves a running machine`);
   if (config.cdrom?.file && !isInside(dir, resolveMachinePath(dir, config.cdrom.file)))
     problems.push('A CD-ROM image is inserted (a host file the destination does not have): eject it first');
-  if (!offline && (await core.snapshots.list(config.uuid).catch(() => null))?.roots.length)
-    problems.push(`${config.name} has snapshots: a live migration does not carry them yet — migrate it stopped (offline), or delete them`);
   for (const disk of config.disks)
     if (!isInside(dir, resolveMachinePath(dir, disk.file))) problems.push(`${disk.id} is a file outside the machine folder (${disk.file})`);
   for (const file of [config.kernelBoot?.kernel, config.kernelBoot?.initrd])
@@ -108,24 +106,17 @@ export async function preflightProblems(
   return problems;
 }
 
-/** The files QEMU reads at start that live in the machine folder: sent ahead of it. */
-function folderFiles(config: MachineConfig): string[] {
-  const files = [config.kernelBoot?.kernel, config.kernelBoot?.initrd].filter(
-    (f): f is string => typeof f === 'string' && !path.isAbsolute(f),
-  );
-  if (config.firmware === 'uefi') files.push(NVRAM_FILE);
-  return files;
-}
-
-export function migrateTask(
+/** A migration task, titled with the machine's name (an unknown machine is refused before any task). */
+export async function migrateTask(
   core: Core,
   ref: string,
   value: MigrateOptions,
   dest: Destination,
-): { task: TaskInfo; result: Promise<MigrationOutcome> } {
+): Promise<{ task: TaskInfo; result: Promise<MigrationOutcome> }> {
   const options = parseInput(migrateOptionsSchema, value, 'migration options');
+  const { config } = await core.library.find(ref);
   return core.tasks.run(
-    `Migrating ${ref} to ${options.to}`,
+    `Migrating ${config.name} to ${options.to}`,
     (ctx) => (options.offline ? migrateOffline(core, ref, dest, ctx) : migrate(core, ref, options, dest, ctx)),
     (o) => o,
   );
@@ -143,6 +134,7 @@ async function migrate(
   const { config, dir } = record;
   const detail: MigrationDetail = {
     phase: 'preparing',
+    offline: false,
     machine: config.name,
     to: dest.name,
     disk: { doneBytes: 0, totalBytes: 0 },
@@ -165,20 +157,25 @@ async function migrate(
   try {
     // The disks' sizes as QEMU sees them (the images are locked by it).
     const blocks = await qmp<Array<{ inserted?: { 'node-name'?: string; image?: { 'virtual-size': number } } }>>('query-block');
-    const disks = config.disks.map((d) => {
-      const size = blocks.find((b) => b.inserted?.['node-name'] === d.id)?.inserted?.image?.['virtual-size'];
-      if (!size) throw new VmdeskError('INVALID_STATE', `${d.id} is not the top of its disk here (a snapshot overlay?): cannot mirror it`);
-      return { id: d.id, virtualBytes: size };
-    });
+    // A disk with snapshots is an overlay on frozen images: those travel as files, the overlay (the
+    // only layer the guest writes) is mirrored alone, onto the same chain rebuilt there.
+    const tops = new Set(config.disks.map((d) => path.normalize(d.file)));
+    const disks = await Promise.all(
+      config.disks.map(async (d) => {
+        const size = blocks.find((b) => b.inserted?.['node-name'] === d.id)?.inserted?.image?.['virtual-size'];
+        if (!size) throw new VmdeskError('INVALID_STATE', `${d.id} is not open in QEMU: cannot mirror it`);
+        const { backing } = await readHeader(resolveMachinePath(dir, d.file), d.format);
+        if (backing && !isInside(dir, backing))
+          throw new VmdeskError('INVALID_STATE', `${d.id} is on a backing file outside the machine folder`);
+        return { id: d.id, virtualBytes: size, ...(backing ? { backing: path.relative(dir, backing) } : {}) };
+      }),
+    );
     ctx.progress(null, `Preparing ${config.name} on ${dest.name}`);
     token = (await dest.api.prepareIncoming({ config, disks })).token;
-    for (const file of folderFiles(config)) {
-      const data = await fs.readFile(resolveMachinePath(dir, file));
-      for (let offset = 0; offset < data.length || offset === 0; offset += CHUNK) {
-        await dest.api.incomingFile(token, file, offset, data.subarray(offset, offset + CHUNK).toString('base64'));
-        if (data.length === 0) break;
-      }
-    }
+    const files = (await folderContents(dir)).filter(
+      ({ file }) => !tops.has(path.normalize(file)) && !file.startsWith('machine.json') && !file.startsWith(`logs${path.sep}`),
+    );
+    for (const { file, bytes } of files) await sendFile(dest, token, dir, file, bytes, ctx);
     const incoming = await dest.api.startIncoming(token);
     const [nbd, stream] = await Promise.all([dest.forward(incoming.nbdSocket), dest.forward(incoming.migrationSocket)]);
     if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
@@ -187,7 +184,8 @@ async function migrate(
     for (const disk of config.disks) {
       const target = exportName(disk.id);
       await qmp('blockdev-add', { driver: 'nbd', 'node-name': target, server: { type: 'unix', path: nbd }, export: target });
-      await qmp('blockdev-mirror', { 'job-id': target, device: disk.id, target, sync: 'full' });
+      const sync = disks.find((d) => d.id === disk.id)?.backing ? 'top' : 'full';
+      await qmp('blockdev-mirror', { 'job-id': target, device: disk.id, target, sync });
       mirrors.push(target);
     }
     let diskBytes = 0;
@@ -350,6 +348,39 @@ async function folderContents(dir: string): Promise<Array<{ file: string; bytes:
 const ZEROS = Buffer.alloc(CHUNK);
 
 /**
+ * One file of the machine folder to the destination, in chunks under the API's message limit; a
+ * chunk of zeros is not sent (the file there keeps the hole), the last one always is (its size).
+ */
+async function sendFile(
+  dest: Destination,
+  token: string,
+  dir: string,
+  file: string,
+  bytes: number,
+  ctx: TaskContext,
+  onProgress?: (doneBytes: number) => void,
+): Promise<number> {
+  const handle = await fs.open(path.join(dir, file), 'r');
+  let done = 0;
+  try {
+    const buffer = Buffer.alloc(CHUNK);
+    for (let offset = 0; offset < bytes || offset === 0; offset += CHUNK) {
+      if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, offset);
+      const chunk = buffer.subarray(0, bytesRead);
+      const last = offset + CHUNK >= bytes;
+      if (last || !chunk.equals(ZEROS.subarray(0, bytesRead))) await dest.api.incomingFile(token, file, offset, chunk.toString('base64'));
+      done += bytesRead;
+      onProgress?.(done);
+      if (bytes === 0) break;
+    }
+  } finally {
+    await handle.close();
+  }
+  return done;
+}
+
+/**
  * A stopped machine: its whole folder (disks, snapshot images and tree, saved state, boot files) sent
  * file by file under its lock — holes stay holes — then registered there and deleted here.
  */
@@ -359,6 +390,7 @@ async function migrateOffline(core: Core, ref: string, dest: Destination, ctx: T
   const { config, dir } = record;
   const detail: MigrationDetail = {
     phase: 'preparing',
+    offline: true,
     machine: config.name,
     to: dest.name,
     disk: { doneBytes: 0, totalBytes: 0 },
@@ -378,29 +410,14 @@ async function migrateOffline(core: Core, ref: string, dest: Destination, ctx: T
     detail.disk = { doneBytes: 0, totalBytes: total };
     const { token } = await dest.api.prepareIncoming({ config, disks: [], offline: true });
     try {
-      for (const { file, bytes } of files) {
-        const handle = await fs.open(path.join(dir, file), 'r');
-        try {
-          const buffer = Buffer.alloc(CHUNK);
-          for (let offset = 0; offset < bytes || offset === 0; offset += CHUNK) {
-            if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
-            const { bytesRead } = await handle.read(buffer, 0, CHUNK, offset);
-            const chunk = buffer.subarray(0, bytesRead);
-            const last = offset + CHUNK >= bytes;
-            if (last || !chunk.equals(ZEROS.subarray(0, bytesRead)))
-              await dest.api.incomingFile(token, file, offset, chunk.toString('base64'));
-            sent += bytesRead;
-            detail.disk.doneBytes = sent;
-            ctx.progress(
-              total ? (sent / total) * 0.95 : null,
-              `Copying ${config.name}: ${Math.round(sent / MiB)} of ${Math.round(total / MiB)} MiB`,
-            );
-            if (bytes === 0) break;
-          }
-        } finally {
-          await handle.close();
-        }
-      }
+      for (const { file, bytes } of files)
+        sent += await sendFile(dest, token, dir, file, bytes, ctx, (done) => {
+          detail.disk.doneBytes = sent + done;
+          ctx.progress(
+            total ? ((sent + done) / total) * 0.95 : null,
+            `Copying ${config.name}: ${Math.round((sent + done) / MiB)} of ${Math.round(total / MiB)} MiB`,
+          );
+        });
       await dest.api.finishIncoming(token, 'commit');
     } catch (err) {
       await dest.api.finishIncoming(token, 'abort').catch(() => undefined);
