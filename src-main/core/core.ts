@@ -283,7 +283,7 @@ export class Core extends EventEmitter<CoreEvents> {
         accel,
         linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
         ...(savedState ? { incoming: savedState } : {}),
-        ...(incomingMigration ? { incomingMigration: true } : {}),
+        ...(incomingMigration ? { incomingMigration: true, incomingOwnerPid: process.pid } : {}),
       })
       .catch((err: unknown) => {
         throw savedState ? savedStateStartFailure(config.name, err) : err;

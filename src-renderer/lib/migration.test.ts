@@ -170,7 +170,7 @@ describe('live or offline', () => {
     });
     expect(isOfflineMigration({ offline: true }, null, null)).toBe(true);
     expect(isOfflineMigration({}, null, offlineEnd)).toBe(false);
-    expect(isOfflineMigration(null, { ...detail({ rounds: [] }), offline: true } as MigrationDetail, null)).toBe(true);
+    expect(isOfflineMigration(null, { ...detail({ rounds: [] }), offline: true }, null)).toBe(true);
     expect(isOfflineMigration(null, detail({ rounds: [] }), null)).toBe(false);
     expect(isOfflineMigration(null, null, offlineEnd)).toBe(true);
     expect(isOfflineMigration(null, null, liveEnd)).toBe(false);

@@ -137,6 +137,7 @@ export class VmAgent {
       // Paused until the migration's driver says the stream is complete and continues it (resume).
       this.transition({ kind: 'continued' });
       this.transition({ kind: 'qmp', event: 'STOP' });
+      this.watchIncomingOwner();
       return;
     }
     await this.requireQmp().execute('cont');
@@ -341,7 +342,10 @@ export class VmAgent {
       const parsed = agentRequestSchema.safeParse(raw);
       if (!parsed.success) throw new VmdeskError('INVALID_INPUT', `Bad agent request: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
       const result = await this.handle(parsed.data);
-      if (parsed.data.op === 'qmp' && parsed.data.command === 'migrate') this.watchMigrationDriver(socket);
+      // A migration to another host streams to a unix socket; a live snapshot or a saved state also
+      // uses `migrate`, to a file (exec:), and is no migration to settle.
+      const uri = parsed.data.op === 'qmp' && parsed.data.command === 'migrate' ? parsed.data.args?.uri : undefined;
+      if (typeof uri === 'string' && uri.startsWith('unix:')) this.watchMigrationDriver(socket);
       socket.write(JSON.stringify({ id, result }) + '\n');
     } catch (err) {
       socket.write(JSON.stringify({ id, error: toErrorShape(err) }) + '\n');
@@ -412,10 +416,32 @@ export class VmAgent {
   /**
    * The VMDesk that started an outgoing migration drives it to its end (pre-switchover, mirrors,
    * the destination's commit). If it dies midway, QEMU would wait paused before switchover forever:
-   * the agent settles it so that exactly one copy runs. Not yet completed: the migration is cancelled
+   * the agent settles it so that never two copies run. Not yet completed: the migration is cancelled
    * and the guest continues here (the destination, whose stream broke, ends its QEMU). Completed: the
-   * destination has the whole machine and continues it when it sees its driver gone; this QEMU ends.
+   * destination has the whole machine and continues it when it sees its link gone; this copy stays
+   * paused and whole (ending it could leave none if the destination died too), for the user to end.
    */
+  /**
+   * An incoming migration belongs to the VMDesk that prepared it. If that process dies before the
+   * guest was continued here, nobody will commit it: QEMU ends (the source, seeing the link gone,
+   * keeps or takes back its guest), and the folder it was filling is swept as a dead owner's.
+   */
+  private watchIncomingOwner(): void {
+    const owner = this.launch.incomingOwnerPid;
+    if (!owner) return;
+    const timer = setInterval(() => {
+      if (this.exited || this.status().state === 'running') {
+        clearInterval(timer);
+        return;
+      }
+      if (isProcessAlive(owner)) return;
+      clearInterval(timer);
+      process.stderr.write('agent: the VMDesk receiving this migration went away before continuing it: QEMU ends\n');
+      void this.poweroff();
+    }, 1000);
+    timer.unref();
+  }
+
   private watchMigrationDriver(socket: net.Socket): void {
     const wasRunning = this.status().state === 'running';
     socket.once('close', () => {
@@ -426,8 +452,10 @@ export class VmAgent {
         const status = info?.status;
         if (!status || status === 'failed' || status === 'cancelled' || status === 'none') return;
         if (status === 'completed') {
-          process.stderr.write('agent: the VMDesk driving an outgoing migration went away after it completed: this QEMU ends\n');
-          await this.poweroff();
+          process.stderr.write(
+            'agent: the VMDesk driving an outgoing migration went away after the stream completed: the guest stays paused here ' +
+              '(it runs on the destination if that took it over; power this copy off then)\n',
+          );
           return;
         }
         process.stderr.write(

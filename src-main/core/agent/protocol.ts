@@ -27,6 +27,8 @@ export const launchFileSchema = z.object({
   incoming: z.object({ file: z.string().min(1) }).optional(),
   /** The destination of a live migration: QEMU waits for the stream (`-incoming defer`); the migration's driver continues it. */
   incomingMigration: z.boolean().optional(),
+  /** The VMDesk process driving that incoming migration: if it dies before continuing the guest, QEMU is ended. */
+  incomingOwnerPid: z.number().int().positive().optional(),
 });
 export type LaunchFile = z.infer<typeof launchFileSchema>;
 

@@ -459,13 +459,16 @@ async function rollback(
     await sleep(25);
   }
   for (const node of mirrors) await qmp('blockdev-del', { 'node-name': node }).catch(() => undefined);
-  // Once the stream completed, the destination holds the whole machine and continues it on its own
-  // if it loses us: this copy must never run again, or there would be two.
+  // Once the stream completed, the destination holds the whole machine and continues it on its own if
+  // it loses us with its stream complete; whether it did cannot be known from here while it does not
+  // answer. This copy stays paused, whole: continuing it could make two, ending it could make none.
   const migration = await qmp<{ status?: string }>('query-migrate').catch(() => null);
-  if (migration?.status === 'completed') {
-    await qmp('quit').catch(() => undefined);
-    return;
-  }
+  if (migration?.status === 'completed')
+    throw new VmdeskError(
+      'UNREACHABLE',
+      `The machine was sent whole to ${dest.name}, which did not confirm it took it over: the copy here stays paused. ` +
+        `If it runs on ${dest.name}, power this copy off; if not, resume it here.`,
+    );
   const status = await qmp<{ status: string; running: boolean }>('query-status').catch(() => null);
   if (wasRunning && status && !status.running) await qmp('cont').catch(() => undefined);
   if (token) await dest.api.finishIncoming(token, 'abort').catch(() => undefined);
