@@ -261,7 +261,7 @@ describe('live migration to a remote host', () => {
     expect(qemuOf(uuid, sb.runtime)).toEqual([]);
   });
 
-  it('refuses a stopped machine and a name lab already has, changing nothing on either side', async (ctx) => {
+  it('refuses a stopped machine, a name lab already has and a linked clone, changing nothing on either side', async (ctx) => {
     if (unavailable) skipBecause(ctx, unavailable);
     await ok(['create', 'idle', '--demo', '--memory', '64', '--disk', '16M']);
     await ok(['--host', 'lab', 'create', 'clash', '--demo', '--memory', '64', '--disk', '16M']);
@@ -281,6 +281,12 @@ describe('live migration to a remote host', () => {
     };
     await refused('idle', /idle is stopped: live migration moves a running machine/);
     await refused('clash', /lab already has a machine named clash/);
+
+    await ok(['snapshot', 'idle', 'take', 'base']);
+    await ok(['clone', 'idle', 'idle-linked', '--linked', '--snapshot', 'base']);
+    await ok(['start', 'idle-linked']);
+    await refused('idle-linked', /disk0 is a linked clone: it reads from .*idle.* which stays on this host — make a full clone/);
+    await ok(['stop', 'idle-linked', '--force']);
 
     await ok(['stop', 'clash', '--force']);
   });

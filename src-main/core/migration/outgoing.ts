@@ -29,7 +29,7 @@ import { machineTypeProblem } from '../machines/machine-type.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { exportName } from './incoming.js';
-import { readHeader } from '../snapshots/images.js';
+import { chainFiles, readHeader } from '../snapshots/images.js';
 
 export interface Destination {
   name: string;
@@ -83,8 +83,19 @@ export async function preflightProblems(
     problems.push(`${config.name} is ${state}: live migration moves a running machine`);
   if (config.cdrom?.file && !isInside(dir, resolveMachinePath(dir, config.cdrom.file)))
     problems.push('A CD-ROM image is inserted (a host file the destination does not have): eject it first');
-  for (const disk of config.disks)
-    if (!isInside(dir, resolveMachinePath(dir, disk.file))) problems.push(`${disk.id} is a file outside the machine folder (${disk.file})`);
+  for (const disk of config.disks) {
+    const file = resolveMachinePath(dir, disk.file);
+    if (!isInside(dir, file)) {
+      problems.push(`${disk.id} is a file outside the machine folder (${disk.file})`);
+      continue;
+    }
+    // A linked clone reads from its base's images, which stay here.
+    const outside = (await chainFiles(file, disk.format).catch(() => [] as string[])).filter((f) => !isInside(dir, f));
+    if (outside.length > 0)
+      problems.push(
+        `${disk.id} is a linked clone: it reads from ${outside[0]}, which stays on this host — make a full clone of it and migrate that`,
+      );
+  }
   for (const file of [config.kernelBoot?.kernel, config.kernelBoot?.initrd])
     if (file && !isInside(dir, resolveMachinePath(dir, file))) problems.push(`The kernel boot file ${file} is outside the machine folder`);
   for (const nic of offline ? [] : config.nics)
