@@ -1,0 +1,985 @@
+// Live migration (issue 10): the same running demo guest (256 MiB and 1 GiB of RAM; idle, and with a
+// memory-dirtying loop typed into its serial console) moved to a second host three ways, side by side
+// in one run:
+//   - VMDesk: `vmdesk migrate NAME --to lab --bandwidth B --max-downtime D --json` (its totalMs,
+//     downtimeMs and qemuDowntimeMs);
+//   - by hand over SSH: the same QEMU argv (read from /proc/PID/cmdline of the VMDesk-started QEMU,
+//     paths moved to folders of its own), the destination QEMU started there through ssh, the same
+//     QMP commands in VMDesk's order (src-main/core/migration/outgoing.ts and incoming.ts), every
+//     stream (QMP of the destination, NBD, migration) through one ssh ControlMaster's `-O forward`
+//     unix sockets;
+//   - by hand over a plain unix socket: the same with both QEMUs on this host and no ssh at all — what
+//     the encryption costs.
+// Both hand-driven ways use the same max-bandwidth and downtime-limit as VMDesk, count the downtime as
+// VMDesk does (from pre-switchover until the destination's `cont` has answered) and read QEMU's own
+// (query-migrate on the source). For all three, where the time went comes from the QMP events (for
+// VMDesk as its agents pass them on). The three guests of a run boot together, then migrate one after
+// the other in an order that rotates from run to run.
+//
+// The remote host is real: OpenSSH's sshd in a network namespace of its own over a veth pair, with
+// its own host key, address, library and runtime dir (remote.mjs's recipe). Root only. Everything made
+// (namespace, veth, sshd, ssh clients, QEMUs, agents, folders) is taken down at the end, also on
+// failure and on Ctrl-C. Sizes by env: BENCH_MIGRATION_RUNS (3), BENCH_MIGRATION_BANDWIDTH (MiB/s,
+// 256; 0: none), BENCH_MIGRATION_DOWNTIME (ms, 300), BENCH_MIGRATION_MEMORY (MiB, "256,1024"),
+// BENCH_MIGRATION_LOADS ("idle,dirty"); BENCH_MIGRATION_JSON=FILE keeps every sample.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI, fmt, machineInfo, median, sandbox } from './lib.mjs';
+
+const SSHD = '/usr/sbin/sshd';
+const PORT = 2222;
+const ALIAS = 'lab';
+const PROMPT = 'vmdesk-demo# ';
+const RUNS = Number(process.env.BENCH_MIGRATION_RUNS ?? 3);
+const BANDWIDTH_MIBS = Number(process.env.BENCH_MIGRATION_BANDWIDTH ?? 256);
+const DOWNTIME_MS = Number(process.env.BENCH_MIGRATION_DOWNTIME ?? 300);
+const MEMORIES = (process.env.BENCH_MIGRATION_MEMORY ?? '256,1024').split(',').map(Number);
+const LOADS = (process.env.BENCH_MIGRATION_LOADS ?? 'idle,dirty').split(',');
+// The memory-dirtying loop: 32 MiB of random bytes (made once) rewritten into a RAM-backed file, over
+// and over (~100–160 MiB/s under TCG here). Random, not zeros: QEMU sends a zero page as a flag, so a
+// loop writing zeros dirties pages without giving the link anything to carry.
+const DIRTY_LOOP = 'dd if=/dev/urandom of=/dev/shm/r bs=1M count=32 2>/dev/null; while true; do cat /dev/shm/r >/dev/shm/x; done &';
+const METHODS = ['vmdesk', 'ssh', 'plain'];
+const MiB = 1024 * 1024;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+
+function shellQuote(word) {
+  return /^[A-Za-z0-9_./=:@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Runs a program to its end (asynchronously: several may run at once); rejects on a non-zero exit.
+ * `outputAt`: when its first stdout bytes arrived.
+ */
+function exec(cmd, args, { env, input, timeoutMs = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let outputAt = NaN;
+    child.stdout.on('data', (d) => {
+      if (!stdout) outputAt = performance.now();
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    if (input !== undefined) child.stdin.end(input);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr}`));
+      else resolve({ stdout, stderr, outputAt });
+    });
+  });
+}
+
+function isAlive(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function kill(pid) {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+async function gone(pids, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(20);
+  return pids.filter(isAlive);
+}
+
+function namespacePids(netns) {
+  const r = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
+}
+
+/** Pids of the QEMUs and agents of a runtime dir. */
+function runtimePids(runtime) {
+  const pids = [];
+  for (const uuid of fs.existsSync(runtime) ? fs.readdirSync(runtime) : []) {
+    for (const f of ['qemu.pid', 'agent.pid']) {
+      try {
+        pids.push(Number(fs.readFileSync(path.join(runtime, uuid, f), 'utf8')));
+      } catch {
+        // none
+      }
+    }
+  }
+  return pids.filter((pid) => pid > 1);
+}
+
+/** Processes whose command line names `needle` (a path unique to this run): ssh clients, hand-started QEMUs. */
+function pidsMentioning(needle) {
+  const pids = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** True when an SSH server's banner arrives from address:port within a second. */
+function sshBanner(host, port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    let seen = '';
+    const done = (ok) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 1000);
+    socket.on('data', (d) => {
+      seen += d.toString('latin1');
+      if (seen.includes('\n')) done(seen.startsWith('SSH-2.0-'));
+    });
+    socket.on('error', () => done(false));
+    socket.on('close', () => done(false));
+  });
+}
+
+function rootLocked() {
+  try {
+    const line = fs
+      .readFileSync('/etc/shadow', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('root:'));
+    return line?.split(':')[1]?.startsWith('!') ?? false;
+  } catch {
+    return false;
+  }
+}
+
+// --- What this run made, and its take-down (idempotent; also on failure and on signals). ---
+const made = {
+  netns: `vmm-${process.pid}-0`,
+  netnsAdded: false,
+  veth: '',
+  dir: '',
+  remoteRuntime: '',
+  hand: '',
+  listener: undefined,
+  sb: undefined,
+  children: [],
+  sockets: new Set(),
+};
+let stopping;
+
+function cleanup() {
+  stopping ??= (async () => {
+    const problems = [];
+    for (const socket of made.sockets) socket.destroy();
+    for (const child of made.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await gone(made.children.map((c) => c.pid).filter(Boolean), 3000);
+    for (const child of made.children) if (child.pid && isAlive(child.pid)) kill(child.pid);
+    // ssh clients of this run (the ControlMaster, VMDesk's connection) name this run's ssh_config;
+    // the QEMUs started by hand, here or on lab, name this run's folder.
+    const mine = [...(made.dir ? pidsMentioning(`${made.dir}/`) : []), ...(made.hand ? pidsMentioning(`${made.hand}/`) : [])];
+    const remote = [
+      ...(made.remoteRuntime ? runtimePids(made.remoteRuntime) : []),
+      ...(made.netnsAdded ? namespacePids(made.netns) : []),
+      ...(made.listener?.pid ? [made.listener.pid] : []),
+    ];
+    const local = made.sb ? runtimePids(made.sb.runtime) : [];
+    for (const pid of [...mine, ...remote, ...local]) kill(pid);
+    const left = await gone([...mine, ...remote, ...local]);
+    if (left.length) problems.push(`still running: ${left.join(' ')}`);
+    if (made.veth && spawnSync('ip', ['link', 'show', made.veth]).status === 0) {
+      const r = spawnSync('ip', ['link', 'del', made.veth], { encoding: 'utf8' });
+      if (r.status !== 0) problems.push(`ip link del ${made.veth}: ${r.stderr}`);
+    }
+    if (made.netnsAdded) {
+      const r = spawnSync('ip', ['netns', 'del', made.netns], { encoding: 'utf8' });
+      if (r.status !== 0) problems.push(`ip netns del ${made.netns}: ${r.stderr}`);
+      made.netnsAdded = false;
+    }
+    made.sb?.cleanup();
+    for (const dir of [made.dir, made.remoteRuntime, made.hand]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (problems.length) console.error(`migration.mjs clean-up: ${problems.join('; ')}`);
+  })();
+  return stopping;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    console.error(`migration.mjs: ${signal}, cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+/** sshd in a network namespace, joined by a veth pair with a free /30 of 10.203.0.0/16 (as remote.mjs). */
+async function startSshHost() {
+  made.dir = fs.mkdtempSync('/tmp/vsh-');
+  // Short on purpose: unix socket paths must stay under 107 bytes.
+  made.remoteRuntime = fs.mkdtempSync('/tmp/vrr-');
+  const dir = made.dir;
+  const remoteHome = path.join(dir, 'remote-home');
+  fs.mkdirSync(remoteHome);
+
+  run('ip', ['netns', 'add', made.netns]);
+  made.netnsAdded = true;
+  const used = run('ip', ['-4', '-o', 'addr', 'show']);
+  let root;
+  let address;
+  for (let i = 0; i < 16384 && !made.veth; i++) {
+    const slot = (process.pid * 16 + 11 + i) % 16384;
+    const base = `10.203.${(slot * 4) >> 8}.`;
+    const low = (slot * 4) & 255;
+    const quad = [0, 1, 2, 3].map((n) => `${base}${low + n}`);
+    if (quad.some((a) => used.includes(` ${a}/`))) continue;
+    const r = spawnSync('ip', ['link', 'add', `vsh${slot}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', made.netns], {
+      encoding: 'utf8',
+    });
+    if (r.status === 0) [made.veth, root, address] = [`vsh${slot}`, quad[1], quad[2]];
+    else if (!/exists/i.test(r.stderr)) throw new Error(`ip link add failed: ${r.stderr}`);
+  }
+  if (!made.veth) throw new Error('no free /30 in 10.203.0.0/16');
+  run('ip', ['addr', 'add', `${root}/30`, 'dev', made.veth]);
+  run('ip', ['link', 'set', made.veth, 'up']);
+  run('ip', ['-n', made.netns, 'link', 'set', 'lo', 'up']);
+  run('ip', ['-n', made.netns, 'addr', 'add', `${address}/30`, 'dev', 'eth0']);
+  run('ip', ['-n', made.netns, 'link', 'set', 'eth0', 'up']);
+
+  const hostKey = path.join(dir, 'hostkey');
+  const identity = path.join(dir, 'id_ed25519');
+  for (const key of [hostKey, identity]) run('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-C', 'vmdesk-bench', '-f', key]);
+  fs.copyFileSync(`${identity}.pub`, path.join(dir, 'authorized_keys'));
+  const knownHostsFile = path.join(dir, 'known_hosts');
+  fs.writeFileSync(knownHostsFile, '');
+  const sshConfig = path.join(dir, 'ssh_config');
+  fs.writeFileSync(
+    sshConfig,
+    [
+      `Host ${ALIAS}`,
+      `  HostName ${address}`,
+      `  Port ${PORT}`,
+      '  User root',
+      `  IdentityFile ${identity}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${knownHostsFile}`,
+      '  GlobalKnownHostsFile /dev/null',
+      '',
+      'Host *',
+      '  IdentityAgent none',
+      '',
+    ].join('\n'),
+  );
+
+  fs.mkdirSync('/run/sshd', { recursive: true });
+  const sshdConfig = path.join(dir, 'sshd_config');
+  const lines = [
+    `HostKey ${hostKey}`,
+    `ListenAddress ${address}`,
+    `Port ${PORT}`,
+    `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+    `PidFile ${path.join(dir, 'sshd.pid')}`,
+    `UsePAM ${rootLocked() ? 'yes' : 'no'}`,
+    'StrictModes no',
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'AllowStreamLocalForwarding yes',
+    'AllowTcpForwarding yes',
+    'ClientAliveInterval 5',
+    'PrintMotd no',
+    'PrintLastLog no',
+  ];
+  fs.writeFileSync(sshdConfig, `${[...lines, 'PerSourcePenalties no'].join('\n')}\n`);
+  if (spawnSync(SSHD, ['-t', '-f', sshdConfig]).status !== 0) fs.writeFileSync(sshdConfig, `${lines.join('\n')}\n`);
+  run(SSHD, ['-t', '-f', sshdConfig]);
+  const log = fs.openSync(path.join(dir, 'sshd.log'), 'a');
+  // nsenter --net, not `ip netns exec`: the remote shares this mount namespace (see ssh-host.ts).
+  made.listener = spawn('nsenter', [`--net=/run/netns/${made.netns}`, '--', SSHD, '-D', '-e', '-f', sshdConfig], {
+    stdio: ['ignore', log, log],
+  });
+  made.listener.unref();
+  fs.closeSync(log);
+  const deadline = Date.now() + 10_000;
+  while (!(await sshBanner(address, PORT))) {
+    if (made.listener.exitCode !== null || Date.now() > deadline)
+      throw new Error(`sshd did not start:\n${fs.readFileSync(path.join(dir, 'sshd.log'), 'utf8')}`);
+    await sleep(50);
+  }
+  const fingerprint = /SHA256:\S+/.exec(run('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`]))?.[0];
+  const remoteCommand = ['env', `VMDESK_RUNTIME_DIR=${made.remoteRuntime}`, process.execPath, CLI].map(shellQuote).join(' ');
+  return { sshConfig, fingerprint, remoteHome, remoteCommand };
+}
+
+// --- Sockets: QMP (by hand), a VMDesk agent's events, a serial console. ---
+
+/** Connects to a unix socket, retrying while it does not exist or nobody listens yet. */
+async function connectUnix(file, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const socket = await new Promise((resolve) => {
+      const s = net.createConnection(file);
+      s.once('connect', () => {
+        s.removeAllListeners('error');
+        resolve(s);
+      });
+      s.once('error', () => {
+        s.destroy();
+        resolve(null);
+      });
+    });
+    if (socket) {
+      made.sockets.add(socket);
+      socket.on('close', () => made.sockets.delete(socket));
+      socket.on('error', () => undefined);
+      return socket;
+    }
+    if (Date.now() > deadline) throw new Error(`cannot connect to ${file}`);
+    await sleep(10);
+  }
+}
+
+/** Reads JSON lines from a socket; every message gets its arrival time. */
+function jsonLines(socket, onMessage) {
+  let buffer = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk) => {
+    const at = performance.now();
+    buffer += chunk;
+    let newline;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      if (line) onMessage(JSON.parse(line), at);
+    }
+  });
+}
+
+/** Events of a QEMU, each `{ event, data, at }`, with a wait for one after an index. */
+class EventLog {
+  events = [];
+  waiters = new Set();
+  closed = false;
+
+  push(event, data, at) {
+    this.events.push({ event, data: data ?? {}, at });
+    for (const w of [...this.waiters]) w();
+  }
+
+  end() {
+    this.closed = true;
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** The first event from index `from` on that `accept` takes. */
+  wait(accept, timeoutMs = 120_000, from = 0, what = 'an event') {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`no ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = () => {
+        const found = this.events.slice(from).find(accept);
+        if (!found && !this.closed) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (found) resolve(found);
+        else reject(new Error(`the connection closed while waiting for ${what}`));
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  first(accept) {
+    return this.events.find(accept);
+  }
+}
+
+/** A QMP client: commands with ids, events logged with their arrival time. */
+class Qmp extends EventLog {
+  static async connect(file, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // Through an ssh forward the local socket accepts even while the far end cannot: wait for the greeting.
+      const socket = await connectUnix(file, Math.max(0, deadline - Date.now()));
+      const qmp = new Qmp(socket);
+      const greeted = await Promise.race([qmp.greeting, sleep(3000).then(() => false)]);
+      if (greeted) {
+        await qmp.cmd('qmp_capabilities');
+        return qmp;
+      }
+      socket.destroy();
+      if (Date.now() > deadline) throw new Error(`no QMP greeting on ${file}`);
+      await sleep(100);
+    }
+  }
+
+  constructor(socket) {
+    super();
+    this.socket = socket;
+    this.nextId = 1;
+    this.pending = new Map();
+    let greet;
+    this.greeting = new Promise((r) => (greet = r));
+    jsonLines(socket, (m, at) => {
+      if (m.QMP) greet(true);
+      else if (m.event) this.push(m.event, m.data, at);
+      else if (this.pending.has(m.id)) {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        if (m.error) p.reject(new Error(`${p.execute}: ${m.error.class}: ${m.error.desc}`));
+        else p.resolve(m.return);
+      }
+    });
+    socket.on('close', () => {
+      greet(false);
+      for (const [, p] of this.pending) p.reject(new Error(`${p.execute}: QMP connection closed`));
+      this.pending.clear();
+      this.end();
+    });
+  }
+
+  cmd(execute, args) {
+    if (this.closed) return Promise.reject(new Error(`${execute}: QMP connection closed`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { execute, resolve, reject });
+      this.socket.write(JSON.stringify(args ? { execute, arguments: args, id } : { execute, id }) + '\n');
+    });
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+/** The QMP events a VMDesk agent passes on to its clients (agent.sock, JSON lines). */
+class AgentEvents extends EventLog {
+  constructor(socket) {
+    super();
+    this.socket = socket;
+    jsonLines(socket, (m, at) => {
+      if (m.event === 'qmp') this.push(m.name, m.data, at);
+    });
+    socket.on('close', () => this.end());
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+/** A serial console (QEMU's serial socket, or an agent's console.sock): its text, and typing. */
+class Console {
+  text = '';
+
+  constructor(socket) {
+    this.socket = socket;
+    socket.on('data', (d) => (this.text += d.toString('latin1')));
+  }
+
+  count(needle) {
+    return this.text.split(needle).length - 1;
+  }
+
+  /** Until `needle` has been shown `times` times. */
+  async when(needle, times = 1, timeoutMs = 240_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (this.count(needle) < times) {
+      if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(needle)} on the console:\n${this.text.slice(-800)}`);
+      await sleep(50);
+    }
+  }
+
+  type(line) {
+    this.socket.write(`${line}\n`);
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+function unavailableReason() {
+  if (process.getuid?.() !== 0) return 'needs root (a network namespace, a veth pair, sshd)';
+  if (!fs.existsSync(SSHD)) return `needs ${SSHD} (openssh-server)`;
+  for (const [cmd, args] of [
+    ['ssh', ['-V']],
+    ['ssh-keygen', ['-?']],
+    ['ip', ['-V']],
+    ['nsenter', ['--version']],
+    ['tar', ['--version']],
+    ['qemu-img', ['--version']],
+  ])
+    if (spawnSync(cmd, args).error) return `needs ${cmd}`;
+  return null;
+}
+const unavailable = unavailableReason();
+if (unavailable) {
+  console.log(`migration: skipped — ${unavailable}`);
+  process.exit(0);
+}
+
+const loadAtStart = os.loadavg()[0];
+const samples = [];
+let handCount = 0;
+
+try {
+  const host = await startSshHost();
+  const sb = sandbox();
+  made.sb = sb;
+  made.hand = fs.mkdtempSync('/tmp/vmh-');
+  const env = { ...sb.env, VMDESK_SSH_CONFIG: host.sshConfig };
+  delete env.VMDESK_QEMU;
+  const remoteEnv = { ...env, VMDESK_HOME: host.remoteHome, VMDESK_RUNTIME_DIR: made.remoteRuntime };
+  const vmdesk = (args, e = env) => exec(process.execPath, [CLI, ...args], { env: e, timeoutMs: 600_000 });
+
+  await vmdesk([
+    'hosts',
+    'add',
+    ALIAS,
+    ALIAS,
+    '--remote-home',
+    host.remoteHome,
+    '--remote-command',
+    host.remoteCommand,
+    '--accept-host-key',
+    host.fingerprint,
+  ]);
+
+  // By hand: one ssh connection kept open (a ControlMaster), every stream a `-O forward` of it.
+  const control = path.join(made.dir, 'cm.sock');
+  const master = spawn('ssh', ['-F', host.sshConfig, '-o', 'BatchMode=yes', '-M', '-S', control, '-N', ALIAS], {
+    env,
+    stdio: 'ignore',
+  });
+  made.children.push(master);
+  for (let deadline = Date.now() + 15_000; !fs.existsSync(control); await sleep(20))
+    if (Date.now() > deadline) throw new Error('the ssh control master did not start');
+  const sshOn = ['-F', host.sshConfig, '-S', control];
+  const forward = async (local, remote) => {
+    await exec('ssh', [...sshOn, '-O', 'forward', '-L', `${local}:${remote}`, ALIAS], { env });
+    return local;
+  };
+  const unforward = (local, remote) =>
+    exec('ssh', [...sshOn, '-O', 'cancel', '-L', `${local}:${remote}`, ALIAS], { env }).catch(() => undefined);
+
+  /** The VMDesk-started source of a run: created, its fresh folder kept as the template of the hand-started ones, started. */
+  async function startVmdeskGuest(name, memory, template) {
+    await vmdesk(['create', name, '--demo', '--memory', String(memory)]);
+    const shown = JSON.parse((await vmdesk(['show', name, '--json'])).stdout);
+    const { dir, uuid } = shown;
+    fs.rmSync(template, { recursive: true, force: true });
+    fs.mkdirSync(template, { recursive: true });
+    for (const sub of ['disks', 'boot']) fs.cpSync(path.join(dir, sub), path.join(template, sub), { recursive: true });
+    await vmdesk(['start', name]);
+    const runtimeDir = path.join(sb.runtime, uuid);
+    const pid = Number(fs.readFileSync(path.join(runtimeDir, 'qemu.pid'), 'utf8'));
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+    const console_ = new Console(await connectUnix(path.join(runtimeDir, 'console.sock')));
+    return { method: 'vmdesk', name, uuid, dir, runtimeDir, argv, console: console_ };
+  }
+
+  /** The same argv with the machine's folder and runtime dir moved under `to` (m/ and rt/). */
+  function moveArgv(argv, guest, to) {
+    return argv.map((a) => a.split(guest.runtimeDir).join(`${to}/rt`).split(guest.dir).join(`${to}/m`));
+  }
+
+  /** Disks of an argv: node name, file under the machine folder, virtual size (from the template). */
+  function disksOf(guest, template) {
+    const disks = [];
+    for (let i = 0; i < guest.argv.length; i++) {
+      if (guest.argv[i] !== '-blockdev' || !guest.argv[i + 1].startsWith('{')) continue;
+      const node = JSON.parse(guest.argv[i + 1]);
+      const file = node.file?.filename;
+      if (!file?.startsWith(`${guest.dir}/`)) continue;
+      const relative = path.relative(guest.dir, file);
+      const info = JSON.parse(run('qemu-img', ['info', '--output=json', '-U', path.join(template, relative)]));
+      disks.push({ node: node['node-name'], relative, bytes: info['virtual-size'] });
+    }
+    return disks;
+  }
+
+  /** A hand-started source: the VMDesk guest's argv in a folder of its own, continued as VMDesk's agent does. */
+  async function startHandGuest(method, vm, template) {
+    const dir = path.join(made.hand, `s${++handCount}`);
+    fs.mkdirSync(path.join(dir, 'rt'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'm', 'logs'), { recursive: true });
+    fs.cpSync(template, path.join(dir, 'm'), { recursive: true });
+    const [binary, ...args] = moveArgv(vm.argv, vm, dir);
+    const log = fs.openSync(path.join(dir, 'qemu.log'), 'a');
+    const child = spawn(binary, args, { stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    made.children.push(child);
+    const exited = new Promise((r) => child.once('exit', r));
+    const qmp = await Qmp.connect(path.join(dir, 'rt', 'qmp.sock'));
+    const console_ = new Console(await connectUnix(path.join(dir, 'rt', 'serial.sock')));
+    await qmp.cmd('cont');
+    return { method, dir, child, exited, qmp, console: console_ };
+  }
+
+  /** One migration by VMDesk: the CLI's outcome, and the QMP events both agents passed on. */
+  async function migrateVmdesk(guest) {
+    const source = new AgentEvents(await connectUnix(path.join(guest.runtimeDir, 'agent.sock')));
+    // The destination's agent appears during the migration: its events from as soon as it listens,
+    // and when the machine's folder and then that socket appeared there.
+    let dest = null;
+    let watching = true;
+    let folderAt = NaN;
+    const destFolder = path.join(host.remoteHome, 'machines', guest.name);
+    const destSocket = path.join(made.remoteRuntime, guest.uuid, 'agent.sock');
+    const watcher = (async () => {
+      while (watching && !dest) {
+        if (Number.isNaN(folderAt) && fs.existsSync(destFolder)) folderAt = performance.now();
+        const seen = performance.now();
+        const socket = fs.existsSync(destSocket) ? await connectUnix(destSocket, 5000).catch(() => null) : null;
+        if (socket) {
+          dest = new AgentEvents(socket);
+          dest.since = seen;
+        } else await sleep(2);
+      }
+    })();
+    const t0 = performance.now();
+    const { stdout, outputAt } = await vmdesk([
+      'migrate',
+      guest.name,
+      '--to',
+      ALIAS,
+      ...(BANDWIDTH_MIBS ? ['--bandwidth', String(BANDWIDTH_MIBS)] : []),
+      '--max-downtime',
+      String(DOWNTIME_MS),
+      '--json',
+    ]);
+    const end = performance.now();
+    watching = false;
+    await watcher;
+    const outcome = JSON.parse(stdout);
+    // The outcome is printed as soon as migrate() returns: its totalMs ends there, so it began totalMs before.
+    const began = outputAt - outcome.totalMs;
+    const resumed = dest ? await dest.wait((e) => e.event === 'RESUME', 10_000, 0, 'RESUME on lab').catch(() => null) : null;
+    source.close();
+    dest?.close();
+    guest.console.close();
+    // The machine now lives on lab: ended and deleted there (its library, read directly).
+    await vmdesk(['stop', guest.name, '--force'], remoteEnv);
+    await vmdesk(['delete', guest.name], remoteEnv);
+    return {
+      totalMs: outcome.totalMs,
+      // VMDesk's downtimeMs: from pre-switchover until the destination has continued the guest; QEMU's own beside it.
+      downtimeMs: outcome.downtimeMs,
+      qemuDowntimeMs: outcome.qemuDowntimeMs,
+      cliBeforeMs: began - t0,
+      cliAfterMs: end - outputAt,
+      ramBytes: outcome.ramBytes,
+      phases: phasesOf(began, outputAt, source, resumed),
+      // Until the mirror starts: the checks (until the folder is made there), the folder, its files, the
+      // agent and QEMU (until the agent listens), then NBD, the exports, the forwards.
+      prepare: [folderAt - began, (dest?.since ?? NaN) - folderAt],
+    };
+  }
+
+  /**
+   * One migration by hand, in VMDesk's order: the destination made and started (`-incoming defer`)
+   * through ssh or locally, its disks exported over NBD, the source's disks mirrored into them, RAM
+   * pre-copy paused before switchover, the mirrors completed, the migration continued, the
+   * destination continued, the source ended.
+   */
+  async function migrateByHand(guest, vm, template, viaSsh) {
+    const dir = path.join(made.hand, `d${++handCount}`);
+    const [binary, ...args] = moveArgv(vm.argv, vm, dir);
+    const disks = disksOf(vm, template);
+    const script = [
+      `mkdir -p ${[...new Set(disks.map((d) => path.dirname(path.join(dir, 'm', d.relative))))].map(shellQuote).join(' ')} ${shellQuote(`${dir}/m/logs`)} ${shellQuote(`${dir}/rt`)}`,
+      ...disks.map((d) => `qemu-img create -q -f qcow2 ${shellQuote(path.join(dir, 'm', d.relative))} ${d.bytes}`),
+      `tar x -C ${shellQuote(`${dir}/m`)}`,
+      // In the background (-daemonize would need setsid, which -sandbox elevateprivileges=deny forbids);
+      // the command returns once its QMP socket is there.
+      `{ setsid ${[binary, ...args, '-incoming', 'defer'].map(shellQuote).join(' ')} </dev/null >${shellQuote(`${dir}/qemu.log`)} 2>&1 & }`,
+      `i=0; while [ ! -S ${shellQuote(`${dir}/rt/qmp.sock`)} ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done`,
+    ].join(' && ');
+    const boot = run('tar', ['c', '-C', template, 'boot'], { encoding: 'buffer', maxBuffer: 256 * MiB });
+    const local = (kind) => path.join(made.hand, `f${handCount}${kind}.sock`);
+    const remote = (kind) => path.join(dir, 'rt', `${kind}.sock`);
+    const forwards = [];
+    const reach = async (kind) => {
+      if (!viaSsh) return remote(kind);
+      forwards.push([local(kind), remote(kind)]);
+      return forward(local(kind), remote(kind));
+    };
+    const src = guest.qmp;
+    const from = src.events.length;
+
+    const t0 = performance.now();
+    if (viaSsh) await exec('ssh', [...sshOn, ALIAS, script], { env, input: boot });
+    else await exec('sh', ['-c', script], { input: boot });
+    const started = performance.now();
+    const dst = await Qmp.connect(await reach('qmp'));
+    await dst.cmd('nbd-server-start', { addr: { type: 'unix', data: { path: remote('nbd') } } });
+    for (const d of disks)
+      await dst.cmd('block-export-add', { type: 'nbd', id: `mig-${d.node}`, 'node-name': d.node, name: `mig-${d.node}`, writable: true });
+    await dst.cmd('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
+    await dst.cmd('migrate-incoming', { uri: `unix:${remote('migrate')}` });
+    const [nbd, stream] = await Promise.all([reach('nbd'), reach('migrate')]);
+
+    for (const d of disks) {
+      const target = `mig-${d.node}`;
+      await src.cmd('blockdev-add', { driver: 'nbd', 'node-name': target, server: { type: 'unix', path: nbd }, export: target });
+      await src.cmd('blockdev-mirror', { 'job-id': target, device: d.node, target, sync: 'full' });
+    }
+    for (const d of disks)
+      await src.wait((e) => e.event === 'BLOCK_JOB_READY' && e.data.device === `mig-${d.node}`, 300_000, from, 'BLOCK_JOB_READY');
+    await src.cmd('migrate-set-capabilities', {
+      capabilities: [
+        { capability: 'events', state: true },
+        { capability: 'pause-before-switchover', state: true },
+        { capability: 'auto-converge', state: false },
+      ],
+    });
+    await src.cmd('migrate-set-parameters', { 'max-bandwidth': BANDWIDTH_MIBS * MiB, 'downtime-limit': DOWNTIME_MS });
+    await src.cmd('migrate', { uri: `unix:${stream}` });
+    const paused = await src.wait(
+      (e) => e.event === 'MIGRATION' && ['pre-switchover', 'failed', 'cancelled'].includes(e.data.status),
+      300_000,
+      from,
+      'pre-switchover',
+    );
+    if (paused.data.status !== 'pre-switchover') throw new Error(`the migration by hand ${paused.data.status}`);
+    const cancelFrom = src.events.length;
+    for (const d of disks) await src.cmd('block-job-cancel', { device: `mig-${d.node}` });
+    for (const d of disks)
+      await src.wait(
+        (e) => e.event === 'BLOCK_JOB_COMPLETED' && e.data.device === `mig-${d.node}`,
+        60_000,
+        cancelFrom,
+        'BLOCK_JOB_COMPLETED',
+      );
+    await src.cmd('migrate-continue', { state: 'pre-switchover' });
+    const ended = await src.wait(
+      (e) => e.event === 'MIGRATION' && ['completed', 'failed', 'cancelled'].includes(e.data.status),
+      60_000,
+      from,
+      'completed',
+    );
+    if (ended.data.status !== 'completed') throw new Error(`the migration by hand ${ended.data.status} at switchover`);
+    await dst.wait((e) => e.event === 'MIGRATION' && e.data.status === 'completed', 60_000, 0, 'completed on the destination');
+    await dst.cmd('nbd-server-stop');
+    const resumeFrom = dst.events.length;
+    await dst.cmd('cont');
+    const continued = performance.now();
+    const resumed = await dst.wait((e) => e.event === 'RESUME', 10_000, resumeFrom, 'RESUME');
+    // The MIGRATION completed event comes before QEMU has computed the downtime: ask until it has.
+    let info = await src.cmd('query-migrate');
+    for (let i = 0; i < 100 && !(info['total-time'] > 0); i++) {
+      await sleep(5);
+      info = await src.cmd('query-migrate');
+    }
+    await src.cmd('quit').catch(() => undefined);
+    await guest.exited;
+    const end = performance.now();
+
+    guest.console.close();
+    guest.qmp.close();
+    // Started in the background, this QEMU is nobody's child here: its pid, then its end.
+    const pidFile = args[args.indexOf('-pidfile') + 1];
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await dst.cmd('quit').catch(() => undefined);
+    dst.close();
+    for (const [l, r] of forwards) await unforward(l, r);
+    if ((await gone([pid], 5000)).length) kill(pid);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(guest.dir, { recursive: true, force: true });
+    return {
+      totalMs: end - t0,
+      // As VMDesk counts it: from pre-switchover until the destination's `cont` has answered.
+      downtimeMs: continued - paused.at,
+      qemuDowntimeMs: info.downtime,
+      ramBytes: info.ram?.transferred ?? 0,
+      phases: phasesOf(t0, end, src, resumed, from),
+      // Until the mirror starts: no checks; the folder, its files and QEMU in one command; then NBD, the exports, the forwards.
+      prepare: [0, started - t0],
+    };
+  }
+
+  /** Where the time went, from the QMP events of the source (and the destination's RESUME). */
+  function phasesOf(t0, end, log, resumed, from = 0) {
+    const at = (accept) => log.events.slice(from).find(accept)?.at ?? NaN;
+    const migration = (status) => at((e) => e.event === 'MIGRATION' && e.data.status === status);
+    const mirrorStart = at((e) => e.event === 'JOB_STATUS_CHANGE' && e.data.status === 'created');
+    const ready = at((e) => e.event === 'BLOCK_JOB_READY');
+    const setup = migration('setup');
+    const preSwitchover = migration('pre-switchover');
+    const mirrorDone = at((e) => e.event === 'BLOCK_JOB_COMPLETED');
+    const completed = migration('completed');
+    const stop = at((e) => e.event === 'STOP');
+    const resume = resumed?.at ?? NaN;
+    const passes = log.events
+      .slice(from)
+      .filter((e) => e.event === 'MIGRATION_PASS')
+      .reduce((n, e) => Math.max(n, e.data.pass ?? 0), 0);
+    return {
+      prepare: mirrorStart - t0,
+      mirror: ready - mirrorStart,
+      readyToMigrate: setup - ready,
+      precopy: preSwitchover - setup,
+      mirrorDone: mirrorDone - preSwitchover,
+      continued: completed - mirrorDone,
+      completedToResume: resume - completed,
+      resumeToEnd: end - resume,
+      paused: resume - stop,
+      passes,
+    };
+  }
+
+  const label = (memory, load) => `${memory} MiB, ${load}`;
+  let runIndex = 0;
+  for (const memory of MEMORIES) {
+    for (const load of LOADS) {
+      for (let r = 0; r < RUNS; r++, runIndex++) {
+        const template = path.join(made.hand, `t${runIndex}`);
+        const name = `g${memory}`;
+        // The three sources of this run boot together, then wait (idle) for their turn.
+        const vm = await startVmdeskGuest(name, memory, template);
+        const guests = { vmdesk: vm };
+        for (const method of ['ssh', 'plain']) guests[method] = await startHandGuest(method, vm, template);
+        await Promise.all(METHODS.map((m) => guests[m].console.when(PROMPT)));
+        await sleep(3000);
+        const order = METHODS.map((_, i) => METHODS[(i + runIndex) % METHODS.length]);
+        for (const method of order) {
+          const guest = guests[method];
+          if (load === 'dirty') {
+            // Typed; the next prompt comes once the random bytes are made and the loop runs in the background.
+            const prompts = guest.console.count(PROMPT);
+            guest.console.type(DIRTY_LOOP);
+            await guest.console.when(PROMPT, prompts + 1, 60_000);
+            await sleep(1500);
+          }
+          const result = method === 'vmdesk' ? await migrateVmdesk(guest) : await migrateByHand(guest, vm, template, method === 'ssh');
+          samples.push({ memory, load, run: r, method, ...result });
+          console.error(
+            `${label(memory, load)} run ${r + 1} ${method}: total ${fmt(result.totalMs)}, downtime ${fmt(result.downtimeMs)} ` +
+              `(QEMU: ${result.qemuDowntimeMs} ms), ` +
+              `paused ${fmt(result.phases.paused)}, ${result.phases.passes} passes, ${Math.round(result.ramBytes / MiB)} MiB`,
+          );
+          await sleep(1000);
+        }
+        fs.rmSync(template, { recursive: true, force: true });
+      }
+    }
+  }
+
+  // --- Tables: medians per case. ---
+  const pick = (memory, load, method) => samples.filter((s) => s.memory === memory && s.load === load && s.method === method);
+  const med = (list, get) => median(list.map(get));
+  const total = (list) => med(list, (x) => x.totalMs);
+  const down = (list) => med(list, (x) => x.downtimeMs ?? NaN);
+  const qemuDown = (list) => med(list, (x) => x.qemuDowntimeMs ?? NaN);
+  const ms = (v) => (Number.isFinite(v) ? fmt(v) : '—');
+  const out = [
+    `migration (${machineInfo()}, load average ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end; ` +
+      `max-bandwidth ${BANDWIDTH_MIBS ? `${BANDWIDTH_MIBS} MiB/s` : 'none'}, downtime-limit ${DOWNTIME_MS} ms; medians of ${RUNS})`,
+    '',
+    "| guest | total: VMDesk | total: by hand over SSH | ratio | goal ≤ 1.1 | downtime (paused until it runs there): VMDesk | by hand over SSH | goal ≤ 1.1× + 5 ms | QEMU's downtime: VMDesk | by hand over SSH |",
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const memory of MEMORIES) {
+    for (const load of LOADS) {
+      const [v, h] = ['vmdesk', 'ssh'].map((m) => pick(memory, load, m));
+      const ratio = total(v) / total(h);
+      const limit = 1.1 * down(h) + 5;
+      out.push(
+        `| ${label(memory, load)} | ${fmt(total(v))} | ${fmt(total(h))} | ${ratio.toFixed(3)} | ${ratio <= 1.1 ? 'met' : 'missed'} | ` +
+          `${ms(down(v))} | ${ms(down(h))} | ${down(v) <= limit ? 'met' : 'missed'} (≤ ${fmt(limit)}) | ${ms(qemuDown(v))} | ${ms(qemuDown(h))} |`,
+      );
+    }
+  }
+  out.push(
+    '',
+    'What SSH costs: the same migration by hand over SSH and over a plain unix socket between two local QEMUs.',
+    '',
+    "| guest | total: SSH | total: plain | SSH / plain | downtime: SSH | plain | QEMU's downtime: SSH | plain | RAM pre-copy: SSH | plain |",
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const memory of MEMORIES) {
+    for (const load of LOADS) {
+      const [h, p] = ['ssh', 'plain'].map((m) => pick(memory, load, m));
+      const precopy = (list) => med(list, (x) => x.phases.precopy);
+      out.push(
+        `| ${label(memory, load)} | ${fmt(total(h))} | ${fmt(total(p))} | ${(total(h) / total(p)).toFixed(3)} | ${ms(down(h))} | ${ms(down(p))} | ` +
+          `${ms(qemuDown(h))} | ${ms(qemuDown(p))} | ${fmt(precopy(h))} | ${fmt(precopy(p))} |`,
+      );
+    }
+  }
+  const detail = [
+    '',
+    'Where the time goes (medians), from the QMP events of the source QEMU (for VMDesk as its agent passes them on) and the',
+    "destination's RESUME; VMDesk's span is its totalMs, the CLI's own start and end outside it.",
+    '',
+    '| guest | way | until the mirror starts | disk mirror | mirror ready → `migrate` | RAM pre-copy | pre-switchover → mirrors completed | → migration completed | → destination runs | → done | guest paused (STOP → RESUME) | passes | RAM sent |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const way = { vmdesk: 'VMDesk', ssh: 'by hand, SSH', plain: 'by hand, plain' };
+  for (const memory of MEMORIES) {
+    for (const load of LOADS) {
+      for (const method of METHODS) {
+        const list = pick(memory, load, method);
+        const ph = (k) => ms(med(list, (x) => x.phases[k]));
+        detail.push(
+          `| ${label(memory, load)} | ${way[method]} | ${ph('prepare')} | ${ph('mirror')} | ${ph('readyToMigrate')} | ${ph('precopy')} | ` +
+            `${ph('mirrorDone')} | ${ph('continued')} | ${ph('completedToResume')} | ${ph('resumeToEnd')} | ${ph('paused')} | ` +
+            `${med(list, (x) => x.phases.passes)} | ${Math.round(med(list, (x) => x.ramBytes) / MiB)} MiB |`,
+        );
+      }
+    }
+  }
+  detail.push(
+    '',
+    'Until the mirror starts, split (medians of all runs):',
+    '',
+    '| way | checks (until the folder is made there) | folder, disk, files, QEMU up (VMDesk: until its agent listens) | then NBD, exports, forwards, mirror start | in all |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const method of METHODS) {
+    const list = samples.filter((s) => s.method === method);
+    const checks = median(list.map((s) => s.prepare[0]));
+    const setUp = median(list.map((s) => s.prepare[1]));
+    const rest = median(list.map((s) => s.phases.prepare - s.prepare[0] - s.prepare[1]));
+    const all = median(list.map((s) => s.phases.prepare));
+    detail.push(`| ${way[method]} | ${method === 'vmdesk' ? fmt(checks) : '—'} | ${fmt(setUp)} | ${fmt(rest)} | ${fmt(all)} |`);
+  }
+  const cli = samples.filter((s) => s.method === 'vmdesk');
+  detail.push(
+    '',
+    `Outside VMDesk's totalMs, the \`vmdesk migrate\` command spent ${fmt(median(cli.map((s) => s.cliBeforeMs)))} before it (Node's start, ` +
+      `the ssh connection to ${ALIAS} and its \`vmdesk stdio\`) and ${fmt(median(cli.map((s) => s.cliAfterMs)))} after it (medians of all its runs).`,
+  );
+  console.log([...out, ...detail].join('\n'));
+  if (process.env.BENCH_MIGRATION_JSON) fs.writeFileSync(process.env.BENCH_MIGRATION_JSON, JSON.stringify(samples, null, 1));
+} catch (err) {
+  for (const s of samples)
+    console.log(
+      `${s.memory} MiB ${s.load} ${s.method}: total ${fmt(s.totalMs)}, downtime ${s.downtimeMs} ms (QEMU: ${s.qemuDowntimeMs} ms)`,
+    );
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
