@@ -169,12 +169,12 @@ export class IncomingMigrations {
       for (let i = 0; ; i++) {
         const info = await qmp<{ status?: string; 'error-desc'?: string }>('query-migrate');
         if (info.status === 'completed') break;
-        if (info.status === 'failed' || i > 600)
+        if (info.status === 'failed' || i > 6000)
           throw new VmdeskError(
             'QEMU_FAILED',
             `The migration stream did not complete here: ${info['error-desc'] ?? info.status ?? 'no status'}`,
           );
-        await sleep(50);
+        await sleep(5);
       }
       await qmp('nbd-server-stop');
       await client.request({ op: 'resume' });

@@ -191,6 +191,22 @@ async function migrate(
     const [nbd, stream] = await Promise.all([dest.forward(incoming.nbdSocket), dest.forward(incoming.migrationSocket)]);
     if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
 
+    // Every wait below wakes on QEMU's event (a mirror ready or completed, a migration's status): no
+    // poll interval is added to the time, nor to the downtime once the guest stops for the switchover.
+    let wake: () => void = () => undefined;
+    const onEvent = (name: string): void => {
+      if (name === 'MIGRATION' || name === 'BLOCK_JOB_READY' || name === 'BLOCK_JOB_COMPLETED' || name === 'BLOCK_JOB_ERROR') wake();
+    };
+    client.on('qmp', onEvent);
+    const nextEventOrPoll = (ms = POLL_MS): Promise<void> =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+
     // 1. Disks: a full mirror of each into the destination's export, kept in sync once ready.
     for (const disk of config.disks) {
       const target = exportName(disk.id);
@@ -211,7 +227,7 @@ async function migrate(
       if (jobs.length < mirrors.length) throw new VmdeskError('QEMU_FAILED', 'A disk mirror stopped before it was ready');
       ctx.progress(len ? (done / len) * 0.3 : 0, `Mirroring disks: ${Math.round(done / MiB)} of ${Math.round(len / MiB)} MiB`);
       if (jobs.every((j) => j.ready)) break;
-      await sleep(POLL_MS);
+      await nextEventOrPoll();
     }
 
     // 2. RAM: pre-copy rounds, paused before switchover so the mirrors complete inside it.
@@ -226,21 +242,6 @@ async function migrate(
       'max-bandwidth': options.bandwidthMiBs ? options.bandwidthMiBs * MiB : 0,
       ...(options.maxDowntimeMs ? { 'downtime-limit': options.maxDowntimeMs } : {}),
     });
-    // The guest stops for the switchover the moment QEMU says pre-switchover: the MIGRATION event
-    // wakes the loop at once, so no poll interval is added to the downtime.
-    let wake: () => void = () => undefined;
-    const onEvent = (name: string): void => {
-      if (name === 'MIGRATION') wake();
-    };
-    client.on('qmp', onEvent);
-    const nextEventOrPoll = (): Promise<void> =>
-      new Promise((resolve) => {
-        const timer = setTimeout(resolve, POLL_MS);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
     await qmp('migrate', { uri: `unix:${stream}` });
     const rounds = detail.rounds;
     detail.phase = 'ram';
@@ -280,7 +281,6 @@ async function migrate(
       if (info.status === 'pre-switchover') break;
       await nextEventOrPoll();
     }
-    client.off('qmp', onEvent);
     const pausedAt = Date.now();
 
     // 3. Switchover: the guest is paused; the mirrors complete (a cancelled ready mirror finishes
@@ -293,7 +293,7 @@ async function migrate(
       const jobs = (await qmp<BlockJob[]>('query-block-jobs')).filter((j) => mirrors.includes(j.device));
       if (jobs.length === 0) break;
       if (i > 1200) throw new VmdeskError('TIMEOUT', 'The disk mirrors did not complete at switchover');
-      await sleep(25);
+      await nextEventOrPoll(25);
     }
     await qmp('migrate-continue', { state: 'pre-switchover' });
     for (;;) {
@@ -301,8 +301,9 @@ async function migrate(
       if (info.status === 'completed') break;
       if (info.status === 'failed' || info.status === 'cancelled')
         throw new VmdeskError('QEMU_FAILED', `The migration ${info.status} at switchover: ${info['error-desc'] ?? 'no reason given'}`);
-      await sleep(20);
+      await nextEventOrPoll(20);
     }
+    client.off('qmp', onEvent);
     await dest.api.finishIncoming(token, 'commit');
     token = null;
     // The guest was paused from pre-switchover until the destination continued it: that is the downtime
