@@ -204,9 +204,10 @@ describe('two starts of one machine, from the CLI and from the UI (vmdesk serve)
     const trials = 12;
     try {
       for (let i = 0; i < trials; i++) {
-        // The CLI spends a few hundred ms starting up before it takes the machine's lock: the UI's
-        // call lands before, during and after that, so either side wins, or finds the other in flight.
-        const uiDelay = i * 40;
+        // The CLI spends a few hundred ms starting up before it takes the machine's lock (more on a
+        // loaded machine): the UI's call lands before, during and well after that, so either side
+        // wins, or finds the other in flight.
+        const uiDelay = i * 80;
         const [cli, ui] = await Promise.all([
           vmdesk(sb, ['start', 'both']),
           new Promise<ApiReply>((resolve) => setTimeout(() => resolve(api.call('startMachine', 'both')), uiDelay)),
