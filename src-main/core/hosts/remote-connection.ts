@@ -12,7 +12,7 @@ import type { ApiEventMessage, ApiEventName, ApiMethod } from '../../api/contrac
 import { API_EVENTS } from '../../api/contract.js';
 import { VmdeskError, isErrorShape } from '../../api/errors.js';
 import { API_VERSION, OLDEST_REMOTE_API, type HostEntry, type RemoteHello } from '../../api/hosts.js';
-import { SSH_BINARY, remoteCommandLine, sshArgs } from './ssh-args.js';
+import { SSH_BINARY, configArgs, remoteCommandLine, sshArgs } from './ssh-args.js';
 import { knownHostsOption } from './known-hosts.js';
 import { runProgram, sshFailure, sshWords } from './ssh-run.js';
 
@@ -266,17 +266,7 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
       const env = this.options.env ?? process.env;
       forwarded = runProgram(
         SSH_BINARY,
-        [
-          ...(env.VMDESK_SSH_CONFIG ? ['-F', env.VMDESK_SSH_CONFIG] : []),
-          '-S',
-          this.controlPath,
-          '-O',
-          'forward',
-          '-L',
-          `${local}:${remotePath}`,
-          '--',
-          this.entry.destination,
-        ],
+        [...configArgs(env), '-S', this.controlPath, '-O', 'forward', '-L', `${local}:${remotePath}`, '--', this.entry.destination],
         { env, timeoutMs: 15_000 },
       ).then((run) => {
         if (run.code !== 0) {

@@ -25,7 +25,7 @@ const SESSION_OPTIONS = [
 ];
 
 /** `-F FILE` when VMDESK_SSH_CONFIG names another config than ~/.ssh/config. */
-function configArgs(env: NodeJS.ProcessEnv): string[] {
+export function configArgs(env: NodeJS.ProcessEnv): string[] {
   return env.VMDESK_SSH_CONFIG ? ['-F', env.VMDESK_SSH_CONFIG] : [];
 }
 

@@ -117,6 +117,29 @@ export async function preflightProblems(
   return problems;
 }
 
+/** Every preflight problem at once, as one refusal before anything starts. */
+async function requireMigratable(core: Core, config: MachineConfig, dir: string, dest: Destination, offline: boolean): Promise<void> {
+  const problems = await preflightProblems(core, config, dir, dest, offline);
+  if (problems.length > 0)
+    throw new VmdeskError('INVALID_STATE', `${config.name} cannot migrate to ${dest.name}:\n${problems.join('\n')}`, { problems });
+}
+
+/** The task's detail, shown from the first moment: the checks are under way. */
+function beginDetail(ctx: TaskContext, machine: string, to: string, offline: boolean): MigrationDetail {
+  const detail: MigrationDetail = {
+    phase: 'preparing',
+    offline,
+    machine,
+    to,
+    disk: { doneBytes: 0, totalBytes: 0 },
+    rounds: [],
+    notConverging: null,
+  };
+  ctx.detail(detail);
+  ctx.progress(null, `Checking ${to}`);
+  return detail;
+}
+
 /** A migration task, titled with the machine's name (an unknown machine is refused before any task). */
 export async function migrateTask(
   core: Core,
@@ -143,20 +166,8 @@ async function migrate(
   const started = Date.now();
   const record = await core.library.find(ref);
   const { config, dir } = record;
-  const detail: MigrationDetail = {
-    phase: 'preparing',
-    offline: false,
-    machine: config.name,
-    to: dest.name,
-    disk: { doneBytes: 0, totalBytes: 0 },
-    rounds: [],
-    notConverging: null,
-  };
-  ctx.detail(detail);
-  ctx.progress(null, `Checking ${dest.name}`);
-  const problems = await preflightProblems(core, config, dir, dest);
-  if (problems.length > 0)
-    throw new VmdeskError('INVALID_STATE', `${config.name} cannot migrate to ${dest.name}:\n${problems.join('\n')}`, { problems });
+  const detail = beginDetail(ctx, config.name, dest.name, false);
+  await requireMigratable(core, config, dir, dest, false);
 
   const client = await core.runtime.connect(config, dir);
   const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
@@ -400,22 +411,10 @@ async function migrateOffline(core: Core, ref: string, dest: Destination, ctx: T
   const started = Date.now();
   const record = await core.library.find(ref);
   const { config, dir } = record;
-  const detail: MigrationDetail = {
-    phase: 'preparing',
-    offline: true,
-    machine: config.name,
-    to: dest.name,
-    disk: { doneBytes: 0, totalBytes: 0 },
-    rounds: [],
-    notConverging: null,
-  };
-  ctx.detail(detail);
-  ctx.progress(null, `Checking ${dest.name}`);
+  const detail = beginDetail(ctx, config.name, dest.name, true);
   let sent = 0;
   await withLock(machineLockFile(dir), `migrating ${config.name}`, async () => {
-    const problems = await preflightProblems(core, config, dir, dest, true);
-    if (problems.length > 0)
-      throw new VmdeskError('INVALID_STATE', `${config.name} cannot migrate to ${dest.name}:\n${problems.join('\n')}`, { problems });
+    await requireMigratable(core, config, dir, dest, true);
     const files = await folderContents(dir);
     const total = files.reduce((s, f) => s + f.bytes, 0);
     detail.phase = 'disks';
