@@ -36,6 +36,18 @@ import {
   type IncomingPrepared,
   type MigrationPreflight,
 } from './migration.js';
+import {
+  ksmInputSchema,
+  memoryPolicyInputSchema,
+  memoryTargetSchema,
+  type CgroupSupport,
+  type HostStats,
+  type KsmStatus,
+  type MachineCpu,
+  type MachineMemory,
+  type MachineStats,
+  type MemoryPolicyStatus,
+} from './resources.js';
 import { addHostInputSchema, hostEntrySchema, hostNameSchema, type HostDetails, type HostKeyProbe, type HostSummary } from './hosts.js';
 
 /** A machine is named by its uuid or its name. */
@@ -111,6 +123,16 @@ export const API_ARGUMENTS = {
   incomingFile: incomingFileArgs,
   startIncoming: z.tuple([z.uuid()]),
   finishIncoming: z.tuple([z.uuid(), z.enum(['commit', 'abort'])]),
+  machineMemory: z.tuple([machineRef]),
+  setMemoryTarget: z.tuple([machineRef, memoryTargetSchema]),
+  machineCpu: z.tuple([machineRef]),
+  cgroupSupport: z.tuple([]),
+  ksm: z.tuple([]),
+  setKsm: z.tuple([ksmInputSchema]),
+  memoryPolicy: z.tuple([]),
+  setMemoryPolicy: z.tuple([memoryPolicyInputSchema]),
+  machineStats: z.tuple([machineRef]),
+  hostStats: z.tuple([]),
   listHosts: z.tuple([]),
   probeHostKey: z.tuple([hostEntrySchema]),
   addHost: z.tuple([addHostInputSchema]),
@@ -132,6 +154,8 @@ export interface StreamEndpoint {
 export interface ModifyOutcome {
   config: MachineConfig;
   warnings: string[];
+  /** What took effect at once on the running machine (CPU cap, shares, pinning, balloon floor). */
+  appliedLive: string[];
 }
 
 /** What each method resolves to. */
@@ -205,6 +229,25 @@ export interface ApiResults {
   incomingFile: null;
   startIncoming: IncomingPrepared;
   finishIncoming: null;
+  /** Balloon target and size, the guest's own memory figures, QEMU's resident memory, page sharing. */
+  machineMemory: MachineMemory;
+  /** The guest's memory set live (the balloon inflates or deflates); never below the machine's minimum. */
+  setMemoryTarget: MachineMemory;
+  /** Cap, shares, pinning and where each vCPU thread may run now. */
+  machineCpu: MachineCpu;
+  /** Whether caps and shares can be applied on this host (cgroup v1 or v2), and why not. */
+  cgroupSupport: CgroupSupport;
+  /** Page sharing (KSM): on or off, scan rate, memory saved, per machine. */
+  ksm: KsmStatus;
+  /** Turn KSM on (the host's settings kept) or off (restored); needs root, else the error names the command. */
+  setKsm: KsmStatus;
+  /** The host memory policy (automatic overcommit): target, per machine target/actual and why, its decisions. */
+  memoryPolicy: MemoryPolicyStatus;
+  setMemoryPolicy: MemoryPolicyStatus;
+  /** The last minutes of a running machine's figures (CPU, memory, disk, network); sampling runs while asked. */
+  machineStats: MachineStats;
+  /** The last minutes of the host's figures (CPU, memory, KSM saved, overcommit). */
+  hostStats: HostStats;
   /** This computer and every remote host, with its connection state. */
   listHosts: HostSummary[];
   /** The host key a destination presents, and whether known_hosts already has it; writes nothing. */

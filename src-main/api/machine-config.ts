@@ -149,6 +149,61 @@ export const nicSchema = z.object({
   attachment: attachmentSchema,
 });
 
+/** Shares (memory and CPU): a relative weight, 100 by default (Proxmox's unit on cgroup v2). */
+export const DEFAULT_SHARES = 100;
+export const MAX_SHARES = 10_000;
+export const sharesSchema = z
+  .int('Shares are a whole number from 1 to 10000')
+  .min(1, 'Shares are a whole number from 1 to 10000')
+  .max(MAX_SHARES, 'Shares are a whole number from 1 to 10000');
+
+export const memoryMiBSchema = z
+  .int('Memory must be a whole number of MiB')
+  .min(MIN_MEMORY_MIB, `At least ${MIN_MEMORY_MIB} MiB of memory`)
+  .max(MAX_MEMORY_MIB, 'Too much memory');
+
+/** An execution cap: percent of one host CPU (100 = one whole core), up to 100 × the machine's vCPUs. */
+export const cpuCapSchema = z
+  .int('The CPU cap is a whole number of percent')
+  .min(1, 'The CPU cap must be at least 1 % (or off)')
+  .max(100 * MAX_CPUS, 'The CPU cap is at most 100 % per vCPU');
+
+export const hostCpuSchema = z.int('A host CPU is a whole number').min(0, 'A host CPU is numbered from 0').max(4095, 'No such host CPU');
+
+export const cpuPinSchema = z.object({
+  vcpu: z
+    .int('A vCPU is a whole number')
+    .min(0, 'vCPUs are numbered from 0')
+    .max(MAX_CPUS - 1, 'No such vCPU'),
+  hostCpu: hostCpuSchema,
+});
+export type CpuPin = z.infer<typeof cpuPinSchema>;
+
+/** A machine's resource settings (memory, page sharing, CPU): see api/resources.ts. All optional in machine.json. */
+export const resourcesConfigSchema = z.object({
+  /** A virtio-balloon device (at the next start). */
+  balloon: z.boolean().default(true),
+  /** The floor the balloon never goes below; absent: half the machine's memory (see effectiveMinimum). */
+  memoryMinMiB: memoryMiBSchema.optional(),
+  /** How much memory this machine keeps, relative to the others, when the host is short of it. */
+  memoryShares: sharesSchema.default(DEFAULT_SHARES),
+  /** QEMU's mem-merge: its RAM is offered to KSM (at the next start). */
+  pageSharing: z.boolean().default(true),
+  /** Percent of one host CPU, or null: no cap. */
+  cpuCap: cpuCapSchema.nullable().default(null),
+  cpuShares: sharesSchema.default(DEFAULT_SHARES),
+  /** vCPU n runs only on host CPU m. */
+  cpuPinning: z
+    .array(cpuPinSchema)
+    .max(MAX_CPUS)
+    .refine((a) => new Set(a.map((p) => p.vcpu)).size === a.length, 'Each vCPU may be pinned only once')
+    .default([]),
+});
+export type ResourcesConfig = z.infer<typeof resourcesConfigSchema>;
+/** The settings of a machine that never changed them. */
+export function defaultResources(): ResourcesConfig {
+  return resourcesConfigSchema.parse({});
+}
 export const machineTypeSchema = z.string().regex(/^pc-q35-\d{1,3}\.\d{1,3}$/, 'A machine type looks like pc-q35-7.2');
 
 export const machineConfigSchema = z.object({
@@ -181,6 +236,7 @@ export const machineConfigSchema = z.object({
     .default([]),
   display: z.object({ adapter: z.enum(DISPLAY_ADAPTERS).default('std') }).default({ adapter: 'std' }),
   serial: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+  resources: resourcesConfigSchema.default(defaultResources),
   notes: z.string().max(10000).default(''),
   createdAt: z.iso.datetime(),
 });

@@ -11,7 +11,10 @@ import {
   MAX_MEMORY_MIB,
   MIN_MEMORY_MIB,
   absolutePathSchema,
+  cpuCapSchema,
+  cpuPinSchema,
   hostPathSchema,
+  sharesSchema,
   machineNameSchema,
   osTypeSchema,
   trustBackingSchema,
@@ -80,6 +83,18 @@ export const modifyMachineInputSchema = z
     displayAdapter: z.enum(DISPLAY_ADAPTERS).optional(),
     serial: z.boolean().optional(),
     notes: z.string().max(10000).optional(),
+    /** A virtio-balloon device (next start). */
+    balloon: z.boolean().optional(),
+    /** The balloon's floor in MiB, or null: the default (half the memory). */
+    memoryMinMiB: memorySchema.nullable().optional(),
+    memoryShares: sharesSchema.optional(),
+    /** Offer the machine's RAM to KSM (next start). */
+    pageSharing: z.boolean().optional(),
+    /** Percent of one host CPU (up to 100 × vCPUs), or null: no cap. Live on a running machine. */
+    cpuCap: cpuCapSchema.nullable().optional(),
+    cpuShares: sharesSchema.optional(),
+    /** vCPU → host CPU; [] unpins. Live on a running machine. */
+    cpuPinning: z.array(cpuPinSchema).max(MAX_CPUS).optional(),
   })
   .strict();
 export type ModifyMachineInput = z.input<typeof modifyMachineInputSchema>;

@@ -9,6 +9,7 @@ import { VMDESK_VERSION, hostNameSchema } from '../api/hosts.js';
 import { ERROR_CODES, VmdeskError, exitCodeFor, toErrorShape } from '../api/errors.js';
 import { BOOT_DEVICES, DISPLAY_ADAPTERS, FIRMWARES, OS_TYPES, type BootDevice } from '../api/machine-config.js';
 import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
+import { parsePinning, type CpuPin } from '../api/resources.js';
 import { Core } from '../core/core.js';
 import { parseSize } from '../core/qemu/qemu-img.js';
 import { listenHost, listenPort, serve } from '../server/serve-command.js';
@@ -97,6 +98,26 @@ interface ModifyOptions {
   display?: ModifyMachineInput['displayAdapter'];
   serial?: boolean;
   notes?: string;
+  balloon?: boolean;
+  memoryMin?: number | null;
+  memoryShares?: number;
+  pageSharing?: boolean;
+  cpuCap?: number | null;
+  cpuShares?: number;
+  pin?: CpuPin[];
+}
+
+/** A whole number, or `off`/`auto` for null (the default). */
+function numberOrOff(flag: string, word: 'off' | 'auto') {
+  return (value: string): number | null => (value.trim() === word ? null : wholeNumber(flag)(value));
+}
+
+function pinning(value: string): CpuPin[] {
+  try {
+    return parsePinning(value);
+  } catch (err) {
+    throw new VmdeskError('INVALID_INPUT', `--pin: ${(err as Error).message}`);
+  }
 }
 
 function print(json: boolean | undefined, value: unknown, human: () => string): void {
@@ -225,7 +246,7 @@ export function buildProgram(core: Core): Command {
   program
     .command('modify')
     .argument('<name>')
-    .description('change a machine (applies at its next start)')
+    .description('change a machine (CPU cap, shares and pinning apply at once; the rest at its next start)')
     .option('--name <new>', 'rename')
     .option('--cpus <n>', 'virtual CPUs', wholeNumber('--cpus'))
     .option('--memory <MiB>', 'memory in MiB', wholeNumber('--memory'))
@@ -241,6 +262,17 @@ export function buildProgram(core: Core): Command {
     .addOption(new Option('--display <adapter>', 'display adapter').choices(DISPLAY_ADAPTERS))
     .option('--serial <on|off>', 'serial console', onOff('--serial'))
     .option('--notes <text>', 'notes')
+    .option('--balloon <on|off>', 'memory balloon device (next start)', onOff('--balloon'))
+    .option(
+      '--memory-min <MiB|auto>',
+      'the least memory the balloon leaves the guest (auto: half its memory)',
+      numberOrOff('--memory-min', 'auto'),
+    )
+    .option('--memory-shares <n>', 'memory priority when the host is short of it (1-10000, default 100)', wholeNumber('--memory-shares'))
+    .option('--page-sharing <on|off>', 'offer its memory to KSM page sharing (next start)', onOff('--page-sharing'))
+    .option('--cpu-cap <percent|off>', 'execution cap in % of one host CPU, up to 100 per vCPU (live)', numberOrOff('--cpu-cap', 'off'))
+    .option('--cpu-shares <n>', 'CPU priority (1-10000, default 100; live)', wholeNumber('--cpu-shares'))
+    .option('--pin <vcpu:cpu,...|off>', 'pin vCPUs to host CPUs, e.g. 0:1,1:0 (live)', pinning)
     .action(async (name: string, o: ModifyOptions) => {
       if (o.iso !== undefined && o.eject) throw new VmdeskError('INVALID_INPUT', 'Use either --iso or --eject');
       const patch: ModifyMachineInput = {
@@ -263,6 +295,13 @@ export function buildProgram(core: Core): Command {
         ...(o.display !== undefined && { displayAdapter: o.display }),
         ...(o.serial !== undefined && { serial: o.serial }),
         ...(o.notes !== undefined && { notes: o.notes }),
+        ...(o.balloon !== undefined && { balloon: o.balloon }),
+        ...(o.memoryMin !== undefined && { memoryMinMiB: o.memoryMin }),
+        ...(o.memoryShares !== undefined && { memoryShares: o.memoryShares }),
+        ...(o.pageSharing !== undefined && { pageSharing: o.pageSharing }),
+        ...(o.cpuCap !== undefined && { cpuCap: o.cpuCap }),
+        ...(o.cpuShares !== undefined && { cpuShares: o.cpuShares }),
+        ...(o.pin !== undefined && { cpuPinning: o.pin }),
       };
       if (Object.keys(patch).length === 0)
         throw new VmdeskError('INVALID_INPUT', 'Nothing to change: give at least one option (see vmdesk modify --help)');
@@ -270,7 +309,8 @@ export function buildProgram(core: Core): Command {
       const result = await core.modify(name, patch);
       warn(result.warnings);
       const running = core.runtime.isActive(before.status.state);
-      process.stdout.write(`Changed ${result.config.name}${running ? ' (applies at its next start)' : ''}\n`);
+      const live = result.appliedLive.length > 0 ? ` (now: ${result.appliedLive.join(', ')}; anything else at its next start)` : '';
+      process.stdout.write(`Changed ${result.config.name}${running ? live || ' (applies at its next start)' : ''}\n`);
     });
 
   program

@@ -42,6 +42,11 @@ import { hasSavedState } from './snapshots/store.js';
 import type { AgentStatus } from './agent/protocol.js';
 import { isAgentLost, type AgentClient } from './agent/agent-client.js';
 import { networkForStart } from './network/start-checks.js';
+import { applyLiveResources, resourceHostProblems } from './resources/live.js';
+import { cpuPlanForStart } from './resources/cpu-limits.js';
+import { afterLaunch } from './resources/balloon.js';
+import { ensureMemoryPolicy } from './resources/memory-policy.js';
+import { StatsSampler } from './resources/sampler.js';
 
 export type { MachineSummary } from '../api/types.js';
 
@@ -62,6 +67,8 @@ export class Core extends EventEmitter<CoreEvents> {
   readonly tasks = new TaskManager();
   /** Machines arriving from another host by live migration (this host as the destination). */
   readonly incoming = new IncomingMigrations(this);
+  /** Live figures (Performance views), sampled only while someone asks for them. */
+  readonly sampler = new StatsSampler(this);
   /** Snapshots and saved states (suspend to disk). */
   readonly snapshots: Snapshots;
   readonly env: NodeJS.ProcessEnv;
@@ -174,7 +181,10 @@ export class Core extends EventEmitter<CoreEvents> {
     return withLock(machineLockFile(record.dir), `changing ${record.config.name}`, async () => {
       const fresh = await this.refind(record);
       const running = this.runtime.isActive(this.runtime.status(fresh.uuid).state);
-      const result = await modifyMachine(this.library, await this.host(), fresh, patch, running);
+      const result = await modifyMachine(this.library, await this.host(), fresh, patch, running, {
+        applyLive: (before, next) => applyLiveResources(this, before, next),
+        checkResources: (before, next) => resourceHostProblems(this, before, next),
+      });
       this.emit('machines');
       return result;
     });
@@ -267,6 +277,8 @@ export class Core extends EventEmitter<CoreEvents> {
       ...(uefi ? { uefi } : {}),
       ...network,
     });
+    // Caps, shares and pinning: applied by the agent before the guest runs (refused here when they cannot be).
+    const cpu = await cpuPlanForStart(config, this.env);
     // Resuming a saved state: QEMU waits for the RAM state, which the agent feeds it before `cont`.
     // Receiving a migration: the same argv as on the source, waiting for migrate-incoming.
     if (savedState || incomingMigration) args.push('-incoming', 'defer');
@@ -284,12 +296,18 @@ export class Core extends EventEmitter<CoreEvents> {
         linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
         ...(savedState ? { incoming: savedState } : {}),
         ...(incomingMigration ? { incomingMigration: true, incomingOwnerPid: process.pid } : {}),
+        ...(cpu ? { cpu } : {}),
       })
       .catch((err: unknown) => {
         throw savedState ? savedStateStartFailure(config.name, err) : err;
       });
     if (savedState) await consumeSavedState(dir);
-    client.close();
+    try {
+      await afterLaunch(client, config, this.runtime.dir(config.uuid));
+    } finally {
+      client.close();
+    }
+    await ensureMemoryPolicy(this).catch(() => undefined);
     return started;
   }
 

@@ -31,6 +31,13 @@ export const DELETING_PREFIX = '.deleting-';
 /** Internal-network switches live in this folder of the runtime root: <hash>.sock, .pid, .log. */
 export const NET_DIR = 'net';
 
+/** The host memory policy process (automatic overcommit) keeps its pid, log and state in this folder of the runtime root. */
+export const POLICY_DIR = 'policy';
+/** The host memory policy's settings (on/off, target), in the library home. */
+export const MEMORY_POLICY_FILE = 'memory-policy.json';
+/** The host's KSM settings from before VMDesk turned KSM on, to restore (in the runtime root). */
+export const KSM_SAVED_FILE = 'ksm-saved.json';
+
 /** Files of the runtime dir; kept short because unix socket paths are limited to 107 bytes. */
 export const RUNTIME = {
   qmp: 'qmp.sock',
@@ -43,6 +50,8 @@ export const RUNTIME = {
   exit: 'exit.json',
   state: 'state.json',
   launch: 'launch.json',
+  /** The balloon target last set (by the start, the user or the host memory policy): see core/resources. */
+  balloon: 'balloon.json',
 } as const;
 
 export const SOCKET_PATH_MAX = 107;

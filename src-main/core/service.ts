@@ -27,6 +27,11 @@ import type { AddDiskInput, CloneMachineInput } from '../api/storage.js';
 import { cloneMachineTask, moveMachineTask } from './clone/clone-ops.js';
 import type { PortForwardInput, SetNicInput } from '../api/network.js';
 import { addPortForwardOp, networkHostOp, removePortForwardOp, setNicOp } from './network/network-ops.js';
+import type { KsmInput, MemoryPolicyInput } from '../api/resources.js';
+import { machineMemory, setMemoryTarget } from './resources/balloon.js';
+import { cgroupSupport, machineCpu } from './resources/cpu-limits.js';
+import { ksmStatus, setKsm } from './resources/ksm.js';
+import { memoryPolicyStatus, setMemoryPolicy } from './resources/memory-policy.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
 
 /** A task's outcome is reported by its events; nothing waits on the promise here. */
@@ -162,6 +167,46 @@ export class CoreService implements CoreApi {
     return outcome === 'commit' ? this.core.incoming.commit(token) : this.core.incoming.abort(token);
   }
 
+  machineMemory(ref: string): Promise<ApiResults['machineMemory']> {
+    return machineMemory(this.core, ref);
+  }
+
+  setMemoryTarget(ref: string, targetMiB: number): Promise<ApiResults['setMemoryTarget']> {
+    return setMemoryTarget(this.core, ref, targetMiB);
+  }
+
+  machineCpu(ref: string): Promise<ApiResults['machineCpu']> {
+    return machineCpu(this.core, ref);
+  }
+
+  cgroupSupport(): Promise<ApiResults['cgroupSupport']> {
+    return cgroupSupport(this.core.env);
+  }
+
+  ksm(): Promise<ApiResults['ksm']> {
+    return ksmStatus(this.core);
+  }
+
+  setKsm(input: KsmInput): Promise<ApiResults['setKsm']> {
+    return setKsm(this.core, input);
+  }
+
+  memoryPolicy(): Promise<ApiResults['memoryPolicy']> {
+    return memoryPolicyStatus(this.core);
+  }
+
+  setMemoryPolicy(input: MemoryPolicyInput): Promise<ApiResults['setMemoryPolicy']> {
+    return setMemoryPolicy(this.core, input);
+  }
+
+  machineStats(ref: string): Promise<ApiResults['machineStats']> {
+    return this.core.sampler.machine(ref);
+  }
+
+  hostStats(): Promise<ApiResults['hostStats']> {
+    return this.core.sampler.host();
+  }
+
   listHosts(): Promise<ApiResults['listHosts']> {
     return this.hosts.list();
   }
@@ -189,6 +234,7 @@ export class CoreService implements CoreApi {
 
   /** Ends the connections to remote hosts (their machines run on). */
   close(): void {
+    this.core.sampler.stop();
     this.hostManager?.close();
   }
 
@@ -208,8 +254,8 @@ export class CoreService implements CoreApi {
   }
 
   async modifyMachine(ref: string, patch: ModifyMachineInput): Promise<ApiResults['modifyMachine']> {
-    const { config, warnings } = await this.core.modify(ref, patch);
-    return { config, warnings };
+    const { config, warnings, appliedLive } = await this.core.modify(ref, patch);
+    return { config, warnings, appliedLive };
   }
 
   repairMachine(ref: string): Promise<ApiResults['repairMachine']> {

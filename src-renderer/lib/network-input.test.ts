@@ -1,3 +1,4 @@
+import { defaultResources } from '../../src-main/api/machine-config';
 import { describe, expect, it } from 'vitest';
 import type { MachineConfig, NicConfig, PortForward } from '../../src-main/api/machine-config';
 import type { NetworkHostInfo } from '../../src-main/api/network';
@@ -51,6 +52,7 @@ const config = (nics: NicConfig[], name = 'vm1'): MachineConfig => ({
   nics,
   display: { adapter: 'std' },
   serial: { enabled: true },
+  resources: defaultResources(),
   notes: '',
   createdAt: '2026-11-25T10:00:00.000Z',
 });

@@ -1,3 +1,4 @@
+import { defaultResources } from '../../src-main/api/machine-config';
 import { describe, expect, it } from 'vitest';
 import type { MachineConfig } from '../../src-main/api/machine-config';
 import { modifyMachineInputSchema } from '../../src-main/api/operations';
@@ -19,6 +20,7 @@ const config: MachineConfig = {
   nics: [],
   display: { adapter: 'std' },
   serial: { enabled: true },
+  resources: defaultResources(),
   notes: '',
   createdAt: '2026-11-25T10:00:00.000Z',
 };

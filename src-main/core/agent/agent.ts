@@ -24,6 +24,7 @@ import {
 } from './protocol.js';
 import { VmStateMachine, diskErrorsOf, type BlockInfo, type StateInput } from './vm-state.js';
 import { readLogTail } from './log-tail.js';
+import { applyCpuPlan, releaseCpuPlan } from '../resources/cpu-limits.js';
 
 const QMP_CONNECT_TIMEOUT_MS = 30_000;
 const ADOPT_QMP_RETRY_MS = 1_000;
@@ -129,6 +130,8 @@ export class VmAgent {
   private async startQemu(): Promise<void> {
     // The serial socket exists as soon as QEMU's chardevs do, before its QMP greeting.
     await Promise.all([this.connectQmp(), this.connectSerial(Date.now() + QMP_CONNECT_TIMEOUT_MS)]);
+    // Before the guest runs a single instruction: its cgroup (cap, shares) and its vCPUs' host CPUs.
+    if (this.launch.cpu && this.qemuPid !== null) await applyCpuPlan(this.launch.cpu, this.qemuPid, this.requireQmp());
     for (const nic of this.launch.linksDown) {
       await this.requireQmp().execute('set_link', { name: `${nic}-dev`, up: false });
     }
@@ -501,6 +504,7 @@ export class VmAgent {
     this.serial?.destroy();
     this.qmp?.close();
     if (status.state === 'crashed') await writeJsonAtomic(this.file('exit'), status).catch(() => undefined);
+    if (this.launch.cpu) await releaseCpuPlan(this.launch.cpu).catch(() => undefined);
     await this.cleanup(status.state === 'stopped' ? 'all' : ['agent', 'console', 'qmp', 'serial', 'vnc', 'qemuPid', 'agentPid', 'state']);
   }
 

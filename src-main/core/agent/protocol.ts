@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ErrorShape } from '../../api/errors.js';
 import type { AgentStatus } from '../../api/types.js';
 import { MACHINE_STATES } from '../../api/machine-config.js';
+import { cpuPlanSchema } from '../resources/cpu-limits.js';
 
 export const launchFileSchema = z.object({
   uuid: z.uuid(),
@@ -29,6 +30,8 @@ export const launchFileSchema = z.object({
   incomingMigration: z.boolean().optional(),
   /** The VMDesk process driving that incoming migration: if it dies before continuing the guest, QEMU is ended. */
   incomingOwnerPid: z.number().int().positive().optional(),
+  /** CPU cap, shares and pinning: QEMU put into its cgroup and its vCPU threads pinned before the guest runs. */
+  cpu: cpuPlanSchema.optional(),
 });
 export type LaunchFile = z.infer<typeof launchFileSchema>;
 

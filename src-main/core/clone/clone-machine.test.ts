@@ -1,3 +1,4 @@
+import { defaultResources } from '../../api/machine-config.js';
 // Clone and move on real qcow2 files with real qemu-img, without booting anything: chains are
 // flattened, linked overlays name their base absolutely, absolute backing names inside a moved
 // folder become relative, abandoned staging folders are swept, and failures leave nothing behind.
@@ -59,6 +60,7 @@ async function makeMachine(
     nics: [{ id: 'net0', model: 'virtio-net-pci', mac: '52:54:00:00:00:01', cable: true, attachment: { type: 'nat', portForwards: [] } }],
     display: { adapter: 'none' },
     serial: { enabled: true },
+    resources: defaultResources(),
     notes: '',
     createdAt: new Date().toISOString(),
   };

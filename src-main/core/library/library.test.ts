@@ -1,3 +1,4 @@
+import { defaultResources } from '../../api/machine-config.js';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -29,6 +30,7 @@ const config = (name: string, uuid: string): MachineConfig => ({
   nics: [],
   display: { adapter: 'std' },
   serial: { enabled: true },
+  resources: defaultResources(),
   notes: '',
   createdAt: '2026-11-25T00:00:00.000Z',
 });

@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
-import { CONFIG_VERSION, type DiskConfig, type MachineConfig, type NicConfig, type BootDevice } from '../../api/machine-config.js';
+import {
+  CONFIG_VERSION,
+  defaultResources,
+  type DiskConfig,
+  type MachineConfig,
+  type NicConfig,
+  type BootDevice,
+} from '../../api/machine-config.js';
 import { createMachineInputSchema, type CreateMachineInput } from '../../api/operations.js';
 import { parseInput } from '../../api/validation.js';
 import { saveMachineConfig, type Library } from '../library/library.js';
@@ -171,6 +178,7 @@ export async function createMachine(
       firmware: input.firmware,
       ...(host.qemu?.defaultMachineType ? { machineType: host.qemu.defaultMachineType } : {}),
       bootOrder: input.bootOrder ?? defaultOrder,
+      resources: defaultResources(),
       disks,
       cdrom: { file: input.iso ? path.resolve(input.iso) : null },
       kernelBoot,

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import type { MachineConfig } from '../../api/machine-config.js';
+import { resourceProblems } from '../../api/resources.js';
 import { modifyMachineInputSchema, type ModifyMachineInput } from '../../api/operations.js';
 import { parseInput } from '../../api/validation.js';
 import { saveMachineConfig, type Library } from '../library/library.js';
@@ -18,6 +19,48 @@ export interface ModifyResult {
   config: MachineConfig;
   dir: string;
   warnings: string[];
+  /** What took effect at once on the running machine (the rest applies at its next start). */
+  appliedLive: string[];
+}
+
+export interface ModifyHooks {
+  /**
+   * A running machine: apply what can change live (CPU cap, shares, pinning; the balloon's floor)
+   * before the new config is saved, so a refusal leaves both as they were. Returns what it applied.
+   */
+  applyLive?: (before: MachineConfig, next: MachineConfig) => Promise<string[]>;
+  /** Host checks of the resource settings (cgroups usable, host CPUs present): every problem, or none. */
+  checkResources?: (before: MachineConfig, next: MachineConfig) => Promise<string[]>;
+}
+
+/** The resource fields of a patch, merged into `next`'s resources. */
+function applyResourcePatch(next: MachineConfig, patch: ModifyMachineInput): boolean {
+  const r = next.resources;
+  let changed = false;
+  const set = <K extends keyof MachineConfig['resources']>(key: K, value: MachineConfig['resources'][K] | undefined): void => {
+    if (value === undefined) return;
+    r[key] = value;
+    changed = true;
+  };
+  set('balloon', patch.balloon);
+  if (patch.memoryMinMiB !== undefined) {
+    if (patch.memoryMinMiB === null) delete r.memoryMinMiB;
+    else r.memoryMinMiB = patch.memoryMinMiB;
+    changed = true;
+  }
+  set('memoryShares', patch.memoryShares);
+  set('pageSharing', patch.pageSharing);
+  set('cpuCap', patch.cpuCap);
+  set('cpuShares', patch.cpuShares);
+  if (patch.cpuPinning !== undefined) {
+    if (new Set(patch.cpuPinning.map((p) => p.vcpu)).size !== patch.cpuPinning.length)
+      throw new VmdeskError('INVALID_INPUT', 'Each vCPU may be pinned only once');
+    set(
+      'cpuPinning',
+      [...patch.cpuPinning].sort((a, b) => a.vcpu - b.vcpu),
+    );
+  }
+  return changed;
 }
 
 export async function modifyMachine(
@@ -26,6 +69,7 @@ export async function modifyMachine(
   record: { dir: string; config: MachineConfig },
   rawPatch: ModifyMachineInput,
   running: boolean,
+  hooks: ModifyHooks = {},
 ): Promise<ModifyResult> {
   const patch = parseInput(modifyMachineInputSchema, rawPatch, 'machine settings');
   const before = record.config;
@@ -35,6 +79,14 @@ export async function modifyMachine(
   if (patch.cpus !== undefined) next.cpus = patch.cpus;
   if (patch.memoryMiB !== undefined) next.memoryMiB = patch.memoryMiB;
   if (patch.cpus !== undefined || patch.memoryMiB !== undefined) warnings.push(...checkResources(next.cpus, next.memoryMiB, host));
+  const resourcesChanged = applyResourcePatch(next, patch);
+  if (resourcesChanged || patch.cpus !== undefined || patch.memoryMiB !== undefined) {
+    const problems = resourceProblems(next);
+    if (resourcesChanged && hooks.checkResources) problems.push(...(await hooks.checkResources(before, next)));
+    if (problems.length > 0) throw new VmdeskError('INVALID_INPUT', problems.join('; '));
+    if (running && (patch.balloon !== undefined || patch.pageSharing !== undefined))
+      warnings.push('The balloon device and page sharing change at the next start');
+  }
   if (patch.bootOrder !== undefined) {
     if (new Set(patch.bootOrder).size !== patch.bootOrder.length)
       throw new VmdeskError('INVALID_INPUT', 'A boot device may appear only once');
@@ -103,11 +155,12 @@ export async function modifyMachine(
       await fs.rename(record.dir, target);
       await library.relocate(before.uuid, target);
       dir = target;
-      return { config: next, dir, warnings };
+      return { config: next, dir, warnings, appliedLive: [] };
     }
   }
+  const appliedLive = running && resourcesChanged && hooks.applyLive ? await hooks.applyLive(before, next) : [];
   await saveMachineConfig(dir, next);
-  return { config: next, dir, warnings };
+  return { config: next, dir, warnings, appliedLive };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { defaultResources } from '../../api/machine-config.js';
 import { describe, expect, it } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
 import type { MachineConfig } from '../../api/machine-config.js';
@@ -349,6 +350,7 @@ const CONFIG: MachineConfig = {
   nics: [{ id: 'net0', model: 'virtio-net-pci', mac: '52:54:00:12:34:56', cable: true, attachment: { type: 'nat', portForwards: [] } }],
   display: { adapter: 'std' },
   serial: { enabled: true },
+  resources: defaultResources(),
   notes: 'a <note>',
   createdAt: '2026-01-01T00:00:00.000Z',
 };

@@ -51,6 +51,16 @@ describe('buildQemuArgs (golden)', () => {
     expectGolden('bios-disk-nat', buildQemuArgs(spec(cfg)));
   });
 
+  it('balloon and page sharing switched off', () => {
+    const cfg = config({ resources: { ...config({}).resources, balloon: false, pageSharing: false } });
+    const args = buildQemuArgs(spec(cfg));
+    expect(args.some((a) => a.startsWith('virtio-balloon'))).toBe(false);
+    expect(args[args.indexOf('-machine') + 1]).toContain('mem-merge=off');
+    const on = buildQemuArgs(spec(config({})));
+    expect(on).toContain('virtio-balloon-pci,id=balloon0');
+    expect(on[on.indexOf('-machine') + 1]).toContain('mem-merge=on');
+  });
+
   it('direct kernel boot, no display, KVM', () => {
     const cfg = config({
       kernelBoot: { kernel: '/cache/vmlinuz', initrd: '/cache/initrd.img', cmdline: 'console=ttyS0 quiet a,b=c' },

@@ -70,7 +70,8 @@ function machineSection(spec: LaunchSpec): string[] {
     '-uuid',
     config.uuid,
     '-machine',
-    opts({ type: config.machineType ?? 'q35', vmport: false, 'dump-guest-core': false }),
+    // mem-merge: QEMU offers the guest's RAM to KSM (page sharing) unless the machine says no.
+    opts({ type: config.machineType ?? 'q35', vmport: false, 'dump-guest-core': false, 'mem-merge': config.resources.pageSharing }),
     '-accel',
     accel,
     '-cpu',
@@ -94,6 +95,19 @@ function machineSection(spec: LaunchSpec): string[] {
     '-device',
     'pvpanic',
   ];
+}
+
+/** The id of the virtio-balloon device: its QOM path is /machine/peripheral/<id>. */
+export const BALLOON_ID = 'balloon0';
+
+/**
+ * The memory balloon (on unless the machine switched it off). No deflate-on-oom: with it the guest
+ * keeps counting ballooned pages as its own (MemTotal unchanged), and could take back memory the
+ * host policy reclaimed; the policy's minimum is the guest's guarantee instead.
+ */
+function balloonSection(spec: LaunchSpec): string[] {
+  if (!spec.config.resources.balloon) return [];
+  return ['-device', `virtio-balloon-pci,${opts({ id: BALLOON_ID })}`];
 }
 
 function firmwareSection(spec: LaunchSpec): string[] {
@@ -287,6 +301,7 @@ export function buildQemuArgs(spec: LaunchSpec): string[] {
     ...machineSection(spec),
     ...firmwareSection(spec),
     ...storageSection(spec),
+    ...balloonSection(spec),
     ...kernelSection(spec),
     ...networkSection(spec),
     ...displaySection(spec),
