@@ -10,6 +10,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { VmdeskApi } from '../../api/contract.js';
+import { DEFAULT_SHARES } from '../../api/machine-config.js';
 import { VmdeskError } from '../../api/errors.js';
 import type { MachineConfig } from '../../api/machine-config.js';
 import {
@@ -111,6 +112,15 @@ export async function preflightProblems(
     problems.push(
       `${config.name} needs ${config.memoryMiB} MiB of memory; ${dest.name} has ${offline ? details.memoryMiB : details.freeMemoryMiB} MiB${offline ? '' : ' free'}`,
     );
+  // The machine's CPU settings are applied there at its start: a host CPU or cgroups it lacks would fail it.
+  const highest = Math.max(-1, ...config.resources.cpuPinning.map((p) => p.hostCpu));
+  if (highest >= details.cpus)
+    problems.push(`A vCPU is pinned to host CPU ${highest}, which ${dest.name} lacks (it has ${details.cpus}): change the pinning first`);
+  if (config.resources.cpuCap !== null || config.resources.cpuShares !== DEFAULT_SHARES) {
+    const cgroups = await dest.api.cgroupSupport();
+    if (cgroups.version === null)
+      problems.push(`${dest.name} cannot apply a CPU cap or shares (${cgroups.reason ?? 'no cgroups'}): remove them first`);
+  }
   const machines = await dest.api.listMachines();
   if (machines.some((m) => m.uuid === config.uuid)) problems.push(`${dest.name} already has this machine (same uuid)`);
   else if (machines.some((m) => m.config?.name === config.name)) problems.push(`${dest.name} already has a machine named ${config.name}`);
