@@ -17,22 +17,19 @@
 // the other in an order that rotates from run to run.
 //
 // The remote host is real: OpenSSH's sshd in a network namespace of its own over a veth pair, with
-// its own host key, address, library and runtime dir (remote.mjs's recipe). Root only. Everything made
+// its own host key, address, library and runtime dir (ssh-lab.mjs, as remote.mjs). Root only. Everything made
 // (namespace, veth, sshd, ssh clients, QEMUs, agents, folders) is taken down at the end, also on
 // failure and on Ctrl-C. Sizes by env: BENCH_MIGRATION_RUNS (3), BENCH_MIGRATION_BANDWIDTH (MiB/s,
 // 256; 0: none), BENCH_MIGRATION_DOWNTIME (ms, 300), BENCH_MIGRATION_MEMORY (MiB, "256,1024"),
 // BENCH_MIGRATION_LOADS ("idle,dirty"); BENCH_MIGRATION_JSON=FILE keeps every sample.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI, fmt, machineInfo, median, sandbox } from './lib.mjs';
 import { AgentEvents, Console, Qmp, connectUnix, openSockets } from './qemu-lib.mjs';
+import { ALIAS, SshLab, gone, hostsAddArgs, kill, labUnavailable, run, shellQuote } from './ssh-lab.mjs';
 
-const SSHD = '/usr/sbin/sshd';
-const PORT = 2222;
-const ALIAS = 'lab';
 const PROMPT = 'vmdesk-demo# ';
 const RUNS = Number(process.env.BENCH_MIGRATION_RUNS ?? 3);
 const BANDWIDTH_MIBS = Number(process.env.BENCH_MIGRATION_BANDWIDTH ?? 256);
@@ -47,16 +44,6 @@ const METHODS = ['vmdesk', 'ssh', 'plain'];
 const MiB = 1024 * 1024;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-
-function shellQuote(word) {
-  return /^[A-Za-z0-9_./=:@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
-}
 
 /**
  * Runs a program to its end (asynchronously: several may run at once); rejects on a non-zero exit.
@@ -84,269 +71,14 @@ function exec(cmd, args, { env, input, timeoutMs = 120_000 } = {}) {
   });
 }
 
-function isAlive(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+const lab = new SshLab('migration.mjs', { netnsPrefix: 'vmm', slotOffset: 11, sockets: openSockets });
 
-function kill(pid) {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-async function gone(pids, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive) && Date.now() < deadline) await sleep(20);
-  return pids.filter(isAlive);
-}
-
-function namespacePids(netns) {
-  const r = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
-}
-
-/** Pids of the QEMUs and agents of a runtime dir. */
-function runtimePids(runtime) {
-  const pids = [];
-  for (const uuid of fs.existsSync(runtime) ? fs.readdirSync(runtime) : []) {
-    for (const f of ['qemu.pid', 'agent.pid']) {
-      try {
-        pids.push(Number(fs.readFileSync(path.join(runtime, uuid, f), 'utf8')));
-      } catch {
-        // none
-      }
-    }
-  }
-  return pids.filter((pid) => pid > 1);
-}
-
-/** Processes whose command line names `needle` (a path unique to this run): ssh clients, hand-started QEMUs. */
-function pidsMentioning(needle) {
-  const pids = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-/** True when an SSH server's banner arrives from address:port within a second. */
-function sshBanner(host, port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    let seen = '';
-    const done = (ok) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), 1000);
-    socket.on('data', (d) => {
-      seen += d.toString('latin1');
-      if (seen.includes('\n')) done(seen.startsWith('SSH-2.0-'));
-    });
-    socket.on('error', () => done(false));
-    socket.on('close', () => done(false));
-  });
-}
-
-function rootLocked() {
-  try {
-    const line = fs
-      .readFileSync('/etc/shadow', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('root:'));
-    return line?.split(':')[1]?.startsWith('!') ?? false;
-  } catch {
-    return false;
-  }
-}
-
-// --- What this run made, and its take-down (idempotent; also on failure and on signals). ---
-const made = {
-  netns: `vmm-${process.pid}-0`,
-  netnsAdded: false,
-  veth: '',
-  dir: '',
-  remoteRuntime: '',
-  hand: '',
-  listener: undefined,
-  sb: undefined,
-  children: [],
-};
-let stopping;
-
-function cleanup() {
-  stopping ??= (async () => {
-    const problems = [];
-    for (const socket of openSockets) socket.destroy();
-    for (const child of made.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await gone(made.children.map((c) => c.pid).filter(Boolean), 3000);
-    for (const child of made.children) if (child.pid && isAlive(child.pid)) kill(child.pid);
-    // ssh clients of this run (the ControlMaster, VMDesk's connection) name this run's ssh_config;
-    // the QEMUs started by hand, here or on lab, name this run's folder.
-    const mine = [...(made.dir ? pidsMentioning(`${made.dir}/`) : []), ...(made.hand ? pidsMentioning(`${made.hand}/`) : [])];
-    const remote = [
-      ...(made.remoteRuntime ? runtimePids(made.remoteRuntime) : []),
-      ...(made.netnsAdded ? namespacePids(made.netns) : []),
-      ...(made.listener?.pid ? [made.listener.pid] : []),
-    ];
-    const local = made.sb ? runtimePids(made.sb.runtime) : [];
-    for (const pid of [...mine, ...remote, ...local]) kill(pid);
-    const left = await gone([...mine, ...remote, ...local]);
-    if (left.length) problems.push(`still running: ${left.join(' ')}`);
-    if (made.veth && spawnSync('ip', ['link', 'show', made.veth]).status === 0) {
-      const r = spawnSync('ip', ['link', 'del', made.veth], { encoding: 'utf8' });
-      if (r.status !== 0) problems.push(`ip link del ${made.veth}: ${r.stderr}`);
-    }
-    if (made.netnsAdded) {
-      const r = spawnSync('ip', ['netns', 'del', made.netns], { encoding: 'utf8' });
-      if (r.status !== 0) problems.push(`ip netns del ${made.netns}: ${r.stderr}`);
-      made.netnsAdded = false;
-    }
-    made.sb?.cleanup();
-    for (const dir of [made.dir, made.remoteRuntime, made.hand]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    if (problems.length) console.error(`migration.mjs clean-up: ${problems.join('; ')}`);
-  })();
-  return stopping;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    console.error(`migration.mjs: ${signal}, cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-/** sshd in a network namespace, joined by a veth pair with a free /30 of 10.203.0.0/16 (as remote.mjs). */
-async function startSshHost() {
-  made.dir = fs.mkdtempSync('/tmp/vsh-');
-  // Short on purpose: unix socket paths must stay under 107 bytes.
-  made.remoteRuntime = fs.mkdtempSync('/tmp/vrr-');
-  const dir = made.dir;
-  const remoteHome = path.join(dir, 'remote-home');
-  fs.mkdirSync(remoteHome);
-
-  run('ip', ['netns', 'add', made.netns]);
-  made.netnsAdded = true;
-  const used = run('ip', ['-4', '-o', 'addr', 'show']);
-  let root;
-  let address;
-  for (let i = 0; i < 16384 && !made.veth; i++) {
-    const slot = (process.pid * 16 + 11 + i) % 16384;
-    const base = `10.203.${(slot * 4) >> 8}.`;
-    const low = (slot * 4) & 255;
-    const quad = [0, 1, 2, 3].map((n) => `${base}${low + n}`);
-    if (quad.some((a) => used.includes(` ${a}/`))) continue;
-    const r = spawnSync('ip', ['link', 'add', `vsh${slot}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', made.netns], {
-      encoding: 'utf8',
-    });
-    if (r.status === 0) [made.veth, root, address] = [`vsh${slot}`, quad[1], quad[2]];
-    else if (!/exists/i.test(r.stderr)) throw new Error(`ip link add failed: ${r.stderr}`);
-  }
-  if (!made.veth) throw new Error('no free /30 in 10.203.0.0/16');
-  run('ip', ['addr', 'add', `${root}/30`, 'dev', made.veth]);
-  run('ip', ['link', 'set', made.veth, 'up']);
-  run('ip', ['-n', made.netns, 'link', 'set', 'lo', 'up']);
-  run('ip', ['-n', made.netns, 'addr', 'add', `${address}/30`, 'dev', 'eth0']);
-  run('ip', ['-n', made.netns, 'link', 'set', 'eth0', 'up']);
-
-  const hostKey = path.join(dir, 'hostkey');
-  const identity = path.join(dir, 'id_ed25519');
-  for (const key of [hostKey, identity]) run('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-C', 'vmdesk-bench', '-f', key]);
-  fs.copyFileSync(`${identity}.pub`, path.join(dir, 'authorized_keys'));
-  const knownHostsFile = path.join(dir, 'known_hosts');
-  fs.writeFileSync(knownHostsFile, '');
-  const sshConfig = path.join(dir, 'ssh_config');
-  fs.writeFileSync(
-    sshConfig,
-    [
-      `Host ${ALIAS}`,
-      `  HostName ${address}`,
-      `  Port ${PORT}`,
-      '  User root',
-      `  IdentityFile ${identity}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${knownHostsFile}`,
-      '  GlobalKnownHostsFile /dev/null',
-      '',
-      'Host *',
-      '  IdentityAgent none',
-      '',
-    ].join('\n'),
-  );
-
-  fs.mkdirSync('/run/sshd', { recursive: true });
-  const sshdConfig = path.join(dir, 'sshd_config');
-  const lines = [
-    `HostKey ${hostKey}`,
-    `ListenAddress ${address}`,
-    `Port ${PORT}`,
-    `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-    `PidFile ${path.join(dir, 'sshd.pid')}`,
-    `UsePAM ${rootLocked() ? 'yes' : 'no'}`,
-    'StrictModes no',
-    'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'AllowStreamLocalForwarding yes',
-    'AllowTcpForwarding yes',
-    'ClientAliveInterval 5',
-    'PrintMotd no',
-    'PrintLastLog no',
-  ];
-  fs.writeFileSync(sshdConfig, `${[...lines, 'PerSourcePenalties no'].join('\n')}\n`);
-  if (spawnSync(SSHD, ['-t', '-f', sshdConfig]).status !== 0) fs.writeFileSync(sshdConfig, `${lines.join('\n')}\n`);
-  run(SSHD, ['-t', '-f', sshdConfig]);
-  const log = fs.openSync(path.join(dir, 'sshd.log'), 'a');
-  // nsenter --net, not `ip netns exec`: the remote shares this mount namespace (see ssh-host.ts).
-  made.listener = spawn('nsenter', [`--net=/run/netns/${made.netns}`, '--', SSHD, '-D', '-e', '-f', sshdConfig], {
-    stdio: ['ignore', log, log],
-  });
-  made.listener.unref();
-  fs.closeSync(log);
-  const deadline = Date.now() + 10_000;
-  while (!(await sshBanner(address, PORT))) {
-    if (made.listener.exitCode !== null || Date.now() > deadline)
-      throw new Error(`sshd did not start:\n${fs.readFileSync(path.join(dir, 'sshd.log'), 'utf8')}`);
-    await sleep(50);
-  }
-  const fingerprint = /SHA256:\S+/.exec(run('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`]))?.[0];
-  const remoteCommand = ['env', `VMDESK_RUNTIME_DIR=${made.remoteRuntime}`, process.execPath, CLI].map(shellQuote).join(' ');
-  return { sshConfig, fingerprint, remoteHome, remoteCommand };
-}
-
-// --- Sockets: QMP (by hand), a VMDesk agent's events, a serial console. ---
-
-/** Connects to a unix socket, retrying while it does not exist or nobody listens yet. */
 // ---------------------------------------------------------------------------------------------------
 
-function unavailableReason() {
-  if (process.getuid?.() !== 0) return 'needs root (a network namespace, a veth pair, sshd)';
-  if (!fs.existsSync(SSHD)) return `needs ${SSHD} (openssh-server)`;
-  for (const [cmd, args] of [
-    ['ssh', ['-V']],
-    ['ssh-keygen', ['-?']],
-    ['ip', ['-V']],
-    ['nsenter', ['--version']],
-    ['tar', ['--version']],
-    ['qemu-img', ['--version']],
-  ])
-    if (spawnSync(cmd, args).error) return `needs ${cmd}`;
-  return null;
-}
-const unavailable = unavailableReason();
+const unavailable = labUnavailable([
+  ['tar', ['--version']],
+  ['qemu-img', ['--version']],
+]);
 if (unavailable) {
   console.log(`migration: skipped — ${unavailable}`);
   process.exit(0);
@@ -357,37 +89,21 @@ const samples = [];
 let handCount = 0;
 
 try {
-  const host = await startSshHost();
+  const host = await lab.start();
   const sb = sandbox();
-  made.sb = sb;
-  made.hand = fs.mkdtempSync('/tmp/vmh-');
+  lab.sb = sb;
+  // The QEMUs started by hand, here or on lab, and their folders: under this one.
+  const hand = fs.mkdtempSync('/tmp/vmh-');
+  lab.scratch.push(hand);
   const env = { ...sb.env, VMDESK_SSH_CONFIG: host.sshConfig };
   delete env.VMDESK_QEMU;
-  const remoteEnv = { ...env, VMDESK_HOME: host.remoteHome, VMDESK_RUNTIME_DIR: made.remoteRuntime };
+  const remoteEnv = { ...env, VMDESK_HOME: host.remoteHome, VMDESK_RUNTIME_DIR: lab.remoteRuntime };
   const vmdesk = (args, e = env) => exec(process.execPath, [CLI, ...args], { env: e, timeoutMs: 600_000 });
 
-  await vmdesk([
-    'hosts',
-    'add',
-    ALIAS,
-    ALIAS,
-    '--remote-home',
-    host.remoteHome,
-    '--remote-command',
-    host.remoteCommand,
-    '--accept-host-key',
-    host.fingerprint,
-  ]);
+  await vmdesk(hostsAddArgs(host));
 
   // By hand: one ssh connection kept open (a ControlMaster), every stream a `-O forward` of it.
-  const control = path.join(made.dir, 'cm.sock');
-  const master = spawn('ssh', ['-F', host.sshConfig, '-o', 'BatchMode=yes', '-M', '-S', control, '-N', ALIAS], {
-    env,
-    stdio: 'ignore',
-  });
-  made.children.push(master);
-  for (let deadline = Date.now() + 15_000; !fs.existsSync(control); await sleep(20))
-    if (Date.now() > deadline) throw new Error('the ssh control master did not start');
+  const { control } = await lab.controlMaster(host, env);
   const sshOn = ['-F', host.sshConfig, '-S', control];
   const forward = async (local, remote) => {
     await exec('ssh', [...sshOn, '-O', 'forward', '-L', `${local}:${remote}`, ALIAS], { env });
@@ -434,7 +150,7 @@ try {
 
   /** A hand-started source: the VMDesk guest's argv in a folder of its own, continued as VMDesk's agent does. */
   async function startHandGuest(method, vm, template) {
-    const dir = path.join(made.hand, `s${++handCount}`);
+    const dir = path.join(hand, `s${++handCount}`);
     fs.mkdirSync(path.join(dir, 'rt'), { recursive: true });
     fs.mkdirSync(path.join(dir, 'm', 'logs'), { recursive: true });
     fs.cpSync(template, path.join(dir, 'm'), { recursive: true });
@@ -442,7 +158,7 @@ try {
     const log = fs.openSync(path.join(dir, 'qemu.log'), 'a');
     const child = spawn(binary, args, { stdio: ['ignore', log, log] });
     fs.closeSync(log);
-    made.children.push(child);
+    lab.children.push(child);
     const exited = new Promise((r) => child.once('exit', r));
     const qmp = await Qmp.connect(path.join(dir, 'rt', 'qmp.sock'));
     const console_ = new Console(await connectUnix(path.join(dir, 'rt', 'serial.sock')));
@@ -459,7 +175,7 @@ try {
     let watching = true;
     let folderAt = NaN;
     const destFolder = path.join(host.remoteHome, 'machines', guest.name);
-    const destSocket = path.join(made.remoteRuntime, guest.uuid, 'agent.sock');
+    const destSocket = path.join(lab.remoteRuntime, guest.uuid, 'agent.sock');
     const watcher = (async () => {
       while (watching && !dest) {
         if (Number.isNaN(folderAt) && fs.existsSync(destFolder)) folderAt = performance.now();
@@ -517,7 +233,7 @@ try {
    * destination continued, the source ended.
    */
   async function migrateByHand(guest, vm, template, viaSsh) {
-    const dir = path.join(made.hand, `d${++handCount}`);
+    const dir = path.join(hand, `d${++handCount}`);
     const [binary, ...args] = moveArgv(vm.argv, vm, dir);
     const disks = disksOf(vm, template);
     const script = [
@@ -530,7 +246,7 @@ try {
       `i=0; while [ ! -S ${shellQuote(`${dir}/rt/qmp.sock`)} ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done`,
     ].join(' && ');
     const boot = run('tar', ['c', '-C', template, 'boot'], { encoding: 'buffer', maxBuffer: 256 * MiB });
-    const local = (kind) => path.join(made.hand, `f${handCount}${kind}.sock`);
+    const local = (kind) => path.join(hand, `f${handCount}${kind}.sock`);
     const remote = (kind) => path.join(dir, 'rt', `${kind}.sock`);
     const forwards = [];
     const reach = async (kind) => {
@@ -667,7 +383,7 @@ try {
   for (const memory of MEMORIES) {
     for (const load of LOADS) {
       for (let r = 0; r < RUNS; r++, runIndex++) {
-        const template = path.join(made.hand, `t${runIndex}`);
+        const template = path.join(hand, `t${runIndex}`);
         const name = `g${memory}`;
         // The three sources of this run boot together, then wait (idle) for their turn.
         const vm = await startVmdeskGuest(name, memory, template);
@@ -794,5 +510,5 @@ try {
   console.error(err);
   process.exitCode = 1;
 } finally {
-  await cleanup();
+  await lab.cleanup();
 }

@@ -4,22 +4,18 @@
 // local console plus the link's own round trip.
 //
 // The remote host is real: OpenSSH's sshd in a network namespace of its own, reached over a veth
-// pair with its own address, host key and authorized key, and a library of its own — the recipe of
-// src-main/integration/ssh-host.ts (which tsc does not emit to dist/), done here in plain JS. Root
+// pair with its own address, host key and authorized key, and a library of its own (ssh-lab.mjs). Root
 // only (a namespace, a veth pair, sshd). Everything made is taken down at the end, also on failure.
 // Sizes by env: BENCH_KEYSTROKES (50), BENCH_START_RUNS (3); BENCH_REMOTE_JSON=FILE keeps the echo samples.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { CLI, ROOT, fmt, machineInfo, median, sandbox } from './lib.mjs';
+import { ALIAS, SshLab, hostsAddArgs, labUnavailable, shellQuote } from './ssh-lab.mjs';
 
-const SSHD = '/usr/sbin/sshd';
-const PORT = 2222;
 const PROMPT = 'vmdesk-demo# ';
-const ALIAS = 'lab';
 const LIST_MACHINES = 50;
 const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 50);
 const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 3);
@@ -31,16 +27,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function p95(values) {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.max(0, Math.ceil(s.length * 0.95) - 1)];
-}
-
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-
-function shellQuote(word) {
-  return /^[A-Za-z0-9_./=:@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Runs a program to its end; resolves with its output and the wall time from spawn to exit. */
@@ -63,252 +49,12 @@ function timed(cmd, args, env, timeoutMs = 120_000) {
   });
 }
 
-function isAlive(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function kill(pid) {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-async function gone(pids, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive) && Date.now() < deadline) await sleep(20);
-  return pids.filter(isAlive);
-}
-
-function namespacePids(netns) {
-  const r = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
-}
-
-/** Pids of the QEMUs and agents of a runtime dir. */
-function runtimePids(runtime) {
-  const pids = [];
-  for (const uuid of fs.existsSync(runtime) ? fs.readdirSync(runtime) : []) {
-    for (const f of ['qemu.pid', 'agent.pid']) {
-      try {
-        pids.push(Number(fs.readFileSync(path.join(runtime, uuid, f), 'utf8')));
-      } catch {
-        // none
-      }
-    }
-  }
-  return pids.filter((pid) => pid > 1);
-}
-
-/** Processes whose command line names `needle` (a path unique to this run): ssh clients of this run. */
-function pidsMentioning(needle) {
-  const pids = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-/** True when an SSH server's banner arrives from address:port within a second. */
-function sshBanner(host, port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    let seen = '';
-    const done = (ok) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), 1000);
-    socket.on('data', (d) => {
-      seen += d.toString('latin1');
-      if (seen.includes('\n')) done(seen.startsWith('SSH-2.0-'));
-    });
-    socket.on('error', () => done(false));
-    socket.on('close', () => done(false));
-  });
-}
-
-function rootLocked() {
-  try {
-    const line = fs
-      .readFileSync('/etc/shadow', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('root:'));
-    return line?.split(':')[1]?.startsWith('!') ?? false;
-  } catch {
-    return false;
-  }
-}
-
-// --- What this run made, and its take-down (idempotent; also on failure and on signals). ---
-const made = {
-  netns: `vmd-${process.pid}-0`,
-  netnsAdded: false,
-  veth: '',
-  dir: '',
-  remoteRuntime: '',
-  listener: undefined,
-  sb: undefined,
-  children: [],
-};
-let stopping;
-
-function cleanup() {
-  stopping ??= (async () => {
-    const problems = [];
-    for (const child of made.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await gone(made.children.map((c) => c.pid).filter(Boolean), 3000);
-    for (const child of made.children) if (child.pid && isAlive(child.pid)) kill(child.pid);
-    // ssh clients of this run (serve's control master, forwards): their argv names this run's ssh_config.
-    const ssh = made.dir ? pidsMentioning(`${made.dir}/`) : [];
-    // The remote library's machines (QEMU, agents), the listener, sessions, a remote VMDesk.
-    const remote = [
-      ...(made.remoteRuntime ? runtimePids(made.remoteRuntime) : []),
-      ...(made.netnsAdded ? namespacePids(made.netns) : []),
-      ...(made.listener?.pid ? [made.listener.pid] : []),
-    ];
-    const local = made.sb ? runtimePids(made.sb.runtime) : [];
-    for (const pid of [...ssh, ...remote, ...local]) kill(pid);
-    const left = await gone([...ssh, ...remote, ...local]);
-    if (left.length) problems.push(`still running: ${left.join(' ')}`);
-    if (made.veth && spawnSync('ip', ['link', 'show', made.veth]).status === 0) {
-      const r = spawnSync('ip', ['link', 'del', made.veth], { encoding: 'utf8' });
-      if (r.status !== 0) problems.push(`ip link del ${made.veth}: ${r.stderr}`);
-    }
-    if (made.netnsAdded) {
-      const r = spawnSync('ip', ['netns', 'del', made.netns], { encoding: 'utf8' });
-      if (r.status !== 0) problems.push(`ip netns del ${made.netns}: ${r.stderr}`);
-      made.netnsAdded = false;
-    }
-    made.sb?.cleanup();
-    for (const dir of [made.dir, made.remoteRuntime]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    if (problems.length) console.error(`remote.mjs clean-up: ${problems.join('; ')}`);
-  })();
-  return stopping;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    console.error(`remote.mjs: ${signal}, cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-/** sshd in a network namespace, joined by a veth pair with a free /30 of 10.203.0.0/16. */
-async function startSshHost() {
-  made.dir = fs.mkdtempSync('/tmp/vsh-');
-  // Short on purpose: unix socket paths must stay under 107 bytes.
-  made.remoteRuntime = fs.mkdtempSync('/tmp/vrr-');
-  const dir = made.dir;
-  const remoteHome = path.join(dir, 'remote-home');
-  fs.mkdirSync(remoteHome);
-
-  run('ip', ['netns', 'add', made.netns]);
-  made.netnsAdded = true;
-  // A free /30, claimed by creating the root-side link under the slot's name (as ssh-host.ts does).
-  const used = run('ip', ['-4', '-o', 'addr', 'show']);
-  let root;
-  let address;
-  for (let i = 0; i < 16384 && !made.veth; i++) {
-    const slot = (process.pid * 16 + 7 + i) % 16384;
-    const base = `10.203.${(slot * 4) >> 8}.`;
-    const low = (slot * 4) & 255;
-    const quad = [0, 1, 2, 3].map((n) => `${base}${low + n}`);
-    if (quad.some((a) => used.includes(` ${a}/`))) continue;
-    const r = spawnSync('ip', ['link', 'add', `vsh${slot}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', made.netns], {
-      encoding: 'utf8',
-    });
-    if (r.status === 0) [made.veth, root, address] = [`vsh${slot}`, quad[1], quad[2]];
-    else if (!/exists/i.test(r.stderr)) throw new Error(`ip link add failed: ${r.stderr}`);
-  }
-  if (!made.veth) throw new Error('no free /30 in 10.203.0.0/16');
-  run('ip', ['addr', 'add', `${root}/30`, 'dev', made.veth]);
-  run('ip', ['link', 'set', made.veth, 'up']);
-  run('ip', ['-n', made.netns, 'link', 'set', 'lo', 'up']);
-  run('ip', ['-n', made.netns, 'addr', 'add', `${address}/30`, 'dev', 'eth0']);
-  run('ip', ['-n', made.netns, 'link', 'set', 'eth0', 'up']);
-
-  const hostKey = path.join(dir, 'hostkey');
-  const identity = path.join(dir, 'id_ed25519');
-  for (const key of [hostKey, identity]) run('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-C', 'vmdesk-bench', '-f', key]);
-  fs.copyFileSync(`${identity}.pub`, path.join(dir, 'authorized_keys'));
-  const knownHostsFile = path.join(dir, 'known_hosts');
-  fs.writeFileSync(knownHostsFile, '');
-  const sshConfig = path.join(dir, 'ssh_config');
-  fs.writeFileSync(
-    sshConfig,
-    [
-      `Host ${ALIAS}`,
-      `  HostName ${address}`,
-      `  Port ${PORT}`,
-      '  User root',
-      `  IdentityFile ${identity}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${knownHostsFile}`,
-      '  GlobalKnownHostsFile /dev/null',
-      '',
-      'Host *',
-      '  IdentityAgent none',
-      '',
-    ].join('\n'),
-  );
-
-  fs.mkdirSync('/run/sshd', { recursive: true });
-  const sshdConfig = path.join(dir, 'sshd_config');
-  const lines = [
-    `HostKey ${hostKey}`,
-    `ListenAddress ${address}`,
-    `Port ${PORT}`,
-    `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-    `PidFile ${path.join(dir, 'sshd.pid')}`,
-    `UsePAM ${rootLocked() ? 'yes' : 'no'}`,
-    'StrictModes no',
-    'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'AllowStreamLocalForwarding yes',
-    'AllowTcpForwarding yes',
-    'ClientAliveInterval 5',
-    'PrintMotd no',
-    'PrintLastLog no',
-  ];
-  fs.writeFileSync(sshdConfig, `${[...lines, 'PerSourcePenalties no'].join('\n')}\n`);
-  if (spawnSync(SSHD, ['-t', '-f', sshdConfig]).status !== 0) fs.writeFileSync(sshdConfig, `${lines.join('\n')}\n`);
-  run(SSHD, ['-t', '-f', sshdConfig]);
-  const log = fs.openSync(path.join(dir, 'sshd.log'), 'a');
-  // nsenter --net, not `ip netns exec`: the remote shares this mount namespace (see ssh-host.ts).
-  made.listener = spawn('nsenter', [`--net=/run/netns/${made.netns}`, '--', SSHD, '-D', '-e', '-f', sshdConfig], {
-    stdio: ['ignore', log, log],
-  });
-  made.listener.unref();
-  fs.closeSync(log);
-  const deadline = Date.now() + 10_000;
-  while (!(await sshBanner(address, PORT))) {
-    if (made.listener.exitCode !== null || Date.now() > deadline)
-      throw new Error(`sshd did not start:\n${fs.readFileSync(path.join(dir, 'sshd.log'), 'utf8')}`);
-    await sleep(50);
-  }
-  const fingerprint = /SHA256:\S+/.exec(run('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`]))?.[0];
-  const remoteCommand = ['env', `VMDESK_RUNTIME_DIR=${made.remoteRuntime}`, process.execPath, CLI].map(shellQuote).join(' ');
-  return { address, sshConfig, knownHostsFile, fingerprint, remoteHome, remoteCommand };
-}
+const lab = new SshLab('remote.mjs', { netnsPrefix: 'vmd', slotOffset: 7 });
 
 /** `vmdesk serve` on a free loopback port; its URL once printed. */
 async function serve(env) {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  made.children.push(child);
+  lab.children.push(child);
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vmdesk serve printed no URL:\n${output}`)), 30_000);
@@ -438,19 +184,7 @@ async function keystroke(consoleWs, ch) {
 
 // ---------------------------------------------------------------------------------------------------
 
-function unavailableReason() {
-  if (process.getuid?.() !== 0) return 'needs root (a network namespace, a veth pair, sshd)';
-  if (!fs.existsSync(SSHD)) return `needs ${SSHD} (openssh-server)`;
-  for (const [cmd, args] of [
-    ['ssh', ['-V']],
-    ['ssh-keygen', ['-?']],
-    ['ip', ['-V']],
-    ['nsenter', ['--version']],
-  ])
-    if (spawnSync(cmd, args).error) return `needs ${cmd}`;
-  return null;
-}
-const unavailable = unavailableReason();
+const unavailable = labUnavailable();
 if (unavailable) {
   console.log(`remote: skipped — ${unavailable}`);
   process.exit(0);
@@ -463,12 +197,12 @@ const out = [
 ];
 
 try {
-  const host = await startSshHost();
+  const host = await lab.start();
   const sb = sandbox();
-  made.sb = sb;
+  lab.sb = sb;
   const env = { ...sb.env, VMDESK_SSH_CONFIG: host.sshConfig };
   delete env.VMDESK_QEMU;
-  const remoteEnv = { ...env, VMDESK_HOME: host.remoteHome, VMDESK_RUNTIME_DIR: made.remoteRuntime };
+  const remoteEnv = { ...env, VMDESK_HOME: host.remoteHome, VMDESK_RUNTIME_DIR: lab.remoteRuntime };
   const remoteCli = `env VMDESK_HOME=${shellQuote(host.remoteHome)} ${host.remoteCommand}`;
   const byHand = (command) => timed('ssh', ['-F', host.sshConfig, '-o', 'BatchMode=yes', ALIAS, command], env);
 
@@ -481,23 +215,7 @@ try {
     ).result;
   await timed(process.execPath, [CLI, 'create', 'web', '--demo', '--memory', '128'], remoteEnv, 600_000);
   await timed(process.execPath, [CLI, 'create', 'loc', '--demo', '--memory', '128'], env, 600_000);
-  await timed(
-    process.execPath,
-    [
-      CLI,
-      'hosts',
-      'add',
-      ALIAS,
-      ALIAS,
-      '--remote-home',
-      host.remoteHome,
-      '--remote-command',
-      host.remoteCommand,
-      '--accept-host-key',
-      host.fingerprint,
-    ],
-    env,
-  );
+  await timed(process.execPath, [CLI, ...hostsAddArgs(host)], env);
 
   const { url } = await serve(env);
   const api = await openApi(url);
@@ -508,14 +226,7 @@ try {
   }
 
   // By hand with a connection already open, as serve's is: an ssh ControlMaster, then `ssh -S` through it.
-  const control = path.join(made.dir, 'cm.sock');
-  const master = spawn('ssh', ['-F', host.sshConfig, '-o', 'BatchMode=yes', '-M', '-S', control, '-N', ALIAS], {
-    env,
-    stdio: 'ignore',
-  });
-  made.children.push(master);
-  for (let deadline = Date.now() + 15_000; !fs.existsSync(control); await sleep(20))
-    if (Date.now() > deadline) throw new Error('the ssh control master did not start');
+  const { master, control } = await lab.controlMaster(host, env);
   const byHandOpen = (command) => timed('ssh', ['-F', host.sshConfig, '-S', control, ALIAS, command], env);
   const row = (measure, vmdesk, hand, goal = '—') =>
     out.push(`| ${measure} | ${fmt(vmdesk)} | ${fmt(hand)} | ${(vmdesk / hand).toFixed(3)} | ${goal} |`);
@@ -631,7 +342,7 @@ try {
 
     // The link's own round trip: one byte through an open `ssh -T lab cat` session.
     const cat = spawn('ssh', ['-F', host.sshConfig, '-o', 'BatchMode=yes', '-T', ALIAS, 'cat'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
-    made.children.push(cat);
+    lab.children.push(cat);
     let echoed = 0;
     let onEcho;
     cat.stdout.on('data', (d) => {
@@ -699,5 +410,5 @@ try {
   console.error(err);
   process.exitCode = 1;
 } finally {
-  await cleanup();
+  await lab.cleanup();
 }
