@@ -138,6 +138,28 @@ describe('the memory balloon set by hand', () => {
     expect(after.minimumMiB).toBe(128);
   });
 
+  it("keeps the guest's statistics when the agent is replaced and when a saved state resumes (with all its memory)", async () => {
+    const agentPid = Number(fs.readFileSync(path.join(sb.runtime, uuid, 'agent.pid'), 'utf8').trim());
+    process.kill(agentPid, 'SIGKILL');
+    const fresh = (after: number) => (m: MachineMemory) => m.guest !== null && Date.parse(m.guest.updatedAt) > after;
+    const killedAt = Date.now();
+    const adopted = await eventually(() => memory('g'), fresh(killedAt + 1_000), 15_000);
+    expect(adopted.guest && Date.parse(adopted.guest.updatedAt)).toBeGreaterThan(killedAt + 1_000);
+    expect(Number(fs.readFileSync(path.join(sb.runtime, uuid, 'agent.pid'), 'utf8').trim())).not.toBe(agentPid);
+
+    await ok(sb, ['memory', 'g', '--target', '256']);
+    await ok(sb, ['save-state', 'g'], { timeoutMs: 120_000 });
+    await ok(sb, ['start', 'g']);
+    const resumedAt = Date.now();
+    const resumed = await eventually(
+      () => memory('g'),
+      (m) => fresh(resumedAt)(m) && m.balloon.actualMiB === 512,
+      30_000,
+    );
+    expect(resumed.balloon).toMatchObject({ driver: true, targetMiB: 512, actualMiB: 512, setBy: 'start' });
+    expect(await guestMemTotalMiB()).toBeGreaterThan(400);
+  });
+
   it('raises a target below a new minimum to it, live', async () => {
     await ok(sb, ['memory', 'g', '--target', '192']);
     expect(await ok(sb, ['modify', 'g', '--memory-min', '256'])).toContain('balloon raised to the new minimum 256 MiB');

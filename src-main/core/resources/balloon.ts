@@ -193,10 +193,11 @@ async function runningMemory(client: AgentClient, machine: Machine, qemuPid: num
 }
 
 /**
- * A QEMU that did not get the polling interval at its launch (migrated in before it was asked, or
- * started by an older VMDesk) gets it now. Only when it is off: setting it restarts the guest's timer.
+ * A QEMU that did not get the polling interval at its launch (started by an older VMDesk) gets it
+ * now. Only when it is off: setting it restarts the timer, so asking often would starve the guest's
+ * first report. (A migrated-in QEMU keeps the interval afterLaunch set while it waited.)
  */
-async function ensureGuestStats(client: AgentClient): Promise<void> {
+export async function ensureGuestStats(client: AgentClient): Promise<void> {
   const interval = await qmpValue<number>(client, 'qom-get', { path: BALLOON_PATH, property: 'guest-stats-polling-interval' });
   if (interval === 0) await enableGuestStats(client).catch(() => undefined);
 }
