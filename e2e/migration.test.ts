@@ -13,22 +13,27 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { DEMO_PROMPT } from '../src-main/core/demo/demo-guest.js';
 import { makeSandbox, skipBecause } from '../src-main/integration/harness.js';
 import { sshHostUnavailable, startSshHost, type SshHost } from '../src-main/integration/ssh-host.js';
-import { launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
+import { ok, pageProblems, type Served } from './harness.js';
+import {
+  addHost,
+  hostRow,
+  machineRow,
+  menu,
+  remoteMachine,
+  screenshot,
+  serialLines,
+  serialRows,
+  serveWithHost,
+  stopRemoteLab,
+  typeInSerial,
+  type Listed,
+} from './remote-lab.js';
 
-/** Set VMDESK_SCREENSHOTS=docs/screenshots to refresh the docs' pictures. */
-const SHOTS = process.env.VMDESK_SCREENSHOTS;
 const GUEST_TIMEOUT = 120_000;
 const MIGRATION_TIMEOUT = 240_000;
 const unavailable = sshHostUnavailable();
 
-async function shot(page: Page, file: string): Promise<void> {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.mouse.move(1270, 790);
-  await page.waitForTimeout(600);
-  await page.locator('.el-message').evaluateAll((els) => els.forEach((e) => ((e as HTMLElement).style.visibility = 'hidden')));
-  await page.screenshot({ path: path.join(SHOTS, file) });
-}
+const shot = (page: Page, file: string): Promise<void> => screenshot(page, file, { x: 1270, y: 790 });
 
 /** One row of the view's RAM rounds table, as rendered. */
 interface ShownRound {
@@ -51,30 +56,9 @@ describe('live migration from the UI, over a real SSH link', () => {
   let uuid = '';
   const marker = `moved-${process.pid}`;
 
-  /** The remote host's own CLI, on its library. */
-  const remote = (command: string): string => {
-    const run = host.ssh([`env VMDESK_HOME=${host.remoteHome} ${host.remoteCommand} ${command}`], { timeoutMs: 180_000 });
-    if (run.status !== 0) throw new Error(`remote vmdesk ${command} failed (${run.status}): ${run.stderr}`);
-    return run.stdout;
-  };
-  type Listed = { uuid: string; config: { name: string }; status: { state: string } };
-  const remoteMachine = (name: string): Listed | undefined =>
-    (JSON.parse(remote('list --json')) as Listed[]).find((m) => m.config.name === name);
-  const hostRow = (): Locator => page.getByRole('option', { name: /^Host lab, / });
-  const row = (name: string): Locator => page.getByRole('option', { name: new RegExp(`^${name}, `) });
+  const row = (name: string): Locator => machineRow(page, name);
   const toolbar = (): Locator => page.getByRole('toolbar', { name: 'Machine actions' });
   const dialog = (): Locator => page.getByRole('dialog', { name: 'Migrate web' });
-  const menu = async (title: string, item: string): Promise<void> => {
-    await page.getByRole('menubar', { name: 'Menu bar' }).getByText(title, { exact: true }).click();
-    await page.getByRole('menuitem', { name: item, exact: true }).click();
-  };
-  const serialRows = (p: Page): Locator => p.locator('[data-testid="serial-console"] .xterm-rows');
-  const serialLines = (p: Page): Promise<string[]> =>
-    serialRows(p).evaluate((rows) => [...rows.children].map((r) => (r.textContent ?? '').trim()));
-  const typeInSerial = async (p: Page, text: string): Promise<void> => {
-    await p.locator('[data-testid="serial-console"] .xterm').click();
-    await p.keyboard.type(text);
-  };
   /** Opens the selected machine's console window on its serial tab, at the guest's prompt; `where`: a remote host, or none. */
   const openSerial = async (where?: string): Promise<Page> => {
     const [p] = await Promise.all([context.waitForEvent('page'), toolbar().getByRole('button', { name: 'Console' }).click()]);
@@ -117,23 +101,11 @@ describe('live migration from the UI, over a real SSH link', () => {
     // And a stopped one, to move offline.
     await ok(sb, ['create', 'desk', '--demo', '--memory', '96']);
     uuid = (JSON.parse(await ok(sb, ['list', '--json'])) as Listed[]).find((m) => m.config.name === 'web')?.uuid ?? '';
-    served = await serve({ ...sb, env: { ...sb.env, VMDESK_SSH_CONFIG: host.sshConfig } });
-    browser = await launchBrowser();
-    ({ context, page } = await openUi(browser, served));
+    ({ served, browser, context, page } = await serveWithHost(host, sb));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (host) {
-      try {
-        remote('stop web --force');
-      } catch {
-        // not there, or not running
-      }
-    }
-    await served?.stop();
-    await served?.sb.cleanup();
-    await host?.stop();
+    await stopRemoteLab({ browser, served, host }, ['web']);
   });
 
   it('adds the host lab from the Host menu; Migrate is offered for the running machine once it is connected', async (ctx) => {
@@ -143,17 +115,11 @@ describe('live migration from the UI, over a real SSH link', () => {
     // No remote host yet: nowhere to migrate to.
     expect(await toolbar().getByRole('button', { name: 'Migrate' }).isDisabled()).toBe(true);
 
-    await menu('Host', 'Add host…');
-    const add = page.getByRole('dialog', { name: 'Add host' });
-    await add.getByLabel('SSH destination').fill(host.alias);
-    await add.getByLabel('Name').fill('lab');
-    await add.getByLabel('Remote library').fill(host.remoteHome);
-    await add.getByLabel('Remote command').fill(host.remoteCommand);
-    await add.getByRole('button', { name: 'Add', exact: true }).click();
+    const add = await addHost(page, host);
     await add.getByTestId('host-key-question').waitFor({ timeout: 60_000 });
     await add.getByRole('button', { name: 'Trust and connect' }).click();
     await add.waitFor({ state: 'hidden', timeout: 60_000 });
-    await expect.poll(() => hostRow().getAttribute('aria-label'), { timeout: 30_000 }).toMatch(/^Host lab, connected, /);
+    await expect.poll(() => hostRow(page).getAttribute('aria-label'), { timeout: 30_000 }).toMatch(/^Host lab, connected, /);
 
     await row('web').click();
     await expect.poll(() => toolbar().getByRole('button', { name: 'Migrate' }).isDisabled()).toBe(false);
@@ -173,7 +139,7 @@ describe('live migration from the UI, over a real SSH link', () => {
     if (unavailable) skipBecause(ctx, unavailable);
     await page.bringToFront();
     await row('web').click();
-    await menu('Machine', 'Migrate…');
+    await menu(page, 'Machine', 'Migrate…');
     await dialog().waitFor();
     expect((await dialog().locator('.migrate-host').textContent())?.trim()).toBe('lab');
     // The preflight runs on lab; Migrate waits for it.
@@ -252,7 +218,7 @@ describe('live migration from the UI, over a real SSH link', () => {
     await expect.poll(() => row('web').getAttribute('data-host'), { timeout: 30_000 }).toBe('lab');
     await expect.poll(() => row('web').getAttribute('aria-label'), { timeout: 30_000 }).toBe('web, Running');
     expect(await row('web').count()).toBe(1);
-    expect(remoteMachine('web')).toMatchObject({ uuid, status: { state: 'running' } });
+    expect(remoteMachine(host, 'web')).toMatchObject({ uuid, status: { state: 'running' } });
     expect(fs.existsSync(path.join(served.sb.home, 'machines', 'web'))).toBe(false);
     await dialog().getByRole('button', { name: 'Close', exact: true }).click();
     await dialog().waitFor({ state: 'hidden' });
@@ -299,7 +265,7 @@ describe('live migration from the UI, over a real SSH link', () => {
     await shot(page, 'migrate-offline.png');
     await expect.poll(() => row('desk').getAttribute('data-host'), { timeout: 30_000 }).toBe('lab');
     await expect.poll(() => row('desk').getAttribute('aria-label'), { timeout: 30_000 }).toBe('desk, Powered off');
-    expect(remoteMachine('desk')?.status.state).toBe('stopped');
+    expect(remoteMachine(host, 'desk')?.status.state).toBe('stopped');
     expect(fs.existsSync(path.join(served.sb.home, 'machines', 'desk'))).toBe(false);
     await d.getByRole('button', { name: 'Close', exact: true }).click();
     await d.waitFor({ state: 'hidden' });

@@ -10,22 +10,27 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { DEMO_PROMPT } from '../src-main/core/demo/demo-guest.js';
 import { makeSandbox, skipBecause } from '../src-main/integration/harness.js';
 import { sshHostUnavailable, startSshHost, type SshHost } from '../src-main/integration/ssh-host.js';
-import { launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
+import { ok, pageProblems, type Served } from './harness.js';
+import {
+  addHost,
+  hostRow,
+  machineRow,
+  menu,
+  remoteCli,
+  remoteMachine,
+  screenshot,
+  serialLines,
+  serialRows,
+  serveWithHost,
+  stopRemoteLab,
+  typeInSerial,
+  type Listed,
+} from './remote-lab.js';
 
-/** Set VMDESK_SCREENSHOTS=docs/screenshots to refresh the docs' pictures. */
-const SHOTS = process.env.VMDESK_SCREENSHOTS;
 const GUEST_TIMEOUT = 120_000;
 const unavailable = sshHostUnavailable();
 
-async function shot(page: Page, file: string): Promise<void> {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  // No tooltip of whatever the pointer last hovered, no menu still fading out, no toast over the toolbar.
-  await page.mouse.move(640, 760);
-  await page.waitForTimeout(600);
-  await page.locator('.el-message').evaluateAll((els) => els.forEach((e) => ((e as HTMLElement).style.visibility = 'hidden')));
-  await page.screenshot({ path: path.join(SHOTS, file) });
-}
+const shot = (page: Page, file: string): Promise<void> => screenshot(page, file, { x: 640, y: 760 });
 
 describe('a remote host in a browser, over a real SSH link', () => {
   let host: SshHost;
@@ -37,30 +42,9 @@ describe('a remote host in a browser, over a real SSH link', () => {
   let uuid = '';
 
   /** The remote host's own CLI, on its library. */
-  const remote = (command: string): string => {
-    const run = host.ssh([`env VMDESK_HOME=${host.remoteHome} ${host.remoteCommand} ${command}`], { timeoutMs: 180_000 });
-    if (run.status !== 0) throw new Error(`remote vmdesk ${command} failed (${run.status}): ${run.stderr}`);
-    return run.stdout;
-  };
-  type Listed = { uuid: string; config: { name: string }; status: { state: string } };
-  /** A machine as the remote host's own VMDesk lists it. */
-  const remoteMachine = (name: string): Listed | undefined =>
-    (JSON.parse(remote('list --json')) as Listed[]).find((m) => m.config.name === name);
-  const hostRow = (): Locator => page.getByRole('option', { name: /^Host lab, / });
-  const row = (name: string): Locator => page.getByRole('option', { name: new RegExp(`^${name}, `) });
-  const menu = async (title: string, item: string): Promise<void> => {
-    await page.getByRole('menubar', { name: 'Menu bar' }).getByText(title, { exact: true }).click();
-    await page.getByRole('menuitem', { name: item, exact: true }).click();
-  };
+  const remote = (command: string): string => remoteCli(host, command);
+  const row = (name: string): Locator => machineRow(page, name);
   const serialPane = (p: Page): Locator => p.getByRole('region', { name: 'Serial console', exact: true });
-  const serialRows = (p: Page): Locator => p.locator('[data-testid="serial-console"] .xterm-rows');
-  /** The lines of the serial console, as shown. */
-  const serialLines = (p: Page): Promise<string[]> =>
-    serialRows(p).evaluate((rows) => [...rows.children].map((r) => (r.textContent ?? '').trim()));
-  const typeInSerial = async (p: Page, text: string): Promise<void> => {
-    await p.locator('[data-testid="serial-console"] .xterm').click();
-    await p.keyboard.type(text);
-  };
 
   beforeAll(async () => {
     if (unavailable) return;
@@ -70,9 +54,7 @@ describe('a remote host in a browser, over a real SSH link', () => {
     const sb = makeSandbox();
     // And one on this computer: the list then has two groups.
     await ok(sb, ['create', 'desk', '--demo', '--memory', '96']);
-    served = await serve({ ...sb, env: { ...sb.env, VMDESK_SSH_CONFIG: host.sshConfig } });
-    browser = await launchBrowser();
-    ({ context, page } = await openUi(browser, served));
+    ({ served, browser, context, page } = await serveWithHost(host, sb));
     // Every page of the context, the console window included, records CSP violations from its first script on.
     await context.addInitScript(() => {
       const w = window as unknown as { __violations: string[] };
@@ -85,30 +67,13 @@ describe('a remote host in a browser, over a real SSH link', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (host) {
-      try {
-        remote('stop web --force');
-      } catch {
-        // not running
-      }
-    }
-    await served?.stop();
-    await served?.sb.cleanup();
-    await host?.stop();
+    await stopRemoteLab({ browser, served, host }, ['web']);
   });
 
   it('adds the host from the Host menu: the unknown key is shown in ssh’s words and trusted once confirmed', async (ctx) => {
     if (unavailable) skipBecause(ctx, unavailable);
     await row('desk').waitFor();
-    await menu('Host', 'Add host…');
-    const dialog = page.getByRole('dialog', { name: 'Add host' });
-    await dialog.waitFor();
-    await dialog.getByLabel('SSH destination').fill(host.alias);
-    await dialog.getByLabel('Name').fill('lab');
-    await dialog.getByLabel('Remote library').fill(host.remoteHome);
-    await dialog.getByLabel('Remote command').fill(host.remoteCommand);
-    await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+    const dialog = await addHost(page, host);
 
     const question = dialog.getByTestId('host-key-question');
     await question.waitFor({ timeout: 60_000 });
@@ -123,7 +88,7 @@ describe('a remote host in a browser, over a real SSH link', () => {
 
     await dialog.getByRole('button', { name: 'Trust and connect' }).click();
     await dialog.waitFor({ state: 'hidden', timeout: 60_000 });
-    await expect.poll(() => hostRow().getAttribute('aria-label'), { timeout: 30_000 }).toMatch(/^Host lab, connected, /);
+    await expect.poll(() => hostRow(page).getAttribute('aria-label'), { timeout: 30_000 }).toMatch(/^Host lab, connected, /);
     expect(fs.readFileSync(host.knownHostsFile, 'utf8')).toMatch(/ssh-ed25519 /);
   });
 
@@ -138,7 +103,7 @@ describe('a remote host in a browser, over a real SSH link', () => {
       .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
     expect(order).toEqual(['Host This computer, 1 machine', 'desk, Powered off', 'Host lab, connected, 1 machine', 'web, Powered off']);
 
-    await hostRow().click();
+    await hostRow(page).click();
     const pane = page.getByRole('region', { name: 'Details of lab' });
     await pane.getByText('Free space').waitFor({ timeout: 30_000 });
     await expect.poll(() => pane.textContent()).toContain(host.remoteHome);
@@ -160,7 +125,7 @@ describe('a remote host in a browser, over a real SSH link', () => {
 
   it('creates a machine there with the wizard: its Host is the selected one, and its paths are said to be that host’s', async (ctx) => {
     if (unavailable) skipBecause(ctx, unavailable);
-    await hostRow().click();
+    await hostRow(page).click();
     await page.getByRole('toolbar', { name: 'Machine actions' }).getByRole('button', { name: 'New' }).click();
     const wizard = page.getByRole('dialog', { name: 'New machine on lab' });
     await wizard.waitFor();
@@ -189,7 +154,7 @@ describe('a remote host in a browser, over a real SSH link', () => {
     await row('web').click();
     await page.getByRole('toolbar', { name: 'Machine actions' }).getByRole('button', { name: 'Start' }).click();
     await expect.poll(() => row('web').getAttribute('aria-label'), { timeout: GUEST_TIMEOUT }).toBe('web, Running');
-    const web = remoteMachine('web');
+    const web = remoteMachine(host, 'web');
     expect(web?.status.state).toBe('running');
     uuid = web?.uuid ?? '';
     await shot(page, 'hosts-list.png');
@@ -219,20 +184,20 @@ describe('a remote host in a browser, over a real SSH link', () => {
     await typeInSerial(consolePage, 'echo again-$((6*7))\n');
     await expect.poll(() => serialLines(consolePage), { timeout: 30_000 }).toContain('again-42');
     // It ran on meanwhile: the remote host's own VMDesk says so.
-    expect(remoteMachine('web')?.status.state).toBe('running');
+    expect(remoteMachine(host, 'web')?.status.state).toBe('running');
     await expect.poll(() => row('web').getAttribute('aria-label'), { timeout: 30_000 }).toBe('web, Running');
   });
 
   it('Host › Disconnect greys its machines (they run on there); Connect brings them and the console back', async (ctx) => {
     if (unavailable) skipBecause(ctx, unavailable);
-    await hostRow().click();
-    await menu('Host', 'Disconnect');
-    await expect.poll(() => hostRow().getAttribute('aria-label'), { timeout: 30_000 }).toMatch(/^Host lab, disconnected, /);
+    await hostRow(page).click();
+    await menu(page, 'Host', 'Disconnect');
+    await expect.poll(() => hostRow(page).getAttribute('aria-label'), { timeout: 30_000 }).toMatch(/^Host lab, disconnected, /);
     await expect.poll(() => row('web').getAttribute('aria-label')).toBe('web, disconnected');
     expect(await row('web').getAttribute('class')).toContain('unreachable');
     await serialPane(consolePage).getByText('Disconnected from lab').waitFor({ timeout: 30_000 });
     await shot(page, 'host-disconnected.png');
-    expect(remoteMachine('web')?.status.state).toBe('running');
+    expect(remoteMachine(host, 'web')?.status.state).toBe('running');
 
     await page.getByRole('region', { name: 'Details of lab' }).getByRole('button', { name: 'Connect', exact: true }).click();
     await expect.poll(() => row('web').getAttribute('aria-label'), { timeout: 60_000 }).toBe('web, Running');
