@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Build: tsc type-checks and emits dist/main (modules for tests, benchmarks and the app), then
-// esbuild bundles the programs that must start fast — the CLI, the per-VM agent and the internal
-// network switch — into single CommonJS files that bin/ loads with a V8 code cache.
+// esbuild bundles the programs that must start fast — the CLI, the per-VM agent, the internal
+// network switch and the host memory policy — into single CommonJS files that bin/ loads with a V8
+// code cache.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import fs from 'node:fs';
@@ -37,6 +38,12 @@ await build({
   ...common,
   entryPoints: [path.join(root, 'src-main/core/network/switch/switch-main.ts')],
   outfile: path.join(root, 'dist/bundle/switch.cjs'),
+});
+// The host memory policy (automatic ballooning): a detached process like the switch (bin/vmdesk-policy.cjs).
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'src-main/core/resources/policy/policy-main.ts')],
+  outfile: path.join(root, 'dist/bundle/policy.cjs'),
 });
 
 // The Electron main process and its preload: CommonJS bundles (a sandboxed preload must be one
