@@ -23,6 +23,7 @@ import { registerDiskCommands } from './commands/disk.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerHostCommands, runOnHost } from './commands/hosts.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerKsmCommand } from './commands/ksm.js';
 import { registerMemoryPolicyCommand } from './commands/memory-policy.js';
 import { registerMemoryCommand } from './commands/memory.js';
 import { formatHost, formatList, formatMachine, printable } from './format.js';
@@ -427,6 +428,7 @@ export function buildProgram(core: Core): Command {
   registerPortabilityCommands(program, core);
   registerHostCommands(program, core);
   registerMigrateCommand(program, core);
+  registerKsmCommand(program, core);
   registerMemoryPolicyCommand(program, core);
   registerMemoryCommand(program, core);
 
