@@ -23,6 +23,7 @@ import { registerDiskCommands } from './commands/disk.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerHostCommands, runOnHost } from './commands/hosts.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerCpuCommand } from './commands/cpu.js';
 import { registerKsmCommand } from './commands/ksm.js';
 import { registerMemoryPolicyCommand } from './commands/memory-policy.js';
 import { registerMemoryCommand } from './commands/memory.js';
@@ -102,17 +103,17 @@ interface ModifyOptions {
   serial?: boolean;
   notes?: string;
   balloon?: boolean;
-  memoryMin?: number | null;
+  memoryMin?: number | 'auto';
   memoryShares?: number;
   pageSharing?: boolean;
-  cpuCap?: number | null;
+  cpuCap?: number | 'off';
   cpuShares?: number;
   pin?: CpuPin[];
 }
 
-/** A whole number, or `off`/`auto` for null (the default). */
-function numberOrOff(flag: string, word: 'off' | 'auto') {
-  return (value: string): number | null => (value.trim() === word ? null : wholeNumber(flag)(value));
+/** A whole number, or the word (`off`/`auto`: the default). Not null: commander stores a parser's null as ''. */
+function numberOrOff<W extends 'off' | 'auto'>(flag: string, word: W) {
+  return (value: string): number | W => (value.trim() === word ? word : wholeNumber(flag)(value));
 }
 
 function pinning(value: string): CpuPin[] {
@@ -299,10 +300,10 @@ export function buildProgram(core: Core): Command {
         ...(o.serial !== undefined && { serial: o.serial }),
         ...(o.notes !== undefined && { notes: o.notes }),
         ...(o.balloon !== undefined && { balloon: o.balloon }),
-        ...(o.memoryMin !== undefined && { memoryMinMiB: o.memoryMin }),
+        ...(o.memoryMin !== undefined && { memoryMinMiB: o.memoryMin === 'auto' ? null : o.memoryMin }),
         ...(o.memoryShares !== undefined && { memoryShares: o.memoryShares }),
         ...(o.pageSharing !== undefined && { pageSharing: o.pageSharing }),
-        ...(o.cpuCap !== undefined && { cpuCap: o.cpuCap }),
+        ...(o.cpuCap !== undefined && { cpuCap: o.cpuCap === 'off' ? null : o.cpuCap }),
         ...(o.cpuShares !== undefined && { cpuShares: o.cpuShares }),
         ...(o.pin !== undefined && { cpuPinning: o.pin }),
       };
@@ -428,6 +429,7 @@ export function buildProgram(core: Core): Command {
   registerPortabilityCommands(program, core);
   registerHostCommands(program, core);
   registerMigrateCommand(program, core);
+  registerCpuCommand(program, core);
   registerKsmCommand(program, core);
   registerMemoryPolicyCommand(program, core);
   registerMemoryCommand(program, core);
