@@ -14,6 +14,7 @@ function services(config: MachineConfig, status: () => RuntimeStatus): SamplerSe
   const s = {
     connects: 0,
     library: {
+      entries: () => Promise.resolve([{ uuid: record.uuid, dir: record.dir }]),
       list: () => Promise.resolve([record]),
       find: (ref: string) =>
         ref === config.uuid || ref === config.name
@@ -43,7 +44,8 @@ let child: ChildProcess | null = null;
 let state: RuntimeStatus = { state: 'stopped' };
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+  // The sampler's clock is faked; setTimeout stays real, for waits the kernel's CPU counters can see.
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
   state = { state: 'stopped' };
 });
 afterEach(() => {
@@ -74,7 +76,10 @@ describe('StatsSampler', () => {
     expect(first.memoryMiB).toBe(first.samples[0]?.memTotalMiB);
     expect(first.cpus).toBeGreaterThan(0);
 
-    await vi.advanceTimersByTimeAsync(3_000);
+    await vi.advanceTimersByTimeAsync(2_000);
+    // /proc/stat counts in 10 ms ticks: the last tick's figures must be some real time after the previous.
+    await new Promise((r) => setTimeout(r, 50));
+    await vi.advanceTimersByTimeAsync(1_000);
     const later = await sampler.host();
     expect(later.samples.length).toBeGreaterThanOrEqual(3);
     expect(later.samples.at(-1)?.cpuPercent).toEqual(expect.any(Number));

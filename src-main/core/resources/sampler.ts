@@ -11,10 +11,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { MachineConfig, MachineState } from '../../api/machine-config.js';
-import type { HostSample, HostStats, MachineSample, MachineStats } from '../../api/resources.js';
+import type { GuestMemoryStats, HostSample, HostStats, MachineSample, MachineStats } from '../../api/resources.js';
 import type { RuntimeStatus } from '../../api/types.js';
 import type { AgentClient } from '../agent/agent-client.js';
-import { balloonActualMiB, guestMemoryStats } from './balloon-qmp.js';
+import { GUEST_STATS_INTERVAL_S, balloonActualMiB, guestMemoryStats } from './balloon-qmp.js';
 import {
   cpuPercent,
   hostCpuPercent,
@@ -32,6 +32,7 @@ import {
 /** What the sampler needs of the core: the library's machines and their runtime (the Core gives itself). */
 export interface SamplerServices {
   readonly library: {
+    entries(): Promise<Array<{ uuid: string; dir: string }>>;
     list(): Promise<Array<{ uuid: string; dir: string; config: MachineConfig | null }>>;
     find(ref: string): Promise<{ uuid: string; dir: string; config: MachineConfig }>;
   };
@@ -70,6 +71,13 @@ const CLOCK_TICKS = 100;
 const MiB = 1024 * 1024;
 const KSM_DIR = '/sys/kernel/mm/ksm';
 const QMP_TIMEOUT_MS = 5_000;
+/** BALLOON_CHANGE events say when the balloon moves; asking now and then covers a missed one. */
+const BALLOON_REFRESH_MS = 30_000;
+/** QEMU refreshes the guest's statistics every GUEST_STATS_INTERVAL_S: asking more often gets the same figures. */
+const GUEST_REFRESH_MS = GUEST_STATS_INTERVAL_S * 1000 - 500;
+
+/** What the sampler knows of one QEMU, forgotten when it stops or another takes its place. */
+const FRESH_QEMU = { startTime: null, client: null, taps: null, previous: null, balloon: null, guest: null } as const;
 
 let pageSizeCache: number | null = null;
 function pageSize(): number {
@@ -127,6 +135,10 @@ interface Track {
   /** The tap devices of its bridged adapters, found once per QEMU; null: not looked for yet. */
   taps: string[] | null;
   previous: Reading | null;
+  /** query-balloon's answer and when it was asked; BALLOON_CHANGE events keep it current between. */
+  balloon: { mib: number | null; at: number } | null;
+  /** The guest's statistics and when they were fetched (its driver sends them every few seconds). */
+  guest: { stats: GuestMemoryStats | null; at: number } | null;
   samples: MachineSample[];
   notes: Map<string, string>;
   busy: Promise<void> | null;
@@ -227,20 +239,30 @@ export class StatsSampler {
   }
 
   /** Every running machine of the library gets a track: the host's overcommit counts them all. */
+  /**
+   * Only library.json and the runtime files are read every time; the machines' configs only when a
+   * machine runs in a QEMU the sampler does not know yet.
+   */
   private async refreshMachines(): Promise<void> {
     this.lastListed = Date.now();
-    const records = await this.services.library.list().catch(() => null);
-    if (!records) return;
+    const entries = await this.services.library.entries().catch(() => null);
+    if (!entries) return;
     const seen = new Set<string>();
-    for (const record of records) {
-      if (!record.config) continue;
-      seen.add(record.uuid);
-      const status = this.services.runtime.status(record.uuid);
+    let records: Map<string, { uuid: string; dir: string; config: MachineConfig | null }> | null = null;
+    for (const entry of entries) {
+      seen.add(entry.uuid);
+      const status = this.services.runtime.status(entry.uuid);
+      const track = this.tracks.get(entry.uuid);
       if (this.services.runtime.isActive(status.state) && status.qemuPid !== undefined) {
-        this.attach({ uuid: record.uuid, dir: record.dir, config: record.config }, status.qemuPid);
-      } else {
-        const track = this.tracks.get(record.uuid);
-        if (track && track.pid !== null) this.detach(track, notRunning(record.config.name, status.state));
+        if (track?.pid === status.qemuPid) continue;
+        records ??= await this.services.library.list().then(
+          (list) => new Map(list.map((r) => [r.uuid, r])),
+          () => new Map(),
+        );
+        const config = records.get(entry.uuid)?.config;
+        if (config) this.attach({ uuid: entry.uuid, dir: entry.dir, config }, status.qemuPid);
+      } else if (track && track.pid !== null) {
+        this.detach(track, notRunning(track.name, status.state));
       }
     }
     for (const [uuid, track] of this.tracks) {
@@ -260,11 +282,8 @@ export class StatsSampler {
         dir: record.dir,
         config: record.config,
         pid: null,
-        startTime: null,
-        client: null,
         connectAfter: 0,
-        taps: null,
-        previous: null,
+        ...FRESH_QEMU,
         samples: [],
         notes: new Map(),
         busy: null,
@@ -276,7 +295,7 @@ export class StatsSampler {
     track.config = record.config;
     if (track.pid !== pid) {
       track.client?.close();
-      Object.assign(track, { pid, startTime: null, client: null, connectAfter: 0, taps: null, previous: null });
+      Object.assign(track, FRESH_QEMU, { pid, connectAfter: 0 });
       track.notes.delete('state');
     }
     const network = networkNote(record.config);
@@ -287,7 +306,7 @@ export class StatsSampler {
 
   private detach(track: Track, note: string): void {
     track.client?.close();
-    Object.assign(track, { pid: null, startTime: null, client: null, previous: null, taps: null });
+    Object.assign(track, FRESH_QEMU, { pid: null });
     track.notes.set('state', note);
   }
 
@@ -312,17 +331,10 @@ export class StatsSampler {
     }
     track.startTime = stat.startTime;
     const client = await this.clientFor(track);
-    const [actual, guest, block] = client
-      ? await Promise.all([
-          balloonActualMiB(client).catch(() => null),
-          guestMemoryStats(client),
-          client
-            .request({ op: 'qmp', command: 'query-blockstats' }, QMP_TIMEOUT_MS)
-            .then(sumBlockstats)
-            .catch(() => null),
-        ])
-      : [null, null, null];
+    const block = client ? await this.askQemu(track, client) : null;
     if (track.pid !== pid) return;
+    const actual = client ? (track.balloon?.mib ?? null) : null;
+    const guest = client ? (track.guest?.stats ?? null) : null;
     const net = this.readTaps(track, pid);
     const previous = track.previous;
     const seconds = previous ? (at - previous.at) / 1000 : 0;
@@ -347,11 +359,36 @@ export class StatsSampler {
       this.timing.windowMs,
     );
     track.previous = reading;
-    if (client && actual === null) track.notes.set('balloon', `${track.name} has no memory balloon: no balloon size`);
+    if (client && track.balloon && actual === null) track.notes.set('balloon', `${track.name} has no memory balloon: no balloon size`);
     else track.notes.delete('balloon');
-    if (client && !guest)
+    if (client && track.guest && !guest)
       track.notes.set('guest', `The guest's balloon driver sends no memory statistics (not loaded, or no balloon): no guest free memory`);
     else track.notes.delete('guest');
+  }
+
+  /**
+   * One round of QMP queries, sent together: the block counters every tick, the balloon's size and the
+   * guest's statistics only when they may have changed. Resolves with the block counters.
+   */
+  private async askQemu(track: Track, client: AgentClient): Promise<BlockTotals | null> {
+    const now = Date.now();
+    const current = (): boolean => track.client === client;
+    const asks: Array<Promise<unknown>> = [];
+    if (!track.balloon || now - track.balloon.at >= BALLOON_REFRESH_MS)
+      asks.push(
+        balloonActualMiB(client).then(
+          (mib) => current() && (track.balloon = { mib, at: now }),
+          () => undefined,
+        ),
+      );
+    if (!track.guest || now - track.guest.at >= GUEST_REFRESH_MS)
+      asks.push(guestMemoryStats(client).then((stats) => current() && (track.guest = { stats, at: now })));
+    const block = client
+      .request({ op: 'qmp', command: 'query-blockstats' }, QMP_TIMEOUT_MS)
+      .then(sumBlockstats)
+      .catch(() => null);
+    await Promise.all(asks);
+    return block;
   }
 
   /** The machine's agent connection, kept open while sampling; a failed connection is retried later, not every tick. */
@@ -370,6 +407,11 @@ export class StatsSampler {
       track.notes.delete('agent');
       client.on('close', () => {
         if (track.client === client) track.client = null;
+      });
+      client.on('qmp', (name, data) => {
+        const actual = (data as { actual?: unknown } | undefined)?.actual;
+        if (name === 'BALLOON_CHANGE' && track.client === client && typeof actual === 'number')
+          track.balloon = { mib: Math.round(actual / MiB), at: track.balloon?.at ?? Date.now() };
       });
       return client;
     } catch (err) {
