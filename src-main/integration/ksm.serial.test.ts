@@ -100,6 +100,7 @@ describe('page sharing (KSM)', () => {
     for (const name of [...SHARING, NOT_SHARING]) await ok(sb, ['start', name]);
     for (const name of [...SHARING, NOT_SHARING]) await ok(sb, ['wait', name, '--text', PROMPT, '--timeout', '120']);
 
+    const since = Date.now();
     const on = JSON.parse(await ok(sb, ['ksm', 'on', '--pages-to-scan', '5000', '--sleep-ms', '10', '--json'])) as KsmStatus;
     expect(on).toMatchObject({ available: true, running: true, controlledByVmdesk: true, pagesToScan: 5000, sleepMs: 10 });
     expect(readHost()).toMatchObject({ run: '1', pages_to_scan: '5000', sleep_millisecs: '10' });
@@ -109,7 +110,7 @@ describe('page sharing (KSM)', () => {
     const s = await eventually(status, merged, 60_000);
     const figures = [...SHARING, NOT_SHARING].map((name) => `${name}: ${machine(s, name)?.mergingPages ?? 'absent'}`).join(', ');
     console.log(
-      `KSM: pages_shared ${s.pagesShared}, pages_sharing ${s.pagesSharing}, zero ${s.zeroPages}, ` +
+      `KSM after ${((Date.now() - since) / 1000).toFixed(1)} s: pages_shared ${s.pagesShared}, pages_sharing ${s.pagesSharing}, zero ${s.zeroPages}, ` +
         `saved ${((s.savedBytes ?? 0) / 1048576).toFixed(1)} MiB, general_profit ${((s.generalProfitBytes ?? 0) / 1048576).toFixed(1)} MiB; ` +
         `merging pages ${figures}`,
     );

@@ -34,7 +34,7 @@ describe('vmdesk ksm', () => {
   it('shows the rate, the memory saved and each machine', () => {
     const text = formatKsm(status);
     expect(text).toMatch(/KSM +running, turned on by VMDesk/);
-    expect(text).toMatch(/Scan rate +1000 pages every 20 ms \(195\.3 MiB\/s\)/);
+    expect(text).toMatch(/Scan rate +1000 pages every 20 ms \(at most 195\.3 MiB\/s\)/);
     expect(text).toMatch(/Memory saved +100\.0 MiB/);
     expect(text).toMatch(/General profit +90\.0 MiB/);
     expect(text).toMatch(/k1 +allowed +12800 +50\.0 MiB +40\.0 MiB/);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { VmdeskError } from '../../api/errors.js';
 import type { KsmInput, KsmStatus } from '../../api/resources.js';
 import type { Core } from '../../core/core.js';
-import { ksmStatus, setKsm } from '../../core/resources/ksm.js';
+import { DEFAULT_PAGES_TO_SCAN, DEFAULT_SLEEP_MS, ksmStatus, setKsm } from '../../core/resources/ksm.js';
 import { table } from '../format.js';
 
 interface Options {
@@ -47,7 +47,7 @@ export function formatKsm(s: KsmStatus): string {
   const control = s.controlledByVmdesk ? "turned on by VMDesk (vmdesk ksm off puts the host's own settings back)" : 'as the host set it';
   const rate =
     s.pagesToScan !== null && s.sleepMs !== null
-      ? `${s.pagesToScan} pages every ${s.sleepMs} ms (${mib((s.pagesToScan * s.pageSize * 1000) / s.sleepMs)}/s)`
+      ? `${s.pagesToScan} pages every ${s.sleepMs} ms (at most ${mib((s.pagesToScan * s.pageSize * 1000) / s.sleepMs)}/s)`
       : '-';
   const rows: string[][] = [
     ['KSM', `${state}, ${control}`],
@@ -81,8 +81,8 @@ export function registerKsmCommand(program: Command, core: Core): void {
     .description(
       "the host's page sharing (KSM): figures, or turn it on (the host's settings kept) or off (restored); changing it needs root",
     )
-    .option('--pages-to-scan <n>', 'pages scanned per wake-up (with on; default 1000)', whole('--pages-to-scan'))
-    .option('--sleep-ms <ms>', 'pause between wake-ups (with on; default 20)', whole('--sleep-ms'))
+    .option('--pages-to-scan <n>', `pages scanned per wake-up (with on; default ${DEFAULT_PAGES_TO_SCAN})`, whole('--pages-to-scan'))
+    .option('--sleep-ms <ms>', `pause between wake-ups (with on; default ${DEFAULT_SLEEP_MS})`, whole('--sleep-ms'))
     .option('--json', 'print JSON')
     .action(async (state: string | undefined, o: Options) => {
       const input = ksmInputFrom(state, o);
