@@ -75,3 +75,77 @@ describe('settings form', () => {
     expect(errors.kernel).toBeDefined();
   });
 });
+
+describe('settings form: memory and processor resources', () => {
+  const form = () => settingsFormFrom(config);
+
+  it('shows the defaults: balloon on, minimum auto (half), shares 100, no cap, no pinning', () => {
+    const f = form();
+    expect(f).toMatchObject({ balloon: true, memoryMinAuto: true, memoryMinMiB: 512, memoryShares: 100, pageSharing: true });
+    expect(f).toMatchObject({ cpuCapOn: false, cpuShares: 100, pinning: '' });
+  });
+
+  it('sends the changed resource fields, valid for modifyMachine', () => {
+    const f = { ...form(), balloon: false, memoryMinAuto: false, memoryMinMiB: 256, memoryShares: 300, cpuCapOn: true, cpuCap: 150 };
+    const changes = settingsChanges({ ...f, cpuShares: 50, pinning: ' 1:0, 0:3 ', pageSharing: false }, config);
+    expect(changes).toEqual({
+      balloon: false,
+      memoryMinMiB: 256,
+      memoryShares: 300,
+      pageSharing: false,
+      cpuCap: 150,
+      cpuShares: 50,
+      cpuPinning: [
+        { vcpu: 0, hostCpu: 3 },
+        { vcpu: 1, hostCpu: 0 },
+      ],
+    });
+    expect(modifyMachineInputSchema.safeParse(changes).success).toBe(true);
+  });
+
+  it('turns a set minimum, a cap and a pinning off with null and []', () => {
+    const set = { ...config, resources: { ...config.resources, memoryMinMiB: 300, cpuCap: 50, cpuPinning: [{ vcpu: 0, hostCpu: 1 }] } };
+    const f = settingsFormFrom(set);
+    expect(f).toMatchObject({ memoryMinAuto: false, memoryMinMiB: 300, cpuCapOn: true, cpuCap: 50, pinning: '0:1' });
+    expect(settingsChanges(f, set)).toEqual({});
+    expect(settingsChanges({ ...f, memoryMinAuto: true, cpuCapOn: false, pinning: '' }, set)).toEqual({
+      memoryMinMiB: null,
+      cpuCap: null,
+      cpuPinning: [],
+    });
+  });
+
+  it('refuses a minimum above the memory, with the core’s words', () => {
+    const errors = settingsErrors({ ...form(), memoryMinAuto: false, memoryMinMiB: 2048 }, config, new Set(), host);
+    expect(errors.memoryMinMiB).toBe("The minimum memory (2048 MiB) is above the machine's memory (1024 MiB)");
+    // Lowering the memory below a set minimum is caught too.
+    const lowered = settingsErrors({ ...form(), memoryMinAuto: false, memoryMinMiB: 600, memoryMiB: 512 }, config, new Set(), host);
+    expect(lowered.memoryMinMiB).toMatch(/above the machine's memory \(512 MiB\)/);
+    expect(settingsErrors({ ...form(), memoryMinAuto: true, memoryMinMiB: 99999 }, config, new Set(), host).memoryMinMiB).toBeUndefined();
+  });
+
+  it('refuses a cap of 0 and one above 100 % per vCPU, only when the cap is on', () => {
+    const errors = (cpuCap: number, cpuCapOn = true) => settingsErrors({ ...form(), cpuCapOn, cpuCap }, config, new Set(), host).cpuCap;
+    expect(errors(0)).toMatch(/at least 1 %/);
+    expect(errors(201)).toBe('A CPU cap of 201 % is more than 2 vCPUs can use (at most 200 %)');
+    expect(errors(200)).toBeUndefined();
+    expect(errors(0, false)).toBeUndefined();
+  });
+
+  it('refuses shares outside 1–10000', () => {
+    const errors = settingsErrors({ ...form(), memoryShares: 0, cpuShares: 10001 }, config, new Set(), host);
+    expect(errors.memoryShares).toMatch(/1 to 10000/);
+    expect(errors.cpuShares).toMatch(/1 to 10000/);
+  });
+
+  it('refuses a pinning that does not parse, names a vCPU the machine lacks, a host CPU the host lacks, or a vCPU twice', () => {
+    const pinError = (pinning: string) => settingsErrors({ ...form(), pinning }, config, new Set(), host).pinning;
+    expect(pinError('0-1')).toMatch(/"0-1" is not a pinning/);
+    expect(pinError('2:0')).toBe('vCPU 2 is pinned but the machine has 2 vCPUs');
+    expect(pinError('0:4')).toBe('Host CPU 4 does not exist: this host has 4 CPUs (0–3)');
+    expect(pinError('0:1,0:2')).toBe('Each vCPU may be pinned only once');
+    expect(pinError('0:3, 1:0')).toBeUndefined();
+    // Nothing is sent while the field is wrong.
+    expect(settingsChanges({ ...form(), pinning: '0-1' }, config)).toEqual({});
+  });
+});

@@ -2,8 +2,18 @@
  * The Settings dialog's form state, made from a MachineConfig, and the ModifyMachineInput it becomes:
  * only the fields that changed, so a save never rewrites what the user did not touch.
  */
-import type { BootDevice, MachineConfig } from '../../src-main/api/machine-config';
-import { BOOT_DEVICES, DISPLAY_ADAPTERS } from '../../src-main/api/machine-config';
+import type { BootDevice, CpuPin, MachineConfig, ResourcesConfig } from '../../src-main/api/machine-config';
+import { BOOT_DEVICES, DISPLAY_ADAPTERS, defaultResources } from '../../src-main/api/machine-config';
+import {
+  cpuCapSchema,
+  cpuPinSchema,
+  effectiveMinimum,
+  formatPinning,
+  memoryMiBSchema,
+  parsePinning,
+  resourceProblems,
+  sharesSchema,
+} from '../../src-main/api/resources';
 import { kernelBootInputSchema, type ModifyMachineInput } from '../../src-main/api/operations';
 import type { HostCapabilities } from '../../src-main/api/types';
 import type { OsType } from './machine-info';
@@ -29,6 +39,20 @@ export interface SettingsForm {
   initrd: string;
   cmdline: string;
   serial: boolean;
+  /** A virtio-balloon device (next start). */
+  balloon: boolean;
+  /** Minimum memory left to the default (half the memory); memoryMinMiB is then only shown. */
+  memoryMinAuto: boolean;
+  memoryMinMiB: number;
+  memoryShares: number;
+  /** Offer the machine's RAM to KSM (next start). */
+  pageSharing: boolean;
+  cpuCapOn: boolean;
+  /** Percent of one host CPU. */
+  cpuCap: number;
+  cpuShares: number;
+  /** vCPU:hostCPU pairs as typed, e.g. `0:1,1:0`; '' = none. */
+  pinning: string;
 }
 
 export type SettingsField = keyof SettingsForm;
@@ -67,7 +91,68 @@ export function settingsFormFrom(c: MachineConfig): SettingsForm {
     initrd: c.kernelBoot?.initrd ?? '',
     cmdline: c.kernelBoot?.cmdline ?? '',
     serial: c.serial.enabled,
+    balloon: c.resources.balloon,
+    memoryMinAuto: c.resources.memoryMinMiB === undefined,
+    memoryMinMiB: effectiveMinimum(c.memoryMiB, c.resources),
+    memoryShares: c.resources.memoryShares,
+    pageSharing: c.resources.pageSharing,
+    cpuCapOn: c.resources.cpuCap !== null,
+    cpuCap: c.resources.cpuCap ?? 100,
+    cpuShares: c.resources.cpuShares,
+    pinning: formatPinning(c.resources.cpuPinning),
   };
+}
+
+/** The first message of a schema's refusal, or null. */
+function schemaError(
+  schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } },
+  v: unknown,
+): string | null {
+  const r = schema.safeParse(v);
+  return r.success ? null : (r.error?.issues[0]?.message ?? 'Invalid value');
+}
+
+/** The pinning field as pins, or why it is not one: the syntax, each pin, each vCPU once, the host's CPUs. */
+export function pinningOf(text: string, host: HostCapabilities | null): { pins: CpuPin[] } | { error: string } {
+  let pins: CpuPin[];
+  try {
+    pins = parsePinning(text);
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+  for (const pin of pins) {
+    const problem = schemaError(cpuPinSchema, pin);
+    if (problem) return { error: problem };
+    if (host && pin.hostCpu >= host.cpus)
+      return {
+        error: `Host CPU ${pin.hostCpu} does not exist: this host has ${host.cpus} CPU${host.cpus === 1 ? '' : 's'} (0–${host.cpus - 1})`,
+      };
+  }
+  if (new Set(pins.map((p) => p.vcpu)).size !== pins.length) return { error: 'Each vCPU may be pinned only once' };
+  return { pins: [...pins].sort((a, b) => a.vcpu - b.vcpu) };
+}
+
+/** The resource rules of the core (resourceProblems), one field at a time, so each message lands on its field. */
+function resourceErrors(form: SettingsForm, host: HostCapabilities | null): SettingsErrors {
+  const errors: SettingsErrors = {};
+  const crossField = (patch: Partial<ResourcesConfig>): string | null =>
+    resourceProblems({ cpus: form.cpus, memoryMiB: form.memoryMiB, resources: { ...defaultResources(), ...patch } })[0] ?? null;
+  if (!form.memoryMinAuto) {
+    const e = schemaError(memoryMiBSchema, form.memoryMinMiB) ?? crossField({ memoryMinMiB: form.memoryMinMiB });
+    if (e) errors.memoryMinMiB = e;
+  }
+  const memoryShares = schemaError(sharesSchema, form.memoryShares);
+  if (memoryShares) errors.memoryShares = memoryShares;
+  if (form.cpuCapOn) {
+    const e = schemaError(cpuCapSchema, form.cpuCap) ?? crossField({ cpuCap: form.cpuCap });
+    if (e) errors.cpuCap = e;
+  }
+  const cpuShares = schemaError(sharesSchema, form.cpuShares);
+  if (cpuShares) errors.cpuShares = cpuShares;
+  const pinning = pinningOf(form.pinning, host);
+  const pinError = 'error' in pinning ? pinning.error : crossField({ cpuPinning: pinning.pins });
+  if (pinError) errors.pinning = pinError;
+  return errors;
 }
 
 export function bootOrderOf(form: SettingsForm): BootDevice[] {
@@ -107,7 +192,7 @@ export function settingsErrors(
     if (!r.success) errors.cmdline = r.error.issues[0]?.message ?? 'Invalid kernel command line';
   }
   if (form.notes.length > 10000) errors.notes = 'At most 10000 characters of notes';
-  return errors;
+  return { ...errors, ...resourceErrors(form, host) };
 }
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -137,5 +222,21 @@ export function settingsChanges(form: SettingsForm, c: MachineConfig): ModifyMac
     };
   }
   if (form.serial !== c.serial.enabled) changes.serial = form.serial;
+  resourceChanges(form, c, changes);
   return changes;
+}
+
+function resourceChanges(form: SettingsForm, c: MachineConfig, changes: ModifyMachineInput): void {
+  const r = c.resources;
+  if (form.balloon !== r.balloon) changes.balloon = form.balloon;
+  const min = form.memoryMinAuto ? undefined : form.memoryMinMiB;
+  if (min !== r.memoryMinMiB) changes.memoryMinMiB = min ?? null;
+  if (form.memoryShares !== r.memoryShares) changes.memoryShares = form.memoryShares;
+  if (form.pageSharing !== r.pageSharing) changes.pageSharing = form.pageSharing;
+  const cap = form.cpuCapOn ? form.cpuCap : null;
+  if (cap !== r.cpuCap) changes.cpuCap = cap;
+  if (form.cpuShares !== r.cpuShares) changes.cpuShares = form.cpuShares;
+  // An unreadable pinning is an error of the form (Save is blocked), not a change.
+  const pinning = pinningOf(form.pinning, null);
+  if ('pins' in pinning && formatPinning(pinning.pins) !== formatPinning(r.cpuPinning)) changes.cpuPinning = pinning.pins;
 }

@@ -64,6 +64,15 @@ export function provideSettings(): SettingsContext {
     initrd: '',
     cmdline: '',
     serial: true,
+    balloon: true,
+    memoryMinAuto: true,
+    memoryMinMiB: 0,
+    memoryShares: 100,
+    pageSharing: true,
+    cpuCapOn: false,
+    cpuCap: 100,
+    cpuShares: 100,
+    pinning: '',
   });
   const host = computed(() => machines.capsOf(hostName.value));
   // The live state (machine-state events), not the one read when the dialog opened.
