@@ -13,8 +13,8 @@ export const useUiStore = defineStore('ui', () => {
   const aboutOpen = ref(false);
   const log = ref<(MachineRef & { kind: LogKind }) | null>(null);
   const tasksExpanded = ref(false);
-  /** The tab of the details pane: the machine's details or its snapshots. */
-  const detailsTab = ref<'details' | 'snapshots'>('details');
+  /** The tab of the details pane: the machine's details, its snapshots or its performance graphs. */
+  const detailsTab = ref<'details' | 'snapshots' | 'performance'>('details');
   const takeSnapshot = ref<MachineRef | null>(null);
   /** Clone dialog: the source machine and, from the snapshot tree, the snapshot to clone. */
   const clone = ref<(MachineRef & { snapshot?: string }) | null>(null);
