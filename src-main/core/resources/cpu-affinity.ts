@@ -122,7 +122,6 @@ export function affinityPlan(threads: readonly VcpuThread[], pins: readonly CpuP
       plan.set(t.threadId, [pin.hostCpu]);
     } else if (!plan.has(t.threadId)) plan.set(t.threadId, [...unpinned]);
   }
-  for (const pin of pins)
-    if (!threads.some((t) => t.vcpu === pin.vcpu)) throw new VmdeskError('INVALID_INPUT', `QEMU has no vCPU ${pin.vcpu} to pin`);
+  // A pin of a vCPU the running QEMU lacks (more vCPUs asked for its next start) waits for that start.
   return plan;
 }
