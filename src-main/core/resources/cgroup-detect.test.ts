@@ -119,6 +119,6 @@ describe('detectCgroups', () => {
     expect(noCpu.version).toBeNull();
     expect(noCpu.reason).toMatch(/delegated to this user .* has no cpu controller: let systemd delegate it: .*Delegate=cpu/);
     const stranger = await detectCgroups({ ...input, uid: 4321 });
-    expect(stranger.reason).toMatch(/no cgroup v2 subtree is delegated to this user \(uid 4321\)/);
+    expect(stranger.reason).toMatch(/is in no subtree delegated to this user \(uid 4321\): run VMDesk inside your systemd user session/);
   });
 });

@@ -188,7 +188,13 @@ async function v2Delegated(mount: CgroupMount, input: DetectInput): Promise<Cgro
     delegated = dir;
   }
   if (delegated === null)
-    return { version: null, root: null, reason: `no cgroup v2 subtree is delegated to this user (uid ${input.uid}): ${fix}` };
+    return {
+      version: null,
+      root: null,
+      reason:
+        `this process's cgroup (${own ?? '?'}) is in no subtree delegated to this user (uid ${input.uid}): run VMDesk inside your ` +
+        `systemd user session (e.g. systemd-run --user --scope vmdesk ...), or ${fix}`,
+    };
   if (!(await readWords(path.join(delegated, 'cgroup.controllers'))).includes('cpu'))
     return {
       version: null,
