@@ -15,6 +15,7 @@ import type { GuestMemoryStats, HostSample, HostStats, MachineSample, MachineSta
 import type { RuntimeStatus } from '../../api/types.js';
 import type { AgentClient } from '../agent/agent-client.js';
 import { GUEST_STATS_INTERVAL_S, balloonActualMiB, guestMemoryStats } from './balloon-qmp.js';
+import { ensureGuestStats } from './balloon.js';
 import {
   cpuPercent,
   hostCpuPercent,
@@ -405,6 +406,8 @@ export class StatsSampler {
       }
       track.client = client;
       track.notes.delete('agent');
+      // A guest whose statistics nobody asked QEMU for (an agent replaced, a resumed state) sends none.
+      if (track.config.resources.balloon) void ensureGuestStats(client).catch(() => undefined);
       client.on('close', () => {
         if (track.client === client) track.client = null;
       });
