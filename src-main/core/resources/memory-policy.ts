@@ -76,7 +76,7 @@ export async function ensurePolicyWith(
   const root = runtimeRoot(env);
   const running = runningPolicyPid(root);
   if (running !== null) return running;
-  if ((await runningMachineDirs(root)).length === 0) return null;
+  if (runningMachineDirs(root).length === 0) return null;
   const files = policyFiles(root);
   await fsp.mkdir(files.dir, { recursive: true, mode: 0o700 });
   await fsp.chmod(files.dir, 0o700);

@@ -5,7 +5,6 @@
  * the target last). Used by the policy process every tick and by the core for a status.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { effectiveMinimum, type GuestMemoryStats } from '../../../api/resources.js';
 import type { MachineState } from '../../../api/machine-config.js';
@@ -13,13 +12,16 @@ import { AgentClient } from '../../agent/agent-client.js';
 import { launchFileSchema, type AgentStatus } from '../../agent/protocol.js';
 import { isProcessAlive } from '../../fs/lock-file.js';
 import { loadMachineConfig } from '../../library/library.js';
-import { RUNTIME } from '../../paths.js';
-import { balloonActualMiB, enableGuestStats, guestMemoryStats } from '../balloon-qmp.js';
-import { readBalloonState, type BalloonState } from '../balloon-state.js';
+import { MACHINE_CONFIG, RUNTIME } from '../../paths.js';
+import { ensureGuestStats } from '../balloon.js';
+import { balloonActualMiB, guestMemoryStats } from '../balloon-qmp.js';
+import { balloonStateFile, balloonStateSchema, type BalloonState } from '../balloon-state.js';
 import type { HostMemory } from './decide.js';
 
 /** Statistics older than this mean the guest's driver has stopped answering. */
 const STALE_STATS_MS = 30_000;
+/** query-balloon is asked again after this long, in case a BALLOON_CHANGE event was missed. */
+const BALLOON_REASK_MS = 20_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function parseMeminfo(text: string): HostMemory {
@@ -33,8 +35,10 @@ export function parseMeminfo(text: string): HostMemory {
   return { totalMiB: Math.floor(total / 1024), availableMiB: Math.floor(available / 1024) };
 }
 
-export async function hostMemory(): Promise<HostMemory> {
-  return parseMeminfo(await fsp.readFile('/proc/meminfo', 'utf8'));
+// Small files are read synchronously here: a promise-based read costs several thread-pool round trips,
+// which is most of what a tick of the policy costs.
+export function hostMemory(): Promise<HostMemory> {
+  return Promise.resolve(parseMeminfo(fs.readFileSync('/proc/meminfo', 'utf8')));
 }
 
 /** The memory QEMU was started with (`-m size=NM`), which the config may since have changed for the next start. */
@@ -60,11 +64,19 @@ export interface MachineView {
   why: string;
 }
 
-/** Agent connections kept from one tick to the next (the policy process), or made for one look (a status). */
+/**
+ * Agent connections kept from one tick to the next (the policy process), or made for one look (a
+ * status), with each machine's state as its agent announces it, and its files parsed once per change:
+ * a tick of a host with ten machines must cost next to nothing.
+ */
 export class AgentPool {
   private readonly clients = new Map<string, AgentClient>();
-  /** Machines whose guest statistics were asked for by this pool (once is enough per QEMU). */
+  private readonly states = new Map<string, MachineState>();
+  /** Machines whose guest statistics were checked on by this pool (once per connection is enough). */
   private readonly statsAsked = new Set<string>();
+  private readonly files = new Map<string, { stamp: string; value: unknown }>();
+  /** query-balloon's answer and when it was asked; BALLOON_CHANGE events keep it current between. */
+  private readonly balloons = new Map<string, { actualMiB: number | null; askedAt: number }>();
 
   async client(uuid: string, socket: string): Promise<AgentClient> {
     const known = this.clients.get(uuid);
@@ -72,14 +84,50 @@ export class AgentPool {
     const client = await AgentClient.connect(socket);
     this.clients.set(uuid, client);
     this.statsAsked.delete(uuid);
+    this.states.delete(uuid);
+    this.balloons.delete(uuid);
+    client.on('state', (status) => this.states.set(uuid, status.state));
+    client.on('qmp', (name, data) => {
+      const actual = (data as { actual?: unknown } | undefined)?.actual;
+      const known = this.balloons.get(uuid);
+      if (name === 'BALLOON_CHANGE' && typeof actual === 'number' && known)
+        this.balloons.set(uuid, { ...known, actualMiB: Math.round(actual / (1024 * 1024)) });
+    });
+    const status = await client.request<AgentStatus>({ op: 'status' }, 5_000).catch(() => null);
+    if (status && !this.states.has(uuid)) this.states.set(uuid, status.state);
     return client;
   }
 
-  /** Ask QEMU to poll the guest's statistics, once per connection (harmless when already asked). */
+  state(uuid: string): MachineState | undefined {
+    return this.states.get(uuid);
+  }
+
+  /** The guest's size (null: no balloon), from the events, asked again now and then in case one was missed. */
+  async balloonActual(uuid: string, client: AgentClient): Promise<number | null> {
+    const known = this.balloons.get(uuid);
+    if (known && Date.now() - known.askedAt < BALLOON_REASK_MS) return known.actualMiB;
+    const askedAt = Date.now();
+    const actualMiB = await balloonActualMiB(client);
+    this.balloons.set(uuid, { actualMiB, askedAt });
+    return actualMiB;
+  }
+
+  /** Turn on the guest's statistics if its QEMU has them off, once per connection. */
   async askStats(uuid: string, client: AgentClient): Promise<void> {
     if (this.statsAsked.has(uuid)) return;
     this.statsAsked.add(uuid);
-    await enableGuestStats(client).catch(() => undefined);
+    await ensureGuestStats(client).catch(() => undefined);
+  }
+
+  /** `load(file)` again only when the file's size or time changed since the last call. */
+  async cached<T>(file: string, load: (file: string) => Promise<T>): Promise<T> {
+    const st = fs.statSync(file);
+    const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    const known = this.files.get(file);
+    if (known?.stamp === stamp) return known.value as T;
+    const value = await load(file);
+    this.files.set(file, { stamp, value });
+    return value;
   }
 
   /** Connections of machines no longer running are closed. */
@@ -88,7 +136,10 @@ export class AgentPool {
       if (!uuids.has(uuid)) {
         client.close();
         this.clients.delete(uuid);
+        this.states.delete(uuid);
+        this.balloons.delete(uuid);
       }
+    if (uuids.size === 0) this.files.clear();
   }
 
   closeAll(): void {
@@ -106,8 +157,13 @@ function readPid(file: string): number | null {
 }
 
 /** Runtime dirs of machines whose agent is alive. */
-export async function runningMachineDirs(runtimeRoot: string): Promise<string[]> {
-  const names = await fsp.readdir(runtimeRoot).catch(() => [] as string[]);
+export function runningMachineDirs(runtimeRoot: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runtimeRoot);
+  } catch {
+    names = [];
+  }
   return names
     .filter((n) => UUID.test(n))
     .map((n) => path.join(runtimeRoot, n))
@@ -117,14 +173,28 @@ export async function runningMachineDirs(runtimeRoot: string): Promise<string[]>
     });
 }
 
-async function observeOne(dir: string, pool: AgentPool): Promise<MachineView | null> {
-  let launch;
+/** balloon.json (see balloon-state.ts), read without the thread pool; null when absent or not valid. */
+export function readBalloonStateNow(runtimeDir: string): BalloonState | null {
   try {
-    launch = launchFileSchema.parse(JSON.parse(await fsp.readFile(path.join(dir, RUNTIME.launch), 'utf8')));
+    const parsed = balloonStateSchema.safeParse(JSON.parse(fs.readFileSync(balloonStateFile(runtimeDir), 'utf8')));
+    return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
-  const config = await loadMachineConfig(launch.machineDir).catch(() => null);
+}
+
+async function observeOne(dir: string, pool: AgentPool): Promise<MachineView | null> {
+  let launch;
+  try {
+    launch = await pool.cached(path.join(dir, RUNTIME.launch), (file) =>
+      Promise.resolve(launchFileSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')))),
+    );
+  } catch {
+    return null;
+  }
+  const config = await pool
+    .cached(path.join(launch.machineDir, MACHINE_CONFIG), () => loadMachineConfig(launch.machineDir))
+    .catch(() => null);
   const memoryMiB = startedMemoryMiB(launch.args) ?? config?.memoryMiB ?? 0;
   const view: MachineView = {
     uuid: launch.uuid,
@@ -135,7 +205,7 @@ async function observeOne(dir: string, pool: AgentPool): Promise<MachineView | n
     shares: config?.resources.memoryShares ?? 0,
     actualMiB: null,
     guest: null,
-    balloon: await readBalloonState(dir),
+    balloon: readBalloonStateNow(dir),
     managed: false,
     why: '',
   };
@@ -147,10 +217,9 @@ async function observeOne(dir: string, pool: AgentPool): Promise<MachineView | n
   } catch {
     return leave('its agent does not answer');
   }
-  const status = await client.request<AgentStatus>({ op: 'status' }, 5_000).catch(() => null);
-  const state: MachineState | undefined = status?.state;
+  const state = pool.state(launch.uuid);
   if (state !== 'running') return leave(state ? `${state}: left as it is` : 'its agent does not answer');
-  const actual = await balloonActualMiB(client).catch(() => undefined);
+  const actual = await pool.balloonActual(launch.uuid, client).catch(() => undefined);
   if (actual === undefined) return leave('QEMU does not answer about its balloon');
   if (actual === null) return leave('no balloon device (switched off in its settings)');
   view.actualMiB = actual;
@@ -165,7 +234,7 @@ async function observeOne(dir: string, pool: AgentPool): Promise<MachineView | n
 
 /** Every running machine of the runtime root, as the policy sees it. */
 export async function observeMachines(runtimeRoot: string, pool: AgentPool): Promise<MachineView[]> {
-  const dirs = await runningMachineDirs(runtimeRoot);
+  const dirs = runningMachineDirs(runtimeRoot);
   const views = (await Promise.all(dirs.map((dir) => observeOne(dir, pool)))).filter((v): v is MachineView => v !== null);
   pool.keepOnly(new Set(views.map((v) => v.uuid)));
   return views.sort((a, b) => a.name.localeCompare(b.name));

@@ -47,11 +47,17 @@ export function settingsFile(home: string): string {
 }
 
 /** The settings, or the defaults when none were saved; a file that is not valid is an error, not a guess. */
-export async function readPolicySettings(home: string): Promise<PolicySettings> {
+export function readPolicySettings(home: string): Promise<PolicySettings> {
+  // The executor's throw rejects the promise.
+  return new Promise((resolve) => resolve(readSettingsNow(home)));
+}
+
+function readSettingsNow(home: string): PolicySettings {
   const file = settingsFile(home);
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    // Read every tick by the policy: synchronously, a small file costs less than a thread-pool trip.
+    text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...DEFAULT_POLICY_SETTINGS };
     throw new VmdeskError('IO', `Cannot read ${file}: ${(err as Error).message}`);

@@ -11,14 +11,16 @@ import type { PolicyDecision as StoredDecision } from '../../../api/resources.js
 import { acquireLock, type LockHandle } from '../../fs/lock-file.js';
 import { RUNTIME } from '../../paths.js';
 import { setBalloonTarget } from '../balloon-qmp.js';
-import { readBalloonState, writeBalloonState } from '../balloon-state.js';
+import { writeBalloonState } from '../balloon-state.js';
 import { decide, giveAllBack, type PolicyDecision, type PolicyMachine } from './decide.js';
-import { AgentPool, hostMemory, observeMachines, type MachineView } from './observe.js';
+import { AgentPool, hostMemory, observeMachines, readBalloonStateNow, type MachineView } from './observe.js';
 import { KEPT_DECISIONS, policyFiles, readPolicySettings, readPolicyState, writePolicyState, type PolicyState } from './policy-files.js';
 
 export const DEFAULT_INTERVAL_MS = 2_000;
 /** With no running machine for this long, the policy exits (a machine's start brings it back). */
 export const DEFAULT_IDLE_MS = 30_000;
+/** state.json is rewritten at least this often while nothing but the guests' free memory changes. */
+const STATE_REFRESH_MS = 10_000;
 
 export interface PolicyRunOptions {
   runtimeRoot: string;
@@ -58,7 +60,7 @@ export function policyMachine(view: MachineView, ceilings: Record<string, number
  * the user has just set a target, which wins.
  */
 async function apply(view: MachineView, decision: PolicyDecision, pool: AgentPool, memory: PolicyMemory): Promise<boolean> {
-  const now = await readBalloonState(view.runtimeDir);
+  const now = readBalloonStateNow(view.runtimeDir);
   if ((now?.at ?? null) !== (view.balloon?.at ?? null)) return false;
   const client = await pool.client(view.uuid, path.join(view.runtimeDir, RUNTIME.agent));
   await setBalloonTarget(client, decision.toMiB);
@@ -139,6 +141,7 @@ export class MemoryPolicyRun {
   private idleSince: number | null = null;
   private targetPercent = 0;
   private firstTick = true;
+  private written = { key: '', at: 0 };
 
   private constructor(
     private readonly options: PolicyRunOptions,
@@ -246,6 +249,14 @@ export class MemoryPolicyRun {
       view.balloon = { targetMiB: decision.toMiB, setBy: 'policy', at: new Date().toISOString(), why: decision.why };
       notes.set(view.uuid, decision.why);
     }
-    await writePolicyState(this.options.runtimeRoot, stateOf(views, this.memory, targetPercent, this.startedAt, notes));
+    await this.writeState(stateOf(views, this.memory, targetPercent, this.startedAt, notes));
+  }
+
+  /** state.json when something worth showing changed, else every few seconds (the guests' free memory moves all the time). */
+  private async writeState(state: PolicyState): Promise<void> {
+    const key = JSON.stringify([state.targetPercent, state.machines.map((m) => ({ ...m, guestFreeMiB: null })), state.decisions.at(-1)]);
+    if (key === this.written.key && Date.now() - this.written.at < STATE_REFRESH_MS) return;
+    await writePolicyState(this.options.runtimeRoot, state);
+    this.written = { key, at: Date.now() };
   }
 }
