@@ -169,7 +169,7 @@ function fromView(v: MachineView, policyOn: boolean): MemoryPolicyStatus['machin
     memoryMiB: v.memoryMiB,
     minimumMiB: v.minimumMiB,
     shares: v.shares,
-    targetMiB: v.balloon?.targetMiB ?? (v.actualMiB === null ? null : v.memoryMiB),
+    targetMiB: v.balloon?.targetMiB ?? v.actualMiB,
     actualMiB: v.actualMiB,
     guestFreeMiB: v.guest?.freeMiB ?? null,
     managed: v.managed,

@@ -55,8 +55,12 @@ describe('policyMachine', () => {
     expect(policyMachine(view({ targetMiB: 170, setBy: 'policy', at: 'x' }), {})).toMatchObject({ ceilingMiB: 256, ownTarget: true });
   });
 
-  it('without balloon.json: the full memory is both target and ceiling', () => {
-    expect(policyMachine(view(null), {})).toMatchObject({ ceilingMiB: 256, targetMiB: 256, ownTarget: false });
+  it('without balloon.json: its size now is its target, its memory the ceiling', () => {
+    expect(policyMachine(view(null), {})).toMatchObject({ ceilingMiB: 256, targetMiB: 200, ownTarget: false });
+  });
+
+  it('leaves a machine without a balloon out', () => {
+    expect(policyMachine({ ...view(null), actualMiB: null }, {})).toBeNull();
   });
 });
 

@@ -48,7 +48,8 @@ export function policyMachine(view: MachineView, ceilings: Record<string, number
     minimumMiB: view.minimumMiB,
     shares: view.shares,
     ceilingMiB: Math.min(ceiling, view.memoryMiB),
-    targetMiB: view.balloon?.targetMiB ?? view.memoryMiB,
+    // No record (a guest migrated in with its balloon, say): its size now is the target it was given.
+    targetMiB: view.balloon?.targetMiB ?? view.actualMiB,
     actualMiB: view.actualMiB,
     guest: { totalMiB: view.guest?.totalMiB ?? null, availableMiB: view.guest?.availableMiB ?? null, freeMiB: view.guest?.freeMiB ?? null },
     ownTarget: own,
@@ -122,7 +123,7 @@ export function stateOf(
       memoryMiB: v.memoryMiB,
       minimumMiB: v.minimumMiB,
       shares: v.shares,
-      targetMiB: v.balloon?.targetMiB ?? (v.actualMiB === null ? null : v.memoryMiB),
+      targetMiB: v.balloon?.targetMiB ?? v.actualMiB,
       actualMiB: v.actualMiB,
       guestFreeMiB: v.guest?.freeMiB ?? null,
       managed: v.managed,
