@@ -10,7 +10,7 @@
  * Both "hosts" share this machine's filesystem and process table (only the network differs): the
  * remote library and runtime dir are read directly, and a QEMU is told apart by its runtime dir.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,47 @@ class TickWatch {
 async function boot(name: string): Promise<void> {
   await ok(['start', name]);
   await ok(['wait', name, '--text', PROMPT, '--timeout', '120']);
+}
+
+interface Migrating {
+  child: ChildProcess;
+  /** Its stderr so far. */
+  stderr: () => string;
+  /** Its exit code, once it has exited. */
+  exited: Promise<number | null>;
+}
+
+/**
+ * `vmdesk migrate NAME --to lab --bandwidth MIBS` as a child: once its stderr matches `until` (or it
+ * has exited; within timeoutMs), `then` runs with it. The child is killed if it still runs after;
+ * resolves with its stderr.
+ */
+async function duringMigration(
+  name: string,
+  bandwidthMiBs: number,
+  until: RegExp,
+  timeoutMs: number,
+  then: (migrating: Migrating) => Promise<void>,
+): Promise<string> {
+  const child = spawn(process.execPath, [CLI, 'migrate', name, '--to', 'lab', '--bandwidth', String(bandwidthMiBs)], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await eventually(
+      () => Promise.resolve(stderr),
+      (t) => until.test(t) || child.exitCode !== null,
+      timeoutMs,
+    );
+    await then({ child, stderr: () => stderr, exited });
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  return stderr;
 }
 
 beforeAll(async () => {
@@ -370,27 +411,12 @@ describe('live migration to a remote host', () => {
     await boot('victim');
     const { uuid } = JSON.parse(await ok(['show', 'victim', '--json'])) as { uuid: string };
     const labBefore = tree(path.join(host.remoteHome, 'machines'));
-    const child = spawn(process.execPath, [CLI, 'migrate', 'victim', '--to', 'lab', '--bandwidth', '2'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.resume();
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    try {
-      await eventually(
-        () => Promise.resolve(stderr),
-        (t) => /Round \d+: /.test(t) || child.exitCode !== null,
-        60_000,
-      );
+    const stderr = await duringMigration('victim', 2, /Round \d+: /, 60_000, async ({ exited }) => {
       const [pid] = qemuOf(uuid, host.remoteRuntime);
       expect(pid).toBeGreaterThan(0);
       process.kill(pid ?? -1, 'SIGKILL');
       expect(await exited).toBe(8);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    });
     expect(stderr).toMatch(/migration failed/i);
     expect((await machines('local')).find((m) => m.uuid === uuid)?.status.state).toBe('running');
     await guestSays(sb, 'victim', 'echo $((6*7))', /\r?\n42\r?\n/, 30);
@@ -409,26 +435,11 @@ describe('live migration to a remote host', () => {
     await boot('hot');
     await guestSays(sb, 'hot', 'dd if=/dev/urandom of=/tmp/r bs=1M count=8 2>/dev/null && echo ready-$((3*3))', 'ready-9', 60);
     await guestSays(sb, 'hot', '(while true; do cp /tmp/r /tmp/d; done) & echo looping-$((4*4))', 'looping-16', 30);
-    const child = spawn(process.execPath, [CLI, 'migrate', 'hot', '--to', 'lab', '--bandwidth', '16'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.resume();
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    try {
-      await eventually(
-        () => Promise.resolve(stderr),
-        (t) => /not converging/.test(t) || child.exitCode !== null,
-        90_000,
-      );
-      expect(stderr).toMatch(/Round \d+: .* not converging: raise the max downtime, turn on auto-converge or raise the bandwidth/);
+    await duringMigration('hot', 16, /not converging/, 90_000, async ({ child, stderr, exited }) => {
+      expect(stderr()).toMatch(/Round \d+: .* not converging: raise the max downtime, turn on auto-converge or raise the bandwidth/);
       child.kill('SIGINT');
       expect(await exited).toBe(11);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    });
     // The same link, with room for a longer stop-and-copy: it completes.
     const outcome = JSON.parse(
       await ok(['migrate', 'hot', '--to', 'lab', '--bandwidth', '16', '--max-downtime', '15000', '--json'], 180_000),
@@ -456,33 +467,18 @@ describe('live migration to a remote host', () => {
 
       const labMachines = path.join(host.remoteHome, 'machines');
       const labBefore = tree(labMachines);
-      const child = spawn(process.execPath, [CLI, 'migrate', name, '--to', 'lab', '--bandwidth', '1'], {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.stdout.resume();
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      try {
-        await eventually(
-          () => Promise.resolve(stderr),
-          (s) => /Round \d+: /.test(s) || child.exitCode !== null,
-          60_000,
-        );
-        expect(stderr).toMatch(/Round \d+: \d+ MiB sent/);
+      await duringMigration(name, 1, /Round \d+: /, 60_000, async ({ child, stderr, exited }) => {
+        expect(stderr()).toMatch(/Round \d+: \d+ MiB sent/);
         // Half-way: lab has the copy waiting, its QEMU receiving.
         expect(fs.existsSync(path.join(host.remoteHome, 'machines', name))).toBe(true);
         expect(qemuOf(uuid, host.remoteRuntime)).toHaveLength(1);
         child.kill(signal);
         const code = await exited;
         if (signal === 'SIGINT') {
-          expect(code, stderr).toBe(11);
-          expect(stderr).toMatch(/cancelled/i);
+          expect(code, stderr()).toBe(11);
+          expect(stderr()).toMatch(/cancelled/i);
         }
-      } finally {
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      });
 
       // Here: still running, and answering.
       const here = (await machines('local')).find((m) => m.config.name === name);
