@@ -187,8 +187,13 @@ describe('CPU caps, shares and pinning', () => {
     expect(fs.existsSync(groupFile('heavy', ''))).toBe(false);
   });
 
-  it('unpins live: the vCPU thread may run on every host CPU again', async (ctx) => {
+  it('unpins live, and takes a cap off live', async (ctx) => {
     if (parent === null) skipBecause(ctx, why);
+    expect(await ok(sb, ['modify', 'light', '--cpu-cap', '30'])).toMatch(/now: CPU cap 30 %/);
+    expect(fs.readFileSync(groupFile('light', 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('30000');
+    expect(await ok(sb, ['modify', 'light', '--cpu-cap', 'off'])).toMatch(/now: no CPU cap/);
+    expect(fs.readFileSync(groupFile('light', 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('-1');
+    expect((await cpuOf('light')).cap).toBeNull();
     expect(await ok(sb, ['modify', 'light', '--pin', 'off'])).toMatch(/now: vCPUs unpinned/);
     const hostCpus = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
     const threads = (await cpuOf('light')).threads;
