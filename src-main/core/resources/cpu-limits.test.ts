@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VmdeskError } from '../../api/errors.js';
 import { skipBecause } from '../../integration/skip.js';
 import { machineConfigSchema, type MachineConfig } from '../../api/machine-config.js';
-import { cgroupSupport, cpuPlanForStart, cpuSettingProblems } from './cpu-limits.js';
+import { applyLiveChange, cgroupSupport, cpuPlanForStart, cpuSettingProblems } from './cpu-limits.js';
 
 const plain = fs.mkdtempSync(path.join(os.tmpdir(), 'not-a-cgroup-'));
 const noCgroups = { VMDESK_CGROUP_PARENT: plain };
@@ -84,5 +84,22 @@ describe('problems of a settings change', () => {
     expect(await cpuSettingProblems(machine(), machine({ cpuPinning: [{ vcpu: 1, hostCpu: 4000 }] }), {})).toEqual([
       expect.stringMatching(/^vCPU 1 is pinned to host CPU 4000, which this host does not have/),
     ]);
+  });
+});
+
+describe('a live change', () => {
+  it('puts the old cap and shares back when pinning a thread then fails', async () => {
+    const dir = fs.mkdtempSync(path.join(plain, 'group-'));
+    const files = { 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': '-1', 'cpu.shares': '1024' };
+    for (const [name, value] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), value);
+    const change = {
+      group: { version: 1 as const, dir, before: { capPercent: null, shares: 100 }, next: { capPercent: 25, shares: 300 } },
+      // A thread that does not exist: taskset fails after the limits were written.
+      threads: [{ tid: 999_999_999, before: [0], next: [0] }],
+    };
+    const err = await refusal(applyLiveChange(change, process.pid));
+    expect(err.message).toMatch(/^Cannot pin thread 999999999 to host CPU 0: /);
+    expect(fs.readFileSync(path.join(dir, 'cpu.cfs_quota_us'), 'utf8')).toBe('-1');
+    expect(fs.readFileSync(path.join(dir, 'cpu.shares'), 'utf8')).toBe('1024');
   });
 });

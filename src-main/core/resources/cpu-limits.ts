@@ -110,7 +110,7 @@ export async function cpuSettingProblems(before: MachineConfig, next: MachineCon
 }
 
 /** What a live change does, read before anything is touched so that a failure can put it all back. */
-interface LiveChange {
+export interface LiveChange {
   group: { version: 1 | 2; dir: string; before: CpuLimits | null; next: CpuLimits } | null;
   threads: Array<{ tid: number; before: number[]; next: number[] }>;
 }
@@ -130,7 +130,7 @@ export async function applyCpuLive(core: Core, before: MachineConfig, next: Mach
   const change: LiveChange = { group: null, threads: [] };
   if (limitsChanged) change.group = await liveGroup(core, next, pid);
   if (pinningChanged) change.threads = await liveThreads(core, next, pid);
-  await applyChange(change, pid);
+  await applyLiveChange(change, pid);
   const applied: string[] = [];
   if (b.cpuCap !== n.cpuCap) applied.push(n.cpuCap === null ? 'no CPU cap' : `CPU cap ${n.cpuCap} %`);
   if (b.cpuShares !== n.cpuShares) applied.push(`CPU shares ${n.cpuShares}`);
@@ -183,7 +183,8 @@ async function queryThreads(core: Core, config: MachineConfig): Promise<VcpuThre
   }
 }
 
-async function applyChange(change: LiveChange, pid: number): Promise<void> {
+/** The new limits and affinities, each step undone (newest first) when a later one fails. */
+export async function applyLiveChange(change: LiveChange, pid: number): Promise<void> {
   const undo: Array<() => Promise<void>> = [];
   try {
     const g = change.group;
