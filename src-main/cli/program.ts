@@ -314,8 +314,17 @@ export function buildProgram(core: Core): Command {
       const result = await core.modify(name, patch);
       warn(result.warnings);
       const running = core.runtime.isActive(before.status.state);
-      const live = result.appliedLive.length > 0 ? ` (now: ${result.appliedLive.join(', ')}; anything else at its next start)` : '';
-      process.stdout.write(`Changed ${result.config.name}${running ? live || ' (applies at its next start)' : ''}\n`);
+      // The balloon's floor and the shares are read live (by the memory policy, the next target); the
+      // CPU settings are applied live; everything else waits for the next start.
+      const liveKeys = new Set(['memoryMinMiB', 'memoryShares', 'cpuCap', 'cpuShares', 'cpuPinning']);
+      const allLive = Object.keys(patch).every((k) => liveKeys.has(k));
+      const applied = result.appliedLive.length > 0 ? `now: ${result.appliedLive.join(', ')}` : 'in effect now';
+      const when = allLive
+        ? ` (${applied})`
+        : result.appliedLive.length > 0
+          ? ` (${applied}; the rest at its next start)`
+          : ' (applies at its next start)';
+      process.stdout.write(`Changed ${result.config.name}${running ? when : ''}\n`);
     });
 
   program

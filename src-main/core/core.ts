@@ -114,6 +114,8 @@ export class Core extends EventEmitter<CoreEvents> {
     await watcher.start();
     await sweepDebris(this.library);
     await this.adoptOrphans();
+    // A policy process killed while machines were squeezed: a long-lived core brings it back at once.
+    await ensureMemoryPolicy(this).catch(() => undefined);
     return () => watcher.stop();
   }
 

@@ -65,6 +65,8 @@ describe('the vmdesk command under hostile input', () => {
   beforeAll(async () => {
     sb = makeSandbox();
     sb.env.VMDESK_QEMU = '/nonexistent/qemu-system-x86_64';
+    // `vmdesk ksm on` is among the commands: the host's KSM settings stay out of reach.
+    sb.env.VMDESK_KSM_SYSFS = '/nonexistent/ksm';
     await ok(sb, ['create', TARGET, '--memory', '64', '--network', 'none', '--disk', '1M']);
   });
   afterAll(async () => {
@@ -196,9 +198,21 @@ describe('the vmdesk command under hostile input', () => {
           '--host-address': choice('127.0.0.1', '0.0.0.0', '999.1.1.1'),
           '--guest-address': choice('10.0.2.15'),
           '--adapter': choice('1', '2'),
+          '--balloon': choice('on', 'off', 'maybe'),
+          '--memory-min': choice('auto', '0', '64', '65536'),
+          '--memory-shares': number(),
+          '--page-sharing': choice('on', 'off'),
+          '--cpu-cap': choice('off', '0', '25', '101', '-5'),
+          '--cpu-shares': number(),
+          '--pin': choice('0:0', '0:4095', '1:0', '0:1,0:0', 'off', 'x:y'),
           '--json': 'flag',
         },
       ],
+      [['memory'], [nameArg()], { '--target': number(), '--json': 'flag' }],
+      [['cpu'], [nameArg()], { '--json': 'flag' }],
+      [['stats'], [nameArg()], { '--json': 'flag' }],
+      [['ksm'], [choice('on', 'off', 'status')], { '--pages-to-scan': number(), '--sleep-ms': number(), '--json': 'flag' }],
+      [['memory-policy'], [choice('on', 'off')], { '--target': number(), '--json': 'flag' }],
       [['network'], [choice('host')], { '--json': 'flag' }],
       [['serve'], [], { '--host': choice('127.0.0.1', '::1', '256.0.0.1'), '--port': number() }],
       [

@@ -54,7 +54,10 @@ export interface KsmPlaces {
 }
 
 export function ksmPlaces(env: NodeJS.ProcessEnv): KsmPlaces {
-  return { sysfs: KSM_SYSFS, savedFile: path.join(runtimeRoot(env), KSM_SAVED_FILE) };
+  // VMDESK_KSM_SYSFS: another folder laid out like it (the fuzz tests point it at nothing, so no
+  // fuzzed call can turn the host's KSM on).
+  const sysfs = env.VMDESK_KSM_SYSFS && path.isAbsolute(env.VMDESK_KSM_SYSFS) ? env.VMDESK_KSM_SYSFS : KSM_SYSFS;
+  return { sysfs, savedFile: path.join(runtimeRoot(env), KSM_SAVED_FILE) };
 }
 
 // ---- reading ------------------------------------------------------------------------------------
