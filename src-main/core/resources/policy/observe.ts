@@ -183,7 +183,10 @@ export function readBalloonStateNow(runtimeDir: string): BalloonState | null {
   }
 }
 
-async function observeOne(dir: string, pool: AgentPool): Promise<MachineView | null> {
+/** The guest statistics last read per machine, for ticks that may reuse them (nothing to decide). */
+const lastGuestStats = new Map<string, { guest: GuestMemoryStats | null; at: number }>();
+
+async function observeOne(dir: string, pool: AgentPool, statsMaxAgeMs: number): Promise<MachineView | null> {
   let launch;
   try {
     launch = await pool.cached(path.join(dir, RUNTIME.launch), (file) =>
@@ -223,8 +226,14 @@ async function observeOne(dir: string, pool: AgentPool): Promise<MachineView | n
   if (actual === undefined) return leave('QEMU does not answer about its balloon');
   if (actual === null) return leave('no balloon device (switched off in its settings)');
   view.actualMiB = actual;
-  await pool.askStats(launch.uuid, client);
-  const guest = await guestMemoryStats(client);
+  const kept = lastGuestStats.get(launch.uuid);
+  let guest: GuestMemoryStats | null;
+  if (kept && Date.now() - kept.at <= statsMaxAgeMs) guest = kept.guest;
+  else {
+    await pool.askStats(launch.uuid, client);
+    guest = await guestMemoryStats(client);
+    lastGuestStats.set(launch.uuid, { guest, at: Date.now() });
+  }
   if (!guest) return leave('no balloon driver in the guest (it sends no memory statistics)');
   view.guest = guest;
   if (Date.now() - Date.parse(guest.updatedAt) > STALE_STATS_MS)
@@ -233,9 +242,15 @@ async function observeOne(dir: string, pool: AgentPool): Promise<MachineView | n
 }
 
 /** Every running machine of the runtime root, as the policy sees it. */
-export async function observeMachines(runtimeRoot: string, pool: AgentPool): Promise<MachineView[]> {
+/**
+ * Every running machine of the runtime root, as the policy sees it. `statsMaxAgeMs`: guest statistics
+ * read that recently are reused (a quiet tick, with nothing to decide, asks no guest).
+ */
+export async function observeMachines(runtimeRoot: string, pool: AgentPool, statsMaxAgeMs = 0): Promise<MachineView[]> {
   const dirs = runningMachineDirs(runtimeRoot);
-  const views = (await Promise.all(dirs.map((dir) => observeOne(dir, pool)))).filter((v): v is MachineView => v !== null);
-  pool.keepOnly(new Set(views.map((v) => v.uuid)));
+  const views = (await Promise.all(dirs.map((dir) => observeOne(dir, pool, statsMaxAgeMs)))).filter((v): v is MachineView => v !== null);
+  const alive = new Set(views.map((v) => v.uuid));
+  pool.keepOnly(alive);
+  for (const uuid of [...lastGuestStats.keys()]) if (!alive.has(uuid)) lastGuestStats.delete(uuid);
   return views.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -12,11 +12,13 @@ import { acquireLock, type LockHandle } from '../../fs/lock-file.js';
 import { RUNTIME } from '../../paths.js';
 import { setBalloonTarget } from '../balloon-qmp.js';
 import { writeBalloonState } from '../balloon-state.js';
-import { decide, giveAllBack, type PolicyDecision, type PolicyMachine } from './decide.js';
+import { HYSTERESIS_PERCENT, decide, giveAllBack, type PolicyDecision, type PolicyMachine } from './decide.js';
 import { AgentPool, hostMemory, observeMachines, readBalloonStateNow, type MachineView } from './observe.js';
 import { KEPT_DECISIONS, policyFiles, readPolicySettings, readPolicyState, writePolicyState, type PolicyState } from './policy-files.js';
 
 export const DEFAULT_INTERVAL_MS = 2_000;
+/** How long a quiet tick reuses the guests' statistics. */
+const QUIET_STATS_MS = 10_000;
 /** With no running machine for this long, the policy exits (a machine's start brings it back). */
 export const DEFAULT_IDLE_MS = 30_000;
 /** state.json is rewritten at least this often while nothing but the guests' free memory changes. */
@@ -142,6 +144,8 @@ export class MemoryPolicyRun {
   private idleSince: number | null = null;
   private targetPercent = 0;
   private firstTick = true;
+  /** Some machine was below its ceiling at the last tick (memory to give back: not quiet). */
+  private squeezed = true;
   private written = { key: '', at: 0 };
 
   private constructor(
@@ -214,7 +218,12 @@ export class MemoryPolicyRun {
   }
 
   private async tick(targetPercent: number): Promise<void> {
-    const [host, views] = await Promise.all([hostMemory(), observeMachines(this.options.runtimeRoot, this.pool)]);
+    // Quiet: the host well under its target and nothing squeezed — nothing to decide, so the guests'
+    // statistics (only needed to weigh a shrink) are reused for up to 10 s instead of asked each tick.
+    const host = await hostMemory();
+    const usedPercent = (100 * (host.totalMiB - host.availableMiB)) / host.totalMiB;
+    const quiet = usedPercent < targetPercent - HYSTERESIS_PERCENT && !this.squeezed;
+    const views = await observeMachines(this.options.runtimeRoot, this.pool, quiet ? QUIET_STATS_MS : 0);
     if (views.length === 0) {
       this.idleSince ??= Date.now();
       if (Date.now() - this.idleSince >= (this.options.idleMs ?? DEFAULT_IDLE_MS)) this.stop('no running machines');
@@ -237,6 +246,7 @@ export class MemoryPolicyRun {
         );
     }
     const outcome = decide(host, targetPercent, machines);
+    this.squeezed = machines.some((m) => m.targetMiB < m.ceilingMiB);
     const notes = new Map(outcome.notes);
     for (const decision of outcome.decisions) {
       const view = views.find((v) => v.uuid === decision.uuid);
