@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MachineMemory } from '../../api/resources.js';
-import { ksmMergingPages, parseVmRssMiB, processRssMiB, targetProblem } from './balloon.js';
+import { parseVmRssMiB, processRssMiB, targetProblem } from './balloon.js';
+import { processKsm } from './ksm.js';
 
 function running(over: Partial<MachineMemory['balloon']> = {}): MachineMemory {
   return {
@@ -60,8 +61,8 @@ describe('QEMU process figures', () => {
   });
 
   it('reads merging pages where the kernel has them, null for a process that is gone', async () => {
-    const pages = await ksmMergingPages(process.pid);
+    const pages = (await processKsm(process.pid)).mergingPages;
     expect(pages === null || (Number.isInteger(pages) && pages >= 0)).toBe(true);
-    expect(await ksmMergingPages(2 ** 22 + 1)).toBeNull();
+    expect((await processKsm(2 ** 22 + 1)).mergingPages).toBeNull();
   });
 });

@@ -10,6 +10,8 @@ import { effectiveMinimum, memoryTargetSchema, type GuestMemoryStats, type Machi
 import { parseInput } from '../../api/validation.js';
 import { AgentClient } from '../agent/agent-client.js';
 import type { Core } from '../core.js';
+import { processKsm } from './ksm.js';
+import { lockedAgent } from './locked-agent.js';
 import { balloonActualMiB, enableGuestStats, guestMemoryStats, setBalloonTarget, BALLOON_PATH } from './balloon-qmp.js';
 import { balloonStateFile, readBalloonState, writeBalloonState, type BalloonState } from './balloon-state.js';
 
@@ -120,15 +122,7 @@ export async function applyMemoryLive(core: Core, before: MachineConfig, next: M
   // runs with the memory of an earlier config, so the estimate takes the larger of the two.
   const estimate = effectiveMinimum(Math.max(before.memoryMiB, next.memoryMiB), next.resources);
   if (recorded && recorded.targetMiB >= estimate) return [];
-  // Under the machine's lock: an agent that has gone cannot be replaced here (that takes the lock).
-  if (status.orphaned)
-    throw new VmdeskError(
-      'INVALID_STATE',
-      `${next.name}'s agent is gone: run \`vmdesk memory ${next.name}\` to give it a new one, then change the minimum again`,
-    );
-  const client = await AgentClient.connect(core.runtime.file(next.uuid, 'agent')).catch(() => {
-    throw new VmdeskError('INVALID_STATE', `${next.name} is not reachable: its agent does not answer`);
-  });
+  const client = await lockedAgent(core, next, `vmdesk memory ${next.name}`, 'the minimum');
   try {
     const running = await runningMemoryMiB(client);
     const actual = await balloonActualMiB(client);
@@ -187,7 +181,7 @@ async function runningMemory(client: AgentClient, machine: Machine, qemuPid: num
     hostRssMiB: qemuPid === null ? null : await processRssMiB(qemuPid),
     pageSharing: {
       enabled: pageSharing ?? config.resources.pageSharing,
-      mergingPages: qemuPid === null ? null : await ksmMergingPages(qemuPid),
+      mergingPages: qemuPid === null ? null : (await processKsm(qemuPid)).mergingPages,
     },
   };
 }
@@ -236,11 +230,4 @@ export async function processRssMiB(pid: number): Promise<number | null> {
 export function parseVmRssMiB(status: string): number | null {
   const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
   return m ? Math.round(Number(m[1]) / 1024) : null;
-}
-
-/** Pages of the process KSM has merged (/proc/PID/ksm_merging_pages, Linux 6.1+); null where the kernel lacks it. */
-export async function ksmMergingPages(pid: number): Promise<number | null> {
-  const text = await fsp.readFile(`/proc/${pid}/ksm_merging_pages`, 'utf8').catch(() => null);
-  const n = text === null ? NaN : Number(text.trim());
-  return Number.isInteger(n) && n >= 0 ? n : null;
 }

@@ -10,7 +10,7 @@ import { VmdeskError } from '../../api/errors.js';
 import type { MachineConfig } from '../../api/machine-config.js';
 import { DEFAULT_SHARES, formatPinning, type CgroupSupport, type CpuPin, type MachineCpu } from '../../api/resources.js';
 import { cpuPinSchema } from '../../api/machine-config.js';
-import { AgentClient } from '../agent/agent-client.js';
+import { lockedAgent } from './locked-agent.js';
 import type { QmpClient } from '../qemu/qmp-client.js';
 import type { Core } from '../core.js';
 import { cgroupSupportOfHost } from './cgroup-detect.js';
@@ -168,14 +168,7 @@ async function liveThreads(core: Core, next: MachineConfig, pid: number): Promis
 
 /** The vCPU threads of a running machine, from its agent (under the machine's lock: no re-adoption here). */
 async function queryThreads(core: Core, config: MachineConfig): Promise<VcpuThread[]> {
-  if (core.runtime.status(config.uuid).orphaned)
-    throw new VmdeskError(
-      'INVALID_STATE',
-      `${config.name}'s agent is gone: run \`vmdesk cpu ${config.name}\` to give it a new one, then change the pinning again`,
-    );
-  const client = await AgentClient.connect(core.runtime.file(config.uuid, 'agent')).catch(() => {
-    throw new VmdeskError('INVALID_STATE', `${config.name} is not reachable: its agent does not answer`);
-  });
+  const client = await lockedAgent(core, config, `vmdesk cpu ${config.name}`, 'the pinning');
   try {
     return await vcpuThreads((command) => client.request({ op: 'qmp', command }, 5_000));
   } finally {
