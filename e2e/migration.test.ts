@@ -67,7 +67,20 @@ describe('live migration from the UI, over a real SSH link', () => {
     await p.locator('.serial-phase').getByText('Connected').waitFor({ timeout: GUEST_TIMEOUT });
     // A guest that booted before the console was opened (elsewhere, for a migrated one) prompts again on Enter.
     if (where) await typeInSerial(p, '\n');
-    await serialRows(p).getByText(DEMO_PROMPT.trim()).first().waitFor({ timeout: GUEST_TIMEOUT });
+    await serialRows(p)
+      .getByText(DEMO_PROMPT.trim())
+      .first()
+      .waitFor({ timeout: GUEST_TIMEOUT })
+      .catch(async (err: unknown) => {
+        // Which side lost it: what the guest wrote to its log there, and what the console says here.
+        const log = where ? path.join(host.remoteHome, 'machines', 'web', 'logs', 'serial.log') : '';
+        const tail = log && fs.existsSync(log) ? fs.readFileSync(log, 'latin1').slice(-800) : '(no log)';
+        const status = await p
+          .locator('[data-testid="serial-console"]')
+          .textContent({ timeout: 1_000 })
+          .catch(() => '?');
+        throw new Error(`${String(err)}\nserial.log there ends with:\n${tail}\nconsole shows: ${status}`);
+      });
     return p;
   };
   /** The RAM rounds the view shows now. */

@@ -278,6 +278,8 @@ export class Core extends EventEmitter<CoreEvents> {
       serialLog: logs.serial,
       ...(uefi ? { uefi } : {}),
       ...network,
+      // A state loads only into RAM of the size it was saved with (before or after TCG's pad).
+      ...(savedState?.ramKiB ? { ramKiB: savedState.ramKiB } : {}),
     });
     // Caps, shares and pinning: applied by the agent before the guest runs (refused here when they cannot be).
     const cpu = await cpuPlanForStart(config, this.env);
@@ -296,7 +298,7 @@ export class Core extends EventEmitter<CoreEvents> {
         serial: config.serial.enabled,
         accel,
         linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
-        ...(savedState ? { incoming: savedState } : {}),
+        ...(savedState ? { incoming: { file: savedState.file } } : {}),
         ...(incomingMigration ? { incomingMigration: true, incomingOwnerPid: process.pid } : {}),
         ...(cpu ? { cpu } : {}),
       })

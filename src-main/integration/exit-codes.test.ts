@@ -51,14 +51,17 @@ describe('exit codes', () => {
     const disk = path.resolve(m.dir, m.config.disks[0]?.file ?? '');
     // Another QEMU program (qemu-io, waiting for commands) holds the image open read-write, and so
     // holds QEMU's image lock on it; qemu-img info (which asks for a shared lock) tells when it does.
-    const holder = spawn('qemu-io', ['-f', 'qcow2', disk], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const holder = spawn('qemu-io', ['-f', 'qcow2', disk], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let holderSaid = '';
+    holder.stdout.on('data', (d: Buffer) => (holderSaid += d.toString()));
+    holder.stderr.on('data', (d: Buffer) => (holderSaid += d.toString()));
     try {
       const locked = await eventually(
         () => Promise.resolve(spawnSync('qemu-img', ['info', disk], { encoding: 'utf8' }).stderr),
         (err) => /lock/i.test(err) || holder.exitCode !== null,
         30_000,
       );
-      expect(locked).toMatch(/lock/i);
+      expect(locked, `qemu-io (exit ${holder.exitCode}) said: ${holderSaid}`).toMatch(/lock/i);
       const r = await vmdesk(sb, ['start', 'held']);
       expect(r.code).toBe(8);
       // A first line that says what failed, then the end of QEMU's log with its own words; no stack.

@@ -33,6 +33,25 @@ export interface LaunchSpec {
   sandbox?: boolean;
   /** Required for each internal adapter: its network's switch socket, by adapter id (net0..net3). */
   internalSockets?: Record<string, string>;
+  /** The guest RAM of a saved state being resumed, in KiB (a state loads only into RAM of its own size). */
+  ramKiB?: number;
+}
+
+/**
+ * Extra guest RAM under TCG. QEMU before 9.0 loses guest writes during a live migration (or a live
+ * snapshot) under TCG: its dirty-page sync has a fast path, taken when a RAM block is a whole multiple
+ * of 64 pages, that clears the migration's dirty bits without re-arming the vCPUs' TLB entries, so a
+ * page written again through a TLB entry already marked dirty is never sent again — the guest comes up
+ * on the other side with stale kernel memory and panics (seen here: 1 migration in 2 of a guest busy
+ * writing memory). Fixed upstream by 03bfc2188f ("physmem: Fix migration dirty bitmap coherency with
+ * TCG memory access", QEMU 9.0). 8 KiB more (QEMU rounds RAM to 8 KiB) sends every sync down the slow
+ * path, which re-arms the TLB for each page it clears. KVM tracks writes in the host kernel: no pad.
+ */
+export const TCG_RAM_PAD_KIB = 8;
+
+/** The RAM QEMU is given for `memoryMiB` of guest memory under `accel`, in KiB. */
+export function guestRamKiB(memoryMiB: number, accel: 'kvm' | 'tcg'): number {
+  return memoryMiB * 1024 + (accel === 'tcg' ? TCG_RAM_PAD_KIB : 0);
 }
 
 /** Escape a value for QEMU's `key=value,key=value` option syntax: commas are doubled. */
@@ -64,6 +83,7 @@ export function bootIndices(config: MachineConfig): Map<BootDevice, number> {
 
 function machineSection(spec: LaunchSpec): string[] {
   const { config, accel } = spec;
+  const ramKiB = spec.ramKiB ?? guestRamKiB(config.memoryMiB, accel);
   return [
     '-name',
     opts({ guest: config.name, 'debug-threads': true }),
@@ -79,7 +99,7 @@ function machineSection(spec: LaunchSpec): string[] {
     '-smp',
     opts({ cpus: config.cpus, sockets: 1, cores: config.cpus, threads: 1 }),
     '-m',
-    opts({ size: `${config.memoryMiB}M` }),
+    opts({ size: ramKiB % 1024 === 0 ? `${ramKiB / 1024}M` : `${ramKiB}K` }),
     '-rtc',
     opts({ base: config.osType === 'windows' ? 'localtime' : 'utc' }),
     '-nodefaults',

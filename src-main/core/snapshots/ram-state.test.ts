@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { saveCommand, shellQuote } from './ram-state.js';
+import { saveCommand, shellQuote, stateRamKiB } from './ram-state.js';
 
 describe('the exec: command that writes a RAM state', () => {
   it('writes exactly the stream to a path full of shell syntax, which appears only when complete', () => {
@@ -28,4 +28,27 @@ describe('the exec: command that writes a RAM state', () => {
     const r = spawnSync('/bin/sh', ['-c', `printf %s ${shellQuote("a'b $c `d`")}`], { encoding: 'utf8' });
     expect(r.stdout).toBe("a'b $c `d`");
   });
+});
+
+describe('the RAM size a state was saved with', () => {
+  it('is read from the stream QEMU wrote (its pc.ram block), and null for anything else', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-state-'));
+    try {
+      const file = path.join(dir, 'x.vmstate');
+      // A real state: a paused QEMU with TCG's padded RAM migrated to a file, as a live snapshot is.
+      const qmp = [
+        '{"execute":"qmp_capabilities"}',
+        `{"execute":"migrate","arguments":{"uri":${JSON.stringify(`exec:${saveCommand(file)}`)}}}`,
+      ].join('\n');
+      const script = `(echo ${shellQuote(qmp)}; while [ ! -e ${shellQuote(file)} ]; do sleep 0.05; done; echo '{"execute":"quit"}')`;
+      const qemu = 'qemu-system-x86_64 -machine q35 -accel tcg -m size=131080K -nodefaults -display none -S -qmp stdio';
+      const r = spawnSync('/bin/sh', ['-c', `${script} | timeout 60 ${qemu}`], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(await stateRamKiB(file)).toBe(131080);
+      fs.writeFileSync(path.join(dir, 'junk'), Buffer.alloc(1024, 7));
+      expect(await stateRamKiB(path.join(dir, 'junk'))).toBeNull();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

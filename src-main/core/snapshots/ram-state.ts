@@ -96,3 +96,29 @@ async function filesystemFull(file: string): Promise<boolean> {
 
 /** fsync: a RAM state is referenced (snapshots.json, saved-state.json) only once it is on disk. */
 export { syncFile } from '../fs/atomic-file.js';
+
+/** The RAM block of the machine's memory, as a state names it: its id, length-prefixed. */
+const MACHINE_RAM_ID = Buffer.from('\x06pc.ram', 'latin1');
+/** The RAM section's block list comes right after the configuration section, within the first bytes. */
+const STATE_HEADER_BYTES = 64 * 1024;
+
+/**
+ * The guest RAM, in KiB, of a saved state (the `pc.ram` block's length in the stream's RAM section),
+ * or null when it is not found there. A state loads only into QEMU given exactly that much RAM — a
+ * state saved under TCG before its RAM pad (qemu-args.ts) has none.
+ */
+export async function stateRamKiB(file: string): Promise<number | null> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    const head = Buffer.alloc(STATE_HEADER_BYTES);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const data = head.subarray(0, bytesRead);
+    if (data.subarray(0, 4).toString('latin1') !== 'QEVM') return null;
+    const at = data.indexOf(MACHINE_RAM_ID);
+    if (at < 0 || at + MACHINE_RAM_ID.length + 8 > data.length) return null;
+    const bytes = data.readBigUInt64BE(at + MACHINE_RAM_ID.length);
+    return bytes > 0n && bytes % 1024n === 0n ? Number(bytes / 1024n) : null;
+  } finally {
+    await handle.close();
+  }
+}

@@ -10,7 +10,7 @@ import type { AgentClient } from '../agent/agent-client.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { exists, isRunning, makeSnapshotsDir, removeSnapshotsDirIfEmpty, type Machine, type SnapshotServices } from './common.js';
-import { saveRamState, syncFile } from './ram-state.js';
+import { saveRamState, stateRamKiB, syncFile } from './ram-state.js';
 import { hardwareDigest, hasSavedState, loadSavedState, newOwnFile, removeSavedStateRecord, writeSavedState } from './store.js';
 
 /** Saves the state of a running machine (under its lock) and stops its QEMU; returns the state file. */
@@ -61,7 +61,7 @@ export async function discardSavedState(services: SnapshotServices, { dir, confi
  * For Core.start (under the machine lock): the saved RAM state to resume from, if any. Refuses a
  * state saved with other hardware, which QEMU could not load.
  */
-export async function savedStateForStart(dir: string, config: MachineConfig): Promise<{ file: string } | null> {
+export async function savedStateForStart(dir: string, config: MachineConfig): Promise<{ file: string; ramKiB: number | null } | null> {
   const saved = loadSavedState(dir);
   if (!saved) return null;
   const file = resolveMachinePath(dir, saved.file);
@@ -75,7 +75,7 @@ export async function savedStateForStart(dir: string, config: MachineConfig): Pr
       'INVALID_STATE',
       `The settings of ${config.name} changed since its state was saved, so it cannot resume: undo the change, or discard the saved state (\`vmdesk discard-state ${config.name}\`) to boot afresh`,
     );
-  return { file };
+  return { file, ramKiB: await stateRamKiB(file) };
 }
 
 /** Once QEMU has loaded it: a save-state file is used up (a live snapshot keeps its own). */

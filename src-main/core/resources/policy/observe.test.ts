@@ -21,6 +21,7 @@ describe('parseMeminfo', () => {
 describe('startedMemoryMiB', () => {
   it('reads QEMU -m size=NM', () => {
     expect(startedMemoryMiB(['-smp', 'cpus=1', '-m', 'size=256M', '-rtc', 'base=utc'])).toBe(256);
+    expect(startedMemoryMiB(['-m', 'size=131080K'])).toBe(128);
     expect(startedMemoryMiB(['-m', 'size=2G'])).toBeNull();
     expect(startedMemoryMiB([])).toBeNull();
   });

@@ -41,11 +41,15 @@ export function hostMemory(): Promise<HostMemory> {
   return Promise.resolve(parseMeminfo(fs.readFileSync('/proc/meminfo', 'utf8')));
 }
 
-/** The memory QEMU was started with (`-m size=NM`), which the config may since have changed for the next start. */
+/**
+ * The memory QEMU was started with (`-m size=NM`, or `size=NK` with TCG's few KiB more), in whole MiB;
+ * the config may since have changed for the next start.
+ */
 export function startedMemoryMiB(args: readonly string[]): number | null {
   const i = args.indexOf('-m');
-  const m = i >= 0 ? /(?:^|,)size=(\d+)M(?:,|$)/.exec(args[i + 1] ?? '') : null;
-  return m ? Number(m[1]) : null;
+  const m = i >= 0 ? /(?:^|,)size=(\d+)([MK])(?:,|$)/.exec(args[i + 1] ?? '') : null;
+  if (!m) return null;
+  return m[2] === 'M' ? Number(m[1]) : Math.floor(Number(m[1]) / 1024);
 }
 
 export interface MachineView {
