@@ -76,7 +76,9 @@ function watchProblems(page: Page): void {
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+    // Chromium aborts requests in flight when a network interface comes or goes (a test host's veth
+    // pair, here): the host's doing, not the page's; the UI retries what it polls.
+    if (msg.type() === 'error' && !msg.text().includes('net::ERR_NETWORK_CHANGED')) problems.push(`console: ${msg.text()}`);
   });
   (page as Page & { problems?: string[] }).problems = problems;
 }
