@@ -41,6 +41,7 @@ export interface Destination {
 
 /** A chunk, as base64, stays under the API's 1 MiB message limit. */
 const CHUNK = 512 * 1024;
+const CHUNKS_IN_FLIGHT = 4;
 const POLL_MS = 250;
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -395,19 +396,43 @@ async function sendFile(
 ): Promise<number> {
   const handle = await fs.open(path.join(dir, file), 'r');
   let done = 0;
+  // Chunks go CHUNKS_IN_FLIGHT at a time (the far end writes each at its offset): one round trip
+  // per chunk, one after the other, cost more than the bytes over a fast link. The first chunk
+  // creates the file, so it goes alone.
+  const failed: { error: Error | null } = { error: null };
+  const inFlight = new Set<Promise<void>>();
+  const send = (offset: number, chunk: Buffer | null, length: number): Promise<void> => {
+    const sent: Promise<void> = (chunk ? dest.api.incomingFile(token, file, offset, chunk.toString('base64')) : Promise.resolve(null))
+      .then(
+        () => {
+          done += length;
+          onProgress?.(done);
+        },
+        (err: unknown) => {
+          failed.error ??= err instanceof Error ? err : new Error(String(err));
+        },
+      )
+      .finally(() => inFlight.delete(sent));
+    inFlight.add(sent);
+    return sent;
+  };
   try {
-    const buffer = Buffer.alloc(CHUNK);
     for (let offset = 0; offset < bytes || offset === 0; offset += CHUNK) {
       if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
+      const buffer = Buffer.alloc(CHUNK);
       const { bytesRead } = await handle.read(buffer, 0, CHUNK, offset);
       const chunk = buffer.subarray(0, bytesRead);
       const last = offset + CHUNK >= bytes;
-      if (last || !chunk.equals(ZEROS.subarray(0, bytesRead))) await dest.api.incomingFile(token, file, offset, chunk.toString('base64'));
-      done += bytesRead;
-      onProgress?.(done);
+      const sent = send(offset, last || !chunk.equals(ZEROS.subarray(0, bytesRead)) ? chunk : null, bytesRead);
+      if (offset === 0) await sent;
+      else if (inFlight.size >= CHUNKS_IN_FLIGHT) await Promise.race(inFlight);
+      if (failed.error) throw failed.error;
       if (bytes === 0) break;
     }
+    await Promise.all(inFlight);
+    if (failed.error) throw failed.error;
   } finally {
+    await Promise.all(inFlight);
     await handle.close();
   }
   return done;
