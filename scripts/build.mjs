@@ -7,8 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
+import { STAMP, inputsHash } from './build-inputs.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
+// What this build reads, hashed before it reads any of it (an edit made meanwhile makes the next check
+// rebuild), recorded once the build is whole: scripts/install-deps.sh skips a build of the same inputs.
+const inputs = inputsHash(root);
+fs.rmSync(path.join(root, STAMP), { force: true });
 const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.main.json')], {
   stdio: 'inherit',
 });
@@ -74,3 +79,5 @@ if (fs.existsSync(path.join(root, 'vite.config.ts'))) {
   });
   if (vite.status !== 0) process.exit(vite.status ?? 1);
 }
+
+fs.writeFileSync(path.join(root, STAMP), `${inputs}\n`);

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what VMDesk needs on Debian/Ubuntu: QEMU and firmware through apt (as root, or printing
-# the exact sudo line), then the npm packages, then builds. `--test` adds what the tests need.
+# the exact sudo line), then the npm packages, then builds, then puts the `vmdesk` command in
+# ~/.local/bin. `--test` adds what the tests need. Each step is skipped when already done: the build
+# too, when dist/ was built from the sources as they are (scripts/build-inputs.mjs);
+# VMDESK_FORCE_BUILD=1 builds anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,4 +39,7 @@ fi
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
 fi
-npm run build --silent
+if [[ "${VMDESK_FORCE_BUILD:-}" == 1 ]] || ! node scripts/build-inputs.mjs; then
+  npm run build --silent
+fi
+scripts/install-launcher.sh

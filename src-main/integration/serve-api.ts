@@ -11,8 +11,10 @@ export interface Served {
   url: URL;
 }
 
-export function serve(sb: Sandbox): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `command`: how `vmdesk` is run (the launcher set-up writes, for one). */
+export function serve(sb: Pick<Sandbox, 'env'>, command: string[] = [process.execPath, CLI]): Promise<Served> {
+  const [program = process.execPath, ...args] = command;
+  const child = spawn(program, [...args, 'serve', '--port', '0'], { env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vmdesk serve printed no URL:\n${output}`)), 30_000);
