@@ -298,7 +298,8 @@ export class Core extends EventEmitter<CoreEvents> {
         serial: config.serial.enabled,
         accel,
         linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
-        ...(savedState ? { incoming: { file: savedState.file } } : {}),
+        // The console kept with the state comes first in the agent's scrollback: viewers see the screen as it was.
+        ...(savedState ? { incoming: { file: savedState.file, console: savedState.console ?? undefined } } : {}),
         ...(incomingMigration ? { incomingMigration: true, incomingOwnerPid: process.pid } : {}),
         ...(cpu ? { cpu } : {}),
       })

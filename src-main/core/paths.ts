@@ -52,6 +52,8 @@ export const RUNTIME = {
   launch: 'launch.json',
   /** The balloon target last set (by the start, the user or the host memory policy): see core/resources. */
   balloon: 'balloon.json',
+  /** The console a machine resumed from a saved state starts with (see core/snapshots/console.ts). */
+  scrollback: 'scrollback.bin',
 } as const;
 
 export const SOCKET_PATH_MAX = 107;

@@ -85,6 +85,7 @@ export class VmAgent {
     await fsp.writeFile(this.file('agentPid'), `${process.pid}\n`);
     // QEMU first: it initialises (paused, -S) while this agent opens its own sockets.
     if (this.mode === 'launch') this.spawnQemu();
+    await this.seedScrollback();
     let settle = (): void => undefined;
     this.ready = new Promise((resolve) => (settle = resolve));
     await this.listen();
@@ -235,6 +236,19 @@ export class VmAgent {
     socket.on('close', () => {
       this.serial = null;
     });
+  }
+
+  /**
+   * A machine resumed from a saved state: the console as it was then comes first in the scrollback.
+   * The launching agent copies it into the runtime dir (the state's files may go while the machine
+   * runs), where a re-adopting agent and the next snapshot find it. Guest output: only replayed.
+   */
+  private async seedScrollback(): Promise<void> {
+    const seed = this.file('scrollback');
+    const kept = this.launch.incoming?.console;
+    if (this.mode === 'launch' && kept) await fsp.copyFile(kept, seed).catch(() => undefined);
+    const data = await fsp.readFile(seed).catch(() => null);
+    if (data) this.scrollback.push(data);
   }
 
   private async loadScrollbackFromLog(): Promise<void> {

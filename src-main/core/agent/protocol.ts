@@ -24,8 +24,12 @@ export const launchFileSchema = z.object({
   accel: z.enum(['kvm', 'tcg']),
   /** NIC ids whose cable is unplugged: set with QMP set_link before the guest runs. */
   linksDown: z.array(z.string()),
-  /** Start from a saved RAM state (QEMU runs with `-incoming defer`): loaded before the guest continues. */
-  incoming: z.object({ file: z.string().min(1) }).optional(),
+  /**
+   * Start from a saved RAM state (QEMU runs with `-incoming defer`): loaded before the guest continues.
+   * `console`: the serial console kept with that state (raw guest output), which the scrollback
+   * starts with, so viewers see the screen as it was.
+   */
+  incoming: z.object({ file: z.string().min(1), console: z.string().min(1).optional() }).optional(),
   /** The destination of a live migration: QEMU waits for the stream (`-incoming defer`); the migration's driver continues it. */
   incomingMigration: z.boolean().optional(),
   /** The VMDesk process driving that incoming migration: if it dies before continuing the guest, QEMU is ended. */

@@ -1,9 +1,12 @@
+/** How much console output the agent keeps for a new viewer. */
+export const SCROLLBACK_BYTES = 1024 * 1024;
+
 /** A byte ring of the most recent console output, so a new viewer sees what came before it. */
 export class Scrollback {
   private chunks: Buffer[] = [];
   private size = 0;
 
-  constructor(private readonly limit: number = 1024 * 1024) {}
+  constructor(private readonly limit: number = SCROLLBACK_BYTES) {}
 
   push(chunk: Buffer): void {
     this.chunks.push(chunk);

@@ -20,7 +20,7 @@ export type Machine = MachineRecord & { config: MachineConfig };
 /** What snapshots need of the core. */
 export interface SnapshotServices {
   library: Library;
-  runtime: Pick<VmRuntime, 'status' | 'isActive' | 'connect'>;
+  runtime: Pick<VmRuntime, 'status' | 'isActive' | 'connect' | 'dir'>;
   tasks: Pick<TaskManager, 'run'>;
   /** Tells front ends that the machine list and this machine's state changed. */
   changed(uuid: string): void;

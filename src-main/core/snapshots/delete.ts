@@ -11,6 +11,7 @@ import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { imageUsers } from '../storage/image-users.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { exists, isRunning, type Machine, type SnapshotServices } from './common.js';
+import { removeStateFiles } from './console.js';
 import { chainFiles, readHeader, rebaseImage } from './images.js';
 import {
   findSnapshot,
@@ -63,7 +64,7 @@ export async function deleteSnapshot(
   // 3. Its files, last.
   const stillUsed = new Set(config.disks.map((d) => abs(d.file)));
   for (const file of frozenFiles) if (!stillUsed.has(file)) await fsp.rm(file, { force: true });
-  if (snap.vmstate && !keepVmstate) await fsp.rm(abs(snap.vmstate), { force: true });
+  if (snap.vmstate && !keepVmstate) await removeStateFiles(dir, snap.vmstate);
   if (snap.nvram) await fsp.rm(abs(snap.nvram), { force: true });
   return { id: snap.id, name: snap.name };
 }

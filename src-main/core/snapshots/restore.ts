@@ -12,6 +12,7 @@ import { NVRAM_FILE, SNAPSHOTS_DIR } from '../paths.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { createOverlays, isRunning, makeSnapshotsDir, type Machine, type SnapshotServices } from './common.js';
+import { removeStateFiles } from './console.js';
 import {
   findSnapshot,
   hardwareDigest,
@@ -65,7 +66,7 @@ export async function restoreSnapshot(
     if (disk.file.startsWith(`${SNAPSHOTS_DIR}/`) && !frozen.has(disk.file) && !next.disks.some((d) => d.file === disk.file))
       await fsp.rm(abs(disk.file), { force: true });
   }
-  if (oldSaved?.owner === 'machine') await fsp.rm(abs(oldSaved.file), { force: true });
+  if (oldSaved?.owner === 'machine') await removeStateFiles(dir, oldSaved.file);
   return [`The current state of ${config.name} (changes since its last snapshot) was discarded`];
 }
 

@@ -3,18 +3,21 @@
  * start resumes from it (Core.start asks savedStateForStart, and consumes the state once loaded).
  */
 import { randomUUID } from 'node:crypto';
-import fsp from 'node:fs/promises';
 import { VmdeskError } from '../../api/errors.js';
 import type { MachineConfig } from '../../api/machine-config.js';
 import type { AgentClient } from '../agent/agent-client.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { exists, isRunning, makeSnapshotsDir, removeSnapshotsDirIfEmpty, type Machine, type SnapshotServices } from './common.js';
-import { saveRamState, stateRamKiB, syncFile } from './ram-state.js';
+import { consoleFileOf, keepConsole, removeStateFiles, syncStateFiles } from './console.js';
+import { saveRamState, stateRamKiB } from './ram-state.js';
 import { hardwareDigest, hasSavedState, loadSavedState, newOwnFile, removeSavedStateRecord, writeSavedState } from './store.js';
 
-/** Saves the state of a running machine (under its lock) and stops its QEMU; returns the state file. */
-export async function saveMachineState(client: AgentClient, machine: Machine, ctx: TaskContext): Promise<string> {
+/**
+ * Saves the state of a running machine (under its lock), with its console (its agent's runtime dir
+ * says what that is), and stops its QEMU; returns the state file.
+ */
+export async function saveMachineState(client: AgentClient, machine: Machine, runtimeDir: string, ctx: TaskContext): Promise<string> {
   const { dir, config } = machine;
   if (hasSavedState(dir)) throw new VmdeskError('INVALID_STATE', `${config.name} already has a saved state`);
   const wasRunning = (await client.request<{ state: string }>({ op: 'status' })).state === 'running';
@@ -27,7 +30,8 @@ export async function saveMachineState(client: AgentClient, machine: Machine, ct
       onProgress: (f) => ctx.progress(f, 'Saving memory'),
       signal: ctx.signal,
     });
-    await syncFile(file);
+    await keepConsole(runtimeDir, file);
+    await syncStateFiles(file);
     await writeSavedState(dir, {
       version: 1,
       file: vmstate,
@@ -37,7 +41,7 @@ export async function saveMachineState(client: AgentClient, machine: Machine, ct
     });
   } catch (err) {
     // No record, no state file: a state nobody refers to would only take space (the disk is full?).
-    await fsp.rm(file, { force: true });
+    await removeStateFiles(dir, vmstate);
     await removeSnapshotsDirIfEmpty(dir);
     if (wasRunning) await client.request({ op: 'resume' }).catch(() => undefined);
     throw err;
@@ -54,14 +58,18 @@ export async function discardSavedState(services: SnapshotServices, { dir, confi
   const saved = loadSavedState(dir);
   if (!saved) throw new VmdeskError('INVALID_STATE', `${config.name} has no saved state`);
   await removeSavedStateRecord(dir);
-  if (saved.owner === 'machine') await fsp.rm(resolveMachinePath(dir, saved.file), { force: true });
+  if (saved.owner === 'machine') await removeStateFiles(dir, saved.file);
 }
 
 /**
- * For Core.start (under the machine lock): the saved RAM state to resume from, if any. Refuses a
- * state saved with other hardware, which QEMU could not load.
+ * For Core.start (under the machine lock): the saved RAM state to resume from, if any, with the
+ * console kept with it (null if none was: the console starts blank). Refuses a state saved with
+ * other hardware, which QEMU could not load.
  */
-export async function savedStateForStart(dir: string, config: MachineConfig): Promise<{ file: string; ramKiB: number | null } | null> {
+export async function savedStateForStart(
+  dir: string,
+  config: MachineConfig,
+): Promise<{ file: string; ramKiB: number | null; console: string | null } | null> {
   const saved = loadSavedState(dir);
   if (!saved) return null;
   const file = resolveMachinePath(dir, saved.file);
@@ -75,7 +83,8 @@ export async function savedStateForStart(dir: string, config: MachineConfig): Pr
       'INVALID_STATE',
       `The settings of ${config.name} changed since its state was saved, so it cannot resume: undo the change, or discard the saved state (\`vmdesk discard-state ${config.name}\`) to boot afresh`,
     );
-  return { file, ramKiB: await stateRamKiB(file) };
+  const screen = consoleFileOf(file);
+  return { file, ramKiB: await stateRamKiB(file), console: (await exists(screen)) ? screen : null };
 }
 
 /** Once QEMU has loaded it: a save-state file is used up (a live snapshot keeps its own). */
@@ -83,7 +92,7 @@ export async function consumeSavedState(dir: string): Promise<void> {
   const saved = loadSavedState(dir);
   if (!saved) return;
   await removeSavedStateRecord(dir);
-  if (saved.owner === 'machine') await fsp.rm(resolveMachinePath(dir, saved.file), { force: true });
+  if (saved.owner === 'machine') await removeStateFiles(dir, saved.file);
 }
 
 export function savedStateStartFailure(name: string, err: unknown): VmdeskError {

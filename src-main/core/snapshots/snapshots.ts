@@ -150,7 +150,9 @@ export class Snapshots {
           throw new VmdeskError('INVALID_STATE', `Cannot save the state of ${machine.config.name}: it is ${status.state}`);
         const client = await runtime.connect(machine.config, machine.dir);
         try {
-          const file = await this.lock(machine, 'saving the state', (fresh) => saveMachineState(client, fresh, ctx));
+          const file = await this.lock(machine, 'saving the state', (fresh) =>
+            saveMachineState(client, fresh, runtime.dir(machine.uuid), ctx),
+          );
           this.services.changed(machine.uuid);
           return { file };
         } finally {

@@ -23,7 +23,8 @@ import {
   type Machine,
   type SnapshotServices,
 } from './common.js';
-import { saveRamState, syncFile } from './ram-state.js';
+import { keepConsole, syncStateFiles } from './console.js';
+import { saveRamState } from './ram-state.js';
 import { hasSavedState, loadSnapshots, newOwnFile, saveSnapshots, type SnapshotRecord, type SnapshotsFile } from './store.js';
 
 export interface TakeResult {
@@ -98,11 +99,12 @@ export async function takeSnapshot(
       await saveMachineConfig(dir, next);
     });
   } else {
-    await takeLive(client, { disks, tops, overlays, next, record, files, warnings, ctx });
+    const runtimeDir = services.runtime.dir(machine.uuid);
+    await takeLive(client, { disks, tops, overlays, next, record, files, warnings, ctx, runtimeDir });
   }
   // 3. The snapshot joins the tree; the current state now descends from it.
-  // The guest runs again already; the RAM state goes to disk before the tree refers to it.
-  if (record.vmstate) await syncFile(files.abs(record.vmstate));
+  // The guest runs again already; the RAM state (and its console) goes to disk before the tree refers to it.
+  if (record.vmstate) await syncStateFiles(files.abs(record.vmstate));
   await saveSnapshots(dir, { ...data, currentId: record.id, snapshots: [...data.snapshots, record] });
   return { id: record.id, name, kind: record.kind, warnings };
 }
@@ -163,6 +165,8 @@ interface LiveTake {
   files: NewFiles;
   warnings: string[];
   ctx: TaskContext;
+  /** The running machine's runtime dir: its console is kept with the RAM state. */
+  runtimeDir: string;
 }
 
 /** A running machine, paused meanwhile: RAM, devices and disks are frozen together, so the RAM state matches the disks. */
@@ -204,7 +208,7 @@ function snapshotActions(disks: DiskConfig[], tops: TopNodes, overlays: Map<stri
 }
 
 /** The RAM state; if it cannot be saved, the snapshot (its disks already switched) holds the disks only. */
-async function saveMemory(client: AgentClient, { record, files, warnings, ctx }: LiveTake): Promise<void> {
+async function saveMemory(client: AgentClient, { record, files, warnings, ctx, runtimeDir }: LiveTake): Promise<void> {
   ctx.progress(0, 'Saving memory');
   const vmstate = newOwnFile(record.id, 'vmstate');
   try {
@@ -213,6 +217,8 @@ async function saveMemory(client: AgentClient, { record, files, warnings, ctx }:
       signal: ctx.signal,
     });
     record.vmstate = vmstate;
+    if (!(await keepConsole(runtimeDir, files.abs(vmstate))))
+      warnings.push(`The serial console could not be kept with "${record.name}": restored, it shows only what the guest prints next`);
   } catch (err) {
     if ((err as VmdeskError).code === 'CANCELLED') throw err;
     // The disks are already switched: keep what was taken as a disk snapshot rather than nothing.
