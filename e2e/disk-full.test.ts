@@ -70,13 +70,13 @@ describe('a guest paused by a full host filesystem, in a browser', () => {
 
     const consolePage = await page.context().newPage();
     await consolePage.goto(new URL(`/#/console/${uuid}`, served.origin).toString());
-    await expect.poll(() => consolePage.getByTestId('machine-state').textContent(), { timeout: 20_000 }).toBe('paused');
+    await expect.poll(() => consolePage.getByTestId('machine-state').textContent(), { timeout: 20_000 }).toBe('Paused');
     expect(await consolePage.getByTestId('pause-reason').textContent()).toBe(reason);
 
     // Space freed, Resume from the console window: the guest finishes its write, the reason goes.
     fs.rmSync(ballast());
     await consolePage.getByRole('toolbar', { name: 'Machine controls' }).getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => consolePage.getByTestId('machine-state').textContent(), { timeout: 30_000 }).toBe('running');
+    await expect.poll(() => consolePage.getByTestId('machine-state').textContent(), { timeout: 30_000 }).toBe('Running');
     expect(await consolePage.getByTestId('pause-reason').count()).toBe(0);
     await ok(served.sb, ['wait', NAME, '--text', 'dd-exit-0', '--timeout', '120']);
     await expect.poll(() => row().getAttribute('aria-label'), { timeout: 20_000 }).toBe(`${NAME}, Running`);

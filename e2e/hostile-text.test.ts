@@ -247,7 +247,7 @@ describe('guest-controlled text in the UI', () => {
     await consolePage.getByRole('tab', { name: 'Serial' }).click();
     const rows = consolePage.locator('[data-testid="serial-console"] .xterm-rows');
     await rows.getByText(DEMO_PROMPT.trim()).first().waitFor({ timeout: 150_000 });
-    const title = `${TERM} — running — VMDesk`;
+    const title = `${TERM} — Running — VMDesk`;
     await expect.poll(() => consolePage.title()).toBe(title);
     await consolePage.evaluate(() => navigator.clipboard.writeText('clipboard-before'));
     // OSC 52 (clipboard write: base64 of "pwned-clipboard"), OSC 0 and 2 (titles), OSC 8 links.
@@ -299,7 +299,7 @@ describe('guest-controlled text in the UI', () => {
       await consolePage.waitForTimeout(500);
       const seen = await observe(consolePage);
       expectNothingRan(seen);
-      expect(seen.title).toBe(`${TERM} — running — VMDesk`);
+      expect(seen.title).toBe(`${TERM} — Running — VMDesk`);
       expect(await consolePage.locator('body').textContent()).not.toContain('__pwned');
       expect(pageProblems(consolePage)).toEqual([]);
       await consolePage.close();

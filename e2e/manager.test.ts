@@ -3,6 +3,7 @@
 // wizard, start, serial and display consoles (two viewers), pause/resume from the toolbar and the
 // menu, a memory change applied at the next start, ACPI shutdown, removal with its disks.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -13,6 +14,15 @@ const NAME = 'e2e demo';
 /** Set VMDESK_SCREENSHOTS=docs/screenshots to refresh the README's pictures. */
 const SHOTS = process.env.VMDESK_SCREENSHOTS;
 const GUEST_TIMEOUT = 120_000;
+
+/** Pictures of what the tests below check, always taken, to look at (not compared). */
+const LOOK = path.join(os.tmpdir(), 'vmdesk-e2e-manager');
+
+async function look(page: Page, file: string): Promise<void> {
+  fs.mkdirSync(LOOK, { recursive: true });
+  await page.waitForTimeout(300); // Element Plus's fades and colour transitions
+  await page.screenshot({ path: path.join(LOOK, file) });
+}
 
 async function shot(page: Page, file: string): Promise<void> {
   if (!SHOTS) return;
@@ -38,6 +48,13 @@ describe('the manager in a browser, against vmdesk serve and real QEMU', () => {
     await p.locator('[data-testid="serial-console"] .xterm').click();
     await p.keyboard.type(text);
   };
+  /** The state as each place shows it: console tag, console title, list tag, details header. */
+  const stateWords = async (): Promise<(string | undefined)[]> => [
+    (await consolePage.getByTestId('machine-state').textContent())?.trim(),
+    (await consolePage.title()).split(' — ')[1],
+    (await row().locator('.el-tag').first().textContent())?.trim(),
+    (await page.getByTestId('details-state').textContent())?.split(' · ')[0]?.trim(),
+  ];
   const menu = async (title: string, item: string): Promise<void> => {
     await page.getByRole('menubar', { name: 'Menu bar' }).getByText(title, { exact: true }).click();
     const entry = page.getByRole('menuitem', { name: item, exact: true });
@@ -67,6 +84,47 @@ describe('the manager in a browser, against vmdesk serve and real QEMU', () => {
     await expect.poll(() => status.textContent()).toContain('Connected');
     await page.getByText('No machines yet: click New').waitFor();
     expect(kernelRelease).toMatch(/^\d+\.\d+\.\d+-/);
+  });
+
+  it('shows the TCG warning whole on one line; “Why?” opens the probe’s reason by click and by keyboard', async () => {
+    const bar = page.getByRole('status', { name: 'Status bar' });
+    const warning = bar.getByTestId('status-accel');
+    const why = bar.getByRole('button', { name: 'Why is KVM not used?' });
+    await warning.waitFor();
+    expect(await warning.textContent()).toContain('Accelerator: TCG (software emulation, guests run slowly)');
+    // Whole at the default size and at the window's minimum width: the figures after it give way.
+    for (const width of [1280, 640]) {
+      await page.setViewportSize({ width, height: 800 });
+      const fit = await warning.evaluate((e) => ({ scroll: e.scrollWidth, client: e.clientWidth }));
+      expect(fit.scroll).toBeLessThanOrEqual(fit.client);
+      const [w, y, b] = await Promise.all([warning.boundingBox(), why.boundingBox(), bar.boundingBox()]);
+      expect(w && y && b).toBeTruthy();
+      expect(w!.x).toBeGreaterThanOrEqual(b!.x);
+      expect(y!.x).toBeGreaterThanOrEqual(w!.x + w!.width);
+      expect(y!.x + y!.width).toBeLessThanOrEqual(b!.x + b!.width);
+      expect(b!.height).toBeLessThanOrEqual(25);
+      await look(page, `status-bar-${width}.png`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    const probe = JSON.parse(await ok(served.sb, ['host', '--json'])) as { accelerators: { kvm: { reason?: string } } };
+    const reason = (probe.accelerators.kvm.reason ?? 'KVM is not available').toLowerCase();
+    const popover = page.getByRole('dialog').filter({ has: page.getByTestId('accel-why') });
+    // By click, and closed by a second click.
+    await why.click();
+    await popover.waitFor();
+    expect((await popover.getByTestId('accel-reason').textContent())?.toLowerCase()).toContain(reason);
+    await look(page, 'status-bar-why.png');
+    await why.click();
+    await popover.waitFor({ state: 'hidden' });
+    // By keyboard: the button is in the tab order, Enter opens, Escape closes.
+    expect(await why.evaluate((e) => e.tabIndex)).toBeGreaterThanOrEqual(0);
+    await why.focus();
+    await page.keyboard.press('Enter');
+    await popover.waitFor();
+    expect((await popover.getByTestId('accel-reason').textContent())?.toLowerCase()).toContain(reason);
+    await page.keyboard.press('Escape');
+    await popover.waitFor({ state: 'hidden' });
   });
 
   it('creates a machine with the demo guest by clicking through the wizard', async () => {
@@ -160,6 +218,57 @@ describe('the manager in a browser, against vmdesk serve and real QEMU', () => {
     await shot(page, 'main-window.png');
   });
 
+  it('the console window says what the main window says, for each state', async () => {
+    const controls = consolePage.getByRole('toolbar', { name: 'Machine controls' });
+    await expect.poll(stateWords).toEqual(Array(4).fill('Running'));
+    await controls.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(stateWords, { timeout: 30_000 }).toEqual(Array(4).fill('Paused'));
+    await look(consolePage, 'console-paused.png');
+    await look(page, 'main-paused.png');
+    await controls.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(stateWords, { timeout: 30_000 }).toEqual(Array(4).fill('Running'));
+  });
+
+  it('Settings says Close after a live change with nothing pending, and Cancel once an edit is pending', async () => {
+    await page.getByRole('toolbar', { name: 'Machine actions' }).getByRole('button', { name: 'Settings' }).click();
+    const settings = page.getByRole('dialog', { name: /^Settings/ });
+    const close = settings.getByRole('button', { name: 'Close', exact: true });
+    const cancel = settings.getByRole('button', { name: 'Cancel', exact: true });
+    await close.waitFor();
+    await settings.getByRole('tab', { name: 'Network' }).click();
+    const cable = settings.getByRole('tabpanel', { name: 'Adapter 1' }).getByText('Cable connected', { exact: true });
+    // The cable applies at once: nothing is left to save or to undo.
+    await cable.click();
+    await page.getByText('Adapter 1: cable unplugged').first().waitFor({ timeout: 30_000 });
+    expect(JSON.parse(await ok(served.sb, ['show', NAME, '--json'])).config.nics[0].cable).toBe(false);
+    await close.waitFor();
+    expect(await cancel.count()).toBe(0);
+    expect(await settings.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await look(page, 'settings-close.png');
+    await cable.click();
+    await page.getByText('Adapter 1: cable connected').first().waitFor({ timeout: 30_000 });
+    await close.waitFor();
+    // An edit is pending: Cancel (it drops the edit); undone by hand, Close again.
+    await settings.getByRole('tab', { name: 'System' }).click();
+    await settings.getByLabel('Memory (MiB)').fill('320');
+    await settings.getByLabel('Memory (MiB)').press('Tab');
+    await cancel.waitFor();
+    expect(await close.count()).toBe(0);
+    expect(await settings.getByRole('button', { name: 'Save' }).isEnabled()).toBe(true);
+    await look(page, 'settings-cancel.png');
+    await settings.getByLabel('Memory (MiB)').fill('256');
+    await settings.getByLabel('Memory (MiB)').press('Tab');
+    await close.waitFor();
+    await settings.getByLabel('Memory (MiB)').fill('320');
+    await settings.getByLabel('Memory (MiB)').press('Tab');
+    await cancel.click();
+    await settings.waitFor({ state: 'hidden' });
+    const shown = JSON.parse(await ok(served.sb, ['show', NAME, '--json'])) as {
+      config: { memoryMiB: number; nics: { cable: boolean }[] };
+    };
+    expect([shown.config.memoryMiB, shown.config.nics[0]?.cable]).toEqual([256, true]);
+  });
+
   it('changes the memory in Settings while running; the guest sees it after the next start', async () => {
     await page.getByRole('toolbar', { name: 'Machine actions' }).getByRole('button', { name: 'Settings' }).click();
     const settings = page.getByRole('dialog', { name: /^Settings/ });
@@ -198,6 +307,15 @@ describe('the manager in a browser, against vmdesk serve and real QEMU', () => {
     await menu('Machine', 'Shut down (ACPI)');
     await expectState('Powered off');
     expect(JSON.parse(await ok(served.sb, ['show', NAME, '--json'])).status.state).toBe('stopped');
+  });
+
+  it('the console window says Powered off too, in its title and over its consoles', async () => {
+    await expect.poll(stateWords, { timeout: 30_000 }).toEqual(Array(4).fill('Powered off'));
+    for (const tab of ['Serial', 'Display']) {
+      await consolePage.getByRole('tab', { name: tab }).click();
+      await consolePage.getByRole('tabpanel', { name: tab }).getByText(`${NAME} is powered off`).waitFor();
+    }
+    await look(consolePage, 'console-powered-off.png');
   });
 
   it('removes the machine with its disks after a confirmation', async () => {

@@ -10,16 +10,25 @@ export const OS_PRESETS: Record<OsType, { label: string; memoryMiB: number; cpus
   other: { label: 'Other', memoryMiB: 512, cpus: 1, diskGiB: 8, firmware: 'bios' },
 };
 
+/**
+ * The one vocabulary for a machine's run state, VirtualBox's words, wherever the renderer shows it
+ * (machine list, details, preview, console window and its title): never the API's raw ids.
+ */
 export const STATE_LABELS: Record<MachineState, string> = {
   stopped: 'Powered off',
-  starting: 'Starting',
+  starting: 'Starting…',
   running: 'Running',
   paused: 'Paused',
-  stopping: 'Stopping',
-  crashed: 'Crashed',
+  stopping: 'Stopping…',
+  crashed: 'Aborted',
 };
 
-export const STATE_TAG_TYPES: Record<MachineState, 'info' | 'success' | 'warning' | 'danger' | 'primary'> = {
+/** A machine whose remote host cannot be reached: what it last reported is kept, greyed. */
+export const UNREACHABLE_LABEL = 'disconnected';
+
+export type StateTagType = 'info' | 'success' | 'warning' | 'danger' | 'primary';
+
+export const STATE_TAG_TYPES: Record<MachineState, StateTagType> = {
   stopped: 'info',
   starting: 'primary',
   running: 'success',
@@ -31,6 +40,11 @@ export const STATE_TAG_TYPES: Record<MachineState, 'info' | 'success' | 'warning
 /** "Saved" for a stopped machine with a saved state (its next start resumes), as VirtualBox says. */
 export function stateLabel(state: MachineState, savedState?: boolean): string {
   return savedState && !isActive(state) ? 'Saved' : STATE_LABELS[state];
+}
+
+/** The state inside a sentence: "web is powered off", "web is starting…". */
+export function stateSentence(name: string, state: MachineState, savedState?: boolean): string {
+  return `${name} is ${stateLabel(state, savedState).toLowerCase()}`;
 }
 
 export function isActive(state: MachineState): boolean {

@@ -1,0 +1,24 @@
+import type { HostCapabilities } from '../../src-main/api/types';
+
+/** What the status bar says about the host's accelerator; `reason` (why not KVM) only when it warns. */
+export interface AccelStatus {
+  warn: boolean;
+  text: string;
+  reason: string | null;
+}
+
+/** The host probe's words as a sentence: "no permission to open /dev/kvm" → "No permission to open /dev/kvm." */
+export function asSentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+export function accelStatus(host: Pick<HostCapabilities, 'preferredAccel' | 'accelerators'>): AccelStatus {
+  if (host.preferredAccel === 'kvm') return { warn: false, text: 'Accelerator: KVM', reason: null };
+  const reason = asSentence(host.accelerators.kvm.reason ?? 'KVM is not available');
+  const text =
+    host.preferredAccel === 'tcg' ? 'Accelerator: TCG (software emulation, guests run slowly)' : 'No accelerator: QEMU cannot run guests';
+  return { warn: true, text, reason };
+}
