@@ -1,7 +1,9 @@
 // Snapshots, clones, import and the media manager end to end: Chromium clicks through the UI served
-// by `vmdesk serve`. No guest boots: the demo machine is snapshotted stopped (disks), cloned linked
-// from the tree, an appliance the CLI exported is imported, and the media manager shows the chain.
+// by `vmdesk serve`. The demo machine is snapshotted stopped (disks), cloned linked from the tree, an
+// appliance the CLI exported is imported, and the media manager shows the chain; then the one guest of
+// this file boots for the clone dialog of a running machine and a live snapshot.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -18,6 +20,53 @@ async function shot(page: Page, file: string): Promise<void> {
   if (!SHOTS) return;
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, file) });
+}
+
+/** Screenshots looked at by hand while the clone dialog's layout was fixed; in the temp folder, always. */
+async function look(page: Page, file: string): Promise<void> {
+  await page.screenshot({ path: path.join(os.tmpdir(), file) });
+}
+
+type Box = NonNullable<Awaited<ReturnType<Locator['boundingBox']>>>;
+
+async function box(l: Locator): Promise<Box> {
+  const b = await l.boundingBox();
+  if (!b) throw new Error(`${l.toString()} is not shown`);
+  return b;
+}
+
+const inside = (inner: Box, outer: Box): boolean =>
+  inner.x >= outer.x - 0.5 &&
+  inner.y >= outer.y - 0.5 &&
+  inner.x + inner.width <= outer.x + outer.width + 0.5 &&
+  inner.y + inner.height <= outer.y + outer.height + 0.5;
+
+/** More than a rounding pixel in common. */
+const overlap = (a: Box, b: Box): boolean =>
+  a.x < b.x + b.width - 0.5 && b.x < a.x + a.width - 0.5 && a.y < b.y + b.height - 0.5 && b.y < a.y + a.height - 0.5;
+
+/** The clone dialog's "Clone from" select: its text is what it shows (its placeholder when nothing is selected). */
+const cloneFrom = (dialog: Locator): Locator =>
+  dialog.locator('.el-select').filter({ has: dialog.page().getByRole('combobox', { name: 'Clone from' }) });
+
+/**
+ * The clone dialog is laid out as read: the footer's hint shown in full inside the dialog, the
+ * explanation and any note inside it too, and no field error drawn over another field or the text.
+ */
+async function expectReadable(dialog: Locator): Promise<void> {
+  const frame = await box(dialog.locator('.el-dialog'));
+  const hint = dialog.locator('.footer-hint');
+  expect(await hint.evaluate((e) => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight)).toBe(true);
+  const shown = [hint, dialog.locator('.form-hint'), ...(await dialog.locator('.field-note').all())];
+  for (const l of shown) if ((await l.innerText()) !== '') expect(inside(await box(l), frame), l.toString()).toBe(true);
+  const others = [
+    ...(await dialog.locator('.el-form-item__content > :not(.el-form-item__error)').filter({ visible: true }).all()),
+    dialog.locator('.form-hint'),
+  ];
+  for (const error of await dialog.locator('.el-form-item__error').all()) {
+    for (const other of others)
+      expect(overlap(await box(error), await box(other)), `${await error.innerText()} over ${other.toString()}`).toBe(false);
+  }
 }
 
 interface Listed {
@@ -70,6 +119,7 @@ describe('snapshots, linked clone, import and media in a browser', () => {
     await name.fill(' padded');
     await dialog.getByText('must not start or end with a space').first().waitFor();
     expect(await dialog.getByRole('button', { name: 'Take' }).isDisabled()).toBe(true);
+    await look(page, 'vmdesk-take-snapshot-name-error.png'); // the footer shared with the clone dialog
     await name.fill(SNAP);
     await dialog.getByLabel('Description').fill('Fresh from the demo image');
     await dialog.getByRole('button', { name: 'Take' }).click();
@@ -91,12 +141,36 @@ describe('snapshots, linked clone, import and media in a browser', () => {
     await shot(page, 'snapshots.png');
   });
 
+  it('Machine › Clone on the stopped machine: from "Current state", a full clone; a long name error is read in full, over nothing', async () => {
+    await menu('Machine', 'Clone…');
+    const dialog = page.getByRole('dialog', { name: `Clone ${NAME}` });
+    await dialog.waitFor();
+    expect(await cloneFrom(dialog).innerText()).toBe('Current state');
+    await cloneFrom(dialog).click();
+    await page.getByRole('option', { name: 'Current state', selected: true }).waitFor();
+    await page.getByRole('option', { name: `Snapshot “${SNAP}”`, selected: false }).waitFor();
+    await page.getByRole('option', { name: 'Current state' }).click();
+    expect(await dialog.getByRole('radio', { name: 'Full clone' }).isChecked()).toBe(true);
+    expect(await dialog.getByRole('radio', { name: 'Full clone' }).isDisabled()).toBe(false);
+    expect(await dialog.locator('.field-note').count()).toBe(0);
+    await dialog.getByText('independent copy of every disk').waitFor();
+    // The schema's longest message, under the field and in the footer.
+    await dialog.getByLabel('New name').fill('bad/name');
+    await expect.poll(() => dialog.locator('.footer-hint').innerText()).toContain('must start with a letter or digit');
+    expect(await dialog.getByRole('button', { name: 'Clone', exact: true }).isDisabled()).toBe(true);
+    await expectReadable(dialog);
+    await look(page, 'vmdesk-clone-stopped-name-error.png');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
   it('clones it linked with "Clone from here" in the tree’s context menu; the clone appears in the list', async () => {
     await tree().getByText(SNAP).click({ button: 'right' });
     await page.getByRole('menuitem', { name: 'Clone from here…' }).click();
     const dialog = page.getByRole('dialog', { name: `Clone ${NAME}` });
     await dialog.waitFor();
     expect(await dialog.getByLabel('New name').inputValue()).toBe(`${NAME} Clone`);
+    expect(await cloneFrom(dialog).innerText()).toBe(`Snapshot “${SNAP}”`);
     await dialog.getByLabel('New name').fill(NAME);
     await dialog.getByText(`A machine named "${NAME}" already exists`).first().waitFor();
     await dialog.getByLabel('New name').fill(CLONE);
@@ -174,7 +248,8 @@ describe('snapshots, linked clone, import and media in a browser', () => {
     await disks.getByText('disk1', { exact: true }).waitFor({ state: 'detached', timeout: 30_000 });
     const shown = JSON.parse(await ok(served.sb, ['show', NAME, '--json'])) as Listed;
     expect(shown.config.disks).toHaveLength(1);
-    await settings.getByRole('button', { name: 'Cancel' }).click();
+    // Nothing is pending: the disk changes are applied at once.
+    await settings.getByRole('button', { name: 'Close', exact: true }).click();
     await settings.waitFor({ state: 'hidden' });
   });
 
@@ -208,10 +283,49 @@ describe('snapshots, linked clone, import and media in a browser', () => {
     expect(listMachineDirs(served.sb)).toHaveLength(3);
   });
 
-  it('takes a live snapshot of the running machine, saves its state and discards it (the one guest this file boots)', async () => {
+  it('on the running machine (the one guest this file boots) Machine › Clone opens on a linked clone, Full greyed out with its reason, no error', async () => {
     await ok(served.sb, ['start', NAME], { timeoutMs: 120_000 });
     await row(NAME).click();
     await expect.poll(() => row(NAME).getAttribute('aria-label'), { timeout: 120_000 }).toBe(`${NAME}, Running`);
+    await menu('Machine', 'Clone…');
+    const dialog = page.getByRole('dialog', { name: `Clone ${NAME}` });
+    await dialog.waitFor();
+    const full = dialog.getByRole('radio', { name: 'Full clone' });
+    const linked = dialog.getByRole('radio', { name: 'Linked clone' });
+    const reason = dialog.getByText('A full clone needs the machine stopped');
+    expect(await cloneFrom(dialog).innerText()).toBe('Current state');
+    expect(await linked.isChecked()).toBe(true);
+    expect(await full.isDisabled()).toBe(true);
+    await reason.waitFor();
+    await dialog.getByText('A snapshot of the current state is taken for it.').waitFor();
+    // Said as a note, not as an error: nothing red, nothing in the footer, Clone is offered.
+    expect(await dialog.locator('.el-form-item__error, .el-form-item.is-error').count()).toBe(0);
+    expect(await dialog.locator('.footer-hint').innerText()).toBe('');
+    expect(await dialog.getByRole('button', { name: 'Clone', exact: true }).isDisabled()).toBe(false);
+    await expectReadable(dialog);
+    await look(page, 'vmdesk-clone-running.png');
+    // A full clone of the running current state cannot be chosen: clicking it changes nothing…
+    await dialog.getByText('Full clone', { exact: true }).click({ force: true });
+    expect(await full.isChecked()).toBe(false);
+    expect(await linked.isChecked()).toBe(true);
+    // …it can of a snapshot; back on the current state, the dialog returns to a linked clone.
+    await cloneFrom(dialog).click();
+    await page.getByRole('option', { name: `Snapshot “${SNAP}”` }).click();
+    await reason.waitFor({ state: 'detached' });
+    await dialog.getByText('Full clone', { exact: true }).click(); // once the select's list is gone from over it
+    expect(await full.isChecked()).toBe(true);
+    await cloneFrom(dialog).click();
+    await page.getByRole('option', { name: 'Current state' }).click();
+    await reason.waitFor();
+    expect(await linked.isChecked()).toBe(true);
+    expect(await full.isChecked()).toBe(false);
+    expect(await dialog.locator('.el-form-item__error').count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
+  it('takes a live snapshot of the running machine, saves its state and discards it', async () => {
+    expect(JSON.parse(await ok(served.sb, ['show', NAME, '--json'])).status.state).toBe('running');
     await page.getByRole('tab', { name: 'Snapshots' }).click();
     await page.getByRole('toolbar', { name: 'Snapshot actions' }).getByRole('button', { name: 'Take…' }).click();
     const dialog = page.getByRole('dialog', { name: `Take snapshot of ${NAME}` });
