@@ -147,6 +147,34 @@ describe('the manager in a browser, against vmdesk serve and real QEMU', () => {
     uuid = listed[0]!.uuid;
   });
 
+  it('in a browser its shortcuts are Ctrl+Alt+N and Ctrl+Alt+S (Ctrl+N and Ctrl+S are the browser’s), shown in the menu', async () => {
+    // Each menu shows its item's shortcut, and says it to assistive technology.
+    for (const [title, label, keys] of [
+      ['File', 'New…', 'Alt+N'],
+      ['Machine', 'Settings…', 'Alt+S'],
+    ] as const) {
+      const menuTitle = page.getByRole('menubar', { name: 'Menu bar' }).getByText(title, { exact: true });
+      await menuTitle.click();
+      const item = page.getByRole('menuitem', { name: new RegExp(`^${label}`) });
+      await item.waitFor();
+      expect(await item.textContent()).toContain(`Ctrl+${keys}`);
+      expect(await item.getAttribute('aria-keyshortcuts')).toBe(`Control+${keys}`);
+      await menuTitle.click();
+      await item.waitFor({ state: 'hidden' });
+    }
+    await row().click();
+    await page.keyboard.press('Control+Alt+KeyN');
+    const wizard = page.getByRole('dialog', { name: 'New machine' });
+    await wizard.waitFor();
+    await wizard.getByRole('button', { name: 'Cancel' }).click();
+    await wizard.waitFor({ state: 'hidden' });
+    await page.keyboard.press('Control+Alt+KeyS');
+    const settings = page.getByRole('dialog', { name: /^Settings/ });
+    await settings.waitFor();
+    await settings.getByRole('button', { name: 'Close', exact: true }).click();
+    await settings.waitFor({ state: 'hidden' });
+  });
+
   it('starts it from the toolbar and shows the shell prompt in the serial console; uname -r answers', async () => {
     await row().click();
     await page.getByRole('toolbar', { name: 'Machine actions' }).getByRole('button', { name: 'Start' }).click();

@@ -14,6 +14,7 @@ import { reportError } from './lib/report-error';
 import { isLocalHost } from './lib/hosts';
 import { migrationDetail, migrationMode } from './lib/migration';
 import { useTasksStore } from './stores/tasks';
+import { currentFace, shortcutLabel } from './lib/shortcuts';
 
 export const COMMAND_IDS = [
   'machine.new',
@@ -65,6 +66,7 @@ function createCommands(): Record<CommandId, Command> {
   const hosts = useHostsStore();
   const ui = useUiStore();
   const tasks = useTasksStore();
+  const face = currentFace();
   const sel = (): HostedMachine | null => machines.selected;
   const state = (): string | undefined => sel()?.status.state;
   /** Calls cannot reach a machine whose host is disconnected. */
@@ -106,14 +108,14 @@ function createCommands(): Record<CommandId, Command> {
         ui.wizardHost = hosts.reachable(machines.selectedHost) ? machines.selectedHost : null;
         ui.wizardOpen = true;
       },
-      'Ctrl+N',
+      shortcutLabel('machine.new', face),
     ),
     cmd(
       'machine.settings',
       'Settings…',
       () => needMachine() ?? (sel()?.config ? null : 'The machine configuration cannot be read'),
       withSelected((m) => (ui.settings = { host: m.host, uuid: m.uuid })),
-      'Ctrl+S',
+      shortcutLabel('machine.settings', face),
     ),
     cmd(
       'machine.start',

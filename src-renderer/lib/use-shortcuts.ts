@@ -1,13 +1,12 @@
 import { onBeforeUnmount, onMounted } from 'vue';
-import { runCommand, type CommandId } from '../commands';
+import { runCommand } from '../commands';
+import { commandForKey, currentFace } from './shortcuts';
 
-const SHORTCUTS: Record<string, CommandId> = { n: 'machine.new', s: 'machine.settings' };
-
-/** Ctrl+N / Ctrl+S, and the commands of Electron's native menu. */
+/** The face's shortcuts (Ctrl+N / Ctrl+S in the app, Ctrl+Alt+N / Ctrl+Alt+S in a browser), and the commands of Electron's native menu. */
 export function useShortcutsAndMenu(): void {
+  const face = currentFace();
   const onKey = (e: KeyboardEvent): void => {
-    if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return;
-    const id = SHORTCUTS[e.key.toLowerCase()];
+    const id = commandForKey(e, face);
     if (!id) return;
     e.preventDefault();
     runCommand(id);
