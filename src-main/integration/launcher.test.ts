@@ -227,16 +227,16 @@ describe("/usr/bin/vmdesk of the .deb (no Electron here: the launcher's logic, w
 
 describe('a second set-up does not rebuild (scripts/build-inputs.mjs)', () => {
   const STAMP = 'dist/.build-inputs';
-  const installDeps = (dir: string): Promise<Run> => run([path.join(dir, 'scripts/install-deps.sh')], userEnv, dir);
+  const installDeps = (dir: string, env = userEnv): Promise<Run> => run([path.join(dir, 'scripts/install-deps.sh')], env, dir);
   /** Whether dist/ in `dir` is the build of its sources as they are now. */
   const current = async (dir: string): Promise<boolean> =>
     (await run([process.execPath, path.join(dir, 'scripts/build-inputs.mjs')], userEnv, dir)).code === 0;
   const mtimes = (dir: string): number[] => [STAMP, 'dist/bundle/cli.cjs'].map((f) => fs.statSync(path.join(dir, f)).mtimeMs);
 
   /** Runs set-up in `dir` and checks that it built nothing, in under 3 s. */
-  async function expectNoRebuild(dir: string): Promise<void> {
+  async function expectNoRebuild(dir: string, env = userEnv): Promise<void> {
     const before = mtimes(dir);
-    const r = await installDeps(dir);
+    const r = await installDeps(dir, env);
     expect(r.code, r.out).toBe(0);
     expect(r.out).not.toContain('Building VMDesk');
     expect(mtimes(dir)).toEqual(before);
@@ -253,6 +253,9 @@ describe('a second set-up does not rebuild (scripts/build-inputs.mjs)', () => {
 
   it('in a copy of the checkout: an added, removed or edited source makes it rebuild, a test file does not', async () => {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-copy-'));
+    // Its own HOME: set-up writes a launcher to the copy, which must not replace the one the other
+    // tests run (it would name a folder removed at the end of this test).
+    const copyEnv = { ...userEnv, HOME: path.join(copy, 'home') };
     try {
       for (const entry of ['src-main', 'src-renderer', 'bin', 'scripts', 'dist', 'vite.config.ts', 'package.json', 'package-lock.json'])
         fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true, preserveTimestamps: true });
@@ -260,7 +263,7 @@ describe('a second set-up does not rebuild (scripts/build-inputs.mjs)', () => {
         fs.copyFileSync(path.join(ROOT, config), path.join(copy, config));
       fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
       // The checkout may have changed since its dist/ was built: then the copy is built once first.
-      if (!(await current(copy))) expect((await installDeps(copy)).code).toBe(0);
+      if (!(await current(copy))) expect((await installDeps(copy, copyEnv)).code).toBe(0);
       expect(await current(copy)).toBe(true);
 
       const probe = path.join(copy, 'src-renderer/lib/build-probe.ts');
@@ -282,14 +285,15 @@ describe('a second set-up does not rebuild (scripts/build-inputs.mjs)', () => {
       const mark = `edited-${process.pid}`;
       fs.appendFileSync(hosts, `export const BUILD_PROBE = '${mark}';\n`);
       const before = mtimes(copy);
-      const rebuild = await installDeps(copy);
+      const rebuild = await installDeps(copy, copyEnv);
       expect(rebuild.code, rebuild.out).toBe(0);
       expect(rebuild.out).toContain('Building VMDesk: sources changed since the last build');
       expect(read(path.join(copy, 'dist/main/api/hosts.js'))).toContain(mark);
       expect(mtimes(copy)[1]).toBeGreaterThan(before[1] ?? Infinity);
       const printed = await run([process.execPath, path.join(copy, 'scripts/build-inputs.mjs'), '--print'], userEnv, copy);
       expect(read(path.join(copy, STAMP)).trim()).toBe(printed.out.trim());
-      await expectNoRebuild(copy);
+      await expectNoRebuild(copy, copyEnv);
+      expect(read(launcher)).not.toContain(copy);
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });
     }
