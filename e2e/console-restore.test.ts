@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { DEMO_PROMPT } from '../src-main/core/demo/demo-guest.js';
 import { guestSays } from '../src-main/integration/harness.js';
-import { launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
+import { launchBrowser, ok, openUi, pageProblems, serve, type Served, stopServed } from './harness.js';
 
 const NAME = 'console restore';
 const SNAP = 'At the marker';
@@ -46,11 +46,7 @@ describe('the Serial tab after a snapshot restore from the UI', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (served) {
-      await ok(served.sb, ['stop', NAME, '--force']).catch(() => undefined);
-      await served.stop();
-    }
+    await stopServed(browser, served, [NAME]);
   });
 
   it('restores the live snapshot from the tree; the open Serial tab shows the marker and the prompt without typing', async () => {

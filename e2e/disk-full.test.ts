@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { IS_ROOT, fillFilesystem, loopMount, makeSandbox, needsRoot, type Sandbox } from '../src-main/integration/harness.js';
-import { eventually, launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
+import { eventually, launchBrowser, ok, openUi, pageProblems, serve, type Served, stopServed } from './harness.js';
 
 const NAME = 'full demo';
 const MiB = 1024 * 1024;
@@ -43,11 +43,7 @@ describe('a guest paused by a full host filesystem, in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (served) {
-      await ok(served.sb, ['stop', NAME, '--force']).catch(() => undefined);
-      await served.stop();
-    }
+    await stopServed(browser, served, [NAME]);
     if (mnt) spawnSync('umount', ['-l', mnt]);
     await sb.cleanup();
   });

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CLI, makeSandbox, type Sandbox } from '../src-main/integration/harness.js';
+import { CLI, makeSandbox, ok, type Sandbox } from '../src-main/integration/harness.js';
 
 export { ok, vmdesk, pngHasContent, eventually, listMachineDirs } from '../src-main/integration/harness.js';
 
@@ -96,4 +96,12 @@ export async function openUi(browser: Browser, served: Served): Promise<{ contex
 /** Errors the page logged (uncaught exceptions, console errors such as CSP violations). */
 export function pageProblems(page: Page): string[] {
   return (page as Page & { problems?: string[] }).problems ?? [];
+}
+
+/** The take-down of a served UI and its browser: the machines named in `running` forced off, then the server stopped. */
+export async function stopServed(browser: Browser | undefined, served: Served | undefined, running: string[]): Promise<void> {
+  await browser?.close();
+  if (!served) return;
+  for (const name of running) await ok(served.sb, ['stop', name, '--force']).catch(() => undefined);
+  await served.stop();
 }

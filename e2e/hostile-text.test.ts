@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PROMPT } from '../src-main/core/demo/demo-guest.js';
 import { RUNTIME } from '../src-main/core/paths.js';
 import { TarWriter, formatManifest, readTarIndex } from '../src-main/core/portability/ova.js';
-import { launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
+import { launchBrowser, ok, openUi, pageProblems, serve, type Served, stopServed } from './harness.js';
 
 const pwn = (where: string): string => `<img src=x onerror="window.__pwned='${where}'">`;
 const NOTES = `Notes <script>window.__pwned='notes-script'</script>${pwn('notes')} & more`;
@@ -187,12 +187,8 @@ describe('guest-controlled text in the UI', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (served) {
-      await ok(served.sb, ['stop', TERM, '--force']).catch(() => undefined);
-      await served.stop();
-      await served.sb.cleanup();
-    }
+    await stopServed(browser, served, [TERM]);
+    await served?.sb.cleanup();
   });
 
   it('imports a hostile OVA through the UI: its notes and network name show as text', async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { NetworkHostInfo } from '../src-main/api/network.js';
-import { launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
+import { launchBrowser, ok, openUi, pageProblems, serve, type Served, stopServed } from './harness.js';
 
 const NAME = 'net demo';
 const OFFLINE = 'net none';
@@ -97,12 +97,8 @@ describe('Settings › Network in a browser, on a running guest', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
     held.close();
-    if (served) {
-      await ok(served.sb, ['stop', NAME, '--force']).catch(() => undefined);
-      await served.stop();
-    }
+    await stopServed(browser, served, [NAME]);
   });
 
   it('shows Adapter 1 of the running machine: NAT, virtio-net, its MAC, cable connected, no rules', async () => {

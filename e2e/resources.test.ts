@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { DEMO_PROMPT } from '../src-main/core/demo/demo-guest.js';
 import { guestSays, makeSandbox, type Sandbox } from '../src-main/integration/harness.js';
-import { launchBrowser, ok, openUi, pageProblems, serve, type Served } from './harness.js';
+import { launchBrowser, ok, openUi, pageProblems, serve, type Served, stopServed } from './harness.js';
 
 /** Set VMDESK_SCREENSHOTS=docs/screenshots to refresh the docs' pictures. */
 const SHOTS = process.env.VMDESK_SCREENSHOTS;
@@ -66,11 +66,7 @@ describe('resources from the UI: performance graphs, memory target, host resourc
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (served) {
-      await ok(served.sb, ['stop', NAME, '--force']).catch(() => undefined);
-      await served.stop();
-    }
+    await stopServed(browser, served, [NAME]);
     await sb?.cleanup();
   });
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, listMachineDirs, openUi, ok, pageProblems, serve, type Served } from './harness.js';
+import { launchBrowser, listMachineDirs, openUi, ok, pageProblems, serve, type Served, stopServed } from './harness.js';
 
 const NAME = 'snap demo';
 const CLONE = 'snap clone';
@@ -99,11 +99,7 @@ describe('snapshots, linked clone, import and media in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (served) {
-      await ok(served.sb, ['stop', NAME, '--force']).catch(() => undefined);
-      await served.stop();
-    }
+    await stopServed(browser, served, [NAME]);
   });
 
   it('takes a snapshot of the stopped machine from the Snapshots tab; the tree shows it above "Current state"', async () => {
