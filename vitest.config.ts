@@ -52,7 +52,9 @@ export default defineConfig({
           // The real UI (Chromium, Electron where present) against `vmdesk serve` and real QEMU.
           include: ['e2e/**/*.test.ts'],
           globalSetup: ['src-main/integration/global-setup.ts'],
-          fileParallelism: false,
+          // Each file serves its own library on its own port with its own browser: two at a time.
+          fileParallelism: true,
+          maxWorkers: 2,
           testTimeout: 180_000,
           hookTimeout: 180_000,
           sequence: { groupOrder: 3 },
