@@ -47,6 +47,11 @@ export const incomingInputSchema = z
       .max(16),
     /** The whole folder comes as files (a stopped machine): no empty disks, no QEMU. */
     offline: z.boolean().optional(),
+    /**
+     * The source QEMU's RAM in KiB, sent when it is not the config's (TCG's pad, or none): a RAM
+     * stream loads only into RAM of its own size, whatever this host would give the machine.
+     */
+    ramKiB: z.int().positive().optional(),
   })
   .strict();
 export type IncomingInput = z.input<typeof incomingInputSchema>;

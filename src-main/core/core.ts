@@ -47,6 +47,8 @@ import { cpuPlanForStart } from './resources/cpu-limits.js';
 import { afterLaunch } from './resources/balloon.js';
 import { ensureMemoryPolicy } from './resources/memory-policy.js';
 import { StatsSampler } from './resources/sampler.js';
+import { scheduledRunTasks } from './schedule/runs-log.js';
+import { ensureScheduler } from './schedule/schedule-ops.js';
 
 export type { MachineSummary } from '../api/types.js';
 
@@ -110,12 +112,18 @@ export class Core extends EventEmitter<CoreEvents> {
       env: this.env,
       machinesChanged: () => this.emit('machines'),
       stateChanged: (uuid) => this.emitState(uuid),
+      // The scheduler's runs, from its log: shown in the task history as they begin and end.
+      runsChanged: () => {
+        for (const task of scheduledRunTasks(this.library.home).slice(0, 2).reverse()) this.emit('task', task);
+      },
     });
     await watcher.start();
     await sweepDebris(this.library);
     await this.adoptOrphans();
     // A policy process killed while machines were squeezed: a long-lived core brings it back at once.
     await ensureMemoryPolicy(this).catch(() => undefined);
+    // So does a scheduler killed (or not yet started after a reboot) while schedules exist.
+    await ensureScheduler(this).catch(() => undefined);
     return () => watcher.stop();
   }
 
@@ -229,9 +237,14 @@ export class Core extends EventEmitter<CoreEvents> {
   /**
    * Checks what QEMU needs (memory, disk files, firmware, network), builds its argv from the config
    * and launches it under an agent; the caller holds the machine's lock. With `incomingMigration`,
-   * QEMU waits (`-incoming defer`) for a migration stream and is not continued.
+   * QEMU waits (`-incoming defer`) for a migration stream and is not continued; `ramKiB` is then the
+   * source QEMU's RAM size when it differs from the config's.
    */
-  async launchMachine(stored: MachineConfig, dir: string, { incomingMigration = false } = {}): Promise<AgentStatus> {
+  async launchMachine(
+    stored: MachineConfig,
+    dir: string,
+    { incomingMigration = false, ramKiB }: { incomingMigration?: boolean; ramKiB?: number } = {},
+  ): Promise<AgentStatus> {
     const host = await this.host();
     const qemu = requireQemu(host);
     const config = await pinMachineType(stored, dir, qemu);
@@ -268,6 +281,7 @@ export class Core extends EventEmitter<CoreEvents> {
     // Bridges, the bridge helper and NAT host ports are checked, and internal switches started, before QEMU.
     const network = await networkForStart(config, { qemuBinary: qemu.binary, env: this.env });
     const savedState = incomingMigration ? null : await savedStateForStart(dir, config);
+    const stateRamKiB = ramKiB ?? savedState?.ramKiB;
     const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid'): string => this.runtime.file(config.uuid, name);
     const logs = machineLogs(dir);
     const args = buildQemuArgs({
@@ -278,8 +292,8 @@ export class Core extends EventEmitter<CoreEvents> {
       serialLog: logs.serial,
       ...(uefi ? { uefi } : {}),
       ...network,
-      // A state loads only into RAM of the size it was saved with (before or after TCG's pad).
-      ...(savedState?.ramKiB ? { ramKiB: savedState.ramKiB } : {}),
+      // A state or a stream loads only into RAM of the size it was saved or sent with (TCG's pad or not).
+      ...(stateRamKiB ? { ramKiB: stateRamKiB } : {}),
     });
     // Caps, shares and pinning: applied by the agent before the guest runs (refused here when they cannot be).
     const cpu = await cpuPlanForStart(config, this.env);
@@ -313,6 +327,7 @@ export class Core extends EventEmitter<CoreEvents> {
       client.close();
     }
     await ensureMemoryPolicy(this).catch(() => undefined);
+    await ensureScheduler(this).catch(() => undefined);
     return started;
   }
 

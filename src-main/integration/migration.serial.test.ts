@@ -90,6 +90,12 @@ function qemuOf(uuid: string, runtimeDir: string): number[] {
   return pids;
 }
 
+/** The `-m` option a QEMU runs with (its RAM: TCG's pad included). */
+function ramOption(pid: number): string | undefined {
+  const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  return args[args.indexOf('-m') + 1];
+}
+
 /** guestSays for a machine on lab: typed through `vmdesk --host lab send`, read from lab's serial.log. */
 async function labSays(name: string, line: string, answer: RegExp, timeoutS = 60): Promise<string> {
   const { dir } = JSON.parse(await ok(['--host', 'lab', 'show', name, '--json'])) as { dir: string };
@@ -243,6 +249,9 @@ describe('live migration to a remote host', () => {
     );
     await guestSays(sb, 'mover', 'i=0; while true; do echo tick $i; i=$((i+1)); usleep 100000; done &', /tick 5\r?\n/, 30);
 
+    const [sourceQemu] = qemuOf(uuid, sb.runtime);
+    const sourceRam = ramOption(sourceQemu ?? 0);
+    expect(sourceRam).toMatch(/^size=\d+[KM]$/);
     const sourceWatch = new TickWatch(path.join(dir, 'logs', 'serial.log'));
     const destWatch = new TickWatch(path.join(host.remoteHome, 'machines', 'mover', 'logs', 'serial.log'));
     let migrated: CliResult;
@@ -273,7 +282,10 @@ describe('live migration to a remote host', () => {
     // On lab: the same machine, running, the same boot with the same RAM and disk.
     const there = (await machines('lab')).find((m) => m.config.name === 'mover');
     expect(there).toMatchObject({ uuid, status: { state: 'running' } });
-    expect(qemuOf(uuid, host.remoteRuntime)).toHaveLength(1);
+    const destQemu = qemuOf(uuid, host.remoteRuntime);
+    expect(destQemu).toHaveLength(1);
+    // The RAM the source had, sent with the machine: a stream loads only into RAM of its own size.
+    expect(ramOption(destQemu[0] ?? 0)).toBe(sourceRam);
     expect(await labSays('mover', 'cat /proc/sys/kernel/random/boot_id', /[0-9a-f]{8}-[0-9a-f-]{27}/)).toBe(bootId);
     expect(await labSays('mover', 'cat /tmp/x', /\nbefore\r?\n/)).toMatch(/before/);
     expect(

@@ -29,6 +29,8 @@ interface Pending {
   dir: string;
   started: boolean;
   offline: boolean;
+  /** The source's RAM size when it is not the config's (see incomingInputSchema). */
+  ramKiB: number | undefined;
   /** Overlays made at start, once their backing files (the snapshots' images) have arrived. */
   overlays: Array<{ file: string; backing: string; virtualBytes: number }>;
 }
@@ -50,7 +52,10 @@ export class IncomingMigrations {
   }
 
   async prepare(value: IncomingInput): Promise<{ token: string; dir: string }> {
-    const { config, disks, offline = false } = parseInput(incomingInputSchema, value, 'incoming migration');
+    const { config, disks, offline = false, ramKiB } = parseInput(incomingInputSchema, value, 'incoming migration');
+    // A pad or its absence, never another machine's memory: at most 1 MiB from the config's.
+    if (ramKiB !== undefined && Math.abs(ramKiB - config.memoryMiB * 1024) > 1024)
+      throw new VmdeskError('INVALID_INPUT', `A RAM of ${ramKiB} KiB is not the ${config.memoryMiB} MiB of ${config.name}`);
     const library = this.core.library;
     const records = await library.list();
     if (records.some((r) => r.uuid === config.uuid))
@@ -96,7 +101,7 @@ export class IncomingMigrations {
       throw err;
     }
     const token = randomUUID();
-    this.pending.set(token, { config, dir, started: false, offline, overlays });
+    this.pending.set(token, { config, dir, started: false, offline, ramKiB, overlays });
     return { token, dir };
   }
 
@@ -130,7 +135,7 @@ export class IncomingMigrations {
         throw new VmdeskError('INVALID_INPUT', `The snapshot image ${path.relative(p.dir, overlay.backing)} did not arrive`);
       await createOverlay(overlay.file, overlay.backing, overlay.virtualBytes);
     }
-    await this.core.launchMachine(p.config, p.dir, { incomingMigration: true });
+    await this.core.launchMachine(p.config, p.dir, { incomingMigration: true, ...(p.ramKiB ? { ramKiB: p.ramKiB } : {}) });
     const runtimeDir = this.core.runtime.dir(p.config.uuid);
     const nbdSocket = path.join(runtimeDir, 'nbd.sock');
     const migrationSocket = path.join(runtimeDir, 'migrate.sock');

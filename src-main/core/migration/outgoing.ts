@@ -203,8 +203,10 @@ async function migrate(
         return { id: d.id, virtualBytes: size, ...(backing ? { backing: path.relative(dir, backing) } : {}) };
       }),
     );
+    // The RAM this QEMU has (TCG's pad or not, as started): the destination's QEMU needs the same.
+    const ramKiB = (await qmp<{ 'base-memory': number }>('query-memory-size-summary'))['base-memory'] / 1024;
     ctx.progress(null, `Preparing ${config.name} on ${dest.name}`);
-    token = (await dest.api.prepareIncoming({ config, disks })).token;
+    token = (await dest.api.prepareIncoming({ config, disks, ...(ramKiB !== config.memoryMiB * 1024 ? { ramKiB } : {}) })).token;
     const files = (await folderContents(dir)).filter(
       ({ file }) => !tops.has(path.normalize(file)) && !file.startsWith('machine.json') && !file.startsWith(`logs${path.sep}`),
     );
