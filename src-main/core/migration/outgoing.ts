@@ -328,18 +328,28 @@ async function migrate(
       await nextEventOrPoll(20);
     }
     client.off('qmp', onEvent);
+    // QEMU 7.2 fills in its own downtime figure a moment after `completed`: asked for while the
+    // destination commits, not after.
+    const completed = info;
+    const qemuFigures = (async (): Promise<QueryMigrate> => {
+      let last = completed;
+      for (let i = 0; i < 20 && !last.downtime; i++) {
+        await sleep(25);
+        last = await qmp<QueryMigrate>('query-migrate');
+      }
+      return last;
+    })().catch(() => completed);
     await dest.api.finishIncoming(token, 'commit');
     token = null;
     // The guest was paused from pre-switchover until the destination continued it: that is the downtime
-    // its users see. QEMU's own figure (7.2 fills it in a moment after `completed`) counts less.
+    // its users see. QEMU's own figure counts less.
     const downtimeMs = Date.now() - pausedAt;
-    for (let i = 0; i < 20 && !info.downtime; i++) {
-      await sleep(25);
-      info = await qmp<QueryMigrate>('query-migrate');
-    }
-    // 4. The destination owns the machine: this copy ends and leaves the library.
+    info = await qemuFigures;
+    // 4. The destination owns the machine: this copy ends and leaves the library. The agent lets
+    //    its clients go once QEMU has exited and its runtime files are gone.
     const warnings: string[] = [];
     await client.request({ op: 'poweroff' }).catch(() => undefined);
+    await client.whenClosed(10_000);
     for (let i = 0; i < 200 && core.runtime.isActive(core.runtime.status(config.uuid).state); i++) await sleep(50);
     // The migration succeeded whatever happens now: a copy left here is said, not a failure.
     await core
