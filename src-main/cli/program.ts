@@ -19,6 +19,7 @@ import { trustBackingOption } from './trust-backing.js';
 import { registerPortabilityCommands } from './commands/portability.js';
 import { registerSnapshotCommands } from './commands/snapshot.js';
 import { registerCloneCommands } from './commands/clone.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerDiskCommands } from './commands/disk.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerHostCommands, runOnHost } from './commands/hosts.js';
@@ -433,6 +434,7 @@ export function buildProgram(core: Core): Command {
   registerSnapshotCommands(program, core);
 
   registerCloneCommands(program, core);
+  registerBackupCommands(program, core);
   registerDiskCommands(program, core);
   registerNetworkCommands(program, core);
 

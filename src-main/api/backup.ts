@@ -1,0 +1,85 @@
+/**
+ * Incremental backups as they cross the API boundary: where to back up to, which point of a chain
+ * to restore and as what, and what a chain looks like when listed.
+ */
+import { z } from 'zod';
+import { absolutePathSchema, machineNameSchema } from './machine-config.js';
+
+export const BACKUP_KINDS = ['full', 'incremental'] as const;
+export type BackupKind = (typeof BACKUP_KINDS)[number];
+
+export const backupInputSchema = z
+  .object({
+    /** The backup folder (a USB disk, a NAS mount...): the machine's chain lives in a folder of its own under it. */
+    to: absolutePathSchema.optional(),
+    /** A full point even when an incremental one could be made. */
+    full: z.boolean().optional(),
+  })
+  .strict();
+export type BackupInput = z.infer<typeof backupInputSchema>;
+
+/** Where a chain is read from: the machine's last backup folder when absent. */
+export const backupSourceSchema = z.object({ from: absolutePathSchema.optional() }).strict();
+export type BackupSource = z.infer<typeof backupSourceSchema>;
+
+/** A point: its number in the chain, or "latest". */
+export const backupPointSchema = z.union([z.int().positive().max(1_000_000), z.literal('latest')]);
+export type BackupPointRef = z.infer<typeof backupPointSchema>;
+
+export const backupRestoreInputSchema = z
+  .object({
+    point: backupPointSchema,
+    /** A new machine of this name; absent: over the machine itself (it must be stopped, and `force` given). */
+    as: machineNameSchema.optional(),
+    force: z.boolean().optional(),
+    from: absolutePathSchema.optional(),
+  })
+  .strict();
+export type BackupRestoreInput = z.infer<typeof backupRestoreInputSchema>;
+
+export interface BackupPointSummary {
+  point: number;
+  kind: BackupKind;
+  createdAt: string;
+  /** Bytes of this point's files in the backup folder. */
+  bytes: number;
+  /** Why a point is full when an incremental one was expected; absent for the first and for incremental points. */
+  reason?: string;
+  disks: Array<{ id: string; file: string; virtualSize: number; bytes: number }>;
+}
+
+export interface BackupList {
+  machine: { uuid: string; name: string };
+  /** The chain's folder. */
+  dir: string;
+  points: BackupPointSummary[];
+  totalBytes: number;
+}
+
+export interface BackupOutcome {
+  point: number;
+  kind: BackupKind;
+  /** Why full when the chain had points: the bitmap's guarantee was broken, or --full. */
+  reason: string | null;
+  dir: string;
+  bytes: number;
+  /** The guest's writable disks' total size (what a full copy would read). */
+  virtualBytes: number;
+  ms: number;
+  /** Where the jobs ran: the running machine's QEMU, or qemu-storage-daemon for a stopped machine. */
+  via: 'qemu' | 'qemu-storage-daemon';
+}
+
+export interface BackupVerifyOutcome {
+  dir: string;
+  points: number;
+  images: number;
+  problems: string[];
+}
+
+export interface BackupRestoreOutcome {
+  uuid: string;
+  name: string;
+  dir: string;
+  point: number;
+}

@@ -1,0 +1,56 @@
+/**
+ * A chain's images read back from the backup folder: outside input. Each is a plain file of the
+ * chain's folder (no link), with the checksum the manifest recorded, a qcow2 whose only reference is
+ * the previous point's image of the same disk (relative, inside the chain), and QEMU is then given
+ * the chain explicitly (`backing` spelled out, down to `null`): it never follows a name of its own.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { VmdeskError } from '../../api/errors.js';
+import { runQemuImg } from '../qemu/qemu-img-run.js';
+import { inspectForeignImage } from '../storage/foreign-image.js';
+import { sha256File, type PointRecord } from './manifest.js';
+
+/** The image of disk `id` in each point of `chain` (oldest first), as absolute paths. */
+export function chainFiles(chainDir: string, chain: PointRecord[], id: string): string[] {
+  return chain.map((p) => {
+    const disk = p.disks.find((d) => d.id === id);
+    if (!disk) throw new VmdeskError('INVALID_INPUT', `Point ${p.point} of the backup chain has no image of disk ${id}`);
+    return path.join(chainDir, p.folder, disk.file);
+  });
+}
+
+/** Checks one image (the last of `files`) against the manifest and its links; returns what is wrong. */
+export async function checkPointImage(files: string[], expected: { sha256: string; bytes: number }, deep: boolean): Promise<string[]> {
+  const file = files.at(-1) as string;
+  const stat = await fs.lstat(file).catch(() => null);
+  if (!stat) return [`${file} is missing`];
+  if (!stat.isFile()) return [`${file} is not a plain file`];
+  const problems: string[] = [];
+  if (stat.size !== expected.bytes) problems.push(`${file} is ${stat.size} bytes, the manifest says ${expected.bytes}`);
+  if (deep && (await sha256File(file)) !== expected.sha256) problems.push(`${file} does not match its checksum`);
+  try {
+    const image = await inspectForeignImage(file, { what: 'backup image', format: 'qcow2', trustedBacking: files.slice(0, -1) });
+    const links = image.backing.map((b) => b.file).join(' → ');
+    const want = files.slice(0, -1).reverse().join(' → ');
+    if (links !== want) problems.push(`${file} reads from ${links || 'no backing file'}, the chain wants ${want || 'none'}`);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  return problems;
+}
+
+/** The chain as one QEMU block graph, every backing given: `json:` needs no option escaping. */
+export function chainSpec(files: string[]): string {
+  let spec: Record<string, unknown> | null = null;
+  for (const file of files) spec = { driver: 'qcow2', file: { driver: 'file', filename: file }, backing: spec };
+  return `json:${JSON.stringify(spec)}`;
+}
+
+/** `qemu-img check` of one image on its own (its backing not opened). */
+export async function qemuCheck(file: string): Promise<string | null> {
+  const r = await runQemuImg(['check', '-q', '-U', chainSpec([file])], { bounded: true });
+  return r.code === 0 || r.code === 3
+    ? null
+    : `qemu-img check ${file}: ${r.stderr.trim().split('\n').slice(-2).join('; ') || `exit ${r.code}`}`;
+}
