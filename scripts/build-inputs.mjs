@@ -35,6 +35,7 @@ const OUTPUTS = [
   'dist/bundle/agent.cjs',
   'dist/bundle/switch.cjs',
   'dist/bundle/policy.cjs',
+  'dist/bundle/scheduler.cjs',
   'dist/electron/main.cjs',
   'dist/renderer/index.html',
 ];

@@ -50,6 +50,12 @@ await build({
   entryPoints: [path.join(root, 'src-main/core/resources/policy/policy-main.ts')],
   outfile: path.join(root, 'dist/bundle/policy.cjs'),
 });
+// The snapshot scheduler: a detached process like the policy (bin/vmdesk-scheduler.cjs).
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'src-main/core/schedule/scheduler/scheduler-main.ts')],
+  outfile: path.join(root, 'dist/bundle/scheduler.cjs'),
+});
 
 // The Electron main process and its preload: CommonJS bundles (a sandboxed preload must be one
 // CommonJS file); `electron` itself stays external, it is provided by the Electron runtime.

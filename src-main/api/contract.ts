@@ -49,6 +49,7 @@ import {
   type MemoryPolicyStatus,
 } from './resources.js';
 import { addHostInputSchema, hostEntrySchema, hostNameSchema, type HostDetails, type HostKeyProbe, type HostSummary } from './hosts.js';
+import { scheduleInputSchema, type ScheduleStatus } from './schedule.js';
 
 /** A machine is named by its uuid or its name. */
 const machineRef = z.string().min(1, 'A machine name or uuid is needed').max(256);
@@ -132,6 +133,9 @@ export const API_ARGUMENTS = {
   memoryPolicy: z.tuple([]),
   setMemoryPolicy: z.tuple([memoryPolicyInputSchema]),
   machineStats: z.tuple([machineRef]),
+  getSchedule: z.tuple([machineRef]),
+  /** null turns the schedule off (its scheduled snapshots stay). */
+  setSchedule: z.tuple([machineRef, scheduleInputSchema.nullable()]),
   hostStats: z.tuple([]),
   listHosts: z.tuple([]),
   probeHostKey: z.tuple([hostEntrySchema]),
@@ -245,6 +249,9 @@ export interface ApiResults {
   memoryPolicy: MemoryPolicyStatus;
   setMemoryPolicy: MemoryPolicyStatus;
   /** The last minutes of a running machine's figures (CPU, memory, disk, network); sampling runs while asked. */
+  /** A machine's snapshot schedule and retention, its next run and last outcome, and the scheduler's pid. */
+  getSchedule: ScheduleStatus;
+  setSchedule: ScheduleStatus;
   machineStats: MachineStats;
   /** The last minutes of the host's figures (CPU, memory, KSM saved, overcommit). */
   hostStats: HostStats;

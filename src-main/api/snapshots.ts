@@ -42,6 +42,8 @@ export interface SnapshotNode {
   kind: SnapshotKind;
   /** The machine's current state descends from this snapshot. */
   current: boolean;
+  /** Taken by a schedule (and pruned by its retention rule); absent: the user's own. */
+  scheduled?: boolean;
   children: SnapshotNode[];
 }
 

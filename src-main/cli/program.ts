@@ -27,6 +27,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerCpuCommand } from './commands/cpu.js';
 import { registerKsmCommand } from './commands/ksm.js';
 import { registerMemoryPolicyCommand } from './commands/memory-policy.js';
+import { registerScheduleCommand } from './commands/schedule.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { registerMemoryCommand } from './commands/memory.js';
 import { formatHost, formatList, formatMachine, printable } from './format.js';
@@ -444,6 +445,7 @@ export function buildProgram(core: Core): Command {
   registerCpuCommand(program, core);
   registerKsmCommand(program, core);
   registerMemoryPolicyCommand(program, core);
+  registerScheduleCommand(program, core);
   registerStatsCommand(program, core);
   registerMemoryCommand(program, core);
 

@@ -35,6 +35,14 @@ export const NET_DIR = 'net';
 export const POLICY_DIR = 'policy';
 /** The host memory policy's settings (on/off, target), in the library home. */
 export const MEMORY_POLICY_FILE = 'memory-policy.json';
+/** A machine's snapshot schedule and retention (machine folder; see core/schedule). */
+export const SCHEDULE_FILE = 'schedule.json';
+/** What the scheduler ran last for a machine, and the run it has begun (machine folder). */
+export const SCHEDULE_STATE_FILE = 'schedule-state.json';
+/** The scheduler process of a library keeps its pid and log in <runtime root>/scheduler/<hash of the library home>/. */
+export const SCHEDULER_DIR = 'scheduler';
+/** Every scheduled run, one JSON line each, read into the task history (library home). */
+export const SCHEDULE_RUNS_FILE = 'schedule-runs.jsonl';
 /** The host's KSM settings from before VMDesk turned KSM on, to restore (in the runtime root). */
 export const KSM_SAVED_FILE = 'ksm-saved.json';
 

@@ -32,6 +32,9 @@ import { machineMemory, setMemoryTarget } from './resources/balloon.js';
 import { cgroupSupport, machineCpu } from './resources/cpu-limits.js';
 import { ksmStatus, setKsm } from './resources/ksm.js';
 import { memoryPolicyStatus, setMemoryPolicy } from './resources/memory-policy.js';
+import type { ScheduleInput } from '../api/schedule.js';
+import { scheduledRunTasks } from './schedule/runs-log.js';
+import { scheduleStatus, setSchedule } from './schedule/schedule-ops.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
 
 /** A task's outcome is reported by its events; nothing waits on the promise here. */
@@ -410,8 +413,17 @@ export class CoreService implements CoreApi {
     return Promise.resolve(background(runV2p(this.core, ref, target, options ?? {})));
   }
 
+  /** This core's tasks, and the scheduler's runs (another process: read from its runs log). */
   listTasks(): Promise<ApiResults['listTasks']> {
-    return Promise.resolve(this.core.tasks.list());
+    return Promise.resolve([...this.core.tasks.list(), ...scheduledRunTasks(this.core.library.home)]);
+  }
+
+  getSchedule(ref: string): Promise<ApiResults['getSchedule']> {
+    return scheduleStatus(this.core, ref);
+  }
+
+  setSchedule(ref: string, input: ScheduleInput | null): Promise<ApiResults['setSchedule']> {
+    return setSchedule(this.core, ref, input);
   }
 
   cancelTask(id: string): Promise<ApiResults['cancelTask']> {

@@ -40,6 +40,17 @@ function ownerAlive(owner: LockOwner): boolean {
   return isProcessAlive(owner.pid) && processStartTime(owner.pid) === owner.start;
 }
 
+/** The live process holding the lock file (not a recycled pid), or null: what a detached helper's pid file says. */
+export function lockHolderPid(file: string): number | null {
+  try {
+    const owner = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; start?: unknown };
+    if (typeof owner.pid !== 'number') return null;
+    return ownerAlive({ pid: owner.pid, start: typeof owner.start === 'string' ? owner.start : '', purpose: '' }) ? owner.pid : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface LockHandle {
   release(): Promise<void>;
 }

@@ -6,11 +6,7 @@
  * the new one re-adopts what the old one had squeezed. Turned off, it gives every machine back what
  * it took before it ends (or the core does, when the process was already gone).
  */
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { VmdeskError } from '../../api/errors.js';
 import {
   DEFAULT_POLICY_TARGET_PERCENT,
@@ -20,6 +16,7 @@ import {
 } from '../../api/resources.js';
 import { parseInput } from '../../api/validation.js';
 import type { Core } from '../core.js';
+import { helperEntry, startDetached } from '../fs/detached-helper.js';
 import { acquireLock } from '../fs/lock-file.js';
 import { runtimeRoot } from '../paths.js';
 import { AgentPool, hostMemory, observeMachines, runningMachineDirs, type MachineView } from './policy/observe.js';
@@ -43,22 +40,7 @@ const LOG_ROTATE_BYTES = 1024 * 1024;
 
 /** The policy's program: the bundle of the package this module belongs to (like the switch's). */
 export function policyEntry(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (let dir = here; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) {
-      if (fs.existsSync(path.join(dir, 'dist', 'bundle', 'policy.cjs'))) return path.join(dir, 'bin', 'vmdesk-policy.cjs');
-      break;
-    }
-  }
-  throw new VmdeskError('INTERNAL', 'The host memory policy is not built: run `npm run build`');
-}
-
-function logTail(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-5).join('\n');
-  } catch {
-    return '';
-  }
+  return helperEntry('policy.cjs', 'vmdesk-policy.cjs', 'The host memory policy');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,41 +60,24 @@ export async function ensurePolicyWith(
   if (running !== null) return running;
   if (runningMachineDirs(root).length === 0) return null;
   const files = policyFiles(root);
-  await fsp.mkdir(files.dir, { recursive: true, mode: 0o700 });
-  await fsp.chmod(files.dir, 0o700);
-  const size = await fsp.stat(files.log).then(
-    (s) => s.size,
-    () => 0,
-  );
-  if (size > LOG_ROTATE_BYTES) await fsp.rename(files.log, `${files.log}.old`).catch(() => undefined);
-  const log = fs.openSync(files.log, 'a', 0o600);
-  let failed: number | null = null;
-  try {
-    // Two cores may get here at once: both start one, the second finds the first's lock and exits.
-    const child = spawn(process.execPath, [entry, root, home], {
-      detached: true,
-      cwd: '/',
-      stdio: ['ignore', log, log],
-      env: { ...env, NODE_OPTIONS: '' },
-    });
-    child.on('exit', (code) => {
-      if (code !== 0 && code !== ALREADY_RUNNING_EXIT) failed = code ?? -1;
-    });
-    child.on('error', () => (failed = -1));
-    child.unref();
-  } finally {
-    fs.closeSync(log);
-  }
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pid = runningPolicyPid(root);
-    if (pid !== null && (await readPolicyState(root))?.pid === pid) return pid;
-    if (failed !== null || Date.now() > deadline) {
-      const tail = logTail(files.log);
-      throw new VmdeskError('IO', `The host memory policy did not start; see ${files.log}${tail ? `\n${tail}` : ''}`, { log: files.log });
-    }
-    await sleep(50);
-  }
+  let up: number | null = null;
+  await startDetached({
+    what: 'The host memory policy',
+    entry,
+    args: [root, home],
+    env,
+    dir: files.dir,
+    log: files.log,
+    rotateBytes: LOG_ROTATE_BYTES,
+    alreadyRunningExit: ALREADY_RUNNING_EXIT,
+    isUp: async () => {
+      const pid = runningPolicyPid(root);
+      up = pid !== null && (await readPolicyState(root))?.pid === pid ? pid : null;
+      return up !== null;
+    },
+    timeoutMs,
+  });
+  return up;
 }
 
 /** When the policy is on, make sure its process runs (started detached, like an internal network's switch). */

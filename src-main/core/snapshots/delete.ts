@@ -11,7 +11,9 @@ import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { imageUsers } from '../storage/image-users.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { exists, isRunning, type Machine, type SnapshotServices } from './common.js';
+import type { AgentClient } from '../agent/agent-client.js';
 import { removeStateFiles } from './console.js';
+import { streamIntoChild } from './live-merge.js';
 import { chainFiles, readHeader, rebaseImage } from './images.js';
 import {
   findSnapshot,
@@ -29,12 +31,17 @@ interface Child {
   newBacking: string | null;
 }
 
-/** Deletes a snapshot under the machine's lock. */
+/**
+ * Deletes a snapshot under the machine's lock. With `live` (the running machine's agent), a snapshot
+ * the running disks rest on is merged by QEMU itself (block-stream into its child); without, that is
+ * refused, as the user's delete does.
+ */
 export async function deleteSnapshot(
   services: SnapshotServices,
   machine: Machine,
   snapshotRef: string,
   ctx: TaskContext,
+  live: AgentClient | null = null,
 ): Promise<{ id: string; name: string }> {
   const { dir, config } = machine;
   const data = loadSnapshots(dir);
@@ -43,14 +50,21 @@ export async function deleteSnapshot(
   const frozenFiles = snap.disks.map((d) => abs(d.file));
   await requireNoLinkedClones(services.library, machine, snap, frozenFiles);
   const children = await childrenOf(machine, data, snap, frozenFiles);
-  if (isRunning(services, machine.uuid)) await requireNotUnderRunningDisks(machine, snap, frozenFiles);
+  const inUse = isRunning(services, machine.uuid) ? await runningChain(machine) : new Set<string>();
+  if (!live && frozenFiles.some((f) => inUse.has(f)))
+    throw new VmdeskError(
+      'INVALID_STATE',
+      `Stop ${config.name} to delete snapshot "${snap.name}": the running machine's disks rest on it (snapshots on other branches can be deleted while it runs)`,
+    );
 
-  // 1. Merge its data into each child (a safe rebase; the child reads the same before and after).
+  // 1. Merge its data into each child (a safe rebase, or QEMU's stream for an image it has open; the child reads the same before and after).
   for (const [i, child] of children.entries()) {
-    await rebaseImage(child.file, child.newBacking, {
-      onProgress: (f) => ctx.progress((i + f) / children.length, `Merging "${snap.name}" into its children`),
+    const options = {
+      onProgress: (f: number) => ctx.progress((i + f) / children.length, `Merging "${snap.name}" into its children`),
       signal: ctx.signal,
-    });
+    };
+    if (live && inUse.has(child.file)) await streamIntoChild(live, child.file, child.newBacking, options);
+    else await rebaseImage(child.file, child.newBacking, options);
   }
   // 2. The tree without it: children move up to its parent.
   const savedState = loadSavedState(dir);
@@ -102,15 +116,10 @@ async function childrenOf(machine: Machine, data: SnapshotsFile, snap: SnapshotR
   return children;
 }
 
-/** A running machine's disks must not rest on the snapshot (snapshots on other branches can go). */
-async function requireNotUnderRunningDisks(machine: Machine, snap: SnapshotRecord, frozenFiles: string[]): Promise<void> {
-  const { dir, config } = machine;
+/** Every image the running machine's disks read (snapshots on other branches are not among them). */
+async function runningChain(machine: Machine): Promise<Set<string>> {
   const inUse = new Set<string>();
-  for (const disk of config.disks)
-    for (const f of await chainFiles(path.resolve(resolveMachinePath(dir, disk.file)), disk.format).catch(() => [])) inUse.add(f);
-  if (frozenFiles.some((f) => inUse.has(f)))
-    throw new VmdeskError(
-      'INVALID_STATE',
-      `Stop ${config.name} to delete snapshot "${snap.name}": the running machine's disks rest on it (snapshots on other branches can be deleted while it runs)`,
-    );
+  for (const disk of machine.config.disks)
+    for (const f of await chainFiles(path.resolve(resolveMachinePath(machine.dir, disk.file)), disk.format).catch(() => [])) inUse.add(f);
+  return inUse;
 }

@@ -23,7 +23,7 @@ import { VmdeskError } from '../../api/errors.js';
 import { parseInput } from '../../api/validation.js';
 import { withLock } from '../fs/lock-file.js';
 import { machineLockFile } from '../library/library.js';
-import type { TaskInfo } from '../tasks/task-manager.js';
+import type { TaskContext, TaskInfo } from '../tasks/task-manager.js';
 import { isRunning, type Machine, type SnapshotServices } from './common.js';
 import { deleteSnapshot } from './delete.js';
 import { restoreSnapshot } from './restore.js';
@@ -46,6 +46,7 @@ function buildTree(data: SnapshotsFile, savedState: boolean): SnapshotTree {
       parentId: s.parentId,
       kind: s.kind,
       current: s.id === data.currentId,
+      ...(s.scheduled ? { scheduled: true } : {}),
       children: [],
     });
   }
@@ -72,7 +73,8 @@ export class Snapshots {
     return buildTree(loadSnapshots(machine.dir), hasSavedState(machine.dir));
   }
 
-  take(ref: string, input: TakeSnapshotInput): { task: TaskInfo; result: Promise<TakeResult> } {
+  /** `scheduled`: taken by the scheduler for that slot (never given by a front end). */
+  take(ref: string, input: TakeSnapshotInput, scheduled?: { slot: string }): { task: TaskInfo; result: Promise<TakeResult> } {
     const { name, description } = parseInput(takeSnapshotInputSchema, input, 'snapshot');
     const { library, runtime } = this.services;
     return this.services.tasks.run(
@@ -82,7 +84,7 @@ export class Snapshots {
         const client = isRunning(this.services, machine.uuid) ? await runtime.connect(machine.config, machine.dir) : null;
         try {
           const result = await this.lock(machine, 'taking a snapshot', (fresh) =>
-            takeSnapshot(this.services, fresh, name, description ?? '', client, ctx),
+            takeSnapshot(this.services, fresh, name, description ?? '', client, ctx, scheduled),
           );
           this.services.changed(machine.uuid);
           return result;
@@ -137,6 +139,40 @@ export class Snapshots {
       (r) => r,
     );
   }
+  /**
+   * The scheduler's pruning: deletes these snapshots (ids) one by one under the machine's lock, a
+   * running machine's through QEMU (its disks rest on them). One a linked clone rests on is kept and
+   * said in `skipped`; the caller (the scheduler's run) is already a task.
+   */
+  async prune(
+    ref: string,
+    ids: readonly string[],
+    ctx: TaskContext,
+  ): Promise<{ pruned: string[]; skipped: Array<{ name: string; why: string }> }> {
+    const { library, runtime } = this.services;
+    const pruned: string[] = [];
+    const skipped: Array<{ name: string; why: string }> = [];
+    const machine = await library.find(ref);
+    for (const id of ids) {
+      const client = isRunning(this.services, machine.uuid) ? await runtime.connect(machine.config, machine.dir) : null;
+      try {
+        const done = await this.lock(machine, 'pruning scheduled snapshots', (fresh) =>
+          deleteSnapshot(this.services, fresh, id, ctx, client),
+        );
+        pruned.push(done.name);
+      } catch (err) {
+        const clones = (err as VmdeskError).details as { clones?: string[] } | undefined;
+        if (!(err instanceof VmdeskError) || !clones?.clones) throw err;
+        const names = clones.clones.map((n) => `"${n}"`).join(', ');
+        skipped.push({ name: findSnapshot(loadSnapshots(machine.dir), id).name, why: `the linked clone ${names} rests on it` });
+      } finally {
+        client?.close();
+      }
+    }
+    if (pruned.length > 0) this.services.changed(machine.uuid);
+    return { pruned, skipped };
+  }
+
 
   /** Suspend to disk: RAM and devices to a file, then QEMU quits; the next start resumes from it. */
   saveState(ref: string): { task: TaskInfo; result: Promise<{ file: string }> } {

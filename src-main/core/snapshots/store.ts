@@ -30,6 +30,8 @@ export const snapshotRecordSchema = z.object({
   vmstate: ownFile.optional(),
   nvram: ownFile.optional(),
   config: machineConfigSchema,
+  /** Taken by the scheduler for this slot (see core/schedule): only these are ever pruned. */
+  scheduled: z.object({ slot: z.iso.datetime() }).optional(),
 });
 export type SnapshotRecord = z.infer<typeof snapshotRecordSchema>;
 

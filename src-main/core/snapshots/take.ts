@@ -66,6 +66,7 @@ export async function takeSnapshot(
   description: string,
   client: AgentClient | null,
   ctx: TaskContext,
+  scheduled?: SnapshotRecord['scheduled'],
 ): Promise<TakeResult> {
   const { dir, config } = machine;
   const data = loadSnapshots(dir);
@@ -89,6 +90,7 @@ export async function takeSnapshot(
     kind: live ? 'live' : 'disk',
     disks: disks.map((d) => ({ id: d.id, file: d.file })),
     config,
+    ...(scheduled ? { scheduled } : {}),
   };
   const warnings: string[] = [];
 

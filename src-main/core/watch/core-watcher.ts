@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { LIBRARY_FILE, MACHINE_CONFIG, RUNTIME, runtimeRoot } from '../paths.js';
+import { LIBRARY_FILE, MACHINE_CONFIG, RUNTIME, SCHEDULE_RUNS_FILE, SNAPSHOTS_FILE, runtimeRoot } from '../paths.js';
 import type { Library } from '../library/library.js';
 
 const COALESCE_MS = 25;
@@ -18,6 +18,8 @@ export interface WatchedCore {
   machinesChanged(): void;
   /** A machine's runtime state may have changed. */
   stateChanged(uuid: string): void;
+  /** The snapshot scheduler appended to its runs log (library home). */
+  runsChanged?(): void;
 }
 
 export class CoreWatcher {
@@ -34,6 +36,7 @@ export class CoreWatcher {
     fs.mkdirSync(root, { recursive: true, mode: 0o700 });
     this.watch('library', this.core.library.home, (file) => {
       if (file === LIBRARY_FILE) this.later('library', () => void this.onLibraryChanged());
+      else if (file === SCHEDULE_RUNS_FILE) this.later('runs', () => this.core.runsChanged?.());
     });
     this.watch('runtime', root, (file) => {
       if (file && this.known.has(file)) this.later(`vm:${file}`, () => this.onRuntimeChanged(file));
@@ -88,7 +91,8 @@ export class CoreWatcher {
     for (const [uuid, dir] of next) {
       if (this.known.get(uuid) !== dir) this.unwatch(`machine:${uuid}`);
       this.watch(`machine:${uuid}`, dir, (file) => {
-        if (file === MACHINE_CONFIG) this.later('machines', () => this.core.machinesChanged());
+        // snapshots.json too: a snapshot deleted by another process (the scheduler's pruning) changes no machine.json.
+        if (file === MACHINE_CONFIG || file === SNAPSHOTS_FILE) this.later('machines', () => this.core.machinesChanged());
       });
       this.watchRuntime(uuid);
     }

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { VmdeskError } from '../../../api/errors.js';
 import { DEFAULT_POLICY_TARGET_PERCENT } from '../../../api/resources.js';
 import { writeJsonAtomic } from '../../fs/atomic-file.js';
-import { isProcessAlive, processStartTime } from '../../fs/lock-file.js';
+import { lockHolderPid } from '../../fs/lock-file.js';
 import { MEMORY_POLICY_FILE, POLICY_DIR } from '../../paths.js';
 
 /** Exit status of a policy process that found another one already running for its runtime root. */
@@ -140,13 +140,5 @@ export async function writePolicyState(runtimeRoot: string, state: PolicyState):
 
 /** The running policy's pid, from its lock file (checked alive, and not a recycled pid), or null. */
 export function runningPolicyPid(runtimeRoot: string): number | null {
-  try {
-    const owner = JSON.parse(fs.readFileSync(policyFiles(runtimeRoot).pid, 'utf8')) as { pid?: unknown; start?: unknown };
-    if (typeof owner.pid !== 'number') return null;
-    return isProcessAlive(owner.pid) && processStartTime(owner.pid) === (typeof owner.start === 'string' ? owner.start : '')
-      ? owner.pid
-      : null;
-  } catch {
-    return null;
-  }
+  return lockHolderPid(policyFiles(runtimeRoot).pid);
 }

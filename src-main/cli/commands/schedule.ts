@@ -1,0 +1,122 @@
+/**
+ * `vmdesk schedule NAME [--every 1h|1d|1w|CRON] [--at [DAY ]HH:MM] [--keep-* N] [--off] [--json]`:
+ * a machine's scheduled snapshots. With no option it shows the schedule (and starts the scheduler if
+ * it should run and does not).
+ */
+import type { Command } from 'commander';
+import { VmdeskError } from '../../api/errors.js';
+import { WEEKDAYS, type Retention, type ScheduleInput, type ScheduleStatus, type Weekday } from '../../api/schedule.js';
+import type { Core } from '../../core/core.js';
+import { readSchedule } from '../../core/schedule/schedule-files.js';
+import { scheduleStatus, setSchedule } from '../../core/schedule/schedule-ops.js';
+
+/** Without any --keep-* option, a new schedule keeps its last seven snapshots. */
+const DEFAULT_RETENTION: Retention = { keepLast: 7 };
+
+const EVERY: Record<string, ScheduleInput['every']> = {
+  '1h': 'hourly',
+  hourly: 'hourly',
+  '1d': 'daily',
+  daily: 'daily',
+  '1w': 'weekly',
+  weekly: 'weekly',
+};
+
+function count(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d{1,4}$/.test(value.trim())) throw new VmdeskError('INVALID_INPUT', `${flag} is a whole number, not "${value.slice(0, 40)}"`);
+    return Number(value);
+  };
+}
+
+interface Options {
+  every?: string;
+  at?: string;
+  keepLast?: number;
+  keepHourly?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  off?: boolean;
+  json?: boolean;
+}
+
+/** --at "HH:MM" or "DAY HH:MM" (a weekly schedule's day). */
+function splitAt(at: string): { at: string; weekday?: Weekday } {
+  const m = /^\s*(?:([A-Za-z]{3})\s+)?(\S+)\s*$/.exec(at);
+  const day = m?.[1]?.toLowerCase();
+  if (day !== undefined && !(WEEKDAYS as readonly string[]).includes(day))
+    throw new VmdeskError('INVALID_INPUT', `--at takes HH:MM, or a day (${WEEKDAYS.join(', ')}) and HH:MM, not "${at.slice(0, 40)}"`);
+  return { at: m?.[2] ?? at, ...(day ? { weekday: day as Weekday } : {}) };
+}
+
+function retentionOf(o: Options): Retention | null {
+  const r: Retention = {};
+  if (o.keepLast !== undefined) r.keepLast = o.keepLast;
+  if (o.keepHourly !== undefined) r.keepHourly = o.keepHourly;
+  if (o.keepDaily !== undefined) r.keepDaily = o.keepDaily;
+  if (o.keepWeekly !== undefined) r.keepWeekly = o.keepWeekly;
+  return Object.keys(r).length > 0 ? r : null;
+}
+
+/** The schedule the options ask for; a change of retention alone keeps the rest of the current schedule. */
+async function wanted(core: Core, name: string, o: Options): Promise<ScheduleInput> {
+  const retention = retentionOf(o);
+  if (o.every === undefined) {
+    const current = readSchedule((await core.library.find(name)).dir);
+    if (!current) throw new VmdeskError('INVALID_INPUT', `${name} has no schedule: give --every 1h, 1d, 1w or a cron expression`);
+    if (o.at !== undefined) throw new VmdeskError('INVALID_INPUT', '--at goes with --every 1d or 1w');
+    return { ...current.settings, retention: retention ?? current.settings.retention };
+  }
+  const every = EVERY[o.every.trim().toLowerCase()];
+  const at: { at?: string; weekday?: Weekday } = o.at !== undefined ? splitAt(o.at) : {};
+  if (at.weekday && every !== 'weekly') throw new VmdeskError('INVALID_INPUT', 'A day in --at is only for --every 1w');
+  return every
+    ? { every, ...at, retention: retention ?? DEFAULT_RETENTION }
+    : { every: 'cron', cron: o.every, ...at, retention: retention ?? DEFAULT_RETENTION };
+}
+
+const local = (iso: string): string => new Date(iso).toLocaleString();
+
+export function formatSchedule(s: ScheduleStatus): string {
+  if (!s.schedule) {
+    const last = s.lastRun ? [`Last run:    ${local(s.lastRun.endedAt)}: ${s.lastRun.outcome}: ${s.lastRun.message}`] : [];
+    return [`${s.machine.name}: no schedule (set one with: vmdesk schedule ${s.machine.name} --every 1d --at 03:00)`, ...last].join('\n');
+  }
+  const r = s.schedule.retention;
+  const keep = (['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly'] as const)
+    .filter((k) => (r[k] ?? 0) > 0)
+    .map((k) => `${r[k]} ${k.slice(4).toLowerCase()}`)
+    .join(', ');
+  return [
+    `Machine:     ${s.machine.name}`,
+    `Schedule:    ${s.describe} (cron: ${s.cron})`,
+    `Retention:   keep ${keep} (scheduled snapshots only)`,
+    `Next run:    ${s.nextRun ? local(s.nextRun) : '-'}`,
+    `Last run:    ${s.lastRun ? `${local(s.lastRun.endedAt)}: ${s.lastRun.outcome}: ${s.lastRun.message}` : 'none yet'}`,
+    `Scheduler:   ${s.schedulerPid !== null ? `running (pid ${s.schedulerPid})` : 'not running'}`,
+  ].join('\n');
+}
+
+export function registerScheduleCommand(program: Command, core: Core): void {
+  program
+    .command('schedule')
+    .argument('<name>', 'the machine')
+    .description('scheduled snapshots of a machine, pruned by a retention rule (no option: show the schedule)')
+    .option('--every <when>', '1h (hourly), 1d (daily), 1w (weekly) or a cron expression "MIN HOUR DAY MONTH WEEKDAY"')
+    .option('--at <time>', 'HH:MM for 1d, or [DAY ]HH:MM for 1w (DAY: sun…sat; default sun 00:00)')
+    .option('--keep-last <n>', 'keep the last N scheduled snapshots', count('--keep-last'))
+    .option('--keep-hourly <n>', 'keep the newest of each of the last N hours', count('--keep-hourly'))
+    .option('--keep-daily <n>', 'keep the newest of each of the last N days', count('--keep-daily'))
+    .option('--keep-weekly <n>', 'keep the newest of each of the last N weeks', count('--keep-weekly'))
+    .option('--off', 'remove the schedule (its snapshots stay)')
+    .option('--json', 'print the schedule as JSON')
+    .action(async (name: string, o: Options) => {
+      const changes = o.every !== undefined || o.at !== undefined || retentionOf(o) !== null;
+      if (o.off && changes) throw new VmdeskError('INVALID_INPUT', '--off takes no other option');
+      let status: ScheduleStatus;
+      if (o.off) status = await setSchedule(core, name, null);
+      else if (changes) status = await setSchedule(core, name, await wanted(core, name, o));
+      else status = await scheduleStatus(core, name);
+      process.stdout.write(o.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatSchedule(status)}\n`);
+    });
+}

@@ -1,0 +1,82 @@
+/**
+ * Merging a deleted snapshot's image into its child while QEMU runs on that chain: qemu-img must not
+ * write an image a running QEMU has open, so QEMU does it — block-stream into the child (an
+ * intermediate node, or the top), which copies in what the child lacks and then points it at the
+ * deleted image's own backing file (written relative, as VMDesk's overlays are). The same result as
+ * the safe rebase done on a stopped machine.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { VmdeskError } from '../../api/errors.js';
+import type { AgentClient } from '../agent/agent-client.js';
+import { relativeBacking } from './images.js';
+
+interface BlockNode {
+  'node-name': string;
+  file: string;
+  drv: string;
+}
+
+interface Job {
+  id: string;
+  status: string;
+  'current-progress': number;
+  'total-progress': number;
+  error?: string;
+}
+
+const POLL_MS = 100;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The image file of a format node: QEMU names a node with a backing chain by a `json:` description
+ * of the whole chain, whose top-level `file` is the node's own image.
+ */
+function imageOf(node: BlockNode): string | null {
+  if (!node.file.startsWith('json:')) return path.resolve(node.file);
+  try {
+    const filename = (JSON.parse(node.file.slice('json:'.length)) as { file?: { filename?: unknown } }).file?.filename;
+    return typeof filename === 'string' ? path.resolve(filename) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function nodeOf(client: AgentClient, file: string): Promise<string> {
+  const nodes = await client.request<BlockNode[]>({ op: 'qmp', command: 'query-named-block-nodes', args: { flat: true } });
+  const node = nodes.find((n) => n.drv === 'qcow2' && imageOf(n) === file);
+  if (!node) throw new VmdeskError('INTERNAL', `The running machine has no block node for ${file}`);
+  return node['node-name'];
+}
+
+export async function streamIntoChild(
+  client: AgentClient,
+  childFile: string,
+  newBacking: string | null,
+  options: { onProgress?(fraction: number): void; signal?: AbortSignal } = {},
+): Promise<void> {
+  const jobId = `merge-${randomUUID().slice(0, 8)}`;
+  const args: Record<string, unknown> = { 'job-id': jobId, device: await nodeOf(client, childFile), 'auto-dismiss': false };
+  if (newBacking) {
+    args['base-node'] = await nodeOf(client, newBacking);
+    args['backing-file'] = relativeBacking(childFile, newBacking);
+  }
+  await client.request({ op: 'qmp', command: 'block-stream', args });
+  let cancelling = false;
+  for (;;) {
+    const job = (await client.request<Job[]>({ op: 'qmp', command: 'query-jobs' })).find((j) => j.id === jobId);
+    if (!job) throw new VmdeskError('QEMU_FAILED', `QEMU lost the merge job ${jobId}`);
+    if (job.status === 'concluded') {
+      await client.request({ op: 'qmp', command: 'job-dismiss', args: { id: jobId } });
+      if (job.error) throw new VmdeskError('QEMU_FAILED', `QEMU could not merge into ${childFile}: ${job.error}`);
+      options.onProgress?.(1);
+      return;
+    }
+    if (options.signal?.aborted && !cancelling) {
+      cancelling = true;
+      await client.request({ op: 'qmp', command: 'job-cancel', args: { id: jobId } });
+    }
+    if (job['total-progress'] > 0) options.onProgress?.(job['current-progress'] / job['total-progress']);
+    await sleep(POLL_MS);
+  }
+}
