@@ -34,6 +34,7 @@ import {
   incomingInputSchema,
   migrateOptionsSchema,
   type IncomingPrepared,
+  type IncomingReady,
   type MigrationPreflight,
 } from './migration.js';
 import {
@@ -229,7 +230,7 @@ export interface ApiResults {
   /** Every reason the machine cannot migrate to that host now (empty: it can). */
   migrationPreflight: MigrationPreflight;
   /** The destination side of a migration, driven by the source's VMDesk: see core/migration/incoming.ts. */
-  prepareIncoming: { token: string; dir: string };
+  prepareIncoming: IncomingReady;
   incomingFile: null;
   startIncoming: IncomingPrepared;
   finishIncoming: null;

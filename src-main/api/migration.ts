@@ -56,6 +56,17 @@ export const incomingInputSchema = z
   .strict();
 export type IncomingInput = z.input<typeof incomingInputSchema>;
 
+/**
+ * The destination's folder made: for a live migration, where its sockets will be once it starts (the
+ * source may forward them through SSH meanwhile; a forward connects only when used).
+ */
+export interface IncomingReady {
+  token: string;
+  dir: string;
+  nbdSocket?: string;
+  migrationSocket?: string;
+}
+
 /** The destination, ready: its sockets (to forward through SSH) and its NBD export per disk. */
 export interface IncomingPrepared {
   token: string;

@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import type { MachineConfig } from '../../api/machine-config.js';
-import { incomingInputSchema, type IncomingInput, type IncomingPrepared } from '../../api/migration.js';
+import { incomingInputSchema, type IncomingInput, type IncomingPrepared, type IncomingReady } from '../../api/migration.js';
 import { parseInput } from '../../api/validation.js';
 import type { AgentClient } from '../agent/agent-client.js';
 import { clearOwner, writeOwner } from '../clone/staging.js';
@@ -51,7 +51,7 @@ export class IncomingMigrations {
     return p;
   }
 
-  async prepare(value: IncomingInput): Promise<{ token: string; dir: string }> {
+  async prepare(value: IncomingInput): Promise<IncomingReady> {
     const { config, disks, offline = false, ramKiB } = parseInput(incomingInputSchema, value, 'incoming migration');
     // A pad or its absence, never another machine's memory: at most 1 MiB from the config's.
     if (ramKiB !== undefined && Math.abs(ramKiB - config.memoryMiB * 1024) > 1024)
@@ -102,7 +102,12 @@ export class IncomingMigrations {
     }
     const token = randomUUID();
     this.pending.set(token, { config, dir, started: false, offline, ramKiB, overlays });
-    return { token, dir };
+    return offline ? { token, dir } : { token, dir, ...this.sockets(config.uuid) };
+  }
+
+  private sockets(uuid: string): { nbdSocket: string; migrationSocket: string } {
+    const runtimeDir = this.core.runtime.dir(uuid);
+    return { nbdSocket: path.join(runtimeDir, 'nbd.sock'), migrationSocket: path.join(runtimeDir, 'migrate.sock') };
   }
 
   /** A chunk of a file of the machine folder (kernel, initrd, UEFI variables), before start. */
@@ -136,9 +141,7 @@ export class IncomingMigrations {
       await createOverlay(overlay.file, overlay.backing, overlay.virtualBytes);
     }
     await this.core.launchMachine(p.config, p.dir, { incomingMigration: true, ...(p.ramKiB ? { ramKiB: p.ramKiB } : {}) });
-    const runtimeDir = this.core.runtime.dir(p.config.uuid);
-    const nbdSocket = path.join(runtimeDir, 'nbd.sock');
-    const migrationSocket = path.join(runtimeDir, 'migrate.sock');
+    const { nbdSocket, migrationSocket } = this.sockets(p.config.uuid);
     const client = await this.agent(p);
     try {
       const qmp = (command: string, args?: Record<string, unknown>): Promise<unknown> =>

@@ -206,13 +206,22 @@ async function migrate(
     // The RAM this QEMU has (TCG's pad or not, as started): the destination's QEMU needs the same.
     const ramKiB = (await qmp<{ 'base-memory': number }>('query-memory-size-summary'))['base-memory'] / 1024;
     ctx.progress(null, `Preparing ${config.name} on ${dest.name}`);
-    token = (await dest.api.prepareIncoming({ config, disks, ...(ramKiB !== config.memoryMiB * 1024 ? { ramKiB } : {}) })).token;
+    const ready = await dest.api.prepareIncoming({ config, disks, ...(ramKiB !== config.memoryMiB * 1024 ? { ramKiB } : {}) });
+    token = ready.token;
+    // The SSH forwards are set up while the files go and QEMU starts there (a forward connects only
+    // when used); a destination that does not say its sockets ahead has them forwarded after.
+    const forwards = (nbdSocket: string, migrationSocket: string): Promise<[string, string]> =>
+      Promise.all([dest.forward(nbdSocket), dest.forward(migrationSocket)]);
+    const early = ready.nbdSocket && ready.migrationSocket ? forwards(ready.nbdSocket, ready.migrationSocket) : null;
+    early?.catch(() => undefined);
     const files = (await folderContents(dir)).filter(
       ({ file }) => !tops.has(path.normalize(file)) && !file.startsWith('machine.json') && !file.startsWith(`logs${path.sep}`),
     );
-    for (const { file, bytes } of files) await sendFile(dest, token, dir, file, bytes, ctx);
+    // All files at once; every one ended (sent or failed) before a failure goes on to the rollback.
+    const sending = await Promise.allSettled(files.map(({ file, bytes }) => sendFile(dest, ready.token, dir, file, bytes, ctx)));
+    for (const s of sending) if (s.status === 'rejected') throw s.reason;
     const incoming = await dest.api.startIncoming(token);
-    const [nbd, stream] = await Promise.all([dest.forward(incoming.nbdSocket), dest.forward(incoming.migrationSocket)]);
+    const [nbd, stream] = await (early ?? forwards(incoming.nbdSocket, incoming.migrationSocket));
     if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
 
     // Every wait below wakes on QEMU's event (a mirror ready or completed, a migration's status): no
