@@ -24,7 +24,7 @@ import { clearOwner, makeStaging } from '../clone/staging.js';
 import { requireFreeName } from '../clone/clone-machine.js';
 import { chainFiles, chainSpec, checkPointImage } from './chain-images.js';
 import type { BackupServices, Machine } from './chain-dir.js';
-import { CHAIN_FILES_DIR, chainTo, findPoint, readManifest, sha256File, type PointRecord } from './manifest.js';
+import { BACKUP_TARGET_FILE, CHAIN_FILES_DIR, chainTo, findPoint, readManifest, sha256File, type PointRecord } from './manifest.js';
 
 export async function restoreBackup(
   services: BackupServices,
@@ -122,6 +122,8 @@ async function build(library: Library, spec: RestoreSpec, ctx: TaskContext, over
     if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Cancelled');
     const dir = over ? over.dir : path.join(library.machinesDir, spec.name);
     if (over) {
+      // The machine keeps its backup folder: its chain goes on (with a full point: the disk is new).
+      await fs.copyFile(path.join(over.dir, BACKUP_TARGET_FILE), path.join(staging, BACKUP_TARGET_FILE)).catch(() => undefined);
       const trash = path.join(path.dirname(over.dir), `${DELETING_PREFIX}${over.uuid}`);
       await fs.rename(over.dir, trash);
       await fs.rename(staging, dir);

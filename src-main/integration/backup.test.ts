@@ -1,0 +1,172 @@
+// Incremental backups of a real demo guest through the CLI: a stopped machine's full point (its
+// images in qemu-storage-daemon), a running machine's incremental points the size of what the guest
+// wrote, the bitmap kept across QEMU's exit, every point restored into a new machine holding the
+// data of that point (one of them booted), a snapshot restore forcing a full point (and saying why),
+// the chain verified, and a backup folder that lies (a backing file outside the chain) refused.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guestSays, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
+
+const MiB = 1024 * 1024;
+const PROMPT = 'vmdesk-demo# ';
+const SECTOR = 100;
+let sb: Sandbox;
+let target: string;
+
+interface Outcome {
+  point: number;
+  kind: 'full' | 'incremental';
+  reason: string | null;
+  dir: string;
+  bytes: number;
+  via: string;
+}
+interface Listed {
+  dir: string;
+  points: Array<{ point: number; kind: string; bytes: number; reason?: string; disks: Array<{ file: string }> }>;
+}
+
+async function backup(name: string, extra: string[] = []): Promise<Outcome> {
+  return JSON.parse(await ok(sb, ['backup', name, '--json', ...extra], { timeoutMs: 120_000 })) as Outcome;
+}
+
+/** The 512 bytes at SECTOR of a qcow2 image, read from a raw copy made by qemu-img. */
+function sectorOf(image: string): string {
+  const raw = path.join(sb.home, `read-${path.basename(path.dirname(path.dirname(image)))}.raw`);
+  const r = spawnSync('qemu-img', ['convert', '-U', '-f', 'qcow2', '-O', 'raw', image, raw], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const fd = fs.openSync(raw, 'r');
+  const buf = Buffer.alloc(512);
+  fs.readSync(fd, buf, 0, 512, SECTOR * 512);
+  fs.closeSync(fd);
+  fs.rmSync(raw);
+  return buf.toString('latin1').split('\n')[0] ?? '';
+}
+
+async function diskOf(name: string): Promise<string> {
+  const shown = JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string; config: { disks: Array<{ file: string }> } };
+  return path.resolve(shown.dir, shown.config.disks[0]?.file ?? '');
+}
+
+/** The guest writes `text` at SECTOR of its disk (flushed), and `randomMiB` MiB of random data at 8 MiB. */
+async function write(name: string, text: string, randomMiB = 0): Promise<void> {
+  const random = randomMiB > 0 ? `dd if=/dev/urandom of=/dev/vda bs=1M seek=8 count=${randomMiB} conv=fsync 2>/dev/null; ` : '';
+  await guestSays(
+    sb,
+    name,
+    `${random}echo ${text} | dd of=/dev/vda bs=512 seek=${SECTOR} conv=fsync 2>/dev/null && echo wrote-$((6*7))`,
+    'wrote-42',
+    60,
+  );
+}
+
+beforeAll(() => {
+  sb = makeSandbox();
+  target = path.join(sb.home, 'usb');
+  fs.mkdirSync(target);
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+describe('backups', () => {
+  it('full, then incremental points of what changed; each point restores to its own data', { timeout: 300_000 }, async () => {
+    await ok(sb, ['create', 'src', '--demo', '--memory', '128', '--disk', '64M']);
+    const refused = await vmdesk(sb, ['backup', 'src']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/no backup folder yet/);
+    expect((await vmdesk(sb, ['backup', 'src', '--to', path.join(sb.home, 'not-mounted')])).stderr).toMatch(/does not exist/);
+
+    const first = await backup('src', ['--to', target]);
+    expect(first).toMatchObject({ point: 1, kind: 'full', reason: null, via: 'qemu-storage-daemon' });
+
+    await ok(sb, ['start', 'src']);
+    await ok(sb, ['wait', 'src', '--text', PROMPT, '--timeout', '120']);
+    await write('src', 'MARK-A', 4);
+    const second = await backup('src');
+    expect(second).toMatchObject({ point: 2, kind: 'incremental', reason: null, via: 'qemu' });
+    // What changed (4 MiB and a sector), not the disk (64 MiB).
+    expect(second.bytes).toBeGreaterThan(4 * MiB);
+    expect(second.bytes).toBeLessThan(5 * MiB);
+
+    await write('src', 'MARK-B');
+    await ok(sb, ['stop', 'src', '--force']);
+    // The bitmap was saved in the image when QEMU exited: a stopped machine's next point is incremental.
+    const third = await backup('src');
+    expect(third).toMatchObject({ point: 3, kind: 'incremental', via: 'qemu-storage-daemon' });
+    expect(third.bytes).toBeLessThan(MiB);
+
+    const listed = JSON.parse(await ok(sb, ['backups', 'src', '--json'])) as Listed;
+    expect(listed.points.map((p) => p.kind)).toEqual(['full', 'incremental', 'incremental']);
+    const text = await ok(sb, ['backups', 'src']);
+    expect(text).toMatch(/2 {2}incremental/);
+
+    for (const [point, mark] of [
+      [1, ''],
+      [2, 'MARK-A'],
+      [3, 'MARK-B'],
+    ] as const) {
+      await ok(sb, ['backup-restore', 'src', String(point), '--as', `r${point}`], { timeoutMs: 120_000 });
+      expect(sectorOf(await diskOf(`r${point}`)).replace(/\0+$/, '')).toBe(mark);
+    }
+    // A restored machine runs, and its guest reads the data of its point.
+    await ok(sb, ['start', 'r2']);
+    await ok(sb, ['wait', 'r2', '--text', PROMPT, '--timeout', '120']);
+    await guestSays(sb, 'r2', `dd if=/dev/vda bs=512 skip=${SECTOR} count=1 2>/dev/null | head -n 1`, 'MARK-A', 60);
+    await ok(sb, ['stop', 'r2', '--force']);
+
+    // A snapshot restored: the disk is another image, the bitmap's guarantee is gone → full, and why.
+    await ok(sb, ['snapshot', 'src', 'take', 'before']);
+    await ok(sb, ['snapshot', 'src', 'restore', 'before']);
+    const fourth = await backup('src');
+    expect(fourth).toMatchObject({ point: 4, kind: 'full' });
+    expect(fourth.reason).toMatch(/disk disk0 is another image since the last backup/);
+    const plain = await ok(sb, ['backup', 'src']);
+    expect(plain).toMatch(/^Point 5 of src: incremental/);
+
+    const verified = await ok(sb, ['backup-verify', 'src']);
+    expect(verified).toMatch(/5 points, 5 images: all intact/);
+
+    // Over the machine itself: refused without --force, then done.
+    expect((await vmdesk(sb, ['backup-restore', 'src', '2'])).stderr).toMatch(/confirm with --force/);
+    await ok(sb, ['backup-restore', 'src', '2', '--force']);
+    expect(sectorOf(await diskOf('src')).replace(/\0+$/, '')).toBe('MARK-A');
+    const after = await backup('src');
+    expect(after).toMatchObject({ point: 6, kind: 'full' });
+    // The image is new (restored), whichever way the chain first notices it.
+    expect(after.reason).toMatch(/is another image since the last backup|no change tracking since the last backup/);
+  });
+
+  it('a chain whose image reads from a host file, or damaged, is refused and reported', { timeout: 60_000 }, async () => {
+    const listed = JSON.parse(await ok(sb, ['backups', 'src', '--json'])) as Listed;
+    const image = listed.points[1]?.disks[0]?.file ?? '';
+    const secret = path.join(sb.home, 'secret.raw');
+    fs.writeFileSync(secret, 'SECRET-OF-THE-HOST\n'.padEnd(1 * MiB, '\0'));
+    // The image of point 2 rewritten to read from a host file, the manifest made to agree with it.
+    fs.rmSync(image);
+    spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', secret, '-F', 'raw', image, '64M']);
+    const manifestFile = path.join(listed.dir, 'manifest.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as {
+      points: Array<{ disks: Array<{ bytes: number; sha256: string }> }>;
+    };
+    const disk = manifest.points[1]?.disks[0];
+    if (!disk) throw new Error('no point 2');
+    disk.bytes = fs.statSync(image).size;
+    disk.sha256 = spawnSync('sha256sum', [image], { encoding: 'utf8' }).stdout.split(' ')[0] ?? '';
+    fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+
+    const restore = await vmdesk(sb, ['backup-restore', 'src', '3', '--as', 'leak']);
+    expect(restore.code).toBe(2);
+    expect(restore.stderr).toMatch(/secret\.raw/);
+    expect(fs.existsSync(path.join(sb.home, 'machines', 'leak'))).toBe(false);
+    const verify = await vmdesk(sb, ['backup-verify', 'src']);
+    expect(verify.code).toBe(2);
+    expect(verify.stdout).toMatch(/point 2, disk disk0: .*secret\.raw/);
+
+    // A manifest naming a folder outside the chain is not a manifest.
+    fs.writeFileSync(manifestFile, fs.readFileSync(manifestFile, 'utf8').replace('"0001-full"', '"../../etc"'));
+    expect((await vmdesk(sb, ['backups', 'src'])).stderr).toMatch(/not a plain file name/);
+  });
+});
