@@ -14,8 +14,10 @@ import {
   deleteMachineInputSchema,
   sendTextInputSchema,
   shutdownInputSchema,
+  startMachineInputSchema,
   type CreateMachineInput,
   type ModifyMachineInput,
+  type StartMachineInput,
 } from '../api/operations.js';
 import { parseInput } from '../api/validation.js';
 import { withLock } from './fs/lock-file.js';
@@ -49,6 +51,7 @@ import { ensureMemoryPolicy } from './resources/memory-policy.js';
 import { StatsSampler } from './resources/sampler.js';
 import { scheduledRunTasks } from './schedule/runs-log.js';
 import { ensureScheduler } from './schedule/schedule-ops.js';
+import { isEncrypted, requirePassphrase } from './storage/encryption.js';
 
 export type { MachineSummary } from '../api/types.js';
 
@@ -89,8 +92,7 @@ export class Core extends EventEmitter<CoreEvents> {
         this.emit('machines');
         this.emitState(uuid);
       },
-      powerOff: (uuid) => this.shutdown(uuid, { force: true }),
-      start: (uuid) => this.start(uuid),
+      relaunch: ({ config, dir }, agent) => this.launchMachine(config, dir, { into: agent }),
     });
   }
 
@@ -218,7 +220,8 @@ export class Core extends EventEmitter<CoreEvents> {
     });
   }
 
-  async start(nameOrUuid: string): Promise<AgentStatus> {
+  async start(nameOrUuid: string, options: StartMachineInput = {}): Promise<AgentStatus> {
+    const { passphrase } = parseInput(startMachineInputSchema, options, 'start options');
     const found = await this.library.find(nameOrUuid);
     const status = await withLock(machineLockFile(found.dir), `starting ${found.config.name}`, async () => {
       const { config: stored, dir } = await this.refind(found);
@@ -228,7 +231,7 @@ export class Core extends EventEmitter<CoreEvents> {
           'INVALID_STATE',
           `${stored.name} is already ${current.state}${current.orphaned && current.reason ? `: ${current.reason}` : ''}`,
         );
-      return this.launchMachine(stored, dir);
+      return this.launchMachine(stored, dir, { passphrase });
     });
     this.emit('machine-state', { uuid: found.uuid, status: this.runtime.status(found.uuid) });
     return status;
@@ -238,12 +241,18 @@ export class Core extends EventEmitter<CoreEvents> {
    * Checks what QEMU needs (memory, disk files, firmware, network), builds its argv from the config
    * and launches it under an agent; the caller holds the machine's lock. With `incomingMigration`,
    * QEMU waits (`-incoming defer`) for a migration stream and is not continued; `ramKiB` is then the
-   * source QEMU's RAM size when it differs from the config's.
+   * source QEMU's RAM size when it differs from the config's. With `into`, a client of the machine's
+   * agent that has unloaded its QEMU (a live snapshot restored): that agent relaunches it in place.
    */
   async launchMachine(
     stored: MachineConfig,
     dir: string,
-    { incomingMigration = false, ramKiB }: { incomingMigration?: boolean; ramKiB?: number } = {},
+    {
+      incomingMigration = false,
+      ramKiB,
+      into,
+      passphrase,
+    }: { incomingMigration?: boolean; ramKiB?: number; into?: AgentClient; passphrase?: string } = {},
   ): Promise<AgentStatus> {
     const host = await this.host();
     const qemu = requireQemu(host);
@@ -280,15 +289,17 @@ export class Core extends EventEmitter<CoreEvents> {
     }
     // Bridges, the bridge helper and NAT host ports are checked, and internal switches started, before QEMU.
     const network = await networkForStart(config, { qemuBinary: qemu.binary, env: this.env });
+    // Encrypted disks: a wrong passphrase is refused here, before anything runs (a relaunching agent has it).
+    if (!into) await requirePassphrase(config, dir, passphrase);
     const savedState = incomingMigration ? null : await savedStateForStart(dir, config);
     const stateRamKiB = ramKiB ?? savedState?.ramKiB;
-    const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid'): string => this.runtime.file(config.uuid, name);
+    const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid' | 'secret'): string => this.runtime.file(config.uuid, name);
     const logs = machineLogs(dir);
     const args = buildQemuArgs({
       config,
       machineDir: dir,
       accel,
-      runtime: { qmp: rt('qmp'), serial: rt('serial'), vnc: rt('vnc'), qemuPid: rt('qemuPid') },
+      runtime: { qmp: rt('qmp'), serial: rt('serial'), vnc: rt('vnc'), qemuPid: rt('qemuPid'), secret: rt('secret') },
       serialLog: logs.serial,
       ...(uefi ? { uefi } : {}),
       ...network,
@@ -301,22 +312,27 @@ export class Core extends EventEmitter<CoreEvents> {
     // Receiving a migration: the same argv as on the source, waiting for migrate-incoming.
     if (savedState || incomingMigration) args.push('-incoming', 'defer');
     const { client, status: started } = await this.runtime
-      .launch({
-        uuid: config.uuid,
-        name: config.name,
-        qemuBinary: qemu.binary,
-        args,
-        machineDir: dir,
-        qemuLog: logs.qemu,
-        serialLog: logs.serial,
-        serial: config.serial.enabled,
-        accel,
-        linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
-        // The console kept with the state comes first in the agent's scrollback: viewers see the screen as it was.
-        ...(savedState ? { incoming: { file: savedState.file, console: savedState.console ?? undefined } } : {}),
-        ...(incomingMigration ? { incomingMigration: true, incomingOwnerPid: process.pid } : {}),
-        ...(cpu ? { cpu } : {}),
-      })
+      .launch(
+        {
+          uuid: config.uuid,
+          name: config.name,
+          qemuBinary: qemu.binary,
+          args,
+          machineDir: dir,
+          qemuLog: logs.qemu,
+          serialLog: logs.serial,
+          serial: config.serial.enabled,
+          accel,
+          linksDown: config.nics.filter((n) => !n.cable).map((n) => n.id),
+          // The console kept with the state comes first in the agent's scrollback: viewers see the screen as it was.
+          ...(savedState ? { incoming: { file: savedState.file, console: savedState.console ?? undefined } } : {}),
+          ...(incomingMigration ? { incomingMigration: true, incomingOwnerPid: process.pid } : {}),
+          ...(cpu ? { cpu } : {}),
+          ...(isEncrypted(config) ? { encrypted: true } : {}),
+        },
+        into,
+        passphrase,
+      )
       .catch((err: unknown) => {
         throw savedState ? savedStateStartFailure(config.name, err) : err;
       });
@@ -324,7 +340,7 @@ export class Core extends EventEmitter<CoreEvents> {
     try {
       await afterLaunch(client, config, this.runtime.dir(config.uuid));
     } finally {
-      client.close();
+      if (!into) client.close();
     }
     await ensureMemoryPolicy(this).catch(() => undefined);
     await ensureScheduler(this).catch(() => undefined);

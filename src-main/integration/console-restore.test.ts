@@ -107,7 +107,15 @@ describe('the serial console after a snapshot restore', () => {
   });
 
   it('restored, a new viewer sees the marker and the prompt before typing, not what came after; then live output', async () => {
+    // Restored in place: the same agent relaunches QEMU, and lets its viewers go, as a machine that
+    // stops does; they come back to the restored console.
+    const agentPid = (): string => fs.readFileSync(path.join(sb.runtime, uuid, 'agent.pid'), 'utf8');
+    const before = agentPid();
+    const old = await viewConsole(300);
+    const ended = new Promise<void>((resolve) => old.socket.once('close', () => resolve()));
     await restore('one');
+    await ended;
+    expect(agentPid()).toBe(before);
     const view = await viewConsole();
     try {
       expectScreen(view.text, first, [second]);

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MachineCpu } from '../api/resources.js';
+import type { MachineCpu, MachineMemory } from '../api/resources.js';
 import { cgroupSupportOfHost } from '../core/resources/cgroup-detect.js';
 import { guestSays, makeSandbox, ok, skipBecause, vmdesk, type Sandbox } from './harness.js';
 
@@ -202,5 +202,25 @@ describe('CPU caps, shares and pinning', () => {
     expect(await ok(sb, ['cpu', 'light'])).toMatch(new RegExp(`vCPU 0:\\s+thread \\d+ on host CPUs ${hostCpus}`));
     await ok(sb, ['stop', 'light', '--force']);
     expect(fs.existsSync(groupFile('light', ''))).toBe(false);
+  });
+
+  it('a live snapshot restored in place gets its cap, its pinning and all its memory again, as a start gives them', async (ctx) => {
+    if (parent === null) skipBecause(ctx, why);
+    await create('restored', '--cpu-cap', '40', '--pin', '0:1');
+    await boot('restored');
+    await ok(sb, ['memory', 'restored', '--target', '96']);
+    await ok(sb, ['snapshot', 'restored', 'take', 'ballooned'], { timeoutMs: 120_000 });
+    const before = qemuPid('restored');
+    await ok(sb, ['snapshot', 'restored', 'restore', 'ballooned'], { timeoutMs: 120_000 });
+    const pid = qemuPid('restored');
+    expect(pid).not.toBe(before);
+    expect(fs.readFileSync(groupFile('restored', 'cgroup.procs'), 'utf8').split('\n')).toEqual([String(pid), '']);
+    expect(fs.readFileSync(groupFile('restored', 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('40000');
+    const threads = (await cpuOf('restored')).threads;
+    expect(threads.map((t) => t.hostCpus)).toEqual([[1]]);
+    const memory = JSON.parse(await ok(sb, ['memory', 'restored', '--json'])) as MachineMemory;
+    expect(memory.balloon).toMatchObject({ targetMiB: 128, setBy: 'start' });
+    await ok(sb, ['stop', 'restored', '--force']);
+    expect(fs.existsSync(groupFile('restored', ''))).toBe(false);
   });
 });

@@ -56,6 +56,24 @@ function flatten(nodes: Tree['roots'], depth = 0): string[] {
   return nodes.flatMap((n) => [`${'-'.repeat(depth)}${n.name}${n.current ? '*' : ''}`, ...flatten(n.children, depth + 1)]);
 }
 
+/** The pids of the machine's agent and QEMU, from its runtime dir. */
+function pids(): { agent: number; qemu: number } {
+  const { uuid } = JSON.parse(fs.readFileSync(path.join(sb.home, 'machines', VM, 'machine.json'), 'utf8')) as { uuid: string };
+  const read = (file: string): number => Number(fs.readFileSync(path.join(sb.runtime, uuid, file), 'utf8').trim());
+  return { agent: read('agent.pid'), qemu: read('qemu.pid') };
+}
+
+function snapshotFiles(name: string): { disk: string; vmstate: string } {
+  const data = JSON.parse(fs.readFileSync(path.join(sb.home, 'machines', VM, 'snapshots.json'), 'utf8')) as {
+    snapshots: Array<{ name: string; disks: Array<{ file: string }>; vmstate?: string }>;
+  };
+  const snap = data.snapshots.find((s) => s.name === name);
+  return {
+    disk: path.join(sb.home, 'machines', VM, snap?.disks[0]?.file ?? 'x'),
+    vmstate: path.join(sb.home, 'machines', VM, snap?.vmstate ?? 'x'),
+  };
+}
+
 async function state(): Promise<{ state: string; savedState: boolean }> {
   const m = JSON.parse(await ok(sb, ['show', VM, '--json'])) as { status: { state: string }; savedState?: boolean };
   return { state: m.status.state, savedState: m.savedState === true };
@@ -99,13 +117,35 @@ describe('snapshots of the demo VM through the CLI', () => {
     expect((await state()).state).toBe('running');
   });
 
-  it('restores the live snapshot of a running machine: disk and memory come back', async () => {
+  it('restores the live snapshot of a running machine in place: disk and memory come back, under the same agent', async () => {
     await guest('echo 2 > /mnt/after && V=beta && sync');
     expect(await guestState()).toEqual({ v: 'beta', files: ['after', 'before'] });
+    const before = pids();
     const r = await vmdesk(sb, ['snapshot', VM, 'restore', 'one'], { timeoutMs: 180_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/discarded/);
     expect((await state()).state).toBe('running');
+    // The agent relaunched its QEMU: a new QEMU, the same agent process.
+    const after = pids();
+    expect(after.agent).toBe(before.agent);
+    expect(after.qemu).not.toBe(before.qemu);
+    expect(fs.existsSync(`/proc/${before.qemu}`)).toBe(false);
+    expect(await guestState()).toEqual({ v: 'alpha', files: ['before'] });
+  });
+
+  it('a restore that cannot make its files leaves the running machine as it was and says why', async () => {
+    const { disk } = snapshotFiles('one');
+    const before = pids();
+    fs.renameSync(disk, `${disk}.away`);
+    try {
+      const r = await vmdesk(sb, ['snapshot', VM, 'restore', 'one'], { timeoutMs: 180_000 });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(path.basename(disk));
+    } finally {
+      fs.renameSync(`${disk}.away`, disk);
+    }
+    expect((await state()).state).toBe('running');
+    expect(pids()).toEqual(before);
     expect(await guestState()).toEqual({ v: 'alpha', files: ['before'] });
   });
 
@@ -188,6 +228,22 @@ describe('snapshots of the demo VM through the CLI', () => {
     const again = await vmdesk(sb, ['discard-state', VM]);
     expect(again.code).toBe(5);
     expect(again.stderr).toMatch(/has no saved state/);
+    await ok(sb, ['start', VM]);
+    await ok(sb, ['wait', VM, '--text', PROMPT, '--timeout', '120']);
+    expect((await guestState()).v).toBe('');
+  });
+
+  it("a RAM state that does not load: the restore says why; the machine, crashed, keeps the snapshot's disks until its state is discarded", async () => {
+    await guest('V=kept && sync');
+    await ok(sb, ['snapshot', VM, 'take', 'truncated'], { timeoutMs: 180_000 });
+    const { vmstate } = snapshotFiles('truncated');
+    fs.truncateSync(vmstate, Math.floor(fs.statSync(vmstate).size / 2));
+    const r = await vmdesk(sb, ['snapshot', VM, 'restore', 'truncated'], { timeoutMs: 180_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/QEMU failed to start: [^]*(load of migration failed|Cannot load the saved state)/);
+    expect(r.stderr).toMatch(/could not resume from its saved state; to boot it afresh: vmdesk discard-state snap/);
+    expect(await state()).toEqual({ state: 'crashed', savedState: true });
+    await ok(sb, ['discard-state', VM]);
     await ok(sb, ['start', VM]);
     await ok(sb, ['wait', VM, '--text', PROMPT, '--timeout', '120']);
     expect((await guestState()).v).toBe('');

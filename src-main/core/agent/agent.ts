@@ -16,6 +16,7 @@ import { QmpClient } from '../qemu/qmp-client.js';
 import { Scrollback } from '../console/scrollback.js';
 import {
   agentRequestSchema,
+  launchFileSchema,
   stateFileSchema,
   type AgentMessage,
   type AgentRequest,
@@ -25,6 +26,7 @@ import {
 import { VmStateMachine, diskErrorsOf, type BlockInfo, type StateInput } from './vm-state.js';
 import { readLogTail } from './log-tail.js';
 import { applyCpuPlan, releaseCpuPlan } from '../resources/cpu-limits.js';
+import { feedSecret, makeSecretFifo, readSecretFd } from '../storage/secret-fifo.js';
 
 const QMP_CONNECT_TIMEOUT_MS = 30_000;
 const ADOPT_QMP_RETRY_MS = 1_000;
@@ -37,23 +39,27 @@ export class VmAgent {
   private readonly pendingInput: Buffer[] = [];
   private child: ChildProcess | null = null;
   private qemuPid: number | null = null;
-  private readonly scrollback = new Scrollback();
+  private scrollback = new Scrollback();
   private readonly clients = new Set<net.Socket>();
   private readonly viewers = new Set<net.Socket>();
   private readonly servers: net.Server[] = [];
   private readonly exitWaiters: Array<() => void> = [];
   private exited = false;
   private stateWrites: Promise<void> = Promise.resolve();
-  private readonly startedAt: string;
+  private startedAt: string;
+  /** While QEMU is unloaded for a relaunch in place: the client that asked, which must relaunch it. */
+  private unloadedBy: net.Socket | null = null;
   /** Settles once QEMU is launched and continued, or adopted (or that failed). */
   private ready: Promise<void> = Promise.resolve();
   /** An adopting agent that cannot reach a QEMU which still runs: what it says before it goes. */
   private unreachable: AgentStatus | null = null;
+  /** Encrypted disks: the passphrase, in memory only (read from fd 3), for each QEMU this agent launches. */
+  private passphrase: string | null = null;
 
   constructor(
     private readonly runtimeDir: string,
-    private readonly launch: LaunchFile,
-    private readonly mode: 'launch' | 'adopt',
+    private launch: LaunchFile,
+    private mode: 'launch' | 'adopt',
   ) {
     this.sm = new VmStateMachine('starting');
     this.startedAt = new Date().toISOString();
@@ -83,6 +89,7 @@ export class VmAgent {
 
   async run(): Promise<void> {
     await fsp.writeFile(this.file('agentPid'), `${process.pid}\n`);
+    if (this.mode === 'launch' && this.launch.encrypted) this.passphrase = await readSecretFd(3);
     // QEMU first: it initialises (paused, -S) while this agent opens its own sockets.
     if (this.mode === 'launch') this.spawnQemu();
     await this.seedScrollback();
@@ -120,12 +127,27 @@ export class VmAgent {
       log,
       `\n=== ${new Date().toISOString()} VMDesk starting ${this.launch.qemuBinary} ${this.launch.args.map(quoteForLog).join(' ')}\n`,
     );
+    const secret = this.launch.encrypted ? this.secretFifo() : null;
     const child = spawn(this.launch.qemuBinary, this.launch.args, { stdio: ['ignore', log, log] });
     fs.closeSync(log);
+    if (secret !== null) void feedSecret(this.file('secret'), secret, () => child.exitCode !== null || child.signalCode !== null);
     this.child = child;
     this.qemuPid = child.pid ?? null;
-    child.on('exit', (code, signal) => void this.onQemuExit(code, signal));
-    child.on('error', (err) => void this.onQemuExit(null, null, `Cannot run ${this.launch.qemuBinary}: ${err.message}`));
+    // A QEMU unloaded for a relaunch is no longer this agent's: its exit ends nothing.
+    child.on('exit', (code, signal) => {
+      if (this.child === child) void this.onQemuExit(code, signal);
+    });
+    child.on('error', (err) => {
+      if (this.child === child) void this.onQemuExit(null, null, `Cannot run ${this.launch.qemuBinary}: ${err.message}`);
+    });
+  }
+
+  /** The passphrase for a QEMU about to start, with the FIFO it reads it from (see storage/secret-fifo.ts). */
+  private secretFifo(): string {
+    if (this.passphrase === null)
+      throw new VmdeskError('INVALID_INPUT', `${this.launch.name} has encrypted disks and its agent was given no passphrase`);
+    makeSecretFifo(this.file('secret'));
+    return this.passphrase;
   }
 
   private async startQemu(): Promise<void> {
@@ -205,12 +227,14 @@ export class VmAgent {
     const qmp = await QmpClient.connect(this.file('qmp'), { retryUntil: Date.now() + retryMs, timeoutMs: 10_000 });
     this.qmp = qmp;
     qmp.on('event', (ev: { event: string; data?: unknown }) => {
+      if (this.qmp !== qmp) return;
       this.transition({ kind: 'qmp', event: ev.event, data: ev.data });
       this.broadcast({ event: 'qmp', name: ev.event, data: ev.data });
       // The event names the node, not the disk or its file (a node changes with every snapshot).
       if (ev.event === 'BLOCK_IO_ERROR' && (ev.data as { action?: string } | undefined)?.action === 'stop') void this.readDiskErrors(false);
     });
     qmp.on('close', () => {
+      if (this.qmp !== qmp) return;
       this.qmp = null;
       if (!this.child) void this.watchAdoptedExit();
     });
@@ -234,7 +258,7 @@ export class VmAgent {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      this.serial = null;
+      if (this.serial === socket) this.serial = null;
     });
   }
 
@@ -248,7 +272,10 @@ export class VmAgent {
     const kept = this.launch.incoming?.console;
     if (this.mode === 'launch' && kept) await fsp.copyFile(kept, seed).catch(() => undefined);
     const data = await fsp.readFile(seed).catch(() => null);
-    if (data) this.scrollback.push(data);
+    if (!data) return;
+    this.scrollback.push(data);
+    // Viewers that came while a relaunch in place was under way have been sent nothing yet.
+    for (const viewer of this.viewers) viewer.write(data);
   }
 
   private async loadScrollbackFromLog(): Promise<void> {
@@ -358,7 +385,7 @@ export class VmAgent {
       if (typeof raw.id === 'number') id = raw.id;
       const parsed = agentRequestSchema.safeParse(raw);
       if (!parsed.success) throw new VmdeskError('INVALID_INPUT', `Bad agent request: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-      const result = await this.handle(parsed.data);
+      const result = await this.handle(parsed.data, socket);
       // A migration to another host streams to a unix socket; a live snapshot or a saved state also
       // uses `migrate`, to a file (exec:), and is no migration to settle.
       const uri = parsed.data.op === 'qmp' && parsed.data.command === 'migrate' ? parsed.data.args?.uri : undefined;
@@ -369,7 +396,7 @@ export class VmAgent {
     }
   }
 
-  private async handle(req: AgentRequest): Promise<unknown> {
+  private async handle(req: AgentRequest, socket: net.Socket): Promise<unknown> {
     // Requests to an adopting agent wait for the adoption (a few milliseconds): they are about a QEMU
     // that has been running all along.
     if (this.mode === 'adopt') await this.ready;
@@ -392,6 +419,10 @@ export class VmAgent {
         return this.shutdown(req.timeoutMs);
       case 'poweroff':
         return this.poweroff();
+      case 'unload':
+        return this.unload(socket);
+      case 'relaunch':
+        return this.relaunch(socket);
       case 'screendump':
         await this.requireQmp().execute('screendump', { filename: req.file, format: 'png' }, { timeoutMs: 30_000 });
         return { file: req.file };
@@ -499,11 +530,85 @@ export class VmAgent {
   private async poweroff(): Promise<AgentStatus> {
     if (this.exited) return this.status();
     this.transition({ kind: 'poweroff-requested' });
+    if (this.unloadedBy) return this.endUnloaded();
     await this.qmp?.execute('quit', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
     if (!(await this.waitForExit(POWEROFF_GRACE_MS)) && this.qemuPid !== null) {
       process.kill(this.qemuPid, 'SIGKILL');
       await this.waitForExit(POWEROFF_GRACE_MS);
     }
+    return this.status();
+  }
+
+  /**
+   * A live snapshot restored in place, step one: QEMU quits and this agent stays, with its sockets and
+   * clients, until the client that asked has switched the machine's files and asks `relaunch`. The
+   * viewers are let go as when a machine stops (they come back to the restored console). Should that
+   * client go first, the machine ends stopped.
+   */
+  private async unload(socket: net.Socket): Promise<AgentStatus> {
+    this.requireRunningState('restore a snapshot of', ['running', 'paused']);
+    if (this.unloadedBy) throw new VmdeskError('INVALID_STATE', `${this.launch.name} is already being restored`);
+    this.unloadedBy = socket;
+    this.transition({ kind: 'relaunching' });
+    await this.stateWrites;
+    for (const viewer of this.viewers) viewer.end();
+    this.viewers.clear();
+    this.scrollback = new Scrollback();
+    this.pendingInput.length = 0;
+    const { qmp, child, serial, qemuPid } = this;
+    this.qmp = null;
+    this.child = null;
+    this.serial = null;
+    this.qemuPid = null;
+    serial?.destroy();
+    await qmp?.execute('quit', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
+    if (!(await processGone(child, qemuPid, POWEROFF_GRACE_MS)) && qemuPid !== null) {
+      process.kill(qemuPid, 'SIGKILL');
+      await processGone(child, qemuPid, POWEROFF_GRACE_MS);
+    }
+    qmp?.close();
+    if (this.launch.cpu) await releaseCpuPlan(this.launch.cpu).catch(() => undefined);
+    for (const name of ['qmp', 'serial', 'vnc', 'qemuPid'] as const) await fsp.rm(this.file(name), { force: true });
+    socket.once('close', () => {
+      if (this.unloadedBy === socket) void this.endUnloaded();
+    });
+    return this.status();
+  }
+
+  /**
+   * Step two: QEMU started from launch.json, rewritten by the client (the restored machine's argv and
+   * RAM state), exactly as a start does it: the console it was saved with first in the scrollback,
+   * caps and pinning before the guest runs, the state loaded, then continued. A QEMU that does not
+   * come up ends this agent as a failed start would (crashed, with why).
+   */
+  private async relaunch(socket: net.Socket): Promise<AgentStatus> {
+    if (this.unloadedBy !== socket) throw new VmdeskError('INVALID_STATE', `${this.launch.name} was not unloaded by this client`);
+    const next = launchFileSchema.parse(JSON.parse(await fsp.readFile(this.file('launch'), 'utf8')));
+    if (next.uuid !== this.launch.uuid) throw new VmdeskError('INVALID_INPUT', 'The new launch record is of another machine');
+    this.unloadedBy = null;
+    this.launch = next;
+    this.mode = 'launch';
+    this.startedAt = new Date().toISOString();
+    await fsp.rm(this.file('scrollback'), { force: true });
+    this.spawnQemu();
+    await this.seedScrollback();
+    try {
+      await this.startQemu();
+    } catch (err) {
+      const { message } = toErrorShape(err);
+      if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
+      // Said to every client (the state, with QEMU's log), then the agent goes, as after a failed start.
+      void this.onQemuExit(null, null, message);
+      throw err;
+    }
+    return this.status();
+  }
+
+  /** A machine unloaded and never relaunched (its client went, or it was powered off meanwhile): stopped. */
+  private endUnloaded(): AgentStatus {
+    this.unloadedBy = null;
+    this.transition({ kind: 'poweroff-requested' });
+    void this.onQemuExit(null, null);
     return this.status();
   }
 
@@ -587,6 +692,23 @@ async function connectUnix(file: string, retryUntil = 0, givenUp: () => boolean 
       await sleep(5);
     }
   }
+}
+
+/** Until a QEMU is gone (our child's exit, or an adopted pid no longer alive), at most `timeoutMs`; false if it is not. */
+async function processGone(child: ChildProcess | null, pid: number | null, timeoutMs: number): Promise<boolean> {
+  if (child) {
+    if (child.exitCode !== null || child.signalCode !== null) return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+  for (const deadline = Date.now() + timeoutMs; pid !== null && isProcessAlive(pid); await sleep(10))
+    if (Date.now() > deadline) return false;
+  return true;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -36,6 +36,8 @@ export const launchFileSchema = z.object({
   incomingOwnerPid: z.number().int().positive().optional(),
   /** CPU cap, shares and pinning: QEMU put into its cgroup and its vCPU threads pinned before the guest runs. */
   cpu: cpuPlanSchema.optional(),
+  /** Encrypted disks: the agent reads the passphrase from its fd 3 and gives it to QEMU through secret.fifo. */
+  encrypted: z.boolean().optional(),
 });
 export type LaunchFile = z.infer<typeof launchFileSchema>;
 
@@ -58,6 +60,10 @@ export type AgentRequest =
   | { id: number; op: 'status' }
   | { id: number; op: 'shutdown'; timeoutMs: number }
   | { id: number; op: 'poweroff' }
+  /** QEMU quits and the agent stays, waiting for `relaunch` (a live snapshot restored in place). */
+  | { id: number; op: 'unload' }
+  /** QEMU started again from launch.json as rewritten by the client that asked `unload`. */
+  | { id: number; op: 'relaunch' }
   | { id: number; op: 'pause' }
   | { id: number; op: 'resume' }
   | { id: number; op: 'reset' }
@@ -76,6 +82,8 @@ export const agentRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number(), op: z.literal('status') }),
   z.object({ id: z.number(), op: z.literal('shutdown'), timeoutMs: z.number().int().positive().max(3_600_000) }),
   z.object({ id: z.number(), op: z.literal('poweroff') }),
+  z.object({ id: z.number(), op: z.literal('unload') }),
+  z.object({ id: z.number(), op: z.literal('relaunch') }),
   z.object({ id: z.number(), op: z.literal('pause') }),
   z.object({ id: z.number(), op: z.literal('resume') }),
   z.object({ id: z.number(), op: z.literal('reset') }),

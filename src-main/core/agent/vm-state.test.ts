@@ -46,6 +46,28 @@ describe('VmStateMachine', () => {
     expect(sm.snapshot.state).toBe('stopped');
   });
 
+  it('a relaunch in place starts afresh: from paused by a disk error to starting, then running on cont', () => {
+    const sm = new VmStateMachine('running');
+    sm.apply({ kind: 'disk-errors', errors: [{ disk: 'disk0', nospace: true }] });
+    sm.apply({ kind: 'qmp', event: 'STOP' });
+    expect(sm.snapshot.state).toBe('paused');
+    expect(sm.apply({ kind: 'relaunching' })).toBe(true);
+    expect(sm.snapshot).toEqual({ state: 'starting' });
+    sm.apply({ kind: 'continued' });
+    expect(sm.snapshot).toEqual({ state: 'running' });
+    // The old QEMU was asked to quit, the new one was not: its exit is a crash.
+    sm.apply({ kind: 'exited', code: 1, signal: null });
+    expect(sm.snapshot).toEqual({ state: 'crashed', reason: 'QEMU exited with code 1' });
+  });
+
+  it('a relaunch abandoned (its client gone before QEMU was started again) is a clean stop', () => {
+    const sm = new VmStateMachine('running');
+    sm.apply({ kind: 'relaunching' });
+    sm.apply({ kind: 'poweroff-requested' });
+    sm.apply({ kind: 'exited', code: null, signal: null });
+    expect(sm.snapshot.state).toBe('stopped');
+  });
+
   it('a guest panic is reported as crashed', () => {
     const sm = new VmStateMachine('running');
     sm.apply({ kind: 'qmp', event: 'GUEST_PANICKED', data: { action: 'pause' } });

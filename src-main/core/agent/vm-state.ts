@@ -10,6 +10,8 @@ export type StateInput =
   | { kind: 'shutdown-requested' }
   | { kind: 'shutdown-timed-out' }
   | { kind: 'poweroff-requested' }
+  /** QEMU is being started again in place (a live snapshot restored): a new start, as far as the state goes. */
+  | { kind: 'relaunching' }
   /** Disks whose I/O error stopped the guest, as `query-block` tells after BLOCK_IO_ERROR or at re-adoption. */
   | { kind: 'disk-errors'; errors: DiskIoError[] }
   | { kind: 'exited'; code: number | null; signal: string | null };
@@ -114,6 +116,12 @@ export class VmStateMachine {
       case 'poweroff-requested':
         this.hostStop = true;
         return { state: 'stopping', reason: 'power off requested' };
+      case 'relaunching':
+        this.guestShutdown = false;
+        this.hostStop = false;
+        this.paused = false;
+        this.diskErrors = null;
+        return { state: 'starting' };
       case 'exited':
         return this.exited(input.code, input.signal);
       case 'disk-errors':

@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import type { DiskConfig, MachineConfig } from '../../api/machine-config.js';
+import type { AgentClient } from '../agent/agent-client.js';
 import type { Library, MachineRecord } from '../library/library.js';
 import { SNAPSHOTS_DIR } from '../paths.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
@@ -24,10 +25,11 @@ export interface SnapshotServices {
   tasks: Pick<TaskManager, 'run'>;
   /** Tells front ends that the machine list and this machine's state changed. */
   changed(uuid: string): void;
-  /** Powers a machine off at once (a running machine is restored stopped). */
-  powerOff(uuid: string): Promise<unknown>;
-  /** Starts a machine (a restored machine that was running runs again). */
-  start(uuid: string): Promise<unknown>;
+  /**
+   * Starts a restored machine again in place, with every check and step of a start (under the lock
+   * the caller holds): `agent`, a client of its agent, has unloaded its QEMU; that agent relaunches it.
+   */
+  relaunch(machine: Machine, agent: AgentClient): Promise<unknown>;
 }
 
 export function isRunning(services: SnapshotServices, uuid: string): boolean {

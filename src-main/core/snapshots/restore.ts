@@ -1,12 +1,15 @@
 /**
- * Restoring a snapshot of a stopped machine: new overlays on the snapshot's frozen images, then its
- * settings (and UEFI variables, and RAM state as the saved state of a live snapshot) switched in;
- * the discarded state's own files go last.
+ * Restoring a snapshot: new overlays on the snapshot's frozen images, then its settings (and UEFI
+ * variables, and RAM state as the saved state of a live snapshot) switched in; the discarded state's
+ * own files go last. A running machine is restored in place: its QEMU quits once the new files are
+ * made (a failure before leaves it running as it was), the files are switched, and its agent starts
+ * QEMU again from the snapshot as a start would — the same agent, sockets and clients.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import type { MachineConfig } from '../../api/machine-config.js';
+import type { AgentClient } from '../agent/agent-client.js';
 import { saveMachineConfig } from '../library/library.js';
 import { NVRAM_FILE, SNAPSHOTS_DIR } from '../paths.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
@@ -24,15 +27,20 @@ import {
   type SnapshotRecord,
 } from './store.js';
 
-/** Restores a snapshot under the machine's lock; returns the warnings (what was discarded). */
+/**
+ * Restores a snapshot under the machine's lock; returns the warnings (what was discarded). `agent`:
+ * a client of the running machine's agent, which relaunches its QEMU from the snapshot; null for a
+ * stopped machine.
+ */
 export async function restoreSnapshot(
   services: SnapshotServices,
   machine: Machine,
   snapshotId: string,
   ctx: TaskContext,
+  agent: AgentClient | null = null,
 ): Promise<string[]> {
   const { dir, config } = machine;
-  if (isRunning(services, machine.uuid))
+  if (!agent && isRunning(services, machine.uuid))
     throw new VmdeskError('INVALID_STATE', `${config.name} was started meanwhile: stop it and try again`);
   const data = loadSnapshots(dir);
   const snap = findSnapshot(data, snapshotId);
@@ -48,25 +56,42 @@ export async function restoreSnapshot(
     name: config.name,
     disks: snap.config.disks.map((d) => ({ ...d, file: overlays.get(d.id) ?? d.file })),
   };
+  if (agent) {
+    ctx.progress(null, `Stopping the QEMU of ${config.name}`);
+    await agent.request({ op: 'unload' }, 20_000).catch(async (err: unknown) => {
+      for (const overlay of overlays.values()) await fsp.rm(abs(overlay), { force: true });
+      if (nvramTmp) await fsp.rm(nvramTmp, { force: true });
+      throw err;
+    });
+    // Front ends see it starting.
+    services.changed(machine.uuid);
+  }
   // The old saved state (if any) belongs to the state being discarded.
   await removeSavedStateRecord(dir);
   if (nvramTmp) await fsp.rename(nvramTmp, path.join(dir, NVRAM_FILE));
   await saveMachineConfig(dir, next);
-  if (snap.kind === 'live' && snap.vmstate)
-    await writeSavedState(dir, {
-      version: 1,
-      file: snap.vmstate,
-      owner: 'snapshot',
-      createdAt: snap.createdAt,
-      hardware: hardwareDigest(next),
-    });
-  await saveSnapshots(dir, { ...data, currentId: snap.id });
-  // Last: the discarded state's own files.
-  for (const disk of config.disks) {
-    if (disk.file.startsWith(`${SNAPSHOTS_DIR}/`) && !frozen.has(disk.file) && !next.disks.some((d) => d.file === disk.file))
-      await fsp.rm(abs(disk.file), { force: true });
+  try {
+    if (snap.kind === 'live' && snap.vmstate)
+      await writeSavedState(dir, {
+        version: 1,
+        file: snap.vmstate,
+        owner: 'snapshot',
+        createdAt: snap.createdAt,
+        hardware: hardwareDigest(next),
+      });
+    await saveSnapshots(dir, { ...data, currentId: snap.id });
+    if (agent) {
+      ctx.progress(null, `Starting ${config.name} from the snapshot`);
+      await services.relaunch({ ...machine, config: next }, agent);
+    }
+  } finally {
+    // Last, once machine.json has switched (the machine is the snapshot's now, relaunched or not): the discarded state's own files.
+    for (const disk of config.disks) {
+      if (disk.file.startsWith(`${SNAPSHOTS_DIR}/`) && !frozen.has(disk.file) && !next.disks.some((d) => d.file === disk.file))
+        await fsp.rm(abs(disk.file), { force: true });
+    }
+    if (oldSaved?.owner === 'machine') await removeStateFiles(dir, oldSaved.file);
   }
-  if (oldSaved?.owner === 'machine') await removeStateFiles(dir, oldSaved.file);
   return [`The current state of ${config.name} (changes since its last snapshot) was discarded`];
 }
 

@@ -102,23 +102,22 @@ export class Snapshots {
       `Restore snapshot "${snap}"`,
       async (ctx) => {
         const machine = await this.services.library.find(ref);
-        // Under the lock from the power-off on, so a failure (busy, unknown snapshot) powers nothing off.
-        let restarted = false;
+        // A running machine's agent relaunches its QEMU from the snapshot, under the lock, so a failure
+        // (busy, unknown snapshot) stops nothing.
+        const agent = isRunning(this.services, machine.uuid) ? await this.services.runtime.connect(machine.config, machine.dir) : null;
         let target = { id: '', name: '' };
-        const warnings = await this.lock(machine, 'restoring a snapshot', async (fresh) => {
-          target = findSnapshot(loadSnapshots(fresh.dir), snap);
-          if (isRunning(this.services, fresh.uuid)) {
-            ctx.progress(null, `Powering ${fresh.config.name} off`);
-            await this.services.powerOff(fresh.uuid);
-            restarted = true;
-          }
-          return restoreSnapshot(this.services, fresh, target.id, ctx);
-        });
-        if (restarted) {
-          ctx.progress(null, `Starting ${machine.config.name} again`);
-          await this.services.start(machine.uuid);
-          warnings.push(`${machine.config.name} was running: it was powered off, restored and started again`);
+        let restarted = false;
+        let warnings: string[];
+        try {
+          warnings = await this.lock(machine, 'restoring a snapshot', async (fresh) => {
+            target = findSnapshot(loadSnapshots(fresh.dir), snap);
+            restarted = agent !== null && isRunning(this.services, fresh.uuid);
+            return restoreSnapshot(this.services, fresh, target.id, ctx, restarted ? agent : null);
+          });
+        } finally {
+          agent?.close();
         }
+        if (restarted) warnings.push(`${machine.config.name} was running: it was powered off, restored and started again`);
         this.services.changed(machine.uuid);
         return { snapshot: { id: target.id, name: target.name }, warnings, restarted };
       },
@@ -139,6 +138,7 @@ export class Snapshots {
       (r) => r,
     );
   }
+
   /**
    * The scheduler's pruning: deletes these snapshots (ids) one by one under the machine's lock, a
    * running machine's through QEMU (its disks rest on them). One a linked clone rests on is kept and
@@ -172,7 +172,6 @@ export class Snapshots {
     if (pruned.length > 0) this.services.changed(machine.uuid);
     return { pruned, skipped };
   }
-
 
   /** Suspend to disk: RAM and devices to a file, then QEMU quits; the next start resumes from it. */
   saveState(ref: string): { task: TaskInfo; result: Promise<{ file: string }> } {

@@ -5,6 +5,7 @@
  * QMP reconnect by a fresh agent).
  */
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +24,8 @@ import type { RuntimeStatus } from '../../api/types.js';
 export type { RuntimeStatus } from '../../api/types.js';
 
 const AGENT_START_TIMEOUT_MS = 15_000;
+/** A relaunch in place loads the RAM state before it answers: a large guest on a slow disk takes a while. */
+const RELAUNCH_TIMEOUT_MS = 600_000;
 
 function readPid(file: string): number | null {
   try {
@@ -147,8 +150,17 @@ export class VmRuntime {
     }
   }
 
-  /** Launch the agent, which launches QEMU paused, connects, then continues it. */
-  async launch(launch: Omit<LaunchFile, 'serialLogStart'>): Promise<{ client: AgentClient; status: AgentStatus }> {
+  /**
+   * Launch the agent, which launches QEMU paused, connects, then continues it. With `into`, a client
+   * of the machine's agent that has unloaded its QEMU (a live snapshot restored in place): that agent
+   * launches the new QEMU itself, keeping its process, sockets and clients.
+   */
+  async launch(
+    launch: Omit<LaunchFile, 'serialLogStart'>,
+    into?: AgentClient,
+    passphrase?: string,
+  ): Promise<{ client: AgentClient; status: AgentStatus }> {
+    if (into) return this.relaunch(into, launch);
     const dir = this.dir(launch.uuid);
     this.checkSocketPaths(launch.uuid);
     // The runtime dir said stopped, but a QEMU of this machine that VMDesk lost track of (its pid file
@@ -162,25 +174,48 @@ export class VmRuntime {
     await fsp.rm(dir, { recursive: true, force: true });
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     await fsp.chmod(path.dirname(dir), 0o700).catch(() => undefined);
-    const logs = machineLogs(launch.machineDir);
-    await fsp.mkdir(path.dirname(logs.serial), { recursive: true });
-    const serialLogStart = await fsp.stat(logs.serial).then(
+    await fsp.mkdir(path.dirname(machineLogs(launch.machineDir).serial), { recursive: true });
+    await this.writeLaunchFile(launch);
+    return this.spawnAgent(launch.uuid, launch.machineDir, passphrase);
+  }
+
+  /** launch.json, with where this boot starts in serial.log (a re-adopting agent's scrollback starts there). */
+  private async writeLaunchFile(launch: Omit<LaunchFile, 'serialLogStart'>): Promise<void> {
+    const serialLogStart = await fsp.stat(machineLogs(launch.machineDir).serial).then(
       (s) => s.size,
       () => 0,
     );
-    await writeJsonAtomic(path.join(dir, RUNTIME.launch), { ...launch, serialLogStart } satisfies LaunchFile);
-    return this.spawnAgent(launch.uuid, launch.machineDir);
+    await writeJsonAtomic(this.file(launch.uuid, 'launch'), { ...launch, serialLogStart } satisfies LaunchFile);
   }
 
-  private async spawnAgent(uuid: string, machineDir: string): Promise<{ client: AgentClient; status: AgentStatus }> {
+  /** The agent behind `client` starts QEMU again from the new launch.json; settles as a launch does. */
+  private async relaunch(
+    client: AgentClient,
+    launch: Omit<LaunchFile, 'serialLogStart'>,
+  ): Promise<{ client: AgentClient; status: AgentStatus }> {
+    await this.writeLaunchFile(launch);
+    // A QEMU that fails to come up is told as a failed launch is (the agent's last state, with QEMU's log).
+    const settled = this.waitSettled(client);
+    const asked = client.request<AgentStatus>({ op: 'relaunch' }, RELAUNCH_TIMEOUT_MS);
+    const [status] = await Promise.all([settled, asked]);
+    return { client, status };
+  }
+
+  /** With `passphrase` (encrypted disks), the agent reads it from its fd 3, a pipe: never an argument or a file. */
+  private async spawnAgent(uuid: string, machineDir: string, passphrase?: string): Promise<{ client: AgentClient; status: AgentStatus }> {
     const dir = this.dir(uuid);
     const log = fs.openSync(machineLogs(machineDir).agent, 'a');
     const child = spawn(process.execPath, [agentEntry(), dir], {
       detached: true,
-      stdio: ['ignore', log, log],
+      stdio: passphrase === undefined ? ['ignore', log, log] : ['ignore', log, log, 'pipe'],
       env: { ...this.env, NODE_OPTIONS: '' },
     });
     fs.closeSync(log);
+    const secretPipe = child.stdio[3] as Writable | null | undefined;
+    if (secretPipe) {
+      secretPipe.on('error', () => undefined);
+      secretPipe.end(passphrase);
+    }
     let agentExited = false;
     child.on('exit', () => {
       agentExited = true;
