@@ -2,11 +2,21 @@
 // browser served by `vmdesk serve`. No inline scripts, so the page's CSP can forbid them.
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
+import components from 'unplugin-vue-components/vite';
+import { ElementPlusResolver } from 'unplugin-vue-components/resolvers';
 
 export default defineConfig({
   root: 'src-renderer',
   base: './',
-  plugins: [vue()],
+  plugins: [
+    vue(),
+    // Element Plus on demand: each <el-…> tag and v-loading of a template imports its one component
+    // into the chunk of that template (a dialog's into the dialog's chunk). Styles are not imported
+    // per component: src-renderer/element-styles.ts loads them ahead of VMDesk's own CSS (see there).
+    // Our own components are imported by hand (dirs: none), and the types of the el-… tags come from
+    // element-plus/global (tsconfig), so no generated .d.ts.
+    components({ resolvers: [ElementPlusResolver({ importStyle: false })], dirs: [], dts: false }),
+  ],
   build: {
     outDir: '../dist/renderer',
     emptyOutDir: true,
@@ -14,5 +24,10 @@ export default defineConfig({
     target: 'es2022',
     modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 2000,
+    // What the main window needs to show its list is one file (the entry and every module it imports
+    // statically), not some thirty small shared chunks: over `vmdesk serve` each is a request of its
+    // own, and their round trips, not their size, were most of the wait. Dialogs, the console view
+    // and the graphs stay in chunks loaded on demand.
+    rolldownOptions: { output: { codeSplitting: { groups: [{ name: 'main', tags: ['$initial'] }] } } },
   },
 });

@@ -84,6 +84,13 @@ if (fs.existsSync(path.join(root, 'vite.config.ts'))) {
     stdio: 'inherit',
   });
   if (vite.status !== 0) process.exit(vite.status ?? 1);
+  // The main window's first load stays small: Element Plus on demand, dialogs in chunks of their own.
+  const { bundleProblems } = await import(path.join(root, 'dist/main/server/renderer-bundle.js'));
+  const problems = bundleProblems(path.join(root, 'dist/renderer'));
+  if (problems.length > 0) {
+    console.error(`The renderer's first load: ${problems.join('; ')} (src-main/server/renderer-bundle.ts)`);
+    process.exit(1);
+  }
 }
 
 fs.writeFileSync(path.join(root, STAMP), `${inputs}\n`);

@@ -4,10 +4,11 @@
  * footer offers *Cancel task* instead), the task's progress and error are shown in it
  * (TaskProgress.vue), and it closes once the task succeeds.
  */
-import { computed, watch, type WritableComputedRef } from 'vue';
+import { computed, type WritableComputedRef } from 'vue';
 import type { TaskInfo } from '../../src-main/api/types';
 import { useTaskRunner, type TaskRunner } from '../lib/run-task';
 import { hostOf } from '../lib/hosts';
+import { watchOpen } from './lazy-dialogs';
 
 export interface TaskDialogOptions<S> {
   /** What the dialog is about; null when it is closed. */
@@ -40,7 +41,7 @@ export function useTaskDialog<S>(options: TaskDialogOptions<S>): TaskDialog {
       if (!v && !runner.busy.value) options.close();
     },
   });
-  watch(options.subject, (s) => {
+  watchOpen(options.subject, (s) => {
     if (s === null) return;
     runner.reset();
     options.onOpen?.(s);

@@ -120,6 +120,12 @@ export interface GroupOptions<M> {
 }
 
 /**
+ * Machine names in the user's order: one collator for the whole sort. `localeCompare` builds one per
+ * comparison, which made sorting 200 names about a twentieth of the main window's first render.
+ */
+const NAME_ORDER = new Intl.Collator();
+
+/**
  * The machine list: one group per host (this computer first), each with its machines by name. With
  * a filter, only the machines whose name contains it, and only the groups that have one. Machines of
  * a host that is no longer listed are left out.
@@ -139,7 +145,7 @@ export function groupMachines<M extends { host: string }>(
   }
   const groups: HostGroup<M>[] = [];
   for (const host of sortHosts(hosts)) {
-    const list = (byHost.get(host.name) ?? []).sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+    const list = (byHost.get(host.name) ?? []).sort((a, b) => NAME_ORDER.compare(nameOf(a), nameOf(b)));
     if (q && list.length === 0) continue;
     groups.push({ host, label: hostLabel(host.name), machines: list, collapsed: collapsed.has(host.name), reachable: isReachable(host) });
   }
