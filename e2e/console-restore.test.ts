@@ -1,8 +1,8 @@
 // The serial console after a restore (issue 12), end to end: Chromium restores a live snapshot of a
 // running demo guest from the Snapshots tab of the UI served by `vmdesk serve`, and the console
 // window's Serial tab, open all along, shows the screen as it was at the snapshot (the marker printed
-// before it, then the prompt) without a key pressed, and nothing printed after the snapshot. One
-// guest, 128 MiB.
+// before it, then the prompt) without a key pressed, and nothing printed after the snapshot; the
+// machine's agent relaunched its QEMU in place. One guest, 128 MiB.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,6 +63,9 @@ describe('the Serial tab after a snapshot restore from the UI', () => {
     await consolePage.getByRole('tab', { name: 'Serial' }).click();
     await expect.poll(serialText, { timeout: 30_000 }).toContain(after);
 
+    const { uuid } = JSON.parse(await ok(served.sb, ['show', NAME, '--json'])) as { uuid: string };
+    const agentPid = (): string => fs.readFileSync(path.join(served.sb.runtime, uuid, 'agent.pid'), 'utf8');
+    const agentBefore = agentPid();
     await page.getByRole('tab', { name: 'Snapshots' }).click();
     await tree().getByText(SNAP).click({ button: 'right' });
     await page.getByRole('menuitem', { name: 'Restore…' }).click();
@@ -75,6 +78,8 @@ describe('the Serial tab after a snapshot restore from the UI', () => {
     await dialog.waitFor({ state: 'hidden', timeout: GUEST_TIMEOUT });
     await expect.poll(() => row().getAttribute('aria-label'), { timeout: GUEST_TIMEOUT }).toBe(`${NAME}, Running`);
 
+    // Restored in place: the machine's agent relaunched its QEMU (no new agent).
+    expect(agentPid()).toBe(agentBefore);
     // The Serial tab reconnects to the restored machine: the screen at the snapshot, no key pressed.
     // (The terminal starts clean on each new stream: what came after the snapshot goes first.)
     await expect.poll(serialText, { timeout: 30_000 }).not.toContain(after);

@@ -36,6 +36,7 @@ export const COMMAND_IDS = [
   'machine.migrate',
   'machine.export',
   'machine.v2p',
+  'machine.backup',
   'file.import',
   'file.media',
   'file.p2v',
@@ -246,6 +247,13 @@ function createCommands(): Record<CommandId, Command> {
         whenState(['stopped', 'crashed'], 'Shut the machine down before writing its disk out')() ??
         (sel()?.config?.disks.length ? null : 'The machine has no disk'),
       withSelected((m) => (ui.v2p = { host: m.host, uuid: m.uuid })),
+    ),
+    cmd(
+      'machine.backup',
+      'Back up…',
+      // Running (live, the guest goes on) or stopped; not while it starts, stops or migrates.
+      () => whenState(['running', 'paused', 'stopped', 'crashed'], 'Wait until the machine has started or stopped')(),
+      withSelected((m) => (ui.backup = { host: m.host, uuid: m.uuid })),
     ),
     cmd('file.import', 'Import appliance…', needHost, () => (ui.importHost = machines.selectedHost)),
     cmd('file.media', 'Virtual media manager…', needHost, () => (ui.mediaHost = machines.selectedHost)),

@@ -50,6 +50,7 @@ import {
   type MemoryPolicyStatus,
 } from './resources.js';
 import { addHostInputSchema, hostEntrySchema, hostNameSchema, type HostDetails, type HostKeyProbe, type HostSummary } from './hosts.js';
+import { backupInputSchema, backupRestoreInputSchema, backupSourceSchema, type BackupList } from './backup.js';
 import { scheduleInputSchema, type ScheduleStatus } from './schedule.js';
 
 /** A machine is named by its uuid or its name. */
@@ -133,6 +134,10 @@ export const API_ARGUMENTS = {
   setKsm: z.tuple([ksmInputSchema]),
   memoryPolicy: z.tuple([]),
   setMemoryPolicy: z.tuple([memoryPolicyInputSchema]),
+  backupMachine: z.tuple([machineRef, backupInputSchema]),
+  listBackups: z.tuple([machineRef, backupSourceSchema.optional()]),
+  verifyBackups: z.tuple([machineRef, backupSourceSchema.optional()]),
+  restoreBackup: z.tuple([machineRef, backupRestoreInputSchema]),
   machineStats: z.tuple([machineRef]),
   getSchedule: z.tuple([machineRef]),
   /** null turns the schedule off (its scheduled snapshots stay). */
@@ -249,6 +254,14 @@ export interface ApiResults {
   /** The host memory policy (automatic overcommit): target, per machine target/actual and why, its decisions. */
   memoryPolicy: MemoryPolicyStatus;
   setMemoryPolicy: MemoryPolicyStatus;
+  /** A backup point (full or incremental) into the machine's chain: a task; its result is a BackupOutcome. */
+  backupMachine: TaskInfo;
+  /** The machine's backup points (null: none yet). */
+  listBackups: BackupList | null;
+  /** Every image of the chain checked: a task; its result is a BackupVerifyOutcome (problems listed). */
+  verifyBackups: TaskInfo;
+  /** A point back into the library (new machine, or over the stopped machine): a task; its result is a BackupRestoreOutcome. */
+  restoreBackup: TaskInfo;
   /** The last minutes of a running machine's figures (CPU, memory, disk, network); sampling runs while asked. */
   /** A machine's snapshot schedule and retention, its next run and last outcome, and the scheduler's pid. */
   getSchedule: ScheduleStatus;

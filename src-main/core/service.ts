@@ -36,6 +36,8 @@ import type { ScheduleInput } from '../api/schedule.js';
 import { scheduledRunTasks } from './schedule/runs-log.js';
 import { scheduleStatus, setSchedule } from './schedule/schedule-ops.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
+import type { BackupInput, BackupRestoreInput, BackupSource } from '../api/backup.js';
+import { backupTask, listBackups, restoreBackupTask, verifyBackupsTask } from './backup/backup-ops.js';
 
 /** A task's outcome is reported by its events; nothing waits on the promise here. */
 function detached(run: { task: TaskInfo; result: Promise<unknown> }): TaskInfo {
@@ -424,6 +426,22 @@ export class CoreService implements CoreApi {
 
   setSchedule(ref: string, input: ScheduleInput | null): Promise<ApiResults['setSchedule']> {
     return setSchedule(this.core, ref, input);
+  }
+
+  async backupMachine(ref: string, input: BackupInput): Promise<ApiResults['backupMachine']> {
+    return detached(await backupTask(this.core, ref, input));
+  }
+
+  listBackups(ref: string, source?: BackupSource): Promise<ApiResults['listBackups']> {
+    return listBackups(this.core, ref, source);
+  }
+
+  async verifyBackups(ref: string, source?: BackupSource): Promise<ApiResults['verifyBackups']> {
+    return detached(await verifyBackupsTask(this.core, ref, source));
+  }
+
+  async restoreBackup(ref: string, input: BackupRestoreInput): Promise<ApiResults['restoreBackup']> {
+    return detached(await restoreBackupTask(this.core, ref, input));
   }
 
   cancelTask(id: string): Promise<ApiResults['cancelTask']> {

@@ -21,6 +21,8 @@ export const useUiStore = defineStore('ui', () => {
   const move = ref<MachineRef | null>(null);
   const exportTarget = ref<MachineRef | null>(null);
   const v2p = ref<MachineRef | null>(null);
+  /** Machine › Back up…: the machine whose backups the dialog shows. */
+  const backup = ref<MachineRef | null>(null);
   /** Import, P2V and the media manager: open on this host (null: closed). */
   const importHost = ref<string | null>(null);
   const p2vHost = ref<string | null>(null);
@@ -50,6 +52,7 @@ export const useUiStore = defineStore('ui', () => {
     move,
     exportTarget,
     v2p,
+    backup,
     importHost,
     p2vHost,
     mediaHost,

@@ -64,7 +64,7 @@ export function registerBackupCommands(program: Command, core: Core): void {
     .option('--json', 'print the list as JSON')
     .action(async (name: string, o: { from?: string; json?: boolean }) => {
       const list = await listBackups(core, name, o.from !== undefined ? { from: path.resolve(o.from) } : {});
-      print(o.json, list, formatBackupList(list));
+      print(o.json, list, list ? formatBackupList(list) : `${name} has no backups yet\n`);
     });
 
   program

@@ -18,7 +18,7 @@ import { VmdeskError } from '../../api/errors.js';
 import { parseInput } from '../../api/validation.js';
 import type { Core } from '../core.js';
 import type { TaskInfo } from '../tasks/task-manager.js';
-import { locateChain, requireTargetDir, type BackupServices, type Machine } from './chain-dir.js';
+import { hasBackupFolder, locateChain, requireTargetDir, type BackupServices, type Machine } from './chain-dir.js';
 import { listChain, readManifest } from './manifest.js';
 import { restoreBackup } from './restore-backup.js';
 import { takeBackup } from './take-backup.js';
@@ -49,12 +49,14 @@ export async function backupTask(core: Core, ref: string, raw: BackupInput): Pro
   );
 }
 
-export async function listBackups(core: Core, ref: string, raw: BackupSource = {}): Promise<BackupList> {
+/** The machine's chain, or null when it has none yet. */
+export async function listBackups(core: Core, ref: string, raw: BackupSource = {}): Promise<BackupList | null> {
   const { from } = parseInput(backupSourceSchema, raw, 'backup folder');
-  const chainDir = await locateChain(await findMachine(core, ref), ref, from);
+  const machine = await findMachine(core, ref);
+  if (machine && from === undefined && !(await hasBackupFolder(machine))) return null;
+  const chainDir = await locateChain(machine, ref, from);
   const manifest = await readManifest(chainDir);
-  if (!manifest) throw new VmdeskError('NOT_FOUND', `No backup of ${ref} in ${chainDir} yet`);
-  return listChain(chainDir, manifest);
+  return manifest ? listChain(chainDir, manifest) : null;
 }
 
 export async function verifyBackupsTask(core: Core, ref: string, raw: BackupSource = {}): Promise<Run<BackupVerifyOutcome>> {

@@ -72,3 +72,8 @@ export async function locateChain(machine: Machine | null, name: string, from: s
   if (!machine) throw new VmdeskError('NOT_FOUND', `No machine named "${name}": give the backup folder (--from DIR)`);
   return resolveChainDir(await requireTargetDir(machine, undefined), machine.config);
 }
+
+/** Whether the machine was ever backed up from this library (it remembers a backup folder). */
+export async function hasBackupFolder(machine: Machine): Promise<boolean> {
+  return (await rememberedTarget(machine.dir)) !== null;
+}
