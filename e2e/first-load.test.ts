@@ -1,0 +1,117 @@
+// The main window's first load (issue 12, speed): Element Plus imported on demand and each dialog's
+// code fetched when the dialog first opens, under the page's strict CSP. What must not change with
+// it: a dialog mounted on its first opening opens filled in, the dark theme switches, and the boxes
+// Element Plus makes outside any template (ElMessageBox, ElMessage, ElNotification) are styled.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchBrowser, openUi, ok, pageProblems, serve, stopServed, type Served } from './harness.js';
+
+const NAME = 'first-load';
+
+/** The scripts the page has fetched so far, by file name. */
+const scripts = (page: Page): Promise<string[]> =>
+  page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .map((r) => r.name.split('/').pop() ?? '')
+      .filter((n) => n.endsWith('.js')),
+  );
+
+/** An element's background colour as [r, g, b, alpha]. */
+const background = (l: Locator): Promise<number[]> =>
+  l.evaluate((e) => {
+    const m = /rgba?\(([^)]*)\)/.exec(getComputedStyle(e).backgroundColor);
+    return (m?.[1] ?? '0, 0, 0, 0').split(',').map(Number);
+  });
+const luminance = ([r = 0, g = 0, b = 0]: number[]): number => (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+
+describe('the main window’s first load, in a browser', () => {
+  let served: Served;
+  let browser: Browser;
+  let page: Page;
+  const row = (): Locator => page.getByRole('option', { name: new RegExp(`^${NAME}, `) });
+  const toolbar = (): Locator => page.getByRole('toolbar', { name: 'Machine actions' });
+
+  beforeAll(async () => {
+    served = await serve();
+    await ok(served.sb, ['create', NAME, '--memory', '64', '--network', 'none']);
+    browser = await launchBrowser();
+    ({ page } = await openUi(browser, served));
+  });
+
+  afterAll(async () => {
+    await stopServed(browser, served, []);
+  });
+
+  it('shows the list from one script and one stylesheet; no dialog’s code is fetched before it opens', async () => {
+    await row().waitFor();
+    const loaded = await scripts(page);
+    expect(loaded.filter((n) => /^main-[\w-]+\.js$/.test(n))).toHaveLength(1);
+    expect(loaded.filter((n) => /Dialog|Wizard|ConsoleView|SnapshotsPane/.test(n))).toEqual([]);
+    const sheets = await page.evaluate(() => [...document.styleSheets].map((s) => s.href?.split('/').pop()).filter(Boolean));
+    expect(sheets).toHaveLength(1);
+  });
+
+  it('Settings: its code arrives when first opened, and it opens filled in with the machine', async () => {
+    await row().click();
+    await toolbar().getByRole('button', { name: 'Settings' }).click();
+    const settings = page.getByRole('dialog', { name: /^Settings/ });
+    await settings.waitFor();
+    await expect.poll(() => settings.getByRole('textbox', { name: 'Name' }).inputValue()).toBe(NAME);
+    expect((await scripts(page)).some((n) => n.startsWith('SettingsDialog-'))).toBe(true);
+    await settings.getByRole('button', { name: 'Close', exact: true }).click();
+    await settings.waitFor({ state: 'hidden' });
+    // Opened again (the component mounted since): filled in again.
+    await toolbar().getByRole('button', { name: 'Settings' }).click();
+    await expect.poll(() => settings.getByRole('textbox', { name: 'Name' }).inputValue()).toBe(NAME);
+    await settings.getByRole('button', { name: 'Close', exact: true }).click();
+    await settings.waitFor({ state: 'hidden' });
+  });
+
+  it('follows the dark theme: the page and a dialog loaded later are dark, then light again', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(() => page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true);
+    await page.keyboard.press('Control+Alt+KeyN');
+    const wizard = page.getByRole('dialog', { name: 'New machine' });
+    await wizard.waitFor();
+    // Element Plus fades colours in: polled until settled.
+    await expect.poll(async () => luminance(await background(page.locator('body')))).toBeLessThan(0.2);
+    await expect
+      .poll(async () => luminance(await background(page.locator('.el-dialog').filter({ hasText: 'New machine' }))))
+      .toBeLessThan(0.25);
+    await wizard.getByRole('button', { name: 'Cancel' }).click();
+    await wizard.waitFor({ state: 'hidden' });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(async () => luminance(await background(page.locator('body')))).toBeGreaterThan(0.8);
+  });
+
+  it('styles ElMessageBox (Remove’s confirmation), ElMessage (a snapshot taken) and ElNotification', async () => {
+    await row().click();
+    await toolbar().getByRole('button', { name: 'Remove' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Remove machine' });
+    await confirm.waitFor();
+    const box = page.locator('.el-message-box');
+    expect(luminance(await background(box))).toBeGreaterThan(0.8);
+    expect((await background(box))[3] ?? 1).not.toBe(0);
+    expect(await box.evaluate((e) => getComputedStyle(e).borderRadius)).not.toBe('0px');
+    expect(await page.locator('.el-overlay-message-box').evaluate((e) => getComputedStyle(e).position)).toBe('fixed');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'hidden' });
+
+    await page.getByRole('tab', { name: 'Snapshots' }).click();
+    await page.getByRole('toolbar', { name: 'Snapshot actions' }).getByRole('button', { name: 'Take…' }).click();
+    const take = page.getByRole('dialog', { name: `Take snapshot of ${NAME}` });
+    await take.getByRole('button', { name: 'Take' }).click();
+    const message = page.locator('.el-message').filter({ hasText: 'Took snapshot' });
+    await message.waitFor();
+    expect(await message.evaluate((e) => getComputedStyle(e).position)).toBe('fixed');
+    expect(await message.evaluate((e) => getComputedStyle(e).display)).toBe('flex');
+
+    // No notification without a warning to give: its rules are there, with the others, from the start.
+    const rules = await page.evaluate(() =>
+      [...document.styleSheets].flatMap((s) => [...s.cssRules].map((r) => (r as CSSStyleRule).selectorText ?? '')),
+    );
+    expect(rules).toContain('.el-notification');
+    expect(pageProblems(page)).toEqual([]);
+  });
+});
