@@ -39,6 +39,8 @@ export const MEMORY_POLICY_FILE = 'memory-policy.json';
 export const SCHEDULE_FILE = 'schedule.json';
 /** What the scheduler ran last for a machine, and the run it has begun (machine folder). */
 export const SCHEDULE_STATE_FILE = 'schedule-state.json';
+/** A machine's last backup folder (machine folder; see core/backup). */
+export const BACKUP_TARGET_FILE = 'backup.json';
 /** The scheduler process of a library keeps its pid and log in <runtime root>/scheduler/<hash of the library home>/. */
 export const SCHEDULER_DIR = 'scheduler';
 /** Every scheduled run, one JSON line each, read into the task history (library home). */

@@ -6,7 +6,8 @@ import type { MachineConfig } from '../../api/machine-config.js';
 import { readJson, writeJsonAtomic } from '../fs/atomic-file.js';
 import type { Library, MachineRecord } from '../library/library.js';
 import type { VmRuntime } from '../vm/vm-runtime.js';
-import { BACKUP_TARGET_FILE, MANIFEST_FILE, chainFolderName } from './manifest.js';
+import { BACKUP_TARGET_FILE } from '../paths.js';
+import { MANIFEST_FILE, chainFolderName } from './manifest.js';
 
 export type Machine = MachineRecord & { config: MachineConfig };
 

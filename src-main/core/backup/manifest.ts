@@ -24,8 +24,6 @@ import { writeJsonAtomic } from '../fs/atomic-file.js';
 export const MANIFEST_FILE = 'manifest.json';
 export const POINT_CONFIG_FILE = 'machine.json';
 export const CHAIN_FILES_DIR = 'files';
-/** The machine folder remembers its last backup folder (so `vmdesk backups NAME` needs no --to). */
-export const BACKUP_TARGET_FILE = 'backup.json';
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_POINTS = 10_000;
 

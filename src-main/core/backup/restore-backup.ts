@@ -15,7 +15,7 @@ import { withLock } from '../fs/lock-file.js';
 import { loadMachineConfig, machineLockFile, saveMachineConfig, type Library } from '../library/library.js';
 import { takenMacs } from '../machines/create-machine.js';
 import { generateMac } from '../machines/media.js';
-import { DELETING_PREFIX, DISKS_DIR, LOGS_DIR } from '../paths.js';
+import { BACKUP_TARGET_FILE, DELETING_PREFIX, DISKS_DIR, LOGS_DIR } from '../paths.js';
 import { runQemuImg, qemuImgError } from '../qemu/qemu-img-run.js';
 import { syncImage } from '../qemu/qemu-img.js';
 import { requireNoDependents } from '../storage/image-users.js';
@@ -24,7 +24,7 @@ import { clearOwner, makeStaging } from '../clone/staging.js';
 import { requireFreeName } from '../clone/clone-machine.js';
 import { chainFiles, chainSpec, checkPointImage } from './chain-images.js';
 import type { BackupServices, Machine } from './chain-dir.js';
-import { BACKUP_TARGET_FILE, CHAIN_FILES_DIR, chainTo, findPoint, readManifest, sha256File, type PointRecord } from './manifest.js';
+import { CHAIN_FILES_DIR, chainTo, findPoint, readManifest, sha256File, type PointRecord } from './manifest.js';
 
 export async function restoreBackup(
   services: BackupServices,
