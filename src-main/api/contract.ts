@@ -5,7 +5,13 @@
  */
 import { z } from 'zod';
 import { machineNameSchema, type MachineConfig } from './machine-config.js';
-import { createMachineInputSchema, deleteMachineInputSchema, modifyMachineInputSchema, sendTextInputSchema } from './operations.js';
+import {
+  createMachineInputSchema,
+  deleteMachineInputSchema,
+  modifyMachineInputSchema,
+  sendTextInputSchema,
+  startMachineInputSchema,
+} from './operations.js';
 import { snapshotRefSchema, takeSnapshotInputSchema, type SnapshotTree } from './snapshots.js';
 import type { AgentStatus, HostCapabilities, MachineDetails, MachineSummary, RuntimeStatus, TaskInfo } from './types.js';
 import { absolutePathSchema, importOptionsSchema, v2pOptionsSchema, type ApplianceSummary } from './portability.js';
@@ -75,7 +81,8 @@ export const API_ARGUMENTS = {
   modifyMachine: z.tuple([machineRef, modifyMachineInputSchema]),
   deleteMachine: z.tuple([machineRef, deleteMachineInputSchema.strict().optional()]),
   repairMachine: z.tuple([machineRef]),
-  startMachine: z.tuple([machineRef]),
+  /** The passphrase of a machine with encrypted disks goes in the options; it is kept in no file. */
+  startMachine: z.tuple([machineRef, startMachineInputSchema.optional()]),
   shutdownMachine: z.tuple([machineRef, shutdownOptions.optional()]),
   pauseMachine: z.tuple([machineRef]),
   resumeMachine: z.tuple([machineRef]),

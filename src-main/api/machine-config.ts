@@ -61,6 +61,16 @@ export const macSchema = z
   .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'A MAC address must not be multicast (the first byte must be even)')
   .refine((m) => !/^(00:){5}00$/.test(m), 'A MAC address must not be all zeros');
 
+/** A disk passphrase, as given at a start: it reaches QEMU through a pipe and is kept in no file. */
+export const passphraseSchema = z
+  .string()
+  .min(1, 'The passphrase is empty')
+  .max(1024, 'The passphrase is longer than 1024 characters')
+  .refine((s) => !s.includes('\u0000'), 'The passphrase must not contain a NUL character');
+
+/** A passphrase chosen for new encrypted disks. */
+export const newPassphraseSchema = passphraseSchema.refine((s) => s.length >= 8, 'A disk passphrase needs at least 8 characters');
+
 export const diskSchema = z.object({
   id: z.string().regex(/^disk[0-9]{1,2}$/),
   /** Relative to the machine folder, or absolute for a disk kept elsewhere. */
@@ -73,6 +83,8 @@ export const diskSchema = z.object({
    * image is inspected again at every start, and may read from these files only.
    */
   trustedBacking: z.array(hostPathSchema).max(16).optional(),
+  /** qcow2 with LUKS encryption: opened with the passphrase given at each start (kept in no file). */
+  encrypted: z.boolean().optional(),
 });
 
 export const cdromSchema = z.object({

@@ -16,7 +16,9 @@ import {
   hostPathSchema,
   sharesSchema,
   machineNameSchema,
+  newPassphraseSchema,
   osTypeSchema,
+  passphraseSchema,
   trustBackingSchema,
 } from './machine-config.js';
 
@@ -61,6 +63,11 @@ export const createMachineInputSchema = z
     networkBoot: z.boolean().default(false),
     bootOrder: z.array(z.enum(BOOT_DEVICES)).min(1).optional(),
     notes: z.string().max(10000).default(''),
+    /** The new or imported disk encrypted (qcow2 LUKS) with this passphrase, which is kept in no file. */
+    passphrase: newPassphraseSchema.optional(),
+  })
+  .refine((v) => !(v.attachDisk && v.passphrase !== undefined), {
+    message: 'An attached image is used in place and cannot be encrypted: import it (importDisk) instead',
   })
   .refine((v) => !(v.importDisk && v.attachDisk), { message: 'Use either importDisk or attachDisk, not both' })
   .refine((v) => !(v.demo && (v.kernelBoot || v.iso || v.importDisk || v.attachDisk)), {
@@ -100,6 +107,12 @@ export const modifyMachineInputSchema = z
 export type ModifyMachineInput = z.input<typeof modifyMachineInputSchema>;
 
 export const deleteMachineInputSchema = z.object({ keepDisks: z.boolean().default(false) });
+
+/** A start's options: the passphrase of a machine with encrypted disks (never stored). */
+export const startMachineInputSchema = z.strictObject({
+  passphrase: passphraseSchema.optional(),
+});
+export type StartMachineInput = z.input<typeof startMachineInputSchema>;
 
 export const shutdownInputSchema = z.object({
   /** Power off at once instead of asking the guest (ACPI). */

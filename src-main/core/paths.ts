@@ -64,6 +64,8 @@ export const RUNTIME = {
   balloon: 'balloon.json',
   /** The console a machine resumed from a saved state starts with (see core/snapshots/console.ts). */
   scrollback: 'scrollback.bin',
+  /** The FIFO through which the agent hands an encrypted machine's passphrase to QEMU (gone once read). */
+  secret: 'secret.fifo',
 } as const;
 
 export const SOCKET_PATH_MAX = 107;

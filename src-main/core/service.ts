@@ -15,7 +15,7 @@ import { HostManager } from './hosts/host-manager.js';
 import { createApiProxy } from '../api/proxy.js';
 import type { IncomingInput, MigrateOptions } from '../api/migration.js';
 import { migrateTask, preflightProblems, type Destination } from './migration/outgoing.js';
-import type { CreateMachineInput, ModifyMachineInput } from '../api/operations.js';
+import type { CreateMachineInput, ModifyMachineInput, StartMachineInput } from '../api/operations.js';
 import { VmdeskError } from '../api/errors.js';
 import type { TakeSnapshotInput } from '../api/snapshots.js';
 import type { TaskInfo } from '../api/types.js';
@@ -271,8 +271,8 @@ export class CoreService implements CoreApi {
     return this.core.delete(ref, options ?? {});
   }
 
-  startMachine(ref: string): Promise<ApiResults['startMachine']> {
-    return this.core.start(ref);
+  startMachine(ref: string, options?: StartMachineInput): Promise<ApiResults['startMachine']> {
+    return this.core.start(ref, options ?? {});
   }
 
   shutdownMachine(ref: string, options?: { force?: boolean; timeoutMs?: number }): Promise<ApiResults['shutdownMachine']> {

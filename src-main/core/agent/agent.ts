@@ -224,7 +224,9 @@ export class VmAgent {
   private async connectQmp(): Promise<void> {
     // A re-adopted QEMU made its socket long ago: one that is missing or refuses will not come back.
     const retryMs = this.mode === 'adopt' ? ADOPT_QMP_RETRY_MS : QMP_CONNECT_TIMEOUT_MS;
-    const qmp = await QmpClient.connect(this.file('qmp'), { retryUntil: Date.now() + retryMs, timeoutMs: 10_000 });
+    // QEMU greets once its devices are up: an encrypted disk's key slot takes seconds to unlock first.
+    const greetingMs = this.launch.encrypted ? 60_000 : 10_000;
+    const qmp = await QmpClient.connect(this.file('qmp'), { retryUntil: Date.now() + retryMs, timeoutMs: greetingMs });
     this.qmp = qmp;
     qmp.on('event', (ev: { event: string; data?: unknown }) => {
       if (this.qmp !== qmp) return;

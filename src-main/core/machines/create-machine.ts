@@ -21,6 +21,7 @@ import { saveMachineConfig, type Library } from '../library/library.js';
 import { DISKS_DIR, LOGS_DIR, NVRAM_FILE } from '../paths.js';
 import type { HostCapabilities } from '../host/capabilities.js';
 import { checkImage, convertImage, createImage } from '../qemu/qemu-img.js';
+import { convertToEncrypted, createEncryptedImage } from '../storage/encryption.js';
 import { inspectForeignImage, type ForeignImage } from '../storage/foreign-image.js';
 import { DEMO_CMDLINE, ensureDemoGuest } from '../demo/demo-guest.js';
 import type { TaskContext } from '../tasks/task-manager.js';
@@ -107,6 +108,10 @@ export async function createMachine(
     if (input.kernelBoot.initrd) await requireHostFile(input.kernelBoot.initrd, 'initrd');
   }
 
+  if (input.passphrase !== undefined && !input.importDisk && input.diskBytes === undefined && !input.demo)
+    throw new VmdeskError('INVALID_INPUT', 'Nothing to encrypt: give the machine a new disk or an imported one');
+  // The disks VMDesk makes for it (a new or imported one) are encrypted when a passphrase is given.
+  const encrypted = input.passphrase === undefined ? {} : { encrypted: true };
   const uuid = randomUUID();
   // Its owner file stays until the machine is registered: a kill in between leaves recognisable debris.
   const staging = await makeStaging(library.machinesDir);
@@ -135,11 +140,14 @@ export async function createMachine(
     if (input.importDisk && sourceInfo) {
       const file = path.join(DISKS_DIR, 'disk0.qcow2');
       ctx.progress(0, `Converting ${path.basename(input.importDisk)} to qcow2`);
-      await convertImage(input.importDisk, sourceInfo.format, path.join(staging, file), 'qcow2', {
+      const convertOpts = {
         signal: ctx.signal,
-        onProgress: (f) => ctx.progress(f, `Converting ${path.basename(input.importDisk ?? '')}`),
-      });
-      disks.push({ id: 'disk0', file, format: 'qcow2', bus: 'virtio', readOnly: false });
+        onProgress: (f: number) => ctx.progress(f, `Converting ${path.basename(input.importDisk ?? '')}`),
+      };
+      if (input.passphrase === undefined)
+        await convertImage(input.importDisk, sourceInfo.format, path.join(staging, file), 'qcow2', convertOpts);
+      else await convertToEncrypted(input.importDisk, sourceInfo.format, path.join(staging, file), input.passphrase, convertOpts);
+      disks.push({ id: 'disk0', file, format: 'qcow2', bus: 'virtio', readOnly: false, ...encrypted });
     } else if (input.attachDisk && sourceInfo) {
       disks.push({
         id: 'disk0',
@@ -154,8 +162,9 @@ export async function createMachine(
     if (newDiskBytes !== undefined) {
       const id = `disk${disks.length}`;
       const file = path.join(DISKS_DIR, `${id}.qcow2`);
-      await createImage(path.join(staging, file), 'qcow2', newDiskBytes);
-      disks.push({ id, file, format: 'qcow2', bus: 'virtio', readOnly: false });
+      if (input.passphrase === undefined) await createImage(path.join(staging, file), 'qcow2', newDiskBytes);
+      else await createEncryptedImage(path.join(staging, file), newDiskBytes, input.passphrase);
+      disks.push({ id, file, format: 'qcow2', bus: 'virtio', readOnly: false, ...encrypted });
     }
     if (input.firmware === 'uefi' && host.firmware.ovmfVars) {
       await fs.copyFile(host.firmware.ovmfVars, path.join(staging, NVRAM_FILE));

@@ -51,6 +51,21 @@ describe('buildQemuArgs (golden)', () => {
     expectGolden('bios-disk-nat', buildQemuArgs(spec(cfg)));
   });
 
+  it('encrypted disks: one secret object read from the runtime dir FIFO, the LUKS options on each encrypted disk only', () => {
+    const rt = `/run/user/1000/vmdesk/${config({}).uuid}`;
+    const cfg = config({
+      disks: [
+        { id: 'disk0', file: 'disks/disk0.qcow2', format: 'qcow2', bus: 'virtio', readOnly: false, encrypted: true },
+        { id: 'disk1', file: 'disks/disk1.qcow2', format: 'qcow2', bus: 'virtio', readOnly: false },
+      ],
+    });
+    const base = spec(cfg);
+    const args = buildQemuArgs({ ...base, runtime: { ...base.runtime, secret: `${rt}/secret.fifo` } });
+    expectGolden('encrypted-disk', args);
+    expect(args.filter((a) => a.startsWith('secret,'))).toEqual([`secret,id=vmdesk-key,file=${rt}/secret.fifo`]);
+    expect(() => buildQemuArgs(base)).toThrow(/secret FIFO/);
+  });
+
   it('balloon and page sharing switched off', () => {
     const cfg = config({ resources: { ...config({}).resources, balloon: false, pageSharing: false } });
     const args = buildQemuArgs(spec(cfg));

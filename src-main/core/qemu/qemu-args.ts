@@ -13,6 +13,7 @@ import {
   type NicConfig,
   type PortForward,
 } from '../../api/machine-config.js';
+import { SECRET_ID, secretObject } from '../storage/secret-fifo.js';
 
 export interface LaunchSpec {
   config: MachineConfig;
@@ -20,7 +21,7 @@ export interface LaunchSpec {
   machineDir: string;
   accel: 'kvm' | 'tcg';
   /** Absolute paths of the runtime dir files. */
-  runtime: { qmp: string; serial: string; vnc: string; qemuPid: string };
+  runtime: { qmp: string; serial: string; vnc: string; qemuPid: string; secret?: string };
   serialLog: string;
   /** Required when config.firmware is 'uefi'. */
   uefi?: { code: string; vars: string };
@@ -141,13 +142,24 @@ function firmwareSection(spec: LaunchSpec): string[] {
   ];
 }
 
-function blockdev(nodeName: string, format: string, filename: string, readOnly: boolean): string {
+function blockdev(nodeName: string, format: string, filename: string, readOnly: boolean, encrypted = false): string {
   return JSON.stringify({
     'node-name': nodeName,
     driver: format,
     'read-only': readOnly,
     file: { driver: 'file', filename, 'read-only': readOnly },
+    ...(encrypted ? { encrypt: { format: 'luks', 'key-secret': SECRET_ID } } : {}),
   });
+}
+
+/**
+ * The secret object encrypted disks are opened with: QEMU reads the passphrase from a FIFO in the
+ * runtime dir, which the agent feeds (see storage/secret-fifo.ts); the passphrase is never an argument.
+ */
+function secretSection(spec: LaunchSpec): string[] {
+  if (!spec.config.disks.some((d) => d.encrypted === true)) return [];
+  if (!spec.runtime.secret) throw new Error('The secret FIFO is required for a machine with encrypted disks');
+  return ['-object', secretObject(spec.runtime.secret)];
 }
 
 /** q35's built-in AHCI controller exposes the buses ide.0 … ide.5. */
@@ -165,7 +177,7 @@ function storageSection(spec: LaunchSpec): string[] {
   const diskBoot = boot.get('disk');
   config.disks.forEach((disk: DiskConfig, index) => {
     const file = resolveMachinePath(machineDir, disk.file);
-    args.push('-blockdev', blockdev(disk.id, disk.format, file, disk.readOnly));
+    args.push('-blockdev', blockdev(disk.id, disk.format, file, disk.readOnly, disk.encrypted === true));
     const bootindex = diskBoot === undefined || config.kernelBoot ? undefined : diskBoot + index;
     // A full host filesystem pauses the guest (resumable once space is freed) instead of failing its
     // write, which a guest filesystem answers by going read-only; other errors reach the guest.
@@ -320,6 +332,7 @@ export function buildQemuArgs(spec: LaunchSpec): string[] {
   return [
     ...machineSection(spec),
     ...firmwareSection(spec),
+    ...secretSection(spec),
     ...storageSection(spec),
     ...balloonSection(spec),
     ...kernelSection(spec),
