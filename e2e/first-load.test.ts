@@ -7,6 +7,8 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser, openUi, ok, pageProblems, serve, stopServed, type Served } from './harness.js';
 
 const NAME = 'first-load';
+/** Loaded chunks and colour transitions on 2 shared cores: generous. */
+const POLL = { timeout: 15_000 };
 
 /** The scripts the page has fetched so far, by file name. */
 const scripts = (page: Page): Promise<string[]> =>
@@ -57,32 +59,32 @@ describe('the main window’s first load, in a browser', () => {
     await toolbar().getByRole('button', { name: 'Settings' }).click();
     const settings = page.getByRole('dialog', { name: /^Settings/ });
     await settings.waitFor();
-    await expect.poll(() => settings.getByRole('textbox', { name: 'Name' }).inputValue()).toBe(NAME);
+    await expect.poll(() => settings.getByRole('textbox', { name: 'Name' }).inputValue(), POLL).toBe(NAME);
     expect((await scripts(page)).some((n) => n.startsWith('SettingsDialog-'))).toBe(true);
     await settings.getByRole('button', { name: 'Close', exact: true }).click();
     await settings.waitFor({ state: 'hidden' });
     // Opened again (the component mounted since): filled in again.
     await toolbar().getByRole('button', { name: 'Settings' }).click();
-    await expect.poll(() => settings.getByRole('textbox', { name: 'Name' }).inputValue()).toBe(NAME);
+    await expect.poll(() => settings.getByRole('textbox', { name: 'Name' }).inputValue(), POLL).toBe(NAME);
     await settings.getByRole('button', { name: 'Close', exact: true }).click();
     await settings.waitFor({ state: 'hidden' });
   });
 
   it('follows the dark theme: the page and a dialog loaded later are dark, then light again', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
-    await expect.poll(() => page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true);
+    await expect.poll(() => page.evaluate(() => document.documentElement.classList.contains('dark')), POLL).toBe(true);
     await page.keyboard.press('Control+Alt+KeyN');
     const wizard = page.getByRole('dialog', { name: 'New machine' });
     await wizard.waitFor();
     // Element Plus fades colours in: polled until settled.
-    await expect.poll(async () => luminance(await background(page.locator('body')))).toBeLessThan(0.2);
+    await expect.poll(async () => luminance(await background(page.locator('body'))), POLL).toBeLessThan(0.2);
     await expect
-      .poll(async () => luminance(await background(page.locator('.el-dialog').filter({ hasText: 'New machine' }))))
+      .poll(async () => luminance(await background(page.locator('.el-dialog').filter({ hasText: 'New machine' }))), POLL)
       .toBeLessThan(0.25);
     await wizard.getByRole('button', { name: 'Cancel' }).click();
     await wizard.waitFor({ state: 'hidden' });
     await page.emulateMedia({ colorScheme: 'light' });
-    await expect.poll(async () => luminance(await background(page.locator('body')))).toBeGreaterThan(0.8);
+    await expect.poll(async () => luminance(await background(page.locator('body'))), POLL).toBeGreaterThan(0.8);
   });
 
   it('styles ElMessageBox (Remove’s confirmation), ElMessage (a snapshot taken) and ElNotification', async () => {
