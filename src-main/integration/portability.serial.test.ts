@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TarWriter, formatManifest, readTarIndex } from '../core/portability/ova.js';
+import { DEMO_CMDLINE } from '../core/demo/demo-guest.js';
 import { CLI, eventually, makeSandbox, needsRoot, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
-const DEMO_CMDLINE = 'console=tty1 console=ttyS0,115200 quiet';
 let sb: Sandbox;
 let work: string;
 let srcDir: string;

@@ -15,8 +15,12 @@ import { cacheHome } from '../paths.js';
 export const DEMO_GUEST_VERSION = 2;
 export const DEMO_PROMPT = 'vmdesk-demo# ';
 export const DEMO_BANNER = 'VMDesk demo guest ready';
-/** ttyS0 last, so /dev/console (init's messages, the banner) is the serial port. */
-export const DEMO_CMDLINE = 'console=tty1 console=ttyS0,115200 quiet';
+/**
+ * ttyS0 last, so /dev/console (init's messages, the banner) is the serial port. no_timer_check: under
+ * TCG on a busy host the kernel's boot-time check of the IO-APIC timer can see too few ticks and panic
+ * ("IO-APIC + timer doesn't work!"), as cloud images for virtual machines also avoid.
+ */
+export const DEMO_CMDLINE = 'console=tty1 console=ttyS0,115200 quiet no_timer_check';
 
 const RECIPE = path.join('resources', 'demo-guest', 'build.sh');
 const FILES = ['vmlinuz', 'initrd.img', 'demo.iso', 'VERSION'] as const;
