@@ -219,6 +219,8 @@ try {
       cliBeforeMs: began - t0,
       cliAfterMs: end - outputAt,
       ramBytes: outcome.ramBytes,
+      // VMDesk's own account of its phases (since it reports them).
+      vmdeskPhasesMs: outcome.phasesMs ?? null,
       phases: phasesOf(began, outputAt, source, resumed),
       // Until the mirror starts: the checks (until the folder is made there), the folder, its files, the
       // agent and QEMU (until the agent listens), then NBD, the exports, the forwards.

@@ -119,6 +119,20 @@ export interface MigrationPreflight {
   problems: string[];
 }
 
+/**
+ * A live migration's phases: checks (preflight), prepare (the folder and empty disks there), files
+ * (boot files and snapshot images sent), start (QEMU there, NBD exports, SSH forwards), disks (the
+ * mirrors until ready), ram (pre-copy until the pause), switchover (mirrors completed, last RAM),
+ * commit (the destination continued and registered), qemuFigures (QEMU's downtime figure awaited),
+ * sourceStop (this QEMU ended), sourceDelete (this copy removed).
+ */
+export type MigrationPhases = Partial<
+  Record<
+    'checks' | 'prepare' | 'files' | 'start' | 'disks' | 'ram' | 'switchover' | 'commit' | 'qemuFigures' | 'sourceStop' | 'sourceDelete',
+    number
+  >
+>;
+
 export interface MigrationOutcome {
   name: string;
   to: string;
@@ -127,6 +141,8 @@ export interface MigrationOutcome {
   downtimeMs: number | null;
   /** QEMU's own downtime figure (the stop-and-copy alone). */
   qemuDowntimeMs?: number | null;
+  /** Where the time went, in order (a live migration): each phase's milliseconds. */
+  phasesMs?: MigrationPhases;
   rounds: MigrationRound[];
   ramBytes: number;
   diskBytes: number;

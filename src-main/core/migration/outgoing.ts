@@ -18,6 +18,7 @@ import {
   type MigrateOptions,
   type MigrationDetail,
   type MigrationOutcome,
+  type MigrationPhases,
   type MigrationRound,
 } from '../../api/migration.js';
 import type { TaskInfo } from '../../api/types.js';
@@ -179,6 +180,14 @@ async function migrate(
   const { config, dir } = record;
   const detail = beginDetail(ctx, config.name, dest.name, false);
   await requireMigratable(core, config, dir, dest, false);
+  const phasesMs: MigrationPhases = {};
+  let lapStart = started;
+  const lap = (phase: keyof MigrationPhases): void => {
+    const now = Date.now();
+    phasesMs[phase] = now - lapStart;
+    lapStart = now;
+  };
+  lap('checks');
 
   const client = await core.runtime.connect(config, dir);
   const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
@@ -208,6 +217,7 @@ async function migrate(
     ctx.progress(null, `Preparing ${config.name} on ${dest.name}`);
     const ready = await dest.api.prepareIncoming({ config, disks, ...(ramKiB !== config.memoryMiB * 1024 ? { ramKiB } : {}) });
     token = ready.token;
+    lap('prepare');
     // The SSH forwards are set up while the files go and QEMU starts there (a forward connects only
     // when used); a destination that does not say its sockets ahead has them forwarded after.
     const forwards = (nbdSocket: string, migrationSocket: string): Promise<[string, string]> =>
@@ -220,8 +230,10 @@ async function migrate(
     // All files at once; every one ended (sent or failed) before a failure goes on to the rollback.
     const sending = await Promise.allSettled(files.map(({ file, bytes }) => sendFile(dest, ready.token, dir, file, bytes, ctx)));
     for (const s of sending) if (s.status === 'rejected') throw s.reason;
+    lap('files');
     const incoming = await dest.api.startIncoming(token);
     const [nbd, stream] = await (early ?? forwards(incoming.nbdSocket, incoming.migrationSocket));
+    lap('start');
     if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
 
     // Every wait below wakes on QEMU's event (a mirror ready or completed, a migration's status): no
@@ -263,6 +275,7 @@ async function migrate(
       await nextEventOrPoll();
     }
 
+    lap('disks');
     // 2. RAM: pre-copy rounds, paused before switchover so the mirrors complete inside it.
     await qmp('migrate-set-capabilities', {
       capabilities: [
@@ -315,6 +328,7 @@ async function migrate(
       await nextEventOrPoll();
     }
     const pausedAt = Date.now();
+    lap('ram');
 
     // 3. Switchover: the guest is paused; the mirrors complete (a cancelled ready mirror finishes
     //    its last writes and leaves the copy consistent), then the last RAM goes.
@@ -337,6 +351,7 @@ async function migrate(
       await nextEventOrPoll(20);
     }
     client.off('qmp', onEvent);
+    lap('switchover');
     // QEMU 7.2 fills in its own downtime figure a moment after `completed`: asked for while the
     // destination commits, not after.
     const completed = info;
@@ -353,19 +368,23 @@ async function migrate(
     // The guest was paused from pre-switchover until the destination continued it: that is the downtime
     // its users see. QEMU's own figure counts less.
     const downtimeMs = Date.now() - pausedAt;
+    lap('commit');
     info = await qemuFigures;
+    lap('qemuFigures');
     // 4. The destination owns the machine: this copy ends and leaves the library. The agent lets
     //    its clients go once QEMU has exited and its runtime files are gone.
     const warnings: string[] = [];
     await client.request({ op: 'poweroff' }).catch(() => undefined);
     await client.whenClosed(10_000);
     for (let i = 0; i < 200 && core.runtime.isActive(core.runtime.status(config.uuid).state); i++) await sleep(50);
+    lap('sourceStop');
     // The migration succeeded whatever happens now: a copy left here is said, not a failure.
     await core
       .delete(config.uuid)
       .catch((err: unknown) =>
         warnings.push(`${config.name} runs on ${dest.name}, but its stopped copy here could not be deleted: ${(err as Error).message}`),
       );
+    lap('sourceDelete');
     detail.phase = 'done';
     ctx.progress(1, `${config.name} runs on ${dest.name}`);
     return {
@@ -374,6 +393,7 @@ async function migrate(
       totalMs: Date.now() - started,
       downtimeMs,
       qemuDowntimeMs: info.downtime ?? null,
+      phasesMs,
       warnings,
       rounds,
       ramBytes: info.ram?.transferred ?? 0,
