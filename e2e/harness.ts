@@ -3,7 +3,7 @@
  * parsed from its one line of output), and Debian's Chromium driven by playwright-core.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { CLI, makeSandbox, ok, type Sandbox } from '../src-main/integration/harness.js';
 
 export { ok, vmdesk, pngHasContent, eventually, listMachineDirs } from '../src-main/integration/harness.js';
@@ -83,9 +83,16 @@ function watchProblems(page: Page): void {
   (page as Page & { problems?: string[] }).problems = problems;
 }
 
-/** A page logged in to the served UI (the token URL: the page keeps the token, drops it from the address bar; a page-key cookie serves the files). */
-export async function openUi(browser: Browser, served: Served): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+/**
+ * A page logged in to the served UI (the token URL: the page keeps the token, drops it from the address bar; a page-key cookie serves the files).
+ * `options` add to the context's (the accessibility test's bypassCSP, to inject axe-core).
+ */
+export async function openUi(
+  browser: Browser,
+  served: Served,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
   // Every page of the context, console windows included, is watched.
   context.on('page', watchProblems);
   const page = await context.newPage();

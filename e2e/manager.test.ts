@@ -78,7 +78,7 @@ describe('the manager in a browser, against vmdesk serve and real QEMU', () => {
   });
 
   it('opens on the library with the host status: TCG is warned about', async () => {
-    const status = page.getByRole('status', { name: 'Status bar' });
+    const status = page.getByRole('region', { name: 'Status bar' });
     await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/TCG \(software emulation/);
     await expect.poll(() => status.textContent()).toMatch(/Free memory: .+ of /);
     await expect.poll(() => status.textContent()).toContain('Connected');
@@ -87,7 +87,7 @@ describe('the manager in a browser, against vmdesk serve and real QEMU', () => {
   });
 
   it('shows the TCG warning whole on one line; “Why?” opens the probe’s reason by click and by keyboard', async () => {
-    const bar = page.getByRole('status', { name: 'Status bar' });
+    const bar = page.getByRole('region', { name: 'Status bar' });
     const warning = bar.getByTestId('status-accel');
     const why = bar.getByRole('button', { name: 'Why is KVM not used?' });
     await warning.waitFor();

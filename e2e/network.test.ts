@@ -118,7 +118,7 @@ describe('Settings › Network in a browser, on a running guest', () => {
 
   it('adds a port forward while the guest runs: the host reaches the guest’s web server at once', async () => {
     expect(await bodyOf(hostPort, 1000)).toMatch(/^\(/);
-    await adapter(1).getByRole('button', { name: 'Add a port forward to Adapter 1' }).click();
+    await adapter(1).getByRole('button', { name: 'Add rule… to Adapter 1' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add a port forward to Adapter 1' });
     // Checked as typed, with the core's schema.
     await dialog.getByLabel('Host port').fill('70000');
@@ -140,7 +140,7 @@ describe('Settings › Network in a browser, on a running guest', () => {
   });
 
   it('refuses a rule on a host port in use, saying so, and changes nothing', async () => {
-    await adapter(1).getByRole('button', { name: 'Add a port forward to Adapter 1' }).click();
+    await adapter(1).getByRole('button', { name: 'Add rule… to Adapter 1' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add a port forward to Adapter 1' });
     expect(await dialog.getByLabel('Rule name').inputValue()).toBe('Rule 1');
     await dialog.getByLabel('Host port').fill(String(heldPort));
