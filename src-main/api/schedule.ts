@@ -10,6 +10,15 @@ export const SCHEDULE_EVERY = ['hourly', 'daily', 'weekly', 'cron'] as const;
 export type ScheduleEvery = (typeof SCHEDULE_EVERY)[number];
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
+export const WEEKDAY_NAMES: Record<Weekday, string> = {
+  sun: 'Sunday',
+  mon: 'Monday',
+  tue: 'Tuesday',
+  wed: 'Wednesday',
+  thu: 'Thursday',
+  fri: 'Friday',
+  sat: 'Saturday',
+};
 export const KEEP_RULES = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly'] as const;
 export type KeepRule = (typeof KEEP_RULES)[number];
 export const MAX_KEEP = 1000;

@@ -33,7 +33,7 @@ import { cgroupSupport, machineCpu } from './resources/cpu-limits.js';
 import { ksmStatus, setKsm } from './resources/ksm.js';
 import { memoryPolicyStatus, setMemoryPolicy } from './resources/memory-policy.js';
 import type { ScheduleInput } from '../api/schedule.js';
-import { scheduledRunTasks } from './schedule/runs-log.js';
+import { RUN_TASK_PREFIX, scheduledRunTasks } from './schedule/runs-log.js';
 import { scheduleStatus, setSchedule } from './schedule/schedule-ops.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
 import type { BackupInput, BackupRestoreInput, BackupSource } from '../api/backup.js';
@@ -445,6 +445,8 @@ export class CoreService implements CoreApi {
   }
 
   cancelTask(id: string): Promise<ApiResults['cancelTask']> {
+    if (id.startsWith(RUN_TASK_PREFIX))
+      throw new VmdeskError('INVALID_STATE', 'A scheduled run belongs to the snapshot scheduler: turn the schedule off to stop its runs');
     this.core.tasks.cancel(id);
     const task = this.core.tasks.list().find((t) => t.id === id);
     if (!task) throw new VmdeskError('NOT_FOUND', `No task ${id}`);

@@ -34,8 +34,8 @@ beforeAll(async () => {
   sb.env.VMDESK_SCHEDULER_IDLE_MS = '1000';
   await Promise.all(['hot', 'cold'].map((name) => ok(sb, ['create', name, '--demo', '--memory', '128'])));
   await ok(sb, ['start', 'hot']);
-  await ok(sb, ['wait', 'hot', '--text', PROMPT, '--timeout', '120']);
-}, 240_000);
+  await ok(sb, ['wait', 'hot', '--text', PROMPT, '--timeout', '240'], { timeoutMs: 250_000 });
+}, 300_000);
 
 afterAll(async () => {
   for (const pid of pids) if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
@@ -250,6 +250,35 @@ describe('scheduled snapshots', () => {
     );
     expect(cold.some((s) => s.kind === 'live')).toBe(true);
   }, 150_000);
+
+  it('resumes a guest that a scheduler killed mid-snapshot left paused', async () => {
+    const pid = (await schedule('hot')).schedulerPid ?? 0;
+    process.kill(pid, 'SIGKILL');
+    await until(
+      () => isProcessAlive(pid),
+      (alive) => !alive,
+      5_000,
+      'the killed scheduler to be gone',
+    );
+    // What a scheduler killed between pausing the guest for a live snapshot and resuming it leaves:
+    // the run begun (written before anything is done), the guest paused.
+    await ok(sb, ['pause', 'hot']);
+    const file = path.join(sb.home, 'machines', 'hot', 'schedule-state.json');
+    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const slot = new Date(Math.floor(Date.now() / 3_000) * 3_000).toISOString();
+    const startedAt = new Date().toISOString();
+    fs.writeFileSync(file, JSON.stringify({ ...state, pending: { slot, runId: 'cut-short', startedAt, wasRunning: true } }));
+    await schedule('hot');
+    const shown = async (): Promise<string> =>
+      (JSON.parse(await ok(sb, ['show', 'hot', '--json'])) as { status: { state: string } }).status.state;
+    await until(shown, (s) => s === 'running', 20_000, 'hot to run again');
+    await until(
+      () => finalRuns().get('cut-short')?.state,
+      (s) => s === 'done' || s === 'failed',
+      20_000,
+      'the cut-short run to end',
+    );
+  }, 60_000);
 
   it('turned off everywhere, the scheduler ends; the snapshots stay', async () => {
     const pid = (await schedule('hot')).schedulerPid ?? 0;

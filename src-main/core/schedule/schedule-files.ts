@@ -39,7 +39,15 @@ export const scheduleStateSchema = z.object({
   /** The latest slot a run has covered (done or failed): never run again. */
   lastSlot: z.iso.datetime().nullable(),
   /** A run begun and not yet recorded as ended: a re-adopting scheduler finishes it. */
-  pending: z.object({ slot: z.iso.datetime(), runId: z.string(), startedAt: z.iso.datetime() }).nullable(),
+  pending: z
+    .object({
+      slot: z.iso.datetime(),
+      runId: z.string(),
+      startedAt: z.iso.datetime(),
+      /** The machine ran when the run began: a live snapshot pauses it, and a killed run may have left it paused. */
+      wasRunning: z.boolean().optional(),
+    })
+    .nullable(),
   lastRun: runOutcomeSchema.nullable(),
 });
 export type ScheduleState = z.infer<typeof scheduleStateSchema>;

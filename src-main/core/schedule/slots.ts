@@ -7,7 +7,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { VmdeskError } from '../../api/errors.js';
-import { WEEKDAYS, type ScheduleSettings } from '../../api/schedule.js';
+import { WEEKDAYS, WEEKDAY_NAMES, type ScheduleSettings } from '../../api/schedule.js';
 
 /** Lets tests use a schedule in seconds (six fields); never set outside tests. */
 export const TEST_SECONDS_ENV = 'VMDESK_TEST_SCHEDULE_SECONDS';
@@ -90,22 +90,13 @@ export function nextRun(cron: string, setAt: Date, lastSlot: Date | null, now: D
 
 /** The schedule in words, for the CLI and the Settings tab. */
 export function describeSchedule(s: Pick<ScheduleSettings, 'every' | 'at' | 'weekday' | 'cron'>): string {
-  const days: Record<string, string> = {
-    sun: 'Sunday',
-    mon: 'Monday',
-    tue: 'Tuesday',
-    wed: 'Wednesday',
-    thu: 'Thursday',
-    fri: 'Friday',
-    sat: 'Saturday',
-  };
   switch (s.every) {
     case 'hourly':
       return 'every hour, on the hour';
     case 'daily':
       return `every day at ${s.at ?? '00:00'}`;
     case 'weekly':
-      return `every ${days[s.weekday ?? 'sun']} at ${s.at ?? '00:00'}`;
+      return `every ${WEEKDAY_NAMES[s.weekday ?? 'sun']} at ${s.at ?? '00:00'}`;
     case 'cron':
       return `cron "${cronOf(s)}"`;
   }

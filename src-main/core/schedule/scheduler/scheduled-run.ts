@@ -28,6 +28,9 @@ export interface RunServices {
     ctx: TaskContext,
   ): Promise<{ pruned: string[]; skipped: Array<{ name: string; why: string }> }>;
   log(line: string): void;
+  /** The machine's run state, and why (a full disk pauses a guest too). */
+  status(uuid: string): { state: string; reason?: string };
+  resume(uuid: string): Promise<unknown>;
 }
 
 export interface ScheduledMachine {
@@ -52,6 +55,18 @@ async function recordLine(services: RunServices, machine: ScheduledMachine, line
   await appendRun(services.home, { ...line, machine: { uuid: machine.uuid, name: machine.name } }).catch((err: unknown) =>
     services.log(`${machine.name}: cannot write the runs log: ${(err as Error).message}`),
   );
+}
+
+/**
+ * A run begun by a killed scheduler, on a machine that ran then and is paused now with no other
+ * reason: the live snapshot it was taking had paused the guest, which nobody would resume.
+ */
+export async function resumeAfterInterrupted(services: RunServices, machine: ScheduledMachine): Promise<void> {
+  const { pending } = readScheduleState(machine.dir);
+  const now = services.status(machine.uuid);
+  if (!pending?.wasRunning || now.state !== 'paused' || now.reason) return;
+  await services.resume(machine.uuid);
+  services.log(`${machine.name}: resumed: an interrupted scheduled snapshot had left it paused`);
 }
 
 /** A run begun by a scheduler that was killed before it recorded its end, and superseded by a newer slot: closed. */
@@ -101,7 +116,8 @@ export async function runSlot(services: RunServices, machine: ScheduledMachine, 
   const resumed = before.pending?.slot === slotIso ? before.pending : null;
   const runId = resumed?.runId ?? randomUUID();
   const startedAt = resumed?.startedAt ?? new Date().toISOString();
-  await writeScheduleState(machine.dir, { ...before, pending: { slot: slotIso, runId, startedAt } });
+  const wasRunning = resumed?.wasRunning ?? services.status(machine.uuid).state === 'running';
+  await writeScheduleState(machine.dir, { ...before, pending: { slot: slotIso, runId, startedAt, wasRunning } });
   await recordLine(services, machine, {
     runId,
     slot: slotIso,

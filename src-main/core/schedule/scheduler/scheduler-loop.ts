@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import { acquireLock, type LockHandle } from '../../fs/lock-file.js';
 import { readScheduleState } from '../schedule-files.js';
 import { cronOf, dueSlot, nextRun, type SlotOptions } from '../slots.js';
-import { closeInterrupted, runSlot, type RunServices, type ScheduledMachine } from './scheduled-run.js';
+import { closeInterrupted, resumeAfterInterrupted, runSlot, type RunServices, type ScheduledMachine } from './scheduled-run.js';
 import { schedulerFiles } from './scheduler-files.js';
 
 const MAX_SLEEP_MS = 30_000;
@@ -130,6 +130,9 @@ export class SchedulerRun {
     const state = readScheduleState(machine.dir);
     const due = dueSlot(cron, setAt, state.lastSlot ? new Date(state.lastSlot) : null, new Date(), this.options.slots);
     if (!state.pending) return due;
+    await resumeAfterInterrupted(this.options.services, machine).catch((err: unknown) =>
+      this.options.services.log(`${machine.name}: cannot resume it: ${(err as Error).message}`),
+    );
     const begun = new Date(state.pending.slot);
     if (!due || due.getTime() === begun.getTime()) return begun;
     await closeInterrupted(this.options.services, machine);

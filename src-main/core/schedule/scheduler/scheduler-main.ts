@@ -35,6 +35,8 @@ function servicesOf(core: Core, log: (line: string) => void): SchedulerServices 
       }
       return found;
     },
+    status: (uuid) => core.runtime.status(uuid),
+    resume: (uuid) => core.resume(uuid),
     busy(uuid) {
       const { state } = core.runtime.status(uuid);
       return state === 'starting' || state === 'stopping';
