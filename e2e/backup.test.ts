@@ -1,0 +1,78 @@
+// Machine › Back up… in Chromium against `vmdesk serve`: a stopped demo machine backed up twice from
+// the dialog (full, then incremental after its disk changed), the points listed in the dialog and
+// by the CLI, and a backup folder that does not exist refused in the dialog with why.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchBrowser, openUi, ok, pageProblems, serve, type Served, stopServed } from './harness.js';
+
+const NAME = 'backed up';
+
+describe('Machine › Back up… in a browser', () => {
+  let served: Served;
+  let browser: Browser;
+  let page: Page;
+  let target = '';
+
+  const dialog = (): Locator => page.getByRole('dialog', { name: `Back up — ${NAME}` });
+  const openDialog = async (): Promise<void> => {
+    await page.getByRole('option', { name: new RegExp(`^${NAME}, `) }).click();
+    await page.getByRole('menubar', { name: 'Menu bar' }).getByText('Machine', { exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Back up…', exact: true }).click();
+    await dialog().waitFor();
+  };
+
+  beforeAll(async () => {
+    served = await serve();
+    await ok(served.sb, ['create', NAME, '--demo', '--disk', '64M']);
+    target = path.join(served.sb.home, 'usb');
+    fs.mkdirSync(target);
+    browser = await launchBrowser();
+    ({ page } = await openUi(browser, served));
+  });
+
+  afterAll(async () => {
+    await stopServed(browser, served, [NAME]);
+  });
+
+  it('refuses a folder that does not exist, then makes a full point and an incremental one', async () => {
+    await openDialog();
+    const d = dialog();
+    await d.getByTestId('backup-points').getByText(`No backups of ${NAME} yet`).waitFor();
+    await d.getByRole('textbox', { name: 'Backup folder' }).fill(path.join(served.sb.home, 'not-mounted'));
+    await d.getByRole('button', { name: 'Back up', exact: true }).click();
+    await d
+      .getByRole('alert')
+      .getByText(/does not exist \(is the disk mounted\?\)/)
+      .waitFor();
+
+    await d.getByRole('textbox', { name: 'Backup folder' }).fill(target);
+    await d.getByText('Next point: Full: the first point of a chain in this folder').waitFor();
+    await d.getByRole('button', { name: 'Back up', exact: true }).click();
+    const outcome = d.getByTestId('backup-outcome');
+    await outcome.getByText(/^Point 1: full/).waitFor({ timeout: 60_000 });
+    const rows = d.getByTestId('backup-points').locator('.el-table__body tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+
+    // The disk changes (through QEMU's block layer, as a guest's writes would): 1 MiB at 16 MiB.
+    const shown = JSON.parse(await ok(served.sb, ['show', NAME, '--json'])) as { dir: string; config: { disks: Array<{ file: string }> } };
+    const disk = path.resolve(shown.dir, shown.config.disks[0]?.file ?? '');
+    expect(spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x42 16M 1M', disk]).status).toBe(0);
+
+    await d.getByText(/^Next point: Incremental: what changed since point 1/).waitFor();
+    await d.getByRole('button', { name: 'Back up', exact: true }).click();
+    await outcome.getByText(/^Point 2: /).waitFor({ timeout: 60_000 });
+    // What changed (1 MiB and the image's metadata), not the disk.
+    expect(await outcome.innerText()).toMatch(/^Point 2: incremental, 1\.\d+ MiB of 64 MiB$/);
+    await expect.poll(() => rows.count()).toBe(2);
+    await expect.poll(() => rows.nth(1).innerText()).toMatch(/2\s+incremental/);
+
+    const listed = JSON.parse(await ok(served.sb, ['backups', NAME, '--json'])) as { points: Array<{ kind: string }> };
+    expect(listed.points.map((p) => p.kind)).toEqual(['full', 'incremental']);
+    await d.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await dialog().waitFor({ state: 'hidden' });
+    expect(pageProblems(page)).toEqual([]);
+  });
+});
