@@ -213,6 +213,20 @@ describe('the vmdesk command under hostile input', () => {
       [['stats'], [nameArg()], { '--json': 'flag' }],
       [['ksm'], [choice('on', 'off', 'status')], { '--pages-to-scan': number(), '--sleep-ms': number(), '--json': 'flag' }],
       [['memory-policy'], [choice('on', 'off')], { '--target': number(), '--json': 'flag' }],
+      [
+        ['schedule'],
+        [nameArg()],
+        {
+          '--every': choice('1h', '1d', '1w', '*/5 * * * *', '61 * * * *', '* * * * * *'),
+          '--at': choice('03:00', 'sun 03:00', '25:00'),
+          '--keep-last': number(),
+          '--keep-hourly': number(),
+          '--keep-daily': number(),
+          '--keep-weekly': number(),
+          '--off': 'flag',
+          '--json': 'flag',
+        },
+      ],
       [['network'], [choice('host')], { '--json': 'flag' }],
       [['serve'], [], { '--host': choice('127.0.0.1', '::1', '256.0.0.1'), '--port': number() }],
       [
