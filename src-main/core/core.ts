@@ -342,6 +342,8 @@ export class Core extends EventEmitter<CoreEvents> {
     } finally {
       if (!into) client.close();
     }
+    // A machine relaunched in place ran all along: the memory policy and the scheduler know it already.
+    if (into) return started;
     await ensureMemoryPolicy(this).catch(() => undefined);
     await ensureScheduler(this).catch(() => undefined);
     return started;

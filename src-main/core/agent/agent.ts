@@ -551,8 +551,11 @@ export class VmAgent {
     this.requireRunningState('restore a snapshot of', ['running', 'paused']);
     if (this.unloadedBy) throw new VmdeskError('INVALID_STATE', `${this.launch.name} is already being restored`);
     this.unloadedBy = socket;
+    socket.once('close', () => {
+      if (this.unloadedBy === socket) void this.endUnloaded();
+    });
+    // state.json says starting (written while QEMU quits) before this answers: front ends see the restore.
     this.transition({ kind: 'relaunching' });
-    await this.stateWrites;
     for (const viewer of this.viewers) viewer.end();
     this.viewers.clear();
     this.scrollback = new Scrollback();
@@ -571,9 +574,7 @@ export class VmAgent {
     qmp?.close();
     if (this.launch.cpu) await releaseCpuPlan(this.launch.cpu).catch(() => undefined);
     for (const name of ['qmp', 'serial', 'vnc', 'qemuPid'] as const) await fsp.rm(this.file(name), { force: true });
-    socket.once('close', () => {
-      if (this.unloadedBy === socket) void this.endUnloaded();
-    });
+    await this.stateWrites;
     return this.status();
   }
 
