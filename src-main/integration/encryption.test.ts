@@ -143,6 +143,29 @@ describe('encrypted disks', () => {
     await ok(sb, ['stop', 'sealed', '--force']);
   }, 300_000);
 
+  it('what would copy its disks unencrypted is refused, before anything is written: snapshot, clone, backup, export; encrypt with a snapshot is refused too', async () => {
+    await ok(sb, ['create', 'vault', '--disk', '16M', '--encrypt', '--passphrase-file', passFile]);
+    const out = path.join(keys, 'out');
+    fs.mkdirSync(out);
+    for (const args of [
+      ['snapshot', 'vault', 'take', 's1'],
+      ['clone', 'vault', 'vault2'],
+      ['backup', 'vault', '--to', out],
+      ['export', 'vault', path.join(out, 'vault.ova')],
+    ]) {
+      const r = await vmdesk(sb, args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(5);
+      expect(r.stderr).toMatch(/not yet for encrypted machines/);
+    }
+    expect(fs.readdirSync(out)).toEqual([]);
+    expect((await ok(sb, ['list'])).includes('vault2')).toBe(false);
+    await ok(sb, ['create', 'snapped', '--disk', '16M']);
+    await ok(sb, ['snapshot', 'snapped', 'take', 'one']);
+    const refused = await vmdesk(sb, ['encrypt', 'snapped', '--passphrase-file', passFile]);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/it has snapshots, whose images would stay unencrypted/);
+  }, 300_000);
+
   it('vmdesk encrypt: the plain machine gets an encrypted disk (the plain image gone), which starts with the passphrase only and keeps the data', async () => {
     const before = await diskFile('plain');
     const r = await vmdesk(sb, ['encrypt', 'plain', '--passphrase-file', passFile], { timeoutMs: 300_000 });

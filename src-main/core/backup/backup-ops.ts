@@ -23,6 +23,7 @@ import { listChain, readManifest } from './manifest.js';
 import { restoreBackup } from './restore-backup.js';
 import { takeBackup } from './take-backup.js';
 import { verifyChain } from './verify-backup.js';
+import { refuseEncrypted } from '../storage/encryption.js';
 
 type Run<T> = { task: TaskInfo; result: Promise<T> };
 
@@ -41,6 +42,7 @@ async function findMachine(core: Core, ref: string): Promise<Machine | null> {
 export async function backupTask(core: Core, ref: string, raw: BackupInput): Promise<Run<BackupOutcome>> {
   const input = parseInput(backupInputSchema, raw, 'backup settings');
   const machine = await core.library.find(ref);
+  refuseEncrypted(machine.config, 'back up');
   await requireTargetDir(machine, input.to);
   return core.tasks.run(
     `Back up ${machine.config.name}`,

@@ -15,6 +15,7 @@ import type { Core } from '../core.js';
 import { withLock } from '../fs/lock-file.js';
 import { machineLockFile } from '../library/library.js';
 import { findSnapshot, type SnapshotRef } from '../storage/snapshot-files.js';
+import { refuseEncrypted } from '../storage/encryption.js';
 import type { TaskInfo } from '../tasks/task-manager.js';
 import { cloneMachine, requireFreeName, type CloneResult } from './clone-machine.js';
 import { moveMachine, type MoveResult } from './move-machine.js';
@@ -31,6 +32,7 @@ export async function cloneMachineTask(
 ): Promise<{ task: TaskInfo; result: Promise<CloneResult> }> {
   const input = parseInput(cloneMachineInputSchema, rawInput, 'clone settings');
   const source = await core.library.find(ref);
+  refuseEncrypted(source.config, 'clone');
   await requireFreeName(core.library, input.name);
   if (input.snapshot !== undefined) await findSnapshot(source.dir, source.config.name, input.snapshot);
   return core.tasks.run(

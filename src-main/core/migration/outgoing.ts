@@ -32,6 +32,7 @@ import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { exportName } from './incoming.js';
 import { chainFiles, readHeader } from '../snapshots/images.js';
+import { refuseEncrypted } from '../storage/encryption.js';
 
 export interface Destination {
   name: string;
@@ -161,6 +162,7 @@ export async function migrateTask(
 ): Promise<{ task: TaskInfo; result: Promise<MigrationOutcome> }> {
   const options = parseInput(migrateOptionsSchema, value, 'migration options');
   const { config } = await core.library.find(ref);
+  refuseEncrypted(config, 'migrate');
   return core.tasks.run(
     `Migrating ${config.name} to ${options.to}`,
     (ctx) => (options.offline ? migrateOffline(core, ref, dest, ctx) : migrate(core, ref, options, dest, ctx)),

@@ -15,6 +15,7 @@ import { importAppliance, inspectAppliance, type ImportOptions } from './import-
 
 export { inspectAppliance };
 import { physicalToVirtual, virtualToPhysical, type V2pOptions, type V2pResult } from './physical.js';
+import { refuseEncrypted } from '../storage/encryption.js';
 
 type Started<T> = { task: TaskInfo; result: Promise<T> };
 
@@ -64,7 +65,11 @@ async function onStoppedMachine<T>(
 export function runExport(core: Core, ref: string, file: string): Started<ExportResult> {
   return core.tasks.run(
     `Export ${ref}`,
-    (ctx) => onStoppedMachine(core, ref, 'exporting', (config, dir) => exportAppliance(config, dir, file, ctx)),
+    (ctx) =>
+      onStoppedMachine(core, ref, 'exporting', (config, dir) => {
+        refuseEncrypted(config, 'export');
+        return exportAppliance(config, dir, file, ctx);
+      }),
     (r) => ({ file: r.file, bytes: r.bytes, warnings: r.warnings }),
   );
 }
@@ -72,7 +77,11 @@ export function runExport(core: Core, ref: string, file: string): Started<Export
 export function runV2p(core: Core, ref: string, target: string, options: V2pOptions): Started<V2pResult> {
   return core.tasks.run(
     `V2P ${ref} to ${target}`,
-    (ctx) => onStoppedMachine(core, ref, 'copying', (config, dir) => virtualToPhysical(config, dir, target, options, ctx)),
+    (ctx) =>
+      onStoppedMachine(core, ref, 'copying', (config, dir) => {
+        refuseEncrypted(config, 'copy to a device');
+        return virtualToPhysical(config, dir, target, options, ctx);
+      }),
     (r) => ({ ...r }),
   );
 }

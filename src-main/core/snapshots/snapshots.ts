@@ -30,6 +30,7 @@ import { restoreSnapshot } from './restore.js';
 import { discardSavedState, saveMachineState } from './saved-state.js';
 import { findSnapshot, hasSavedState, loadSnapshots, type SnapshotsFile } from './store.js';
 import { takeSnapshot, type TakeResult } from './take.js';
+import { refuseEncrypted } from '../storage/encryption.js';
 
 export { snapshotDisks, type SnapshotServices } from './common.js';
 export { consumeSavedState, savedStateForStart, savedStateStartFailure } from './saved-state.js';
@@ -81,6 +82,7 @@ export class Snapshots {
       `Take snapshot "${name}"`,
       async (ctx) => {
         const machine = await library.find(ref);
+        refuseEncrypted(machine.config, 'take a snapshot of');
         const client = isRunning(this.services, machine.uuid) ? await runtime.connect(machine.config, machine.dir) : null;
         try {
           const result = await this.lock(machine, 'taking a snapshot', (fresh) =>
