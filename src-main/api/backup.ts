@@ -14,6 +14,8 @@ export const backupInputSchema = z
     to: absolutePathSchema.optional(),
     /** A full point even when an incremental one could be made. */
     full: z.boolean().optional(),
+    /** Retention: keep the newest N points, the older ones merged into the oldest kept (which becomes full). */
+    keep: z.int('keep is a whole number').min(1, 'Keep at least the new point').max(10_000).optional(),
   })
   .strict();
 export type BackupInput = z.infer<typeof backupInputSchema>;
@@ -68,6 +70,8 @@ export interface BackupOutcome {
   ms: number;
   /** Where the jobs ran: the running machine's QEMU, or qemu-storage-daemon for a stopped machine. */
   via: 'qemu' | 'qemu-storage-daemon';
+  /** Points dropped by --keep. */
+  pruned: number[];
 }
 
 export interface BackupVerifyOutcome {

@@ -139,6 +139,38 @@ describe('backups', () => {
     expect(after.reason).toMatch(/is another image since the last backup|no change tracking since the last backup/);
   });
 
+  it('--keep N merges the oldest points into the oldest kept one, which restores as before', { timeout: 120_000 }, async () => {
+    await ok(sb, ['create', 'kept', '--demo', '--memory', '64', '--disk', '32M']);
+    const disk = await diskOf('kept');
+    const usb = path.join(sb.home, 'usb-kept');
+    fs.mkdirSync(usb);
+    // Point n holds byte 0x40+n at 1 MiB (written through QEMU's block layer, as a guest's writes are).
+    for (let n = 1; n <= 5; n++) {
+      if (n > 1) expect(spawnSync('qemu-io', ['-f', 'qcow2', '-c', `write -P ${0x40 + n} 1M 64k`, disk]).status).toBe(0);
+      const out = await backup('kept', n === 1 ? ['--to', usb] : n === 5 ? ['--keep', '2'] : []);
+      expect(out).toMatchObject({ point: n, kind: n === 1 ? 'full' : 'incremental', pruned: n === 5 ? [1, 2, 3] : [] });
+    }
+    const listed = JSON.parse(await ok(sb, ['backups', 'kept', '--json'])) as Listed;
+    expect(listed.points.map((p) => [p.point, p.kind])).toEqual([
+      [4, 'full'],
+      [5, 'incremental'],
+    ]);
+    expect(listed.points[0]?.reason).toMatch(/merged into it \(--keep 2\)/);
+    expect(fs.readdirSync(listed.dir).sort()).toEqual(['0004-incremental', '0005-incremental', 'files', 'manifest.json']);
+    expect(await ok(sb, ['backup-verify', 'kept'])).toMatch(/2 points, 2 images: all intact/);
+    expect((await vmdesk(sb, ['backup-restore', 'kept', '2', '--as', 'gone'])).stderr).toMatch(/has no point 2 \(it has 4, 5\)/);
+    for (const n of [4, 5]) {
+      await ok(sb, ['backup-restore', 'kept', String(n), '--as', `kept${n}`]);
+      const raw = path.join(sb.home, `kept${n}.raw`);
+      expect(spawnSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', await diskOf(`kept${n}`), raw]).status).toBe(0);
+      expect(fs.readFileSync(raw)[MiB]).toBe(0x40 + n);
+      fs.rmSync(raw);
+    }
+    // The chain goes on: the next point is incremental on the merged one.
+    expect(spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x50 2M 64k', disk]).status).toBe(0);
+    expect(await backup('kept')).toMatchObject({ point: 6, kind: 'incremental' });
+  });
+
   it('a chain whose image reads from a host file, or damaged, is refused and reported', { timeout: 60_000 }, async () => {
     const listed = JSON.parse(await ok(sb, ['backups', 'src', '--json'])) as Listed;
     const image = listed.points[1]?.disks[0]?.file ?? '';

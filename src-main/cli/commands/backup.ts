@@ -12,6 +12,11 @@ function print(json: boolean | undefined, value: unknown, text: string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text);
 }
 
+function keepArg(value: string): number {
+  if (!/^[0-9]{1,5}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('keep is a number of points, 1 or more');
+  return Number(value);
+}
+
 function pointArg(value: string): number | 'latest' {
   if (value === 'latest') return value;
   if (!/^[0-9]{1,7}$/.test(value)) throw new InvalidArgumentError('a point is its number in `vmdesk backups NAME`, or "latest"');
@@ -40,11 +45,13 @@ export function registerBackupCommands(program: Command, core: Core): void {
     .description('back a machine up (running or stopped): the first point of a chain is full, the next ones copy only what changed')
     .option('--to <dir>', 'the backup folder (by default the last one used for this machine)')
     .option('--full', 'a full point even when an incremental one could be made')
+    .option('--keep <n>', 'keep the newest N points: the older ones are merged into the oldest kept', keepArg)
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, o: { to?: string; full?: boolean; json?: boolean }) => {
+    .action(async (name: string, o: { to?: string; full?: boolean; keep?: number; json?: boolean }) => {
       const { task, result } = await backupTask(core, name, {
         ...(o.to !== undefined && { to: path.resolve(o.to) }),
         full: o.full === true,
+        ...(o.keep !== undefined && { keep: o.keep }),
       });
       showTaskProgress(core, task.id);
       const r = await result;
@@ -52,7 +59,8 @@ export function registerBackupCommands(program: Command, core: Core): void {
       print(
         o.json,
         r,
-        `Point ${r.point} of ${name}: ${r.kind}${why}, ${formatBytes(r.bytes)} of ${formatBytes(r.virtualBytes)} in ${(r.ms / 1000).toFixed(1)} s (${r.via}) → ${r.dir}\n`,
+        `Point ${r.point} of ${name}: ${r.kind}${why}, ${formatBytes(r.bytes)} of ${formatBytes(r.virtualBytes)} in ${(r.ms / 1000).toFixed(1)} s (${r.via}) → ${r.dir}\n` +
+          (r.pruned.length > 0 ? `Dropped points ${r.pruned.join(', ')} (--keep)\n` : ''),
       );
     });
 

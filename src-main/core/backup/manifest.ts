@@ -123,8 +123,10 @@ export async function readManifest(chainDir: string): Promise<Manifest | null> {
     throw new VmdeskError('INVALID_INPUT', `${file} is not valid JSON`);
   }
   const manifest = parseInput(manifestSchema, raw, `backup manifest ${file}`);
+  // Retention drops the oldest points: numbers keep rising, but need not start at 1.
   manifest.points.forEach((p, i) => {
-    if (p.point !== i + 1) throw new VmdeskError('INVALID_INPUT', `${file}: point ${p.point} is out of sequence`);
+    if (i > 0 && p.point <= (manifest.points[i - 1]?.point ?? 0))
+      throw new VmdeskError('INVALID_INPUT', `${file}: point ${p.point} is out of sequence`);
     if (i === 0 && p.kind !== 'full') throw new VmdeskError('INVALID_INPUT', `${file}: the first point is not a full one`);
   });
   return manifest;
@@ -136,18 +138,18 @@ export async function writeManifest(chainDir: string, manifest: Manifest): Promi
 
 /** The points a restore of `point` reads, oldest first: back to the last full point. */
 export function chainTo(manifest: Manifest, point: number): PointRecord[] {
-  const upTo = manifest.points.slice(0, point);
+  const upTo = manifest.points.filter((p) => p.point <= point);
   let start = upTo.length - 1;
   while (start > 0 && upTo[start]?.kind !== 'full') start--;
   return upTo.slice(start);
 }
 
 export function findPoint(manifest: Manifest, ref: number | 'latest'): PointRecord {
-  const found = ref === 'latest' ? manifest.points.at(-1) : manifest.points[ref - 1];
+  const found = ref === 'latest' ? manifest.points.at(-1) : manifest.points.find((p) => p.point === ref);
   if (!found)
     throw new VmdeskError(
       'NOT_FOUND',
-      `The backup chain of ${manifest.machine.name} has no point ${ref} (it has ${manifest.points.length})`,
+      `The backup chain of ${manifest.machine.name} has no point ${ref} (it has ${manifest.points.map((p) => p.point).join(', ') || 'none'})`,
     );
   return found;
 }

@@ -32,6 +32,7 @@ import {
   type Manifest,
   type PointRecord,
 } from './manifest.js';
+import { pruneChain } from './retention.js';
 import { openStorageDaemon } from './storage-daemon.js';
 
 /** Backups copy qcow2 disks that can change; a read-only or raw disk is refused, as snapshots refuse it. */
@@ -82,6 +83,8 @@ export async function takeBackup(services: BackupServices, machine: Machine, inp
       manifest.points.push(point);
       await writeManifest(chainDir, manifest);
       await rememberTarget(dir, target);
+      if (input.keep !== undefined) ctx.progress(null, 'Merging the oldest points');
+      const pruned = input.keep === undefined ? [] : await pruneChain(chainDir, manifest, input.keep);
       ctx.progress(1, 'Backed up');
       return {
         point: point.point,
@@ -92,6 +95,7 @@ export async function takeBackup(services: BackupServices, machine: Machine, inp
         virtualBytes: point.disks.reduce((s, d) => s + d.virtualSize, 0),
         ms: Date.now() - began,
         via: running ? 'qemu' : 'qemu-storage-daemon',
+        pruned,
       };
     } catch (err) {
       if (madeChain) await fs.rm(chainDir, { recursive: true, force: true });
@@ -153,7 +157,7 @@ async function makePoint(qmp: QmpExec, plan: PointPlan, ctx: TaskContext): Promi
   const last = manifest.points.at(-1);
   const reason = await fullReason(plan);
   const kind = last && reason === null ? 'incremental' : 'full';
-  const number = manifest.points.length + 1;
+  const number = (last?.point ?? 0) + 1;
   const folder = pointFolderName(number, kind);
   const pointDir = path.join(chainDir, folder);
   const bitmap = `${BITMAP_PREFIX}${randomBytes(6).toString('hex')}`;
