@@ -5,6 +5,7 @@ import type { VmdeskApi } from '../../src-main/api/contract';
 import { apiFor, connectionState, onApiEvent, onConnectionState, type ConnectionState } from '../api/client';
 import { LOCAL_HOST, groupMachines, listItems, type MachineRef } from '../lib/hosts';
 import { reportError } from '../lib/report-error';
+import { startMachineAsking } from '../lib/passphrase-prompt';
 import { useHostsStore } from './hosts';
 import { useUiStore } from './ui';
 
@@ -194,7 +195,7 @@ export const useMachinesStore = defineStore('machines', () => {
     select,
     selectHost,
     displayName,
-    start: (r: MachineRef) => act('Cannot start', r, (a, u) => a.startMachine(u)),
+    start: (r: MachineRef) => act('Cannot start', r, (a, u) => startMachineAsking(a, u, displayName(r))),
     shutdown: (r: MachineRef) => act('Cannot shut down', r, (a, u) => a.shutdownMachine(u)),
     powerOff: (r: MachineRef) => act('Cannot power off', r, (a, u) => a.shutdownMachine(u, { force: true })),
     pause: (r: MachineRef) => act('Cannot pause', r, (a, u) => a.pauseMachine(u)),

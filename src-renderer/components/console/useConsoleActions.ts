@@ -8,6 +8,7 @@ import { ElMessage } from 'element-plus';
 import type { MachineState } from '../../../src-main/api/machine-config';
 import { apiFor } from '../../api/client';
 import type { MachineRef } from '../../lib/hosts';
+import { startMachineAsking } from '../../lib/passphrase-prompt';
 
 export type ConsoleAction = 'start' | 'pause' | 'resume' | 'reset' | 'shutdown' | 'poweroff' | 'ctrlaltdel' | 'screenshot';
 
@@ -72,7 +73,7 @@ export function useConsoleActions(
     const ref_ = machine.uuid;
     switch (action) {
       case 'start':
-        await api.startMachine(ref_);
+        await startMachineAsking(api, ref_, machineName.value);
         return;
       case 'pause':
         await api.pauseMachine(ref_);

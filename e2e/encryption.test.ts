@@ -1,0 +1,68 @@
+// An encrypted machine started from the UI served by `vmdesk serve`, in Chromium: Start opens a
+// password prompt, a wrong passphrase is said in it (the prompt stays, nothing runs), the right one
+// starts the demo guest, whose shell prompt the console window's Serial tab then shows. 128 MiB.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { DEMO_PROMPT } from '../src-main/core/demo/demo-guest.js';
+import { launchBrowser, ok, openUi, pageProblems, serve, type Served, stopServed } from './harness.js';
+
+const NAME = 'vault';
+const PASSPHRASE = `e2e-${Math.random().toString(36).slice(2)}-phrase`;
+const GUEST_TIMEOUT = 120_000;
+
+describe('starting an encrypted machine through the passphrase prompt', () => {
+  let served: Served;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let keys: string;
+
+  const row = (): Locator => page.getByRole('option', { name: new RegExp(`^${NAME}, `) });
+
+  beforeAll(async () => {
+    served = await serve();
+    keys = fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-e2e-keys-'));
+    const passFile = path.join(keys, 'pass');
+    fs.writeFileSync(passFile, PASSPHRASE, { mode: 0o600 });
+    await ok(served.sb, ['create', NAME, '--demo', '--memory', '128', '--disk', '16M', '--encrypt', '--passphrase-file', passFile]);
+    browser = await launchBrowser();
+    ({ context, page } = await openUi(browser, served));
+  });
+
+  afterAll(async () => {
+    await stopServed(browser, served, [NAME]);
+    fs.rmSync(keys, { recursive: true, force: true });
+  });
+
+  it('asks for the passphrase, refuses a wrong one in the prompt, starts with the right one; the Serial tab shows the guest prompt', async () => {
+    await row().click();
+    await page.getByRole('toolbar', { name: 'Machine actions' }).getByRole('button', { name: 'Start' }).click();
+    const prompt = page.getByRole('dialog', { name: `Start ${NAME}` });
+    await prompt.getByText('disks are encrypted').waitFor();
+    const field = prompt.getByPlaceholder('Passphrase');
+    expect(await field.getAttribute('type')).toBe('password');
+
+    await field.fill('not the passphrase');
+    await prompt.getByRole('button', { name: 'Start' }).click();
+    await prompt.getByText(`Wrong passphrase for ${NAME}`).waitFor({ timeout: GUEST_TIMEOUT });
+    expect(await row().getAttribute('aria-label')).toBe(`${NAME}, Powered off`);
+
+    await field.fill(PASSPHRASE);
+    await prompt.getByRole('button', { name: 'Start' }).click();
+    await prompt.waitFor({ state: 'hidden', timeout: GUEST_TIMEOUT });
+    await expect.poll(() => row().getAttribute('aria-label'), { timeout: GUEST_TIMEOUT }).toBe(`${NAME}, Running`);
+
+    const [consolePage] = await Promise.all([
+      context.waitForEvent('page'),
+      page.getByRole('toolbar', { name: 'Machine actions' }).getByRole('button', { name: 'Console' }).click(),
+    ]);
+    await consolePage.getByRole('tab', { name: 'Serial' }).click();
+    const serialText = async (): Promise<string> =>
+      (await consolePage.locator('[data-testid="serial-console"] .xterm-rows').textContent()) ?? '';
+    await expect.poll(serialText, { timeout: GUEST_TIMEOUT }).toContain(DEMO_PROMPT.trim());
+    expect(pageProblems(page)).toEqual([]);
+  }, 400_000);
+});
