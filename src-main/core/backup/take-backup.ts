@@ -245,7 +245,7 @@ async function fullReason({ manifest, chainDir, disks, nodes, full }: PointPlan)
       return `disk ${n.id} is another image since the last backup (a snapshot was taken, restored or deleted)`;
     const b = n.bitmaps.find((x) => x.name === last.bitmap);
     if (!b)
-      return `disk ${n.id} has no change tracking since the last backup (its bitmap is gone: the image was replaced, restored from a backup or changed outside VMDesk)`;
+      return `disk ${n.id} has no change tracking since the last backup (its bitmap is gone: QEMU was killed or crashed before it could save it, or the image was replaced, restored from a backup or changed outside VMDesk)`;
     if (b.inconsistent)
       return `the change tracking of disk ${n.id} is marked inconsistent (QEMU stopped without saving it: a crash or a kill?)`;
     if (b.busy) return `the change tracking of disk ${n.id} is in use by another job`;
