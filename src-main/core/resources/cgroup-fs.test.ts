@@ -1,5 +1,7 @@
 // The files a machine's cgroup gets, checked on a temp folder standing in for the cgroup file system
-// (the real v1 hierarchy is exercised by integration/cpu-limits.serial.test.ts).
+// (the real v1 hierarchy is exercised by integration/cpu-limits.serial.test.ts); the removal of a
+// group another process still holds, on the real hierarchy where it is writable (root).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +10,7 @@ import { VmdeskError } from '../../api/errors.js';
 import {
   ensureRoot,
   groupHolds,
+  holdsLiveProcess,
   isStaleGroup,
   limitFiles,
   makeGroup,
@@ -114,5 +117,48 @@ describe('a machine group on a stand-in tree', () => {
     await removeGroup(group);
     expect(fs.existsSync(group)).toBe(false);
     await removeGroup(group);
+  });
+});
+
+/** The cpu hierarchy's root, when this process may make groups in it (v1's cpu mount, or v2's root). */
+function writableCpuRoot(): string | null {
+  for (const dir of ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup']) {
+    try {
+      fs.accessSync(path.join(dir, 'cgroup.procs'), fs.constants.W_OK);
+      return dir;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
+describe('a machine group on the real hierarchy', () => {
+  const cpuRoot = writableCpuRoot();
+
+  it('is left at once while another live process holds it, and removed once that one has gone', async (ctx) => {
+    if (!cpuRoot) ctx.skip(true, 'no writable cpu cgroup hierarchy here (root on a cgroup v1 or v2 host is needed)');
+    const group = path.join(cpuRoot ?? '', `vmdesk-unit-${process.pid}`);
+    fs.mkdirSync(group);
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(group, 'cgroup.procs'), String(other.pid));
+      expect(await holdsLiveProcess(group)).toBe(true);
+      const t0 = Date.now();
+      await removeGroup(group);
+      // Not the 2 s an exiting QEMU is given: nothing of ours is leaving it.
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(fs.existsSync(group)).toBe(true);
+      const gone = new Promise((resolve) => other.once('exit', resolve));
+      other.kill('SIGKILL');
+      await gone;
+      expect(await holdsLiveProcess(group)).toBe(false);
+      await removeGroup(group);
+      expect(fs.existsSync(group)).toBe(false);
+    } finally {
+      other.kill('SIGKILL');
+      // After a failure above: the group goes once the child has.
+      if (fs.existsSync(group)) await removeGroup(group).catch(() => undefined);
+    }
   });
 });

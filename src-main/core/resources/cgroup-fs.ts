@@ -116,7 +116,12 @@ export async function moveProcess(group: string, pid: number): Promise<void> {
   await write(path.join(group, 'cgroup.procs'), String(pid), 'move QEMU into its cgroup');
 }
 
-/** Remove a group once its processes are gone (an exiting QEMU may linger a moment). */
+/**
+ * Remove a group once its processes are gone (an exiting QEMU may linger a moment). A group that still
+ * holds a live process is left at once: it is another QEMU's of the same machine (its uuid names the
+ * group) — a second library on this kernel, as a migration's destination on the same computer — and
+ * the sweep removes it once empty.
+ */
 export async function removeGroup(group: string, timeoutMs = 2_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -126,6 +131,7 @@ export async function removeGroup(group: string, timeoutMs = 2_000): Promise<voi
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
+      if (code === 'EBUSY' && (await holdsLiveProcess(group))) return;
       if (code !== 'EBUSY' || Date.now() > deadline) throw cgroupError(`remove the cgroup ${group}`, err);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -154,6 +160,22 @@ export function isStaleGroup(name: string, ageMs: number, procs: string | null):
 }
 
 /** Whether `pid` is in `group` (its own processes only, not those of groups below it). */
+/** Whether a process listed in the group's cgroup.procs is alive (an exited, reaped one is not). */
+export async function holdsLiveProcess(group: string): Promise<boolean> {
+  const procs = await fsp.readFile(path.join(group, 'cgroup.procs'), 'utf8').catch(() => '');
+  return procs
+    .split('\n')
+    .filter((line) => /^\d+$/.test(line))
+    .some((pid) => {
+      try {
+        process.kill(Number(pid), 0);
+        return true;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    });
+}
+
 export async function groupHolds(group: string, pid: number): Promise<boolean> {
   const procs = await fsp.readFile(path.join(group, 'cgroup.procs'), 'utf8').catch(() => '');
   return procs.split('\n').includes(String(pid));
