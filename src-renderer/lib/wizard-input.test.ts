@@ -4,6 +4,7 @@ import { fakeHost } from './test-fixtures';
 import {
   asksForDiskSize,
   defaultWizardForm,
+  makesDisk,
   nameError,
   pathError,
   resourceWarnings,
@@ -91,6 +92,24 @@ describe('toCreateInput', () => {
     expect(attached).toMatchObject({ attachDisk: '/d.qcow2' });
     expect(attached.diskBytes).toBeUndefined();
     expect(attached.importDisk).toBeUndefined();
+  });
+
+  it('encrypts a disk VMDesk makes only, with a passphrase of 8 characters or more typed the same twice', () => {
+    const encrypting = { encrypt: true, passphrase: 'long enough', passphraseAgain: 'long enough' };
+    expect(valid(form({ ...encrypting })).passphrase).toBe('long enough');
+    expect(valid(form({ boot: 'iso', iso: '/x.iso', diskGiB: 2, ...encrypting })).passphrase).toBe('long enough');
+    expect(valid(form({ boot: 'disk', diskPath: '/d.qcow2', diskMode: 'import', ...encrypting })).passphrase).toBe('long enough');
+    // Nothing VMDesk makes, nothing to encrypt: the checkbox is not shown and nothing is sent.
+    expect(makesDisk(form({ boot: 'disk', diskMode: 'attach' }))).toBe(false);
+    expect(valid(form({ boot: 'disk', diskPath: '/d.qcow2', diskMode: 'attach', ...encrypting })).passphrase).toBeUndefined();
+    expect(valid(form({ boot: 'none', diskGiB: 0, ...encrypting })).passphrase).toBeUndefined();
+    expect(valid(form({ passphrase: 'long enough' })).passphrase).toBeUndefined();
+    expect(wizardErrors(form({ encrypt: true, passphrase: 'short', passphraseAgain: 'short' }), new Set(), host).passphrase).toMatch(
+      /at least 8 characters/,
+    );
+    const differ = wizardErrors(form({ encrypt: true, passphrase: 'long enough', passphraseAgain: 'long enougH' }), new Set(), host);
+    expect(differ.passphraseAgain).toBe('The two passphrases differ');
+    expect(stepErrors(2, differ)).toEqual(['The two passphrases differ']);
   });
 
   it('sends kernel boot with only the parts given', () => {

@@ -5,7 +5,14 @@
  */
 import type { ZodType } from 'zod';
 import type { HostCapabilities } from '../../src-main/api/types';
-import { MAX_CPUS, MIN_MEMORY_MIB, MAX_MEMORY_MIB, hostPathSchema, machineNameSchema } from '../../src-main/api/machine-config';
+import {
+  MAX_CPUS,
+  MIN_MEMORY_MIB,
+  MAX_MEMORY_MIB,
+  hostPathSchema,
+  machineNameSchema,
+  newPassphraseSchema,
+} from '../../src-main/api/machine-config';
 import { createMachineInputSchema, kernelBootInputSchema, type CreateMachineInput } from '../../src-main/api/operations';
 import type { OsType } from './machine-info';
 import { presetFor, uefiUnavailableReason } from './presets';
@@ -28,6 +35,10 @@ export interface WizardForm {
   diskGiB: number;
   firmware: 'bios' | 'uefi';
   network: 'nat' | 'none';
+  /** The disk VMDesk makes (new, imported or the demo's) encrypted with `passphrase`, typed twice. */
+  encrypt: boolean;
+  passphrase: string;
+  passphraseAgain: string;
 }
 
 export type WizardField = keyof WizardForm;
@@ -38,7 +49,7 @@ export const WIZARD_STEPS = ['Name and OS', 'Install media', 'Hardware', 'Summar
 export const STEP_FIELDS: readonly (readonly WizardField[])[] = [
   ['name', 'osType'],
   ['iso', 'diskPath', 'kernel', 'initrd', 'cmdline'],
-  ['memoryMiB', 'cpus', 'diskGiB', 'firmware'],
+  ['memoryMiB', 'cpus', 'diskGiB', 'firmware', 'passphrase', 'passphraseAgain'],
   [],
 ];
 
@@ -65,6 +76,9 @@ export function defaultWizardForm(host: HostCapabilities | null): WizardForm {
     initrd: '',
     cmdline: '',
     network: 'nat',
+    encrypt: false,
+    passphrase: '',
+    passphraseAgain: '',
     ...presetFor('linux', host),
   };
 }
@@ -72,6 +86,13 @@ export function defaultWizardForm(host: HostCapabilities | null): WizardForm {
 /** The demo guest brings its own disk and an existing image is the disk: no new empty disk then. */
 export function asksForDiskSize(boot: BootSource): boolean {
   return boot !== 'demo' && boot !== 'disk';
+}
+
+/** Whether VMDesk makes a disk of its own (which can be encrypted): the demo's, a new one or an imported one. */
+export function makesDisk(form: Pick<WizardForm, 'boot' | 'diskMode' | 'diskGiB'>): boolean {
+  if (form.boot === 'demo') return true;
+  if (form.boot === 'disk') return form.diskMode === 'import';
+  return form.diskGiB > 0;
 }
 
 function firstIssue(schema: ZodType, value: unknown): string | null {
@@ -135,6 +156,10 @@ export function wizardErrors(form: WizardForm, takenNames: ReadonlySet<string>, 
   if (asksForDiskSize(form.boot) && (!Number.isInteger(form.diskGiB) || form.diskGiB < 0 || form.diskGiB > MAX_DISK_GIB))
     errors.diskGiB = `The disk size is a whole number of GiB from 0 to ${MAX_DISK_GIB}`;
   if (form.firmware === 'uefi') set('firmware', uefiUnavailableReason(host));
+  if (form.encrypt && makesDisk(form)) {
+    set('passphrase', firstIssue(newPassphraseSchema, form.passphrase));
+    if (form.passphraseAgain !== form.passphrase) errors.passphraseAgain = 'The two passphrases differ';
+  }
   return errors;
 }
 
@@ -153,6 +178,7 @@ export function toCreateInput(form: WizardForm): CreateMachineInput {
     network: form.network,
   };
   if (asksForDiskSize(form.boot) && form.diskGiB > 0) input.diskBytes = form.diskGiB * GIB;
+  if (form.encrypt && makesDisk(form)) input.passphrase = form.passphrase;
   switch (form.boot) {
     case 'demo':
       input.demo = true;
