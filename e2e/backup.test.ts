@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { axeBothThemes, describeFindings, severe } from './axe.js';
 import { launchBrowser, openUi, ok, pageProblems, serve, type Served, stopServed } from './harness.js';
 
 const NAME = 'backed up';
@@ -30,7 +31,8 @@ describe('Machine › Back up… in a browser', () => {
     target = path.join(served.sb.home, 'usb');
     fs.mkdirSync(target);
     browser = await launchBrowser();
-    ({ page } = await openUi(browser, served));
+    // axe is injected into the page for the accessibility scan: the page's CSP would refuse it.
+    ({ page } = await openUi(browser, served, { bypassCSP: true }));
   });
 
   afterAll(async () => {
@@ -68,6 +70,11 @@ describe('Machine › Back up… in a browser', () => {
     expect(await outcome.innerText()).toMatch(/^Point 2: incremental, 1\.\d+ MiB of 64 MiB$/);
     await expect.poll(() => rows.count()).toBe(2);
     await expect.poll(() => rows.nth(1).innerText()).toMatch(/2\s+incremental/);
+
+    // The dialog, with its outcome and its points, is accessible in both themes (no critical or serious axe finding).
+    await expect.poll(() => page.locator('.el-message').count(), { timeout: 10_000 }).toBe(0);
+    const found = severe(await axeBothThemes(page, 'backup dialog'));
+    expect(found, describeFindings(found)).toEqual([]);
 
     const listed = JSON.parse(await ok(served.sb, ['backups', NAME, '--json'])) as { points: Array<{ kind: string }> };
     expect(listed.points.map((p) => p.kind)).toEqual(['full', 'incremental']);
