@@ -73,6 +73,11 @@ describe('Machine › Back up… in a browser', () => {
 
     // The dialog, with its outcome and its points, is accessible in both themes (no critical or serious axe finding).
     await expect.poll(() => page.locator('.el-message').count(), { timeout: 10_000 }).toBe(0);
+    if (process.env.VMDESK_SCREENSHOTS) {
+      // Set VMDESK_SCREENSHOTS=docs/screenshots to refresh the README's picture.
+      fs.mkdirSync(process.env.VMDESK_SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(process.env.VMDESK_SCREENSHOTS, 'backup.png') });
+    }
     const found = severe(await axeBothThemes(page, 'backup dialog'));
     expect(found, describeFindings(found)).toEqual([]);
 
