@@ -28,7 +28,10 @@ const SCROLLBACK_LINES = 10_000;
 function createTerminal(): Terminal {
   return new Terminal({
     scrollback: SCROLLBACK_LINES,
-    cursorBlink: true,
+    // A steady cursor, as VS Code's terminal has by default: xterm.js blinks it with a CSS animation that
+    // makes Chromium recalculate styles every frame (~60 a second, idle or not), and the echo of a key
+    // then waits behind those frames (key → echo drawn, bench/ui.mjs: see bench/RESULTS.md).
+    cursorBlink: false,
     fontFamily: "'DejaVu Sans Mono', 'Liberation Mono', Menlo, Consolas, monospace",
     fontSize: 14,
     theme: { background: '#1e1e1e', foreground: '#d4d4d4' },
