@@ -140,6 +140,11 @@ describe('encrypted disks', () => {
   it('restarted with its passphrase, the guest reads its data back', async () => {
     await boot('sealed', passFile);
     expect(await guestSays(sb, 'sealed', READ_MARKER, /MARK-\d+/, 60)).toBe(MARKER);
+    // Its RAM holds the plain data: a saved state would write it unencrypted.
+    const save = await vmdesk(sb, ['save-state', 'sealed']);
+    expect(save.code, save.stderr).toBe(5);
+    expect(save.stderr).toMatch(/Cannot save the state of sealed: not yet for encrypted machines/);
+    expect((await show('sealed')).status.state).toBe('running');
     await ok(sb, ['stop', 'sealed', '--force']);
   }, 300_000);
 
