@@ -253,6 +253,13 @@ describe('scheduled snapshots', () => {
 
   it('resumes a guest that a scheduler killed mid-snapshot left paused', async () => {
     const pid = (await schedule('hot')).schedulerPid ?? 0;
+    // Killed between two runs, so that what follows is the test's doing alone.
+    await until(
+      () => runs().at(-1)?.state,
+      (s) => s !== 'running',
+      10_000,
+      'a run to end',
+    );
     process.kill(pid, 'SIGKILL');
     await until(
       () => isProcessAlive(pid),
@@ -260,17 +267,18 @@ describe('scheduled snapshots', () => {
       5_000,
       'the killed scheduler to be gone',
     );
+    const shown = async (): Promise<string> =>
+      (JSON.parse(await ok(sb, ['show', 'hot', '--json'])) as { status: { state: string } }).status.state;
     // What a scheduler killed between pausing the guest for a live snapshot and resuming it leaves:
     // the run begun (written before anything is done), the guest paused.
-    await ok(sb, ['pause', 'hot']);
+    if ((await shown()) === 'running') await ok(sb, ['pause', 'hot']);
+    expect(await shown()).toBe('paused');
     const file = path.join(sb.home, 'machines', 'hot', 'schedule-state.json');
     const state = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     const slot = new Date(Math.floor(Date.now() / 3_000) * 3_000).toISOString();
     const startedAt = new Date().toISOString();
     fs.writeFileSync(file, JSON.stringify({ ...state, pending: { slot, runId: 'cut-short', startedAt, wasRunning: true } }));
     await schedule('hot');
-    const shown = async (): Promise<string> =>
-      (JSON.parse(await ok(sb, ['show', 'hot', '--json'])) as { status: { state: string } }).status.state;
     await until(shown, (s) => s === 'running', 20_000, 'hot to run again');
     await until(
       () => finalRuns().get('cut-short')?.state,

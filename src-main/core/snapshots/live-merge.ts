@@ -32,10 +32,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * The image file of a format node: QEMU names a node with a backing chain by a `json:` description
  * of the whole chain, whose top-level `file` is the node's own image.
  */
-function imageOf(node: BlockNode): string | null {
-  if (!node.file.startsWith('json:')) return path.resolve(node.file);
+export function imageOf(file: string): string | null {
+  if (!file.startsWith('json:')) return path.resolve(file);
   try {
-    const filename = (JSON.parse(node.file.slice('json:'.length)) as { file?: { filename?: unknown } }).file?.filename;
+    const filename = (JSON.parse(file.slice('json:'.length)) as { file?: { filename?: unknown } }).file?.filename;
     return typeof filename === 'string' ? path.resolve(filename) : null;
   } catch {
     return null;
@@ -44,7 +44,7 @@ function imageOf(node: BlockNode): string | null {
 
 async function nodeOf(client: AgentClient, file: string): Promise<string> {
   const nodes = await client.request<BlockNode[]>({ op: 'qmp', command: 'query-named-block-nodes', args: { flat: true } });
-  const node = nodes.find((n) => n.drv === 'qcow2' && imageOf(n) === file);
+  const node = nodes.find((n) => n.drv === 'qcow2' && imageOf(n.file) === file);
   if (!node) throw new VmdeskError('INTERNAL', `The running machine has no block node for ${file}`);
   return node['node-name'];
 }

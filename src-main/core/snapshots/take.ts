@@ -12,6 +12,7 @@ import type { DiskConfig, MachineConfig } from '../../api/machine-config.js';
 import type { AgentClient } from '../agent/agent-client.js';
 import { saveMachineConfig } from '../library/library.js';
 import { NVRAM_FILE } from '../paths.js';
+import { isInside } from '../fs/path-inside.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import {
@@ -24,6 +25,7 @@ import {
   type SnapshotServices,
 } from './common.js';
 import { keepConsole, syncStateFiles } from './console.js';
+import { imageOf } from './live-merge.js';
 import { saveRamState } from './ram-state.js';
 import { hasSavedState, loadSnapshots, newOwnFile, saveSnapshots, type SnapshotRecord, type SnapshotsFile } from './store.js';
 
@@ -34,8 +36,22 @@ export interface TakeResult {
   warnings: string[];
 }
 
-/** The QEMU block node on top of each disk (it changes with every live snapshot) and its size. */
-type TopNodes = Map<string, { node: string; size: number }>;
+/** The QEMU block node on top of each disk (it changes with every live snapshot), its size and image file. */
+type TopNodes = Map<string, { node: string; size: number; file: string | null }>;
+
+/**
+ * The image each running disk writes to, as QEMU has it. A take killed between QEMU's switch to the
+ * new overlays and machine.json's (a SIGKILLed scheduler or CLI) leaves QEMU on an overlay the config
+ * does not name yet: the next snapshot freezes that overlay (it holds what the guest wrote since) and
+ * stacks its own on it, so the chain on disk stays the one QEMU reads.
+ */
+function followQemu(dir: string, disks: DiskConfig[], tops: TopNodes): DiskConfig[] {
+  return disks.map((d) => {
+    const top = tops.get(d.id)?.file;
+    if (!top || top === path.resolve(resolveMachinePath(dir, d.file)) || !isInside(dir, top)) return d;
+    return { ...d, file: path.relative(dir, top) };
+  });
+}
 
 /** The files a snapshot being taken has made so far: removed again if it fails before the switch. */
 class NewFiles {
@@ -71,7 +87,7 @@ export async function takeSnapshot(
   const { dir, config } = machine;
   const data = loadSnapshots(dir);
   const live = requireTakeable(services, machine, data, name, client);
-  const disks = snapshotDisks(config);
+  let disks = snapshotDisks(config);
   await makeSnapshotsDir(dir);
 
   // 1. New files: an empty overlay on each disk's current image.
@@ -79,6 +95,7 @@ export async function takeSnapshot(
   const files = new NewFiles(dir);
   // A running machine's disks: their top nodes and sizes from QEMU (no qemu-img info on a busy image).
   const tops = client && disks.length > 0 ? await topNodes(client, disks) : null;
+  if (tops) disks = followQemu(dir, disks, tops);
   const overlays = await files.orRemove(() => createOverlays(dir, disks, files.made, (id) => tops?.get(id)?.size));
   const next: MachineConfig = { ...config, disks: config.disks.map((d) => ({ ...d, file: overlays.get(d.id) ?? d.file })) };
   const record: SnapshotRecord = {
@@ -132,7 +149,9 @@ function requireTakeable(
 }
 
 async function topNodes(client: AgentClient, disks: DiskConfig[]): Promise<TopNodes> {
-  const blocks = await client.request<Array<{ qdev?: string; inserted?: { 'node-name'?: string; image?: { 'virtual-size'?: number } } }>>({
+  const blocks = await client.request<
+    Array<{ qdev?: string; inserted?: { 'node-name'?: string; file?: string; image?: { 'virtual-size'?: number } } }>
+  >({
     op: 'qmp',
     command: 'query-block',
   });
@@ -143,7 +162,7 @@ async function topNodes(client: AgentClient, disks: DiskConfig[]): Promise<TopNo
     const node = inserted?.['node-name'];
     const size = inserted?.image?.['virtual-size'];
     if (!node || size === undefined) throw new VmdeskError('INTERNAL', `The running machine has no block device for ${disk.id}`);
-    tops.set(disk.id, { node, size });
+    tops.set(disk.id, { node, size, file: inserted?.file ? imageOf(inserted.file) : null });
   }
   return tops;
 }
