@@ -25,6 +25,14 @@ export const migrateOptionsSchema = z
 export type MigrateOptions = z.input<typeof migrateOptionsSchema>;
 
 /** What the destination is asked to prepare: the machine's config and its disks' sizes. */
+/** A file of a machine folder, by its path inside it: plain names, no `..`. */
+export const machineFolderFileSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'A file inside the machine folder')
+  .refine((p) => !p.split('/').includes('..'), 'No .. in a machine folder path');
+
 export const incomingInputSchema = z
   .object({
     config: machineConfigSchema,
@@ -35,12 +43,7 @@ export const incomingInputSchema = z
             id: diskIdSchema,
             virtualBytes: z.int().positive(),
             /** The disk's top is an overlay on this file of the machine folder (its snapshots): mirrored alone. */
-            backing: z
-              .string()
-              .max(256)
-              .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'A file inside the machine folder')
-              .refine((p) => !p.split('/').includes('..'), 'No .. in a machine folder path')
-              .optional(),
+            backing: machineFolderFileSchema.optional(),
           })
           .strict(),
       )
@@ -65,6 +68,8 @@ export interface IncomingReady {
   dir: string;
   nbdSocket?: string;
   migrationSocket?: string;
+  /** The files sent ahead go there as raw streams (core/migration/file-stream.ts). */
+  filesSocket?: string;
 }
 
 /** The destination, ready: its sockets (to forward through SSH) and its NBD export per disk. */
@@ -77,17 +82,7 @@ export interface IncomingPrepared {
 }
 
 /** A machine folder's file (a kernel, an initrd) sent ahead, in chunks, as base64. */
-export const incomingFileArgs = z.tuple([
-  z.uuid(),
-  z
-    .string()
-    .min(1)
-    .max(256)
-    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'A file inside the machine folder')
-    .refine((p) => !p.split('/').includes('..'), 'No .. in a machine folder path'),
-  z.int().nonnegative(),
-  z.base64().max(1024 * 1024),
-]);
+export const incomingFileArgs = z.tuple([z.uuid(), machineFolderFileSchema, z.int().nonnegative(), z.base64().max(1024 * 1024)]);
 
 /** One round of the RAM pre-copy, as QMP query-migrate reports it. */
 export interface MigrationRound {

@@ -23,6 +23,7 @@ import { machineTypeProblem } from '../machines/machine-type.js';
 import { createImage } from '../qemu/qemu-img.js';
 import { createOverlay } from '../snapshots/images.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
+import { receiveFiles, type FileReceiver } from './file-stream.js';
 
 interface Pending {
   config: MachineConfig;
@@ -33,6 +34,8 @@ interface Pending {
   ramKiB: number | undefined;
   /** Overlays made at start, once their backing files (the snapshots' images) have arrived. */
   overlays: Array<{ file: string; backing: string; virtualBytes: number }>;
+  /** Where the files sent ahead arrive as raw streams (a live migration, until start). */
+  receiver: FileReceiver | null;
 }
 
 /** NBD export names and node names: the disk's own node (its format node), exported writable. */
@@ -101,8 +104,31 @@ export class IncomingMigrations {
       throw err;
     }
     const token = randomUUID();
-    this.pending.set(token, { config, dir, started: false, offline, ramKiB, overlays });
-    return offline ? { token, dir } : { token, dir, ...this.sockets(config.uuid) };
+    const pending: Pending = { config, dir, started: false, offline, ramKiB, overlays, receiver: null };
+    this.pending.set(token, pending);
+    if (offline) return { token, dir };
+    // Beside the machines' runtime dirs (the machine's own is made anew when QEMU starts there).
+    const runtimeRoot = path.dirname(this.core.runtime.dir(config.uuid));
+    await fs.mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
+    pending.receiver = await receiveFiles(path.join(runtimeRoot, `in-${token.slice(0, 8)}.sock`), token, (file) =>
+      this.fileTarget(pending, file),
+    );
+    return { token, dir, ...this.sockets(config.uuid), filesSocket: pending.receiver.socket };
+  }
+
+  /** Where a file of the machine folder sent ahead is written: inside the folder, before start. */
+  private async fileTarget(p: Pending, relative: string): Promise<string> {
+    if (p.started) throw new VmdeskError('INVALID_STATE', 'QEMU already runs: files come before start');
+    const file = resolveMachinePath(p.dir, relative);
+    if (path.relative(p.dir, file).startsWith('..')) throw new VmdeskError('INVALID_INPUT', 'Not a file of the machine folder');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    return file;
+  }
+
+  private async stopReceiving(p: Pending): Promise<void> {
+    const receiver = p.receiver;
+    p.receiver = null;
+    await receiver?.close();
   }
 
   private sockets(uuid: string): { nbdSocket: string; migrationSocket: string } {
@@ -112,11 +138,7 @@ export class IncomingMigrations {
 
   /** A chunk of a file of the machine folder (kernel, initrd, UEFI variables), before start. */
   async file(token: string, relative: string, offset: number, base64: string): Promise<null> {
-    const p = this.get(token);
-    if (p.started) throw new VmdeskError('INVALID_STATE', 'QEMU already runs: files come before start');
-    const file = resolveMachinePath(p.dir, relative);
-    if (path.relative(p.dir, file).startsWith('..')) throw new VmdeskError('INVALID_INPUT', 'Not a file of the machine folder');
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    const file = await this.fileTarget(this.get(token), relative);
     const handle = await fs.open(file, offset === 0 ? 'w' : 'r+');
     try {
       await handle.write(Buffer.from(base64, 'base64'), 0, undefined, offset);
@@ -135,6 +157,7 @@ export class IncomingMigrations {
     if (p.offline) throw new VmdeskError('INVALID_STATE', 'An offline migration starts no QEMU: commit it once its files are sent');
     if (p.started) throw new VmdeskError('INVALID_STATE', 'The incoming migration is already started');
     p.started = true;
+    await this.stopReceiving(p);
     for (const overlay of p.overlays) {
       if (!(await fs.stat(overlay.backing).catch(() => null))?.isFile())
         throw new VmdeskError('INVALID_INPUT', `The snapshot image ${path.relative(p.dir, overlay.backing)} did not arrive`);
@@ -213,6 +236,7 @@ export class IncomingMigrations {
   async abort(token: string): Promise<null> {
     const p = this.get(token);
     this.pending.delete(token);
+    await this.stopReceiving(p);
     if (p.started) {
       const client = await this.agent(p).catch(() => null);
       await client?.request({ op: 'poweroff' }).catch(() => undefined);

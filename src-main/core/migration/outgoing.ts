@@ -30,6 +30,7 @@ import { machineLockFile } from '../library/library.js';
 import { machineTypeProblem } from '../machines/machine-type.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
+import { sendFileStream } from './file-stream.js';
 import { exportName } from './incoming.js';
 import { chainFiles, readHeader } from '../snapshots/images.js';
 import { refuseEncrypted } from '../storage/encryption.js';
@@ -229,8 +230,17 @@ async function migrate(
     const files = (await folderContents(dir)).filter(
       ({ file }) => !tops.has(path.normalize(file)) && !file.startsWith('machine.json') && !file.startsWith(`logs${path.sep}`),
     );
-    // All files at once; every one ended (sent or failed) before a failure goes on to the rollback.
-    const sending = await Promise.allSettled(files.map(({ file, bytes }) => sendFile(dest, ready.token, dir, file, bytes, ctx)));
+    // All files at once, as raw streams where the destination takes them (through one more SSH
+    // forward), else through its API; every one ended (sent or failed) before a failure goes on to
+    // the rollback.
+    const filesLink = ready.filesSocket ? dest.forward(ready.filesSocket) : null;
+    const sending = await Promise.allSettled(
+      files.map(async ({ file, bytes }) =>
+        filesLink
+          ? sendFileStream(await filesLink, ready.token, file, path.join(dir, file))
+          : sendFile(dest, ready.token, dir, file, bytes, ctx),
+      ),
+    );
     for (const s of sending) if (s.status === 'rejected') throw s.reason;
     lap('files');
     const incoming = await dest.api.startIncoming(token);

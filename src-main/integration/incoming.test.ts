@@ -1,8 +1,10 @@
-// The destination of a live migration gives its QEMU the RAM the source's QEMU has, not the RAM it
-// would give the machine itself: a RAM stream loads only into RAM of its own size, and the two ends
-// can differ (TCG pads its guests' RAM, KVM does not; an older VMDesk did not). A real core and real
-// QEMU waiting for the stream (`-incoming defer`), then aborted: nothing left. A size that is not a
-// pad's is refused before anything is made.
+// The destination of a live migration, driven here as the source's VMDesk drives it: a real core and
+// real QEMU waiting for the stream (`-incoming defer`), then aborted, nothing left. Its QEMU gets the
+// RAM the source's QEMU has, not the RAM it would give the machine itself: a RAM stream loads only into
+// RAM of its own size, and the two ends can differ (TCG pads its guests' RAM, KVM does not; an older
+// VMDesk did not); a size that is not a pad's is refused before anything is made. The boot files
+// arrive on its files socket as raw streams, byte for byte; a wrong token or a path out of the
+// machine folder is refused there.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,7 @@ import type { MachineConfig } from '../api/machine-config.js';
 import { VmdeskError } from '../api/errors.js';
 import { Core } from '../core/core.js';
 import { CoreService } from '../core/service.js';
+import { sendFileStream } from '../core/migration/file-stream.js';
 import { guestRamKiB } from '../core/qemu/qemu-args.js';
 import { makeSandbox, ok, type Sandbox } from './harness.js';
 
@@ -49,19 +52,16 @@ function ramOption(uuid: string): string | undefined {
 }
 
 const machineDir = (): string => path.join(dest.home, 'machines', 'mover');
-const CHUNK = 768 * 1024;
+const bootFiles = (): string[] => [config.kernelBoot?.kernel, config.kernelBoot?.initrd].filter((f): f is string => !!f);
 
-/** Prepared there, with the boot files sent ahead (as the source does before it starts QEMU there). */
+/** Prepared there, with the boot files sent ahead on its files socket (as the source does before it starts QEMU there). */
 async function prepare(ramKiB?: number): Promise<string> {
-  const { token } = await service.prepareIncoming({ config, disks: disks(), ...(ramKiB ? { ramKiB } : {}) });
-  for (const file of [config.kernelBoot?.kernel, config.kernelBoot?.initrd])
-    if (file) {
-      const bytes = fs.readFileSync(path.join(sourceDir, file));
-      // In chunks the API takes (at most 1 MiB of base64 each).
-      for (let at = 0; at < bytes.length; at += CHUNK)
-        await service.incomingFile(token, file, at, bytes.subarray(at, at + CHUNK).toString('base64'));
-    }
-  return token;
+  const ready = await service.prepareIncoming({ config, disks: disks(), ...(ramKiB ? { ramKiB } : {}) });
+  expect(ready.filesSocket).toBeTruthy();
+  await Promise.all(bootFiles().map((file) => sendFileStream(ready.filesSocket ?? '', ready.token, file, path.join(sourceDir, file))));
+  for (const file of bootFiles())
+    expect(fs.readFileSync(path.join(machineDir(), file)).equals(fs.readFileSync(path.join(sourceDir, file)))).toBe(true);
+  return ready.token;
 }
 
 const disks = (): Array<{ id: string; virtualBytes: number }> => config.disks.map((d) => ({ id: d.id, virtualBytes: 16 * 1024 * 1024 }));
@@ -95,6 +95,24 @@ describe('an incoming migration on this host', () => {
     const refused = await service.prepareIncoming({ config, disks: disks(), ramKiB: 256 * 1024 }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(VmdeskError);
     expect(refused).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/262144 KiB is not the 128 MiB of mover/) });
+    expect(fs.existsSync(machineDir())).toBe(false);
+  });
+
+  it('takes files only for its own migration and inside the machine folder; its socket goes at start', async () => {
+    const ready = await service.prepareIncoming({ config, disks: disks() });
+    const socket = ready.filesSocket ?? '';
+    const kernel = path.join(sourceDir, config.kernelBoot?.kernel ?? '');
+    try {
+      await expect(sendFileStream(socket, '00000000-0000-4000-8000-000000000000', 'boot/vmlinuz', kernel)).rejects.toThrow(
+        /No such incoming migration/,
+      );
+      await expect(sendFileStream(socket, ready.token, '../escape', kernel)).rejects.toThrow(/Not a file of an incoming migration/);
+      await expect(sendFileStream(socket, ready.token, '/etc/passwd', kernel)).rejects.toThrow(/Not a file of an incoming migration/);
+      expect(fs.existsSync(path.join(dest.home, 'machines', 'escape'))).toBe(false);
+    } finally {
+      await service.finishIncoming(ready.token, 'abort');
+    }
+    expect(fs.existsSync(socket)).toBe(false);
     expect(fs.existsSync(machineDir())).toBe(false);
   });
 });
