@@ -45,6 +45,12 @@ function readStateFile(file: string): AgentStatus | null {
   }
 }
 
+/** QEMU's start failed: its reason and the end of its log. */
+function startFailure(status: AgentStatus): VmdeskError {
+  const tail = status.logTail ? `\n${status.logTail}` : '';
+  return new VmdeskError('QEMU_FAILED', `QEMU failed to start: ${status.reason ?? 'unknown reason'}${tail}`, { logTail: status.logTail });
+}
+
 /**
  * Every live QEMU process started for this machine by a VMDesk of this runtime dir (its uuid and its
  * sockets there on the command line). A QEMU of the same machine under another runtime dir is another
@@ -223,6 +229,10 @@ export class VmRuntime {
     child.unref();
     const client = await AgentClient.connectWithRetry(path.join(dir, RUNTIME.agent), AGENT_START_TIMEOUT_MS, () => !agentExited).catch(
       () => {
+        // A QEMU that failed at once (an image locked by another) can end its agent before we reach
+        // it: the agent's last word is then its exit file.
+        const exit = readStateFile(path.join(dir, RUNTIME.exit));
+        if (exit) throw startFailure(exit);
         throw new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
       },
     );
@@ -242,12 +252,7 @@ export class VmRuntime {
           reject(new VmdeskError('INVALID_STATE', status.reason ?? `${status.name} runs but VMDesk cannot reach it`));
         } else if (status.exited || status.state === 'crashed') {
           cleanup();
-          const tail = status.logTail ? `\n${status.logTail}` : '';
-          reject(
-            new VmdeskError('QEMU_FAILED', `QEMU failed to start: ${status.reason ?? 'unknown reason'}${tail}`, {
-              logTail: status.logTail,
-            }),
-          );
+          reject(startFailure(status));
         } else if (status.state !== 'starting') {
           cleanup();
           resolve(status);
