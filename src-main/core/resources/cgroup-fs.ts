@@ -6,6 +6,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
+import { isProcessAlive } from '../fs/lock-file.js';
 
 /** CFS bandwidth period: caps are quotas of this many µs per period (100 ms, the kernel's default). */
 export const CFS_PERIOD_US = 100_000;
@@ -159,24 +160,21 @@ export function isStaleGroup(name: string, ageMs: number, procs: string | null):
   return UUID_DIR.test(name) && ageMs >= STALE_AFTER_MS && procs !== null && procs.trim() === '';
 }
 
-/** Whether `pid` is in `group` (its own processes only, not those of groups below it). */
-/** Whether a process listed in the group's cgroup.procs is alive (an exited, reaped one is not). */
-export async function holdsLiveProcess(group: string): Promise<boolean> {
+/** The pids in `group` (its own processes only, not those of groups below it); none if unreadable. */
+async function groupPids(group: string): Promise<number[]> {
   const procs = await fsp.readFile(path.join(group, 'cgroup.procs'), 'utf8').catch(() => '');
   return procs
     .split('\n')
     .filter((line) => /^\d+$/.test(line))
-    .some((pid) => {
-      try {
-        process.kill(Number(pid), 0);
-        return true;
-      } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    });
+    .map(Number);
 }
 
+/** Whether a process in the group is alive (an exited one, reaped or a zombie, is not). */
+export async function holdsLiveProcess(group: string): Promise<boolean> {
+  return (await groupPids(group)).some(isProcessAlive);
+}
+
+/** Whether `pid` is in `group` (its own processes only, not those of groups below it). */
 export async function groupHolds(group: string, pid: number): Promise<boolean> {
-  const procs = await fsp.readFile(path.join(group, 'cgroup.procs'), 'utf8').catch(() => '');
-  return procs.split('\n').includes(String(pid));
+  return (await groupPids(group)).includes(pid);
 }
