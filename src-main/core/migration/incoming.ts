@@ -105,15 +105,22 @@ export class IncomingMigrations {
     }
     const token = randomUUID();
     const pending: Pending = { config, dir, started: false, offline, ramKiB, overlays, receiver: null };
+    if (!offline) {
+      // Beside the machines' runtime dirs (the machine's own is made anew when QEMU starts there).
+      // The source gets no token if this fails: nothing of the migration may stay.
+      try {
+        const runtimeRoot = path.dirname(this.core.runtime.dir(config.uuid));
+        await fs.mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
+        pending.receiver = await receiveFiles(path.join(runtimeRoot, `in-${token.slice(0, 8)}.sock`), token, (file) =>
+          this.fileTarget(pending, file),
+        );
+      } catch (err) {
+        await fs.rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
     this.pending.set(token, pending);
-    if (offline) return { token, dir };
-    // Beside the machines' runtime dirs (the machine's own is made anew when QEMU starts there).
-    const runtimeRoot = path.dirname(this.core.runtime.dir(config.uuid));
-    await fs.mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
-    pending.receiver = await receiveFiles(path.join(runtimeRoot, `in-${token.slice(0, 8)}.sock`), token, (file) =>
-      this.fileTarget(pending, file),
-    );
-    return { token, dir, ...this.sockets(config.uuid), filesSocket: pending.receiver.socket };
+    return pending.receiver ? { token, dir, ...this.sockets(config.uuid), filesSocket: pending.receiver.socket } : { token, dir };
   }
 
   /** Where a file of the machine folder sent ahead is written: inside the folder, before start. */
