@@ -233,7 +233,8 @@ async function migrate(
     // All files at once, as raw streams where the destination takes them (through one more SSH
     // forward), else through its API; every one ended (sent or failed) before a failure goes on to
     // the rollback.
-    const filesLink = ready.filesSocket ? dest.forward(ready.filesSocket) : null;
+    // (Forwarded only when there is a file: an unused forward's failure would be nobody's.)
+    const filesLink = ready.filesSocket && files.length > 0 ? dest.forward(ready.filesSocket) : null;
     const sending = await Promise.allSettled(
       files.map(async ({ file, bytes }) =>
         filesLink
