@@ -149,7 +149,9 @@ export async function sendFileStream(socketPath: string, token: string, file: st
     conn.once('error', reject);
   });
   conn.write(`${JSON.stringify({ token, file, size })}\n`);
-  await pipeline(fs.createReadStream(source), conn, { end: false });
+  // A destination that refuses answers at once and closes: its answer, not the broken pipe, says why
+  // (and without its `ok` nothing counts as sent).
+  await pipeline(fs.createReadStream(source), conn, { end: false }).catch(() => undefined);
   const reply = (await answer).trim();
   if (reply !== 'ok')
     throw new VmdeskError('QEMU_FAILED', `Sending ${file} to the destination failed: ${reply.replace(/^error: /, '') || 'no answer'}`);
