@@ -397,7 +397,7 @@ describe('live migration to a remote host', () => {
 
   it('moves a stopped machine offline with its snapshots, which work there', async (ctx) => {
     if (unavailable) skipBecause(ctx, unavailable);
-    await ok(['create', 'shelf', '--demo', '--memory', '96', '--disk', '32M']);
+    await ok(['create', 'shelf', '--demo', '--memory', '128', '--disk', '32M']);
     await ok(['snapshot', 'shelf', 'take', 'first']);
     await ok(['snapshot', 'shelf', 'take', 'second']);
     const { uuid } = JSON.parse(await ok(['show', 'shelf', '--json'])) as { uuid: string };
@@ -413,7 +413,7 @@ describe('live migration to a remote host', () => {
     expect(tree2).toMatch(/first[\s\S]*second/);
     await ok(['--host', 'lab', 'snapshot', 'shelf', 'restore', 'first']);
     await ok(['--host', 'lab', 'start', 'shelf']);
-    await ok(['--host', 'lab', 'wait', 'shelf', '--text', PROMPT, '--timeout', '120']);
+    await ok(['--host', 'lab', 'wait', 'shelf', '--text', PROMPT, '--timeout', '75']);
     await ok(['--host', 'lab', 'stop', 'shelf', '--force']);
   });
 

@@ -27,7 +27,15 @@ describe('waitForLogText', () => {
 
   it('times out with a clear error, and notices a stopped machine', async () => {
     const file = path.join(dir, 'serial.log');
-    await expect(waitForLogText(file, 0, 'never', { timeoutMs: 200 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(waitForLogText(file, 0, 'never', { timeoutMs: 200 })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: '"never" did not appear within 0 s; the console printed nothing',
+    });
+    // What the guest said last is in the error, without its terminal escapes.
+    await fs.writeFile(file, 'booting\r\n\x1b[1;31mKernel panic - not syncing: VFS\x1b[0m\r\n\r\n');
+    await expect(waitForLogText(file, 0, 'never', { timeoutMs: 200 })).rejects.toMatchObject({
+      message: `"never" did not appear within 0 s; the console's last line: Kernel panic - not syncing: VFS`,
+    });
     await fs.writeFile(file, 'x');
     await expect(waitForLogText(file, 0, 'never', { timeoutMs: 2000, isRunning: () => false })).rejects.toMatchObject({
       code: 'INVALID_STATE',

@@ -61,10 +61,17 @@ export async function waitForLogText(file: string, fromOffset: number, text: str
           reading = false;
         }
       };
-      timer = setTimeout(
-        () => reject(new VmdeskError('TIMEOUT', `"${text}" did not appear within ${Math.round(options.timeoutMs / 1000)} s`)),
-        options.timeoutMs,
-      );
+      timer = setTimeout(() => {
+        void lastLine(file).then((line) =>
+          reject(
+            new VmdeskError(
+              'TIMEOUT',
+              `"${text}" did not appear within ${Math.round(options.timeoutMs / 1000)} s` +
+                (line ? `; the console's last line: ${line}` : '; the console printed nothing'),
+            ),
+          ),
+        );
+      }, options.timeoutMs);
       options.signal?.addEventListener('abort', () => reject(new VmdeskError('CANCELLED', 'Cancelled')));
       const dir = file.slice(0, file.lastIndexOf('/'));
       // Watch the folder: the log file may not exist yet, and inotify on it would miss its creation.
@@ -74,5 +81,29 @@ export async function waitForLogText(file: string, fromOffset: number, text: str
   } finally {
     (watcher as fs.FSWatcher | null)?.close();
     if (timer) clearTimeout(timer);
+  }
+}
+
+/**
+ * The last line the guest printed, without terminal control sequences: what a user who waited in
+ * vain wants to see first (a kernel panic, a login prompt other than the one expected).
+ */
+async function lastLine(file: string): Promise<string> {
+  const handle = await fsp.open(file, 'r').catch(() => null);
+  if (!handle) return '';
+  try {
+    const { size } = await handle.stat();
+    const tail = Buffer.alloc(Math.min(size, 4096));
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    const lines = tail
+      .toString('utf8')
+      // eslint-disable-next-line no-control-regex -- terminal escapes and control characters are what is removed
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    return (lines.at(-1) ?? '').slice(0, 200);
+  } finally {
+    await handle.close();
   }
 }
