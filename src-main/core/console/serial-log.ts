@@ -97,7 +97,6 @@ async function lastLine(file: string): Promise<string> {
     await handle.read(tail, 0, tail.length, size - tail.length);
     const lines = tail
       .toString('utf8')
-      // eslint-disable-next-line no-control-regex -- terminal escapes and control characters are what is removed
       .replace(/\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]/g, '')
       .split('\n')
       .map((l) => l.trim())
