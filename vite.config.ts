@@ -17,6 +17,15 @@ export default defineConfig({
     // element-plus/global (tsconfig), so no generated .d.ts.
     components({ resolvers: [ElementPlusResolver({ importStyle: false })], dirs: [], dts: false }),
   ],
+  // vue-i18n's esm-bundler build: Composition API only (the legacy API's code dropped), $t and <i18n-t>
+  // installed globally, no devtools hook. Its messages are compiled to an AST and evaluated without
+  // eval or new Function (the page's CSP forbids both; e2e/security.test.ts checks no violation).
+  define: {
+    __VUE_I18N_FULL_INSTALL__: 'true',
+    __VUE_I18N_LEGACY_API__: 'false',
+    __INTLIFY_PROD_DEVTOOLS__: 'false',
+    __INTLIFY_DROP_MESSAGE_COMPILER__: 'false',
+  },
   build: {
     outDir: '../dist/renderer',
     emptyOutDir: true,

@@ -15,6 +15,7 @@ import { isLocalHost } from './lib/hosts';
 import { migrationDetail, migrationMode } from './lib/migration';
 import { useTasksStore } from './stores/tasks';
 import { currentFace, shortcutLabel } from './lib/shortcuts';
+import { t } from './i18n';
 
 export const COMMAND_IDS = [
   'machine.new',
@@ -40,6 +41,7 @@ export const COMMAND_IDS = [
   'file.import',
   'file.media',
   'file.p2v',
+  'file.preferences',
   'view.tasks',
   'host.add',
   'host.connect',
@@ -258,6 +260,12 @@ function createCommands(): Record<CommandId, Command> {
     cmd('file.import', 'Import appliance…', needHost, () => (ui.importHost = machines.selectedHost)),
     cmd('file.media', 'Virtual media manager…', needHost, () => (ui.mediaHost = machines.selectedHost)),
     cmd('file.p2v', 'Physical disk to VM (P2V)…', needHost, () => (ui.p2vHost = machines.selectedHost)),
+    cmd(
+      'file.preferences',
+      t('commands.preferences'),
+      () => null,
+      () => (ui.preferencesOpen = true),
+    ),
     cmd(
       'view.tasks',
       'Tasks',

@@ -14,6 +14,7 @@ import 'element-plus/es/components/button/style/css';
 import 'element-plus/es/components/checkbox/style/css';
 import 'element-plus/es/components/collapse-item/style/css';
 import 'element-plus/es/components/collapse/style/css';
+import 'element-plus/es/components/config-provider/style/css';
 import 'element-plus/es/components/descriptions-item/style/css';
 import 'element-plus/es/components/descriptions/style/css';
 import 'element-plus/es/components/dialog/style/css';

@@ -6,6 +6,9 @@ import 'element-plus/theme-chalk/dark/css-vars.css';
 import './styles.css';
 import App from './App.vue';
 import { followSystemColorScheme } from './lib/theme';
+import { i18n, setUpLanguage } from './i18n';
 
 followSystemColorScheme();
-createApp(App).use(createPinia()).mount('#app');
+// The language first (German fetched if it is the one shown), so the first paint is in it.
+await setUpLanguage();
+createApp(App).use(createPinia()).use(i18n).mount('#app');

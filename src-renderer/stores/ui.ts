@@ -11,6 +11,8 @@ export const useUiStore = defineStore('ui', () => {
   const wizardHost = ref<string | null>(null);
   const settings = ref<MachineRef | null>(null);
   const aboutOpen = ref(false);
+  /** File › Preferences… (the language). */
+  const preferencesOpen = ref(false);
   const log = ref<(MachineRef & { kind: LogKind }) | null>(null);
   const tasksExpanded = ref(false);
   /** The tab of the details pane: the machine's details, its snapshots or its performance graphs. */
@@ -44,6 +46,7 @@ export const useUiStore = defineStore('ui', () => {
     wizardHost,
     settings,
     aboutOpen,
+    preferencesOpen,
     log,
     tasksExpanded,
     detailsTab,

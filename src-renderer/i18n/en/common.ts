@@ -1,0 +1,4 @@
+/** Words shared by many places: buttons, placeholders, the app's name. */
+export default {
+  close: 'Close',
+};
