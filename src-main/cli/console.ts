@@ -1,5 +1,6 @@
 /** `vmdesk console NAME`: an interactive serial console; Ctrl-] detaches, as in virsh and telnet. */
 import net from 'node:net';
+import { t } from '../i18n/i18n.js';
 
 const DETACH = 0x1d;
 
@@ -22,7 +23,7 @@ export function attachConsole(socketPath: string, name: string): Promise<void> {
       socket.write(chunk);
     };
     socket.once('connect', () => {
-      process.stderr.write(`Connected to the serial console of ${name}. Press Ctrl-] to detach.\r\n`);
+      process.stderr.write(`${t('cli.console.connected', { name })}\r\n`);
       if (stdin.isTTY) stdin.setRawMode(true);
       stdin.on('data', onInput);
       stdin.on('end', () => socket.end());
@@ -35,7 +36,7 @@ export function attachConsole(socketPath: string, name: string): Promise<void> {
     });
     socket.on('close', () => {
       restore();
-      process.stderr.write('\r\nDetached.\n');
+      process.stderr.write(`\r\n${t('cli.console.detached')}\n`);
       resolve();
     });
   });

@@ -1,80 +1,115 @@
 /** Human output of the CLI; `--json` prints the same data as JSON instead. */
 import type { HostCapabilities } from '../core/host/capabilities.js';
 import type { MachineSummary } from '../core/core.js';
-import type { NicConfig } from '../api/machine-config.js';
+import type { MachineState, NicConfig } from '../api/machine-config.js';
+import { formatNumber, t } from '../i18n/i18n.js';
+
+/** A machine's state as the human output says it ("saved" and "broken" are the list's own). */
+export function state(s: MachineState | 'saved' | 'broken'): string {
+  return t(`cli.states.${s}`);
+}
 
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join('  ')).join('\n');
 }
 
+const LIST_COLUMNS = ['name', 'state', 'cpus', 'memory', 'os', 'uuid'] as const;
+
 export function formatList(machines: MachineSummary[]): string {
-  if (machines.length === 0) return 'No machines. Create one with: vmdesk create NAME --demo';
-  const rows = [['NAME', 'STATE', 'CPUS', 'MEMORY', 'OS', 'UUID']];
+  if (machines.length === 0) return t('cli.format.noMachines');
+  const rows = [LIST_COLUMNS.map((column) => t(`cli.format.listHeader.${column}`))];
   for (const m of machines) {
     if (!m.config) {
-      rows.push([m.broken?.name ?? `(unreadable: ${m.dir})`, 'broken', '-', '-', '-', m.uuid]);
+      rows.push([m.broken?.name ?? t('cli.format.unreadable', { dir: m.dir }), state('broken'), '-', '-', '-', m.uuid]);
       continue;
     }
     // Like VirtualBox's "Saved": stopped, and the next start resumes the guest.
-    const state = m.savedState && m.status.state === 'stopped' ? 'saved' : m.status.state;
-    rows.push([m.config.name, state, String(m.config.cpus), `${m.config.memoryMiB} MiB`, m.config.osType, m.uuid]);
+    const shown = m.savedState && m.status.state === 'stopped' ? 'saved' : m.status.state;
+    rows.push([m.config.name, state(shown), formatNumber(m.config.cpus), mib(m.config.memoryMiB), m.config.osType, m.uuid]);
   }
   return table(rows);
+}
+
+const mib = (n: number): string => t('cli.format.mib', { n: formatNumber(n) });
+
+/**
+ * "Label:  value" lines, the values in one column: at least 13 characters in, as the English
+ * output has always been, further when a translation's label is longer.
+ */
+export function fields(rows: ReadonlyArray<readonly [label: string, value: string]>, width = fieldWidth(rows)): string[] {
+  return rows.map(([label, value]) => `${label.padEnd(width)}${value}`);
+}
+
+function fieldWidth(rows: ReadonlyArray<readonly [label: string, value: string]>): number {
+  return Math.max(12, ...rows.map(([label]) => label.length)) + 1;
 }
 
 export function formatMachine(m: MachineSummary): string {
   const c = m.config;
   if (!c) {
     const b = m.broken;
-    return [
-      `Name:        ${b?.name ?? '?'}`,
-      `UUID:        ${m.uuid}`,
-      `State:       broken (${b?.reason ?? m.error?.message ?? 'unreadable'})`,
-      `Folder:      ${m.dir}`,
-      b?.backup
-        ? `Backup:      ${b.backup} (restore it with: vmdesk repair ${b.name} --from-backup)`
-        : 'Backup:      none usable (machine.json.bak is missing or invalid)',
-    ].join('\n');
+    return fields([
+      [t('cli.format.name'), b?.name ?? '?'],
+      [t('cli.format.uuid'), m.uuid],
+      [t('cli.format.state'), t('cli.format.brokenState', { reason: b?.reason ?? m.error?.message ?? t('cli.format.unreadableReason') })],
+      [t('cli.format.folder'), m.dir],
+      [t('cli.format.backup'), b?.backup ? t('cli.format.backupRestore', { file: b.backup, name: b.name }) : t('cli.format.backupNone')],
+    ]).join('\n');
   }
-  const lines = [
-    `Name:        ${c.name}`,
-    `UUID:        ${c.uuid}`,
-    `State:       ${m.status.state}${m.status.reason ? ` (${m.status.reason})` : ''}${m.savedState ? ' (saved state: the next start resumes it)' : ''}`,
-    `Folder:      ${m.dir}`,
-    `OS type:     ${c.osType}`,
-    `CPUs:        ${c.cpus}`,
-    `Memory:      ${c.memoryMiB} MiB`,
-    `Firmware:    ${c.firmware}`,
-    `Boot order:  ${c.bootOrder.join(', ')}`,
+  const stateText =
+    state(m.status.state) + (m.status.reason ? ` (${m.status.reason})` : '') + (m.savedState ? t('cli.format.savedState') : '');
+  const rows: Array<[string, string]> = [
+    [t('cli.format.name'), c.name],
+    [t('cli.format.uuid'), c.uuid],
+    [t('cli.format.state'), stateText],
+    [t('cli.format.folder'), m.dir],
+    [t('cli.format.osType'), c.osType],
+    [t('cli.format.cpus'), formatNumber(c.cpus)],
+    [t('cli.format.memory'), mib(c.memoryMiB)],
+    [t('cli.format.firmware'), c.firmware],
+    [t('cli.format.bootOrder'), c.bootOrder.join(', ')],
   ];
-  for (const d of c.disks) lines.push(`Disk ${d.id}:  ${d.file} (${d.format}, ${d.bus}${d.readOnly ? ', read-only' : ''})`);
-  if (c.cdrom) lines.push(`CD-ROM:      ${c.cdrom.file ?? '(empty)'}`);
+  for (const d of c.disks)
+    rows.push([
+      t('cli.format.disk', { id: d.id }),
+      `${d.file} (${d.format}, ${d.bus}${d.readOnly ? `, ${t('cli.format.diskReadOnly')}` : ''})`,
+    ]);
+  if (c.cdrom) rows.push([t('cli.format.cdrom'), c.cdrom.file ?? t('cli.format.empty')]);
   if (c.kernelBoot) {
-    lines.push(`Kernel:      ${c.kernelBoot.kernel}`);
-    if (c.kernelBoot.initrd) lines.push(`Initrd:      ${c.kernelBoot.initrd}`);
-    if (c.kernelBoot.cmdline) lines.push(`Cmdline:     ${c.kernelBoot.cmdline}`);
+    rows.push([t('cli.format.kernel'), c.kernelBoot.kernel]);
+    if (c.kernelBoot.initrd) rows.push([t('cli.format.initrd'), c.kernelBoot.initrd]);
+    if (c.kernelBoot.cmdline) rows.push([t('cli.format.cmdline'), c.kernelBoot.cmdline]);
   }
-  for (const n of c.nics) lines.push(`Adapter ${Number(n.id.slice(3)) + 1}:   ${formatNic(n)}`);
-  lines.push(`Display:     ${c.display.adapter}`, `Serial:      ${c.serial.enabled ? 'on' : 'off'}`);
-  if (m.status.accel) lines.push(`Accel:       ${m.status.accel}`);
-  if (m.status.logTail) lines.push('Last QEMU log lines:', m.status.logTail);
-  if (c.notes) lines.push(`Notes:       ${c.notes}`);
+  for (const n of c.nics) rows.push([t('cli.format.adapter', { n: Number(n.id.slice(3)) + 1 }), formatNic(n)]);
+  rows.push([t('cli.format.display'), c.display.adapter], [t('cli.format.serial'), onOff(c.serial.enabled)]);
+  if (m.status.accel) rows.push([t('cli.format.accel'), m.status.accel]);
+  // The QEMU log's lines come between the fields and the notes, which stay in the fields' column.
+  const notes: Array<[string, string]> = c.notes ? [[t('cli.format.notes'), c.notes]] : [];
+  const width = fieldWidth([...rows, ...notes]);
+  const lines = fields(rows, width);
+  if (m.status.logTail) lines.push(t('cli.format.logTail'), m.status.logTail);
+  lines.push(...fields(notes, width));
   return lines.join('\n');
 }
 
+const onOff = (on: boolean): string => t(on ? 'cli.format.on' : 'cli.format.off');
+const yesNo = (yes: boolean): string => t(yes ? 'cli.format.yes' : 'cli.format.no');
+
 export function formatHost(h: HostCapabilities): string {
-  const kvm = h.accelerators.kvm.available ? 'available' : `not available (${h.accelerators.kvm.reason ?? 'unknown'})`;
-  return [
-    `QEMU:        ${h.qemu ? `${h.qemu.binary} ${h.qemu.version}` : 'not installed (sudo apt-get install qemu-system-x86 qemu-utils)'}`,
-    `KVM:         ${kvm}`,
-    `Accelerator: ${h.preferredAccel ?? 'none'}${h.preferredAccel === 'tcg' ? ' (software emulation: guests run much slower)' : ''}`,
-    `CPUs:        ${h.cpus}`,
-    `Memory:      ${h.memoryMiB} MiB (${h.freeMemoryMiB} MiB free)`,
-    `UEFI (OVMF): ${h.firmware.ovmfCode ?? 'not installed (sudo apt-get install ovmf)'}`,
-    `SeaBIOS:     ${h.firmware.seabios ? 'yes' : 'no'}`,
-    `iPXE:        ${h.firmware.ipxe ? 'yes' : 'no'}`,
-  ].join('\n');
+  const kvm = h.accelerators.kvm.available
+    ? t('cli.format.available')
+    : t('cli.format.notAvailable', { reason: h.accelerators.kvm.reason ?? t('cli.format.unknown') });
+  return fields([
+    [t('cli.format.hostQemu'), h.qemu ? `${h.qemu.binary} ${h.qemu.version}` : t('cli.format.qemuMissing')],
+    [t('cli.format.hostKvm'), kvm],
+    [t('cli.format.hostAccel'), `${h.preferredAccel ?? t('cli.format.none')}${h.preferredAccel === 'tcg' ? t('cli.format.tcgSlow') : ''}`],
+    [t('cli.format.cpus'), formatNumber(h.cpus)],
+    [t('cli.format.memory'), t('cli.format.hostFree', { total: formatNumber(h.memoryMiB), free: formatNumber(h.freeMemoryMiB) })],
+    [t('cli.format.hostOvmf'), h.firmware.ovmfCode ?? t('cli.format.ovmfMissing')],
+    [t('cli.format.hostSeabios'), yesNo(h.firmware.seabios)],
+    [t('cli.format.hostIpxe'), yesNo(h.firmware.ipxe)],
+  ]).join('\n');
 }
 
 /** One adapter on one line: "virtio-net-pci 52:54:00:12:34:56 NAT (2 port forwards)". */
@@ -82,13 +117,15 @@ export function formatNic(n: NicConfig): string {
   const a = n.attachment;
   const attachment =
     a.type === 'nat'
-      ? `NAT${a.portForwards.length > 0 ? ` (${a.portForwards.length} port forward${a.portForwards.length === 1 ? '' : 's'})` : ''}`
+      ? a.portForwards.length > 0
+        ? t('cli.format.portForwards', { count: a.portForwards.length })
+        : t('cli.format.nat')
       : a.type === 'bridged'
-        ? `bridged to ${a.bridge}`
+        ? t('cli.format.bridged', { bridge: a.bridge })
         : a.type === 'internal'
-          ? `internal network ${a.network}`
-          : 'not attached';
-  return `${n.model} ${n.mac} ${attachment}${n.cable ? '' : ' (cable unplugged)'}`;
+          ? t('cli.format.internal', { network: a.network })
+          : t('cli.format.notAttached');
+  return `${n.model} ${n.mac} ${attachment}${n.cable ? '' : t('cli.format.cableUnplugged')}`;
 }
 
 /**

@@ -30,9 +30,13 @@ import { registerMemoryPolicyCommand } from './commands/memory-policy.js';
 import { registerScheduleCommand } from './commands/schedule.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { registerMemoryCommand } from './commands/memory.js';
-import { formatHost, formatList, formatMachine, printable } from './format.js';
+import { formatHost, formatList, formatMachine, printable, state } from './format.js';
 import { passphraseFileOption, readPassphrase, registerEncryptCommand } from './commands/encrypt.js';
 import { isEncrypted } from '../core/storage/encryption.js';
+import { setLanguage, t } from '../i18n/i18n.js';
+import { languageFromEnv } from '../i18n/language.js';
+import { localisedHelp, localisedOutput } from './localise.js';
+import { showTaskProgress, warn } from './output.js';
 
 function wholeNumber(flag: string) {
   return (value: string): number => {
@@ -135,34 +139,22 @@ function print(json: boolean | undefined, value: unknown, human: () => string): 
   process.stdout.write((json ? JSON.stringify(value, null, 2) : human()) + '\n');
 }
 
-/** Progress of a long task on stderr, on one rewritten line when stderr is a terminal. */
-function showProgress(core: Core, taskId: string): void {
-  if (!process.stderr.isTTY) return;
-  core.on('task', (t) => {
-    if (t.id !== taskId) return;
-    const pct = t.progress === null ? '' : ` ${Math.round(t.progress * 100)}%`;
-    process.stderr.write(`\r\x1b[K${t.title}${pct} ${t.message}`.slice(0, process.stderr.columns || 80));
-    if (t.state !== 'running') process.stderr.write('\r\x1b[K');
-  });
-}
-
-function warn(warnings: string[]): void {
-  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-}
-
 export function buildProgram(core: Core): Command {
   const program = new Command('vmdesk')
-    .description('VMDesk: create, run and watch QEMU virtual machines')
-    .version(VMDESK_VERSION)
-    .showHelpAfterError()
-    .addHelpText('after', '\nOn a remote host (see vmdesk hosts): vmdesk --host NAME COMMAND [ARGS...], e.g. vmdesk --host lab list')
-    .configureOutput({ outputError: (text, write) => write(printable(text)) })
+    .description(t('cli.program.description'))
+    .version(VMDESK_VERSION, undefined, t('cli.help.version'))
+    .helpOption('-h, --help', t('cli.help.helpOption'))
+    .helpCommand('help [command]', t('cli.help.helpCommand'))
+    .configureHelp(localisedHelp())
+    .showHelpAfterError(t('cli.help.afterError'))
+    .addHelpText('after', `\n${t('cli.program.remoteHelp')}`)
+    .configureOutput(localisedOutput())
     .exitOverride();
 
   program
     .command('host')
-    .description('show what this host can run')
-    .option('--json', 'print JSON')
+    .description(t('cli.host.description'))
+    .option('--json', t('cli.json'))
     .action(async (o: { json?: boolean }) => {
       const host = await core.host();
       print(o.json, host, () => formatHost(host));
@@ -171,8 +163,8 @@ export function buildProgram(core: Core): Command {
   program
     .command('list')
     .alias('ls')
-    .description('list machines')
-    .option('--json', 'print JSON')
+    .description(t('cli.list.description'))
+    .option('--json', t('cli.json'))
     .action(async (o: { json?: boolean }) => {
       const machines = await core.list();
       print(o.json, machines, () => formatList(machines));
@@ -181,8 +173,8 @@ export function buildProgram(core: Core): Command {
   program
     .command('show')
     .argument('<name>')
-    .description('show one machine')
-    .option('--json', 'print JSON')
+    .description(t('cli.show.description'))
+    .option('--json', t('cli.json'))
     .action(async (name: string, o: { json?: boolean }) => {
       const m = await core.describe(name);
       print(o.json, m, () => formatMachine(m));
@@ -191,42 +183,44 @@ export function buildProgram(core: Core): Command {
   program
     .command('repair')
     .argument('<name>')
-    .description('bring back a broken machine (corrupt or empty machine.json)')
-    .requiredOption('--from-backup', 'from its previous configuration, machine.json.bak (the broken file is kept beside it)')
+    .description(t('cli.repair.description'))
+    .requiredOption('--from-backup', t('cli.repair.fromBackup'))
     .action(async (name: string) => {
       const result = await core.repairFromBackup(name);
-      const kept = result.brokenFile ? `; the broken file is kept as ${result.brokenFile}` : '';
-      process.stdout.write(`Repaired ${result.config.name} from its backup${kept}\n`);
+      const repaired = result.brokenFile
+        ? t('cli.repair.repairedKept', { name: result.config.name, file: result.brokenFile })
+        : t('cli.repair.repaired', { name: result.config.name });
+      process.stdout.write(`${repaired}\n`);
     });
 
   program
     .command('create')
     .argument('<name>')
-    .description('create a machine')
-    .option('--demo', 'boot the demo guest (Debian kernel + busybox; built on first use)')
-    .option('--cpus <n>', 'virtual CPUs', wholeNumber('--cpus'))
-    .option('--memory <MiB>', 'memory in MiB', wholeNumber('--memory'))
-    .option('--disk <size>', 'a new empty qcow2 disk, e.g. 20G')
-    .option('--iso <path>', 'an ISO image in the CD-ROM drive (booted first)')
-    .option('--import-disk <path>', 'copy an existing image (qcow2, raw, vmdk, vdi, vhdx, vpc) into the machine as qcow2')
-    .option('--attach-disk <path>', 'use an existing image in place')
+    .description(t('cli.create.description'))
+    .option('--demo', t('cli.create.demo'))
+    .option('--cpus <n>', t('cli.create.cpus'), wholeNumber('--cpus'))
+    .option('--memory <MiB>', t('cli.create.memory'), wholeNumber('--memory'))
+    .option('--disk <size>', t('cli.create.disk'))
+    .option('--iso <path>', t('cli.create.iso'))
+    .option('--import-disk <path>', t('cli.create.importDisk'))
+    .option('--attach-disk <path>', t('cli.create.attachDisk'))
     .addOption(trustBackingOption())
-    .option('--kernel <path>', 'direct kernel boot: the kernel')
-    .option('--initrd <path>', 'direct kernel boot: the initrd')
-    .option('--append <cmdline>', 'direct kernel boot: the kernel command line')
-    .addOption(new Option('--firmware <fw>', 'firmware').choices(FIRMWARES))
-    .addOption(new Option('--os <type>', 'OS type').choices(OS_TYPES))
-    .addOption(new Option('--network <type>', 'first network adapter').choices(['nat', 'none']))
-    .option('--network-boot', 'allow booting from the network (iPXE)')
-    .option('--boot <order>', `boot order, e.g. cdrom,disk (${BOOT_DEVICES.join(', ')})`, bootOrder)
-    .option('--notes <text>', 'notes')
-    .option('--encrypt', 'encrypt its new or imported disk (qcow2 LUKS); the passphrase is asked twice, or read from --passphrase-file')
+    .option('--kernel <path>', t('cli.create.kernel'))
+    .option('--initrd <path>', t('cli.create.initrd'))
+    .option('--append <cmdline>', t('cli.create.append'))
+    .addOption(new Option('--firmware <fw>', t('cli.create.firmware')).choices(FIRMWARES))
+    .addOption(new Option('--os <type>', t('cli.create.os')).choices(OS_TYPES))
+    .addOption(new Option('--network <type>', t('cli.create.network')).choices(['nat', 'none']))
+    .option('--network-boot', t('cli.create.networkBoot'))
+    .option('--boot <order>', t('cli.create.boot', { devices: BOOT_DEVICES.join(', ') }), bootOrder)
+    .option('--notes <text>', t('cli.create.notes'))
+    .option('--encrypt', t('cli.create.encrypt'))
     .addOption(passphraseFileOption())
-    .option('--json', 'print the new machine as JSON')
+    .option('--json', t('cli.create.json'))
     .action(async (name: string, o: CreateOptions) => {
       if ((o.initrd || o.append) && !o.kernel) throw new VmdeskError('INVALID_INPUT', '--initrd and --append need --kernel');
       if (o.passphraseFile !== undefined && o.encrypt !== true) throw new VmdeskError('INVALID_INPUT', '--passphrase-file needs --encrypt');
-      const passphrase = o.encrypt === true ? await readPassphrase(o.passphraseFile, `the disks of ${name}`, true) : undefined;
+      const passphrase = o.encrypt === true ? await readPassphrase(o.passphraseFile, t('cli.create.disksOf', { name }), true) : undefined;
       const input: CreateMachineInput = {
         name,
         demo: o.demo === true,
@@ -253,42 +247,40 @@ export function buildProgram(core: Core): Command {
         ...(passphrase !== undefined && { passphrase }),
       };
       const { task, result } = core.create(input);
-      showProgress(core, task.id);
+      showTaskProgress(core, task.id);
       const created = await result;
       warn(created.warnings);
-      print(o.json === true, created.config, () => `Created ${created.config.name} (${created.config.uuid}) in ${created.dir}`);
+      print(o.json === true, created.config, () =>
+        t('cli.create.created', { name: created.config.name, uuid: created.config.uuid, dir: created.dir }),
+      );
     });
 
   program
     .command('modify')
     .argument('<name>')
-    .description('change a machine (CPU cap, shares and pinning apply at once; the rest at its next start)')
-    .option('--name <new>', 'rename')
-    .option('--cpus <n>', 'virtual CPUs', wholeNumber('--cpus'))
-    .option('--memory <MiB>', 'memory in MiB', wholeNumber('--memory'))
-    .addOption(new Option('--firmware <fw>', 'firmware').choices(FIRMWARES))
-    .addOption(new Option('--os <type>', 'OS type').choices(OS_TYPES))
-    .option('--iso <path>', 'insert an ISO image')
-    .option('--eject', 'empty the CD-ROM drive')
-    .option('--kernel <path>', 'direct kernel boot: the kernel')
-    .option('--initrd <path>', 'direct kernel boot: the initrd')
-    .option('--append <cmdline>', 'direct kernel boot: the kernel command line')
-    .option('--no-kernel', 'stop booting a kernel directly')
-    .option('--boot <order>', 'boot order, e.g. disk,cdrom', bootOrder)
-    .addOption(new Option('--display <adapter>', 'display adapter').choices(DISPLAY_ADAPTERS))
-    .option('--serial <on|off>', 'serial console', onOff('--serial'))
-    .option('--notes <text>', 'notes')
-    .option('--balloon <on|off>', 'memory balloon device (next start)', onOff('--balloon'))
-    .option(
-      '--memory-min <MiB|auto>',
-      'the least memory the balloon leaves the guest (auto: half its memory)',
-      numberOrOff('--memory-min', 'auto'),
-    )
-    .option('--memory-shares <n>', 'memory priority when the host is short of it (1-10000, default 100)', wholeNumber('--memory-shares'))
-    .option('--page-sharing <on|off>', 'offer its memory to KSM page sharing (next start)', onOff('--page-sharing'))
-    .option('--cpu-cap <percent|off>', 'execution cap in % of one host CPU, up to 100 per vCPU (live)', numberOrOff('--cpu-cap', 'off'))
-    .option('--cpu-shares <n>', 'CPU priority (1-10000, default 100; live)', wholeNumber('--cpu-shares'))
-    .option('--pin <vcpu:cpu,...|off>', 'pin vCPUs to host CPUs, e.g. 0:1,1:0 (live)', pinning)
+    .description(t('cli.modify.description'))
+    .option('--name <new>', t('cli.modify.name'))
+    .option('--cpus <n>', t('cli.create.cpus'), wholeNumber('--cpus'))
+    .option('--memory <MiB>', t('cli.create.memory'), wholeNumber('--memory'))
+    .addOption(new Option('--firmware <fw>', t('cli.create.firmware')).choices(FIRMWARES))
+    .addOption(new Option('--os <type>', t('cli.create.os')).choices(OS_TYPES))
+    .option('--iso <path>', t('cli.modify.iso'))
+    .option('--eject', t('cli.modify.eject'))
+    .option('--kernel <path>', t('cli.create.kernel'))
+    .option('--initrd <path>', t('cli.create.initrd'))
+    .option('--append <cmdline>', t('cli.create.append'))
+    .option('--no-kernel', t('cli.modify.noKernel'))
+    .option('--boot <order>', t('cli.modify.boot'), bootOrder)
+    .addOption(new Option('--display <adapter>', t('cli.modify.display')).choices(DISPLAY_ADAPTERS))
+    .option('--serial <on|off>', t('cli.modify.serial'), onOff('--serial'))
+    .option('--notes <text>', t('cli.create.notes'))
+    .option('--balloon <on|off>', t('cli.modify.balloon'), onOff('--balloon'))
+    .option('--memory-min <MiB|auto>', t('cli.modify.memoryMin'), numberOrOff('--memory-min', 'auto'))
+    .option('--memory-shares <n>', t('cli.modify.memoryShares'), wholeNumber('--memory-shares'))
+    .option('--page-sharing <on|off>', t('cli.modify.pageSharing'), onOff('--page-sharing'))
+    .option('--cpu-cap <percent|off>', t('cli.modify.cpuCap'), numberOrOff('--cpu-cap', 'off'))
+    .option('--cpu-shares <n>', t('cli.modify.cpuShares'), wholeNumber('--cpu-shares'))
+    .option('--pin <vcpu:cpu,...|off>', t('cli.modify.pin'), pinning)
     .action(async (name: string, o: ModifyOptions) => {
       if (o.iso !== undefined && o.eject) throw new VmdeskError('INVALID_INPUT', 'Use either --iso or --eject');
       const patch: ModifyMachineInput = {
@@ -329,50 +321,58 @@ export function buildProgram(core: Core): Command {
       // CPU settings are applied live; everything else waits for the next start.
       const liveKeys = new Set(['memoryMinMiB', 'memoryShares', 'cpuCap', 'cpuShares', 'cpuPinning']);
       const allLive = Object.keys(patch).every((k) => liveKeys.has(k));
-      const applied = result.appliedLive.length > 0 ? `now: ${result.appliedLive.join(', ')}` : 'in effect now';
-      const when = allLive
-        ? ` (${applied})`
-        : result.appliedLive.length > 0
-          ? ` (${applied}; the rest at its next start)`
-          : ' (applies at its next start)';
-      process.stdout.write(`Changed ${result.config.name}${running ? when : ''}\n`);
+      const changed = result.config.name;
+      const applied =
+        result.appliedLive.length > 0
+          ? t('cli.modify.appliedNow', { settings: result.appliedLive.join(', ') })
+          : t('cli.modify.inEffectNow');
+      const said = !running
+        ? t('cli.modify.changed', { name: changed })
+        : allLive
+          ? t('cli.modify.changedLive', { name: changed, applied })
+          : result.appliedLive.length > 0
+            ? t('cli.modify.changedPartlyLive', { name: changed, applied })
+            : t('cli.modify.changedNextStart', { name: changed });
+      process.stdout.write(`${said}\n`);
     });
 
   program
     .command('start')
     .argument('<name>')
-    .description('start a machine')
+    .description(t('cli.start.description'))
     .addOption(passphraseFileOption())
     .action(async (name: string, o: { passphraseFile?: string }) => {
       // Asked only for a machine with encrypted disks; the core says so (and checks it) before QEMU runs.
       const { config } = await core.library.find(name);
       const passphrase = isEncrypted(config) ? await readPassphrase(o.passphraseFile, config.name) : undefined;
       const status = await core.start(name, passphrase === undefined ? {} : { passphrase });
-      process.stdout.write(`${status.name} is ${status.state} (${status.accel.toUpperCase()})\n`);
+      process.stdout.write(
+        `${t('cli.start.state', { name: status.name, state: state(status.state), accel: status.accel.toUpperCase() })}\n`,
+      );
     });
 
   program
     .command('stop')
     .argument('<name>')
-    .description('shut a machine down through ACPI, or power it off with --force')
-    .option('--force', 'power off at once (like pulling the plug)')
+    .description(t('cli.stop.description'))
+    .option('--force', t('cli.stop.force'))
     // The core waits an hour at most for a guest to shut down.
-    .option('--timeout <s>', 'seconds to wait for the guest to shut down', seconds('--timeout', 3600), 60)
+    .option('--timeout <s>', t('cli.stop.timeout'), seconds('--timeout', 3600), 60)
     .action(async (name: string, o: { force?: boolean; timeout: number }) => {
       try {
         const status = await core.shutdown(name, { force: o.force === true, timeoutMs: Math.round(o.timeout * 1000) });
-        process.stdout.write(`${status.name} is ${status.state}\n`);
+        process.stdout.write(`${t('cli.state', { name: status.name, state: state(status.state) })}\n`);
       } catch (err) {
         const shape = toErrorShape(err);
-        if (shape.code === 'TIMEOUT') throw new VmdeskError('TIMEOUT', `${shape.message}\nTo power it off: vmdesk stop ${name} --force`);
+        if (shape.code === 'TIMEOUT') throw new VmdeskError('TIMEOUT', `${shape.message}\n${t('cli.stop.powerOffHint', { name })}`);
         throw err;
       }
     });
 
   for (const [verb, describe] of [
-    ['pause', 'pause a running machine'],
-    ['resume', 'resume a paused machine'],
-    ['reset', 'reset a machine (like the reset button)'],
+    ['pause', t('cli.pause.description')],
+    ['resume', t('cli.resume.description')],
+    ['reset', t('cli.reset.description')],
   ] as const) {
     program
       .command(verb)
@@ -380,7 +380,7 @@ export function buildProgram(core: Core): Command {
       .description(describe)
       .action(async (name: string) => {
         const status = await core[verb](name);
-        process.stdout.write(`${status.name} is ${status.state}\n`);
+        process.stdout.write(`${t('cli.state', { name: status.name, state: state(status.state) })}\n`);
       });
   }
 
@@ -388,17 +388,18 @@ export function buildProgram(core: Core): Command {
     .command('delete')
     .alias('rm')
     .argument('<name>')
-    .description('delete a stopped machine and its folder')
-    .option('--keep-disks', 'keep the disks folder')
+    .description(t('cli.delete.description'))
+    .option('--keep-disks', t('cli.delete.keepDisks'))
     .action(async (name: string, o: { keepDisks?: boolean }) => {
       const result = await core.delete(name, { keepDisks: o.keepDisks === true });
-      process.stdout.write(`Deleted ${name}${result.keptDisks ? `; its disks are kept in ${result.keptDisks}` : ''}\n`);
+      const deleted = result.keptDisks ? t('cli.delete.deletedKept', { name, dir: result.keptDisks }) : t('cli.delete.deleted', { name });
+      process.stdout.write(`${deleted}\n`);
     });
 
   program
     .command('console')
     .argument('<name>')
-    .description('attach to the serial console (Ctrl-] detaches)')
+    .description(t('cli.console.description'))
     .action(async (name: string) => {
       await attachConsole(await core.consoleSocket(name), name);
     });
@@ -407,7 +408,7 @@ export function buildProgram(core: Core): Command {
     .command('send')
     .argument('<name>')
     .argument('<text>')
-    .description('type text into the serial console ("\\n" is Enter)')
+    .description(t('cli.send.description'))
     .action(async (name: string, text: string) => {
       await core.sendText(name, text.replaceAll('\\n', '\n'));
     });
@@ -415,7 +416,7 @@ export function buildProgram(core: Core): Command {
   program
     .command('log')
     .argument('<name>')
-    .description('print the serial output logged so far')
+    .description(t('cli.log.description'))
     .action(async (name: string) => {
       process.stdout.write(await core.serialLog(name));
     });
@@ -423,10 +424,10 @@ export function buildProgram(core: Core): Command {
   program
     .command('wait')
     .argument('<name>')
-    .description('wait until the serial console shows some text')
-    .requiredOption('--text <string>', 'the text to wait for')
-    .option('--timeout <s>', 'give up after this many seconds', seconds('--timeout'), 60)
-    .option('--from-now', 'only match output that comes after this command starts')
+    .description(t('cli.wait.description'))
+    .requiredOption('--text <string>', t('cli.wait.text'))
+    .option('--timeout <s>', t('cli.wait.timeout'), seconds('--timeout'), 60)
+    .option('--from-now', t('cli.wait.fromNow'))
     .action(async (name: string, o: { text: string; timeout: number; fromNow?: boolean }) => {
       await core.waitForText(name, o.text, { timeoutMs: Math.round(o.timeout * 1000), fromNow: o.fromNow === true });
     });
@@ -435,14 +436,14 @@ export function buildProgram(core: Core): Command {
     .command('screenshot')
     .argument('<name>')
     .argument('<file>')
-    .description('save the guest display as PNG')
+    .description(t('cli.screenshot.description'))
     .action(async (name: string, file: string) => {
       const target = path.resolve(file);
       await fs.access(path.dirname(target)).catch(() => {
         throw new VmdeskError('NOT_FOUND', `The folder ${path.dirname(target)} does not exist`);
       });
       await core.screenshot(name, target);
-      process.stdout.write(`Saved ${target}\n`);
+      process.stdout.write(`${t('cli.screenshot.saved', { file: target })}\n`);
     });
 
   registerSnapshotCommands(program, core);
@@ -465,9 +466,9 @@ export function buildProgram(core: Core): Command {
 
   program
     .command('serve')
-    .description('serve the VMDesk UI and API to a web browser (token-protected; Ctrl-C stops it, machines keep running)')
-    .option('--host <host>', 'address to listen on', listenHost, '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0: any free port)', listenPort, 0)
+    .description(t('cli.serve.description'))
+    .option('--host <host>', t('cli.serve.host'), listenHost, '127.0.0.1')
+    .option('--port <port>', t('cli.serve.port'), listenPort, 0)
     .action(async (o: { host: string; port: number }) => {
       await serve(core, o);
     });
@@ -484,6 +485,7 @@ export function splitHostOption(argv: readonly string[]): { host: string; rest: 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  setLanguage(languageFromEnv(process.env));
   const core = new Core();
   const remote = splitHostOption(argv);
   if (remote) {
@@ -498,7 +500,7 @@ export async function main(argv: string[]): Promise<number> {
       return await runOnHost(core, remote.host, remote.rest);
     } catch (err) {
       const shape = toErrorShape(err);
-      process.stderr.write(`vmdesk: ${printable(shape.message)}\n`);
+      process.stderr.write(`${t('cli.failed', { message: printable(shape.message) })}\n`);
       return exitCodeFor(shape.code);
     }
   }
@@ -517,7 +519,7 @@ export async function main(argv: string[]): Promise<number> {
       return ERROR_CODES.INVALID_INPUT;
     }
     const shape = toErrorShape(err);
-    process.stderr.write(`vmdesk: ${printable(shape.message)}\n`);
+    process.stderr.write(`${t('cli.failed', { message: printable(shape.message) })}\n`);
     return exitCodeFor(shape.code);
   }
 }

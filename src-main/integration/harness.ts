@@ -24,8 +24,11 @@ export function makeSandbox(): Sandbox {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-it-'));
   // Short on purpose: unix socket paths must stay under 107 bytes.
   const runtime = fs.mkdtempSync('/tmp/vmrt-');
-  const env: NodeJS.ProcessEnv = { ...process.env, VMDESK_HOME: home, VMDESK_RUNTIME_DIR: runtime };
+  // The CLI speaks the developer's language (LC_ALL, LC_MESSAGES, LANG, VMDESK_LANG); the tests read
+  // its English. A test of another language passes its own env (cli-i18n.test.ts).
+  const env: NodeJS.ProcessEnv = { ...process.env, VMDESK_HOME: home, VMDESK_RUNTIME_DIR: runtime, LC_ALL: 'C.UTF-8' };
   delete env.VMDESK_QEMU;
+  delete env.VMDESK_LANG;
   return {
     home,
     runtime,

@@ -4,22 +4,32 @@ import type { CgroupSupport, MachineCpu } from '../../api/resources.js';
 import type { Core } from '../../core/core.js';
 import { cgroupSupport, machineCpu } from '../../core/resources/cpu-limits.js';
 import { formatCpuList } from '../../core/resources/cpu-affinity.js';
+import { formatNumber, t } from '../../i18n/i18n.js';
 import { table } from '../format.js';
 
 export function formatCpu(name: string, cpu: MachineCpu, cgroups: CgroupSupport, running: boolean): string {
+  const none = t('commands.cpu.none');
   const rows: string[][] = [
-    ['Cap', cpu.cap === null ? 'none' : `${cpu.cap} % of one host CPU`],
-    ['Shares', String(cpu.shares)],
-    ['Pinning', cpu.pinning.length === 0 ? 'none' : cpu.pinning.map((p) => `vCPU ${p.vcpu} → host CPU ${p.hostCpu}`).join(', ')],
+    [t('commands.cpu.cap'), cpu.cap === null ? none : t('commands.cpu.capValue', { cap: formatNumber(cpu.cap) })],
+    [t('commands.cpu.shares'), formatNumber(cpu.shares)],
     [
-      'Cgroups',
-      cgroups.version === null ? `unavailable: ${cgroups.reason ?? 'no usable cgroup'}` : `v${cgroups.version} under ${cgroups.root}`,
+      t('commands.cpu.pinning'),
+      cpu.pinning.length === 0 ? none : cpu.pinning.map((p) => t('commands.cpu.pin', { vcpu: p.vcpu, cpu: p.hostCpu })).join(', '),
+    ],
+    [
+      t('commands.cpu.cgroups'),
+      cgroups.version === null
+        ? t('commands.cpu.unavailable', { reason: cgroups.reason ?? t('commands.cpu.noCgroup') })
+        : t('commands.cpu.cgroupVersion', { version: cgroups.version, root: cgroups.root ?? '' }),
     ],
   ];
   if (running) {
-    rows.push(['Cgroup', cpu.cgroup ?? 'none (its QEMU is in none of VMDesk’s)']);
-    for (const t of cpu.threads)
-      rows.push([`vCPU ${t.vcpu}`, `thread ${t.threadId} on host CPU${t.hostCpus.length === 1 ? '' : 's'} ${formatCpuList(t.hostCpus)}`]);
+    rows.push([t('commands.cpu.cgroup'), cpu.cgroup ?? t('commands.cpu.notInCgroup')]);
+    for (const thread of cpu.threads)
+      rows.push([
+        `vCPU ${thread.vcpu}`,
+        t('commands.cpu.thread', { id: thread.threadId, count: thread.hostCpus.length, cpus: formatCpuList(thread.hostCpus) }),
+      ]);
   }
   return `${name}\n${table(rows.map(([k = '', v = '']) => [`  ${k}:`, v]))}`;
 }
@@ -27,9 +37,9 @@ export function formatCpu(name: string, cpu: MachineCpu, cgroups: CgroupSupport,
 export function registerCpuCommand(program: Command, core: Core): void {
   program
     .command('cpu')
-    .argument('<name>', 'the machine')
-    .description("show a machine's CPU cap, shares, pinning and cgroup, and where its vCPU threads run (change them with vmdesk modify)")
-    .option('--json', 'print it as JSON')
+    .argument('<name>', t('cli.theMachine'))
+    .description(t('commands.cpu.description'))
+    .option('--json', t('commands.cpu.json'))
     .action(async (name: string, o: { json?: boolean }) => {
       const cpu = await machineCpu(core, name);
       if (o.json) {

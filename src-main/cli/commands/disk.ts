@@ -6,29 +6,28 @@ import type { MediumInfo } from '../../api/storage.js';
 import type { Core } from '../../core/core.js';
 import { parseSize } from '../../core/qemu/qemu-img.js';
 import { trustBackingOption } from '../trust-backing.js';
-import { formatBytes } from '../../core/clone/staging.js';
+import { formatSize, t } from '../../i18n/i18n.js';
+import { warn } from '../output.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from '../../core/storage/storage-ops.js';
 import { table } from '../format.js';
 
-function warn(warnings: string[]): void {
-  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-}
+const MEDIA_COLUMNS = ['file', 'format', 'virtual', 'onDisk', 'backing', 'usedBy'] as const;
 
 export function formatMedia(media: MediumInfo[]): string {
-  if (media.length === 0) return 'No disk images or ISOs in use.';
-  const rows = [['FILE', 'FORMAT', 'VIRTUAL', 'ON DISK', 'BACKING FILE', 'USED BY']];
+  if (media.length === 0) return t('commands.disk.noMedia');
+  const rows = [MEDIA_COLUMNS.map((column) => t(`commands.disk.mediaHeader.${column}`))];
   for (const m of media) {
     const users = m.users
       .map(
         (u) =>
-          `${u.name}:${u.device}${u.use === 'disk' || u.use === 'cdrom' ? '' : u.use === 'snapshot' ? ` (snapshot ${u.snapshot ?? ''})` : ' (backing)'}`,
+          `${u.name}:${u.device}${u.use === 'disk' || u.use === 'cdrom' ? '' : u.use === 'snapshot' ? ` ${t('commands.disk.usedBySnapshot', { snapshot: u.snapshot ?? '' })}` : ` ${t('commands.disk.usedAsBacking')}`}`,
       )
       .join(', ');
     rows.push([
       m.file,
-      m.error ? `error: ${m.error}` : m.format,
-      formatBytes(m.virtualSize),
-      formatBytes(m.actualSize),
+      m.error ? `${t('cli.errorPrefix')} ${m.error}` : m.format,
+      formatSize(m.virtualSize),
+      formatSize(m.actualSize),
       m.backingFile ?? '-',
       users || '-',
     ]);
@@ -49,19 +48,17 @@ interface DiskOptions {
 export function registerDiskCommands(program: Command, core: Core): void {
   program
     .command('disk')
-    .argument('<name>', 'the machine')
-    .argument('<action>', 'add, remove or resize')
-    .argument('[args...]', 'remove: DISK; resize: DISK SIZE')
-    .description(
-      "add, remove or resize a machine's disks: disk NAME add --size 10G | --file IMAGE; disk NAME remove DISK; disk NAME resize DISK SIZE",
-    )
-    .option('--size <size>', 'add: size of a new disk, e.g. 10G')
-    .addOption(new Option('--format <format>', 'add: format of a new disk').choices(['qcow2', 'raw']))
-    .option('--file <path>', 'add: an existing image, used in place')
+    .argument('<name>', t('cli.theMachine'))
+    .argument('<action>', t('commands.disk.action'))
+    .argument('[args...]', t('commands.disk.args'))
+    .description(t('commands.disk.description'))
+    .option('--size <size>', t('commands.disk.size'))
+    .addOption(new Option('--format <format>', t('commands.disk.format')).choices(['qcow2', 'raw']))
+    .option('--file <path>', t('commands.disk.file'))
     .addOption(trustBackingOption())
-    .addOption(new Option('--bus <bus>', 'add: disk controller').choices(['virtio', 'sata']))
-    .option('--delete-file', 'remove: also delete the image file (only files in the machine folder)')
-    .option('--force-shrink', 'resize: allow shrinking (data beyond the new size is lost)')
+    .addOption(new Option('--bus <bus>', t('commands.disk.bus')).choices(['virtio', 'sata']))
+    .option('--delete-file', t('commands.disk.deleteFile'))
+    .option('--force-shrink', t('commands.disk.forceShrink'))
     .action(async (name: string, action: string, args: string[], o: DiskOptions) => {
       const wantArgs = { add: 0, remove: 1, resize: 2 }[action];
       if (wantArgs === undefined) throw new VmdeskError('INVALID_INPUT', `Unknown disk action "${action}" (use add, remove or resize)`);
@@ -95,28 +92,30 @@ export function registerDiskCommands(program: Command, core: Core): void {
           ...(o.bus !== undefined && { bus: o.bus }),
         });
         warn(r.warnings);
-        process.stdout.write(`Added ${r.id} (${r.file}) to ${name}\n`);
+        process.stdout.write(`${t('commands.disk.added', { id: r.id, file: r.file, name })}\n`);
       } else if (action === 'remove') {
         const diskId = args[0] ?? '';
         const r = await removeDiskOp(core, name, diskId, { deleteFile: o.deleteFile === true });
         warn(r.warnings);
-        process.stdout.write(`Removed ${diskId} from ${name}${r.deleted ? `; deleted ${r.deleted}` : ''}\n`);
+        const removed = r.deleted
+          ? t('commands.disk.removedDeleted', { id: diskId, name, file: r.deleted })
+          : t('commands.disk.removed', { id: diskId, name });
+        process.stdout.write(`${removed}\n`);
       } else {
         const [diskId = '', size = ''] = args;
         const r = await resizeDiskOp(core, name, diskId, parseSize(size), { forceShrink: o.forceShrink === true });
         warn(r.warnings);
-        process.stdout.write(
-          `Resized ${diskId} of ${name} from ${formatBytes(r.previousBytes)} to ${formatBytes(r.sizeBytes)}${r.live ? ' (live)' : ''}\n`,
-        );
+        const resized = t('commands.disk.resized', { id: diskId, name, from: formatSize(r.previousBytes), to: formatSize(r.sizeBytes) });
+        process.stdout.write(`${resized}${r.live ? ` ${t('commands.disk.live')}` : ''}\n`);
       }
     });
 
   program
     .command('cdrom')
-    .argument('<name>', 'the machine')
-    .argument('<action>', 'insert or eject')
-    .argument('[iso]', 'the ISO image to insert')
-    .description('insert an ISO into the CD-ROM drive or eject it (live when the machine runs)')
+    .argument('<name>', t('cli.theMachine'))
+    .argument('<action>', t('commands.disk.cdromAction'))
+    .argument('[iso]', t('commands.disk.cdromIso'))
+    .description(t('commands.disk.cdromDescription'))
     .action(async (name: string, action: string, iso: string | undefined) => {
       if (action !== 'insert' && action !== 'eject')
         throw new VmdeskError('INVALID_INPUT', 'Use: vmdesk cdrom NAME insert ISO, or vmdesk cdrom NAME eject');
@@ -124,14 +123,15 @@ export function registerDiskCommands(program: Command, core: Core): void {
       if (action === 'eject' && iso !== undefined) throw new VmdeskError('INVALID_INPUT', 'eject takes no ISO');
       const r = await changeMediumOp(core, name, iso === undefined ? null : path.resolve(iso));
       warn(r.warnings);
-      const what = action === 'insert' ? `Inserted ${path.resolve(iso ?? '')} into` : 'Ejected the CD of';
-      process.stdout.write(`${what} ${name}${r.live ? ' (live)' : ''}\n`);
+      const done =
+        action === 'insert' ? t('commands.disk.inserted', { iso: path.resolve(iso ?? ''), name }) : t('commands.disk.ejected', { name });
+      process.stdout.write(`${done}${r.live ? ` ${t('commands.disk.live')}` : ''}\n`);
     });
 
   program
     .command('media')
-    .description('list every disk image and ISO the machines use, with backing chains and users')
-    .option('--json', 'print JSON')
+    .description(t('commands.disk.mediaDescription'))
+    .option('--json', t('cli.json'))
     .action(async (o: { json?: boolean }) => {
       const media = await listMediaOp(core);
       process.stdout.write((o.json ? JSON.stringify(media, null, 2) : formatMedia(media)) + '\n');

@@ -8,10 +8,11 @@ import { Option, type Command } from 'commander';
 import { VmdeskError } from '../../api/errors.js';
 import type { Core } from '../../core/core.js';
 import { encryptMachineTask } from '../../core/storage/encrypt-machine.js';
-import { showTaskProgress } from './clone.js';
+import { t } from '../../i18n/i18n.js';
+import { showTaskProgress } from '../output.js';
 
 export function passphraseFileOption(): Option {
-  return new Option('--passphrase-file <file>', 'read the disk passphrase from FILE (else it is asked on the terminal)');
+  return new Option('--passphrase-file <file>', t('cli.passphrase.option'));
 }
 
 async function fromFile(file: string): Promise<string> {
@@ -58,8 +59,9 @@ export async function readPassphrase(file: string | undefined, what: string, con
   if (file !== undefined) return fromFile(file);
   if (!process.stdin.isTTY || !process.stderr.isTTY)
     throw new VmdeskError('INVALID_INPUT', `${what} needs a passphrase: give --passphrase-file FILE, or run this from a terminal`);
-  const first = await askHidden(`Passphrase for ${what}: `);
-  if (confirm && (await askHidden('Again, to confirm: ')) !== first) throw new VmdeskError('INVALID_INPUT', 'The two passphrases differ');
+  const first = await askHidden(t('cli.passphrase.prompt', { what }));
+  if (confirm && (await askHidden(t('cli.passphrase.again'))) !== first)
+    throw new VmdeskError('INVALID_INPUT', 'The two passphrases differ');
   return first;
 }
 
@@ -67,13 +69,13 @@ export function registerEncryptCommand(program: Command, core: Core): void {
   program
     .command('encrypt')
     .argument('<name>')
-    .description('encrypt the disks of a stopped machine without snapshots (qcow2 LUKS); the passphrase is then asked at every start')
+    .description(t('commands.encrypt.description'))
     .addOption(passphraseFileOption())
     .action(async (name: string, o: { passphraseFile?: string }) => {
-      const passphrase = await readPassphrase(o.passphraseFile, `the disks of ${name}`, true);
+      const passphrase = await readPassphrase(o.passphraseFile, t('cli.create.disksOf', { name }), true);
       const { task, result } = await encryptMachineTask(core, name, passphrase);
       showTaskProgress(core, task.id);
       const r = await result;
-      process.stdout.write(`Encrypted ${r.name}: ${r.disks.join(', ')}\n`);
+      process.stdout.write(`${t('commands.encrypt.encrypted', { name: r.name, disks: r.disks.join(', ') })}\n`);
     });
 }

@@ -14,7 +14,8 @@ import { SSH_BINARY, remoteCommandLine, sshArgs } from '../../core/hosts/ssh-arg
 import { sshFailure } from '../../core/hosts/ssh-run.js';
 import { HostRegistry } from '../../core/hosts/host-registry.js';
 import { serveStdio } from '../../server/stdio-endpoint.js';
-import { printable, table } from '../format.js';
+import { formatNumber, t } from '../../i18n/i18n.js';
+import { fields, printable, table } from '../format.js';
 
 interface AddOptions {
   port?: number;
@@ -43,9 +44,10 @@ async function confirmOnTerminal(destination: string, keys: readonly HostKeyInfo
   if (!process.stdin.isTTY || !process.stderr.isTTY) return null;
   const prompt = readline.createInterface({ input: process.stdin, output: process.stderr });
   try {
-    process.stderr.write(`The authenticity of host '${printable(destination)}' can't be established.\n`);
-    for (const k of keys) process.stderr.write(`${k.type} key fingerprint is ${k.fingerprint}.\n`);
-    const answer = await prompt.question('Are you sure you want to continue connecting (yes/no)? ');
+    process.stderr.write(`${t('commands.hosts.authenticity', { destination: printable(destination) })}\n`);
+    for (const k of keys) process.stderr.write(`${t('commands.hosts.fingerprint', { type: k.type, fingerprint: k.fingerprint })}\n`);
+    // The answer is ssh's own word in every language: "yes".
+    const answer = await prompt.question(t('commands.hosts.continue'));
     return answer.trim().toLowerCase() === 'yes' ? (keys[0]?.fingerprint ?? null) : null;
   } finally {
     prompt.close();
@@ -54,39 +56,48 @@ async function confirmOnTerminal(destination: string, keys: readonly HostKeyInfo
 
 function describeSummary(s: HostSummary): string {
   const r = s.remote;
-  return r ? `${s.name}: VMDesk ${r.version} on ${printable(r.hostname)}, library ${printable(r.home)}` : s.name;
+  return r
+    ? t('commands.hosts.summary', { name: s.name, version: r.version, hostname: printable(r.hostname), home: printable(r.home) })
+    : s.name;
 }
 
 function describeDetails(name: string, d: HostDetails, ms: number): string {
-  const gib = (b: number | null): string => (b === null ? 'unknown' : `${(b / 1024 ** 3).toFixed(1)} GiB`);
-  return [
-    `Host:            ${name} (${printable(d.hostname)})`,
-    `VMDesk:          ${d.vmdeskVersion} (API ${d.api})`,
-    `QEMU:            ${d.qemuVersion ?? 'not installed'}`,
-    `Accelerator:     ${d.accel ?? 'none'}${d.accel === 'tcg' && d.kvmReason ? ` (KVM: ${printable(d.kvmReason)})` : ''}`,
-    `CPUs:            ${d.cpus}`,
-    `Memory:          ${d.memoryMiB} MiB (${d.freeMemoryMiB} MiB free)`,
-    `Library:         ${printable(d.library)} (${gib(d.libraryFreeBytes)} free)`,
-    `Machines:        ${d.machines} (${d.machinesRunning} running)`,
-    `Round trip:      ${ms.toFixed(1)} ms`,
-  ].join('\n');
+  const gib = (b: number | null): string => (b === null ? t('cli.format.unknown') : `${formatNumber(b / 1024 ** 3, 1)} GiB`);
+  const rows: Array<[string, string]> = [
+    [t('commands.hosts.host'), `${name} (${printable(d.hostname)})`],
+    ['VMDesk:', `${d.vmdeskVersion} (API ${d.api})`],
+    ['QEMU:', d.qemuVersion ?? t('commands.hosts.notInstalled')],
+    [
+      t('cli.format.hostAccel'),
+      `${d.accel ?? t('cli.format.none')}${d.accel === 'tcg' && d.kvmReason ? ` (KVM: ${printable(d.kvmReason)})` : ''}`,
+    ],
+    [t('cli.format.cpus'), formatNumber(d.cpus)],
+    [t('cli.format.memory'), t('cli.format.hostFree', { total: formatNumber(d.memoryMiB), free: formatNumber(d.freeMemoryMiB) })],
+    [t('commands.hosts.library'), t('commands.hosts.libraryFree', { library: printable(d.library), free: gib(d.libraryFreeBytes) })],
+    [t('commands.hosts.machines'), t('commands.hosts.machinesRunning', { machines: d.machines, running: d.machinesRunning })],
+    [t('commands.hosts.roundTrip'), `${formatNumber(ms, 1)} ms`],
+  ];
+  // The values' column as it has always been: 17 characters in.
+  return fields(rows, Math.max(17, ...rows.map(([label]) => label.length + 1))).join('\n');
 }
+
+const HOST_COLUMNS = ['name', 'destination', 'port', 'library', 'command'] as const;
 
 export function registerHostCommands(program: Command, core: Core): void {
   const manager = (): HostManager => new HostManager({ home: core.library.home, env: core.env });
-  const hosts = program.command('hosts').description('remote hosts: other computers with VMDesk, reached over SSH');
+  const hosts = program.command('hosts').description(t('commands.hosts.description'));
 
   hosts
     .command('add')
-    .argument('<name>', 'a name for the host (letters, digits, . _ -)')
-    .argument('<destination>', 'the SSH destination: user@host, or an alias of ~/.ssh/config')
-    .description('add a remote host: checks its host key, logs in with your SSH keys, checks VMDesk there')
-    .option('--port <n>', 'SSH port', port)
-    .option('--identity <file>', 'a private key file (keys in your ssh-agent are tried too)')
-    .option('--remote-home <dir>', 'the VMDesk library on the remote host (default: its own default)')
-    .option('--remote-command <cmd>', 'the command that runs VMDesk there (default: vmdesk)')
-    .option('--accept-host-key <SHA256:...>', 'the host key fingerprint you checked, for a host not yet in known_hosts', fingerprint)
-    .option('--json', 'print JSON')
+    .argument('<name>', t('commands.hosts.name'))
+    .argument('<destination>', t('commands.hosts.destination'))
+    .description(t('commands.hosts.addDescription'))
+    .option('--port <n>', t('commands.hosts.port'), port)
+    .option('--identity <file>', t('commands.hosts.identity'))
+    .option('--remote-home <dir>', t('commands.hosts.remoteHome'))
+    .option('--remote-command <cmd>', t('commands.hosts.remoteCommand'))
+    .option('--accept-host-key <SHA256:...>', t('commands.hosts.acceptHostKey'), fingerprint)
+    .option('--json', t('cli.json'))
     .action(async (name: string, destination: string, o: AddOptions) => {
       const hostManager = manager();
       const input: AddHostInput = {
@@ -109,7 +120,9 @@ export function registerHostCommands(program: Command, core: Core): void {
           if (!accepted) throw err;
           summary = await hostManager.add({ ...input, acceptHostKey: accepted });
         }
-        process.stdout.write(o.json ? JSON.stringify(summary, null, 2) + '\n' : `Added ${describeSummary(summary)}\n`);
+        process.stdout.write(
+          o.json ? JSON.stringify(summary, null, 2) + '\n' : `${t('commands.hosts.added', { host: describeSummary(summary) })}\n`,
+        );
       } finally {
         hostManager.close();
       }
@@ -117,8 +130,8 @@ export function registerHostCommands(program: Command, core: Core): void {
 
   hosts
     .command('list')
-    .description('list the remote hosts')
-    .option('--json', 'print JSON')
+    .description(t('commands.hosts.listDescription'))
+    .option('--json', t('cli.json'))
     .action(async (o: { json?: boolean }) => {
       const entries = await new HostRegistry(core.library.home).list();
       if (o.json) {
@@ -126,12 +139,12 @@ export function registerHostCommands(program: Command, core: Core): void {
         return;
       }
       if (entries.length === 0) {
-        process.stdout.write('No remote hosts (add one with: vmdesk hosts add NAME user@host)\n');
+        process.stdout.write(`${t('commands.hosts.none')}\n`);
         return;
       }
       process.stdout.write(
         table([
-          ['NAME', 'DESTINATION', 'PORT', 'REMOTE LIBRARY', 'REMOTE COMMAND'],
+          HOST_COLUMNS.map((column) => t(`commands.hosts.header.${column}`)),
           ...entries.map((e) => [
             e.name,
             e.destination,
@@ -145,9 +158,9 @@ export function registerHostCommands(program: Command, core: Core): void {
 
   hosts
     .command('test')
-    .argument('<name>', 'the host')
-    .description('connect to a host and show its VMDesk, QEMU, resources and machines')
-    .option('--json', 'print JSON')
+    .argument('<name>', t('commands.hosts.theHost'))
+    .description(t('commands.hosts.testDescription'))
+    .option('--json', t('cli.json'))
     .action(async (name: string, o: { json?: boolean }) => {
       const hostManager = manager();
       try {
@@ -165,16 +178,16 @@ export function registerHostCommands(program: Command, core: Core): void {
 
   hosts
     .command('remove')
-    .argument('<name>', 'the host')
-    .description('forget a remote host (its machines stay there, untouched)')
+    .argument('<name>', t('commands.hosts.theHost'))
+    .description(t('commands.hosts.removeDescription'))
     .action(async (name: string) => {
       await new HostRegistry(core.library.home).remove(name);
-      process.stdout.write(`Removed ${name}\n`);
+      process.stdout.write(`${t('commands.hosts.removed', { name })}\n`);
     });
 
   program
     .command('stdio')
-    .description("serve the API on stdin/stdout (what another computer's VMDesk runs here over SSH)")
+    .description(t('commands.hosts.stdioDescription'))
     .action(async () => {
       await serveStdio(core);
     });
@@ -204,6 +217,6 @@ export async function runOnHost(core: Core, name: string, args: readonly string[
   });
   if (code !== 255) return code;
   const shape = toErrorShape(sshFailure(name, entry.destination, stderr));
-  process.stderr.write(`vmdesk: ${printable(shape.message.split('\n')[0] ?? shape.message)}\n`);
+  process.stderr.write(`${t('cli.failed', { message: printable(shape.message.split('\n')[0] ?? shape.message) })}\n`);
   return exitCodeFor(shape.code);
 }

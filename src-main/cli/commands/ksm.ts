@@ -4,6 +4,7 @@ import { VmdeskError } from '../../api/errors.js';
 import type { KsmInput, KsmStatus } from '../../api/resources.js';
 import type { Core } from '../../core/core.js';
 import { DEFAULT_PAGES_TO_SCAN, DEFAULT_SLEEP_MS, ksmStatus, setKsm } from '../../core/resources/ksm.js';
+import { formatNumber, t } from '../../i18n/i18n.js';
 import { table } from '../format.js';
 
 interface Options {
@@ -38,34 +39,44 @@ export function ksmInputFrom(state: string | undefined, o: Options): KsmInput | 
 }
 
 const MiB = 1024 * 1024;
-const mib = (bytes: number | null): string => (bytes === null ? '-' : `${(bytes / MiB).toFixed(1)} MiB`);
-const count = (n: number | null): string => (n === null ? '-' : String(n));
+const mib = (bytes: number | null): string => (bytes === null ? '-' : `${formatNumber(bytes / MiB, 1)} MiB`);
+const count = (n: number | null): string => (n === null ? '-' : formatNumber(n));
+
+const KSM_COLUMNS = ['machine', 'sharing', 'merging', 'merged', 'profit'] as const;
 
 export function formatKsm(s: KsmStatus): string {
-  if (!s.available) return 'Page sharing (KSM): not available, this kernel has no /sys/kernel/mm/ksm';
-  const state = s.running ? 'running' : 'stopped';
-  const control = s.controlledByVmdesk ? "turned on by VMDesk (vmdesk ksm off puts the host's own settings back)" : 'as the host set it';
+  if (!s.available) return t('commands.ksm.unavailable');
+  const state = t(s.running ? 'commands.ksm.running' : 'commands.ksm.stopped');
+  const control = t(s.controlledByVmdesk ? 'commands.ksm.byVmdesk' : 'commands.ksm.byHost');
   const rate =
     s.pagesToScan !== null && s.sleepMs !== null
-      ? `${s.pagesToScan} pages every ${s.sleepMs} ms (at most ${mib((s.pagesToScan * s.pageSize * 1000) / s.sleepMs)}/s)`
+      ? t('commands.ksm.rate', {
+          pages: formatNumber(s.pagesToScan),
+          ms: formatNumber(s.sleepMs),
+          most: mib((s.pagesToScan * s.pageSize * 1000) / s.sleepMs),
+        })
       : '-';
+  const notGiven = t('commands.ksm.notGiven');
   const rows: string[][] = [
     ['KSM', `${state}, ${control}`],
-    ['Scan rate', rate],
-    ['Pages', `${count(s.pagesShared)} shared, ${count(s.pagesSharing)} sharing them, ${count(s.zeroPages)} zero pages`],
-    ['Memory saved', mib(s.savedBytes)],
-    ['General profit', s.generalProfitBytes === null ? 'not given by this kernel' : mib(s.generalProfitBytes)],
+    [t('commands.ksm.scanRate'), rate],
+    [
+      t('commands.ksm.pages'),
+      t('commands.ksm.pagesValue', { shared: count(s.pagesShared), sharing: count(s.pagesSharing), zero: count(s.zeroPages) }),
+    ],
+    [t('commands.ksm.saved'), mib(s.savedBytes)],
+    [t('commands.ksm.profit'), s.generalProfitBytes === null ? notGiven : mib(s.generalProfitBytes)],
   ];
-  if (!s.writable && s.command) rows.push(['To change it', `run as root: ${s.command}`]);
+  if (!s.writable && s.command) rows.push([t('commands.ksm.toChange'), t('commands.ksm.asRoot', { command: s.command })]);
   const lines = [table(rows)];
-  if (s.machines.length === 0) lines.push('', 'No machine of this library is running.');
+  if (s.machines.length === 0) lines.push('', t('commands.ksm.noMachines'));
   else {
-    const machines = [['MACHINE', 'SHARING', 'MERGING PAGES', 'MERGED', 'PROFIT']];
+    const machines = [KSM_COLUMNS.map((column) => t(`commands.ksm.header.${column}`))];
     for (const m of s.machines)
       machines.push([
         m.name,
-        m.pageSharing ? 'allowed' : 'off',
-        m.mergingPages === null ? 'not given by this kernel' : String(m.mergingPages),
+        t(m.pageSharing ? 'commands.ksm.allowed' : 'cli.format.off'),
+        m.mergingPages === null ? notGiven : count(m.mergingPages),
         m.mergingPages === null ? '-' : mib(m.mergingPages * s.pageSize),
         mib(m.profitBytes),
       ]);
@@ -77,13 +88,11 @@ export function formatKsm(s: KsmStatus): string {
 export function registerKsmCommand(program: Command, core: Core): void {
   program
     .command('ksm')
-    .argument('[state]', 'on or off (without: show the figures)')
-    .description(
-      "the host's page sharing (KSM): figures, or turn it on (the host's settings kept) or off (restored); changing it needs root",
-    )
-    .option('--pages-to-scan <n>', `pages scanned per wake-up (with on; default ${DEFAULT_PAGES_TO_SCAN})`, whole('--pages-to-scan'))
-    .option('--sleep-ms <ms>', `pause between wake-ups (with on; default ${DEFAULT_SLEEP_MS})`, whole('--sleep-ms'))
-    .option('--json', 'print JSON')
+    .argument('[state]', t('commands.ksm.state'))
+    .description(t('commands.ksm.description'))
+    .option('--pages-to-scan <n>', t('commands.ksm.pagesToScan', { default: DEFAULT_PAGES_TO_SCAN }), whole('--pages-to-scan'))
+    .option('--sleep-ms <ms>', t('commands.ksm.sleepMs', { default: DEFAULT_SLEEP_MS }), whole('--sleep-ms'))
+    .option('--json', t('cli.json'))
     .action(async (state: string | undefined, o: Options) => {
       const input = ksmInputFrom(state, o);
       const status = input === null ? await ksmStatus(core) : await setKsm(core, input);

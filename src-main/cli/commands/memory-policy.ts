@@ -5,6 +5,7 @@ import type { MemoryPolicyStatus } from '../../api/resources.js';
 import type { Core } from '../../core/core.js';
 import { memoryPolicyStatus, setMemoryPolicy } from '../../core/resources/memory-policy.js';
 import { readPolicySettings } from '../../core/resources/policy/policy-files.js';
+import { formatNumber, t } from '../../i18n/i18n.js';
 import { table } from '../format.js';
 
 function targetPercent(value: string): number {
@@ -14,33 +15,43 @@ function targetPercent(value: string): number {
   return n;
 }
 
-const mib = (n: number | null): string => (n === null ? '-' : `${n} MiB`);
+const mib = (n: number | null): string => (n === null ? '-' : t('cli.format.mib', { n: formatNumber(n) }));
+
+const POLICY_COLUMNS = ['machine', 'memory', 'minimum', 'shares', 'target', 'actual', 'guestFree', 'why'] as const;
 
 export function formatMemoryPolicy(s: MemoryPolicyStatus): string {
+  const policy = t('commands.memoryPolicy.policy', {
+    state: t(s.enabled ? 'cli.format.on' : 'cli.format.off'),
+    target: formatNumber(s.targetPercent),
+  });
   const lines = [
-    `Memory policy: ${s.enabled ? 'on' : 'off'}, target ${s.targetPercent} % of host memory` +
-      (s.enabled ? (s.pid !== null ? ` (process ${s.pid})` : ' (idle: no running machines)') : ''),
-    `Host: ${s.hostUsedMiB} of ${s.hostTotalMiB} MiB used (${s.usedPercent} %)`,
+    policy + (s.enabled ? ` ${s.pid !== null ? t('commands.memoryPolicy.process', { pid: s.pid }) : t('commands.memoryPolicy.idle')}` : ''),
+    t('commands.memoryPolicy.host', {
+      used: formatNumber(s.hostUsedMiB),
+      total: formatNumber(s.hostTotalMiB),
+      percent: formatNumber(s.usedPercent),
+    }),
   ];
-  if (s.machines.length === 0) lines.push('No running machines.');
+  if (s.machines.length === 0) lines.push(t('commands.memoryPolicy.noMachines'));
   else {
-    const rows = [['MACHINE', 'MEMORY', 'MINIMUM', 'SHARES', 'TARGET', 'ACTUAL', 'GUEST FREE', 'WHY']];
+    const rows = [POLICY_COLUMNS.map((column) => t(`commands.memoryPolicy.header.${column}`))];
     for (const m of s.machines)
       rows.push([
         m.name,
         mib(m.memoryMiB),
         mib(m.minimumMiB),
-        String(m.shares),
+        formatNumber(m.shares),
         mib(m.targetMiB),
         mib(m.actualMiB),
         mib(m.guestFreeMiB),
-        m.managed ? m.why || '-' : `left alone: ${m.why}`,
+        m.managed ? m.why || '-' : t('commands.memoryPolicy.leftAlone', { why: m.why }),
       ]);
     lines.push('', table(rows));
   }
   if (s.decisions.length > 0) {
-    lines.push('', 'Last decisions:');
-    for (const d of s.decisions.slice(-10)) lines.push(`  ${d.at} ${d.name}: ${d.fromMiB} -> ${d.toMiB} MiB: ${d.why}`);
+    lines.push('', t('commands.memoryPolicy.decisions'));
+    for (const d of s.decisions.slice(-10))
+      lines.push(`  ${d.at} ${d.name}: ${formatNumber(d.fromMiB)} -> ${formatNumber(d.toMiB)} MiB: ${d.why}`);
   }
   return lines.join('\n');
 }
@@ -48,10 +59,10 @@ export function formatMemoryPolicy(s: MemoryPolicyStatus): string {
 export function registerMemoryPolicyCommand(program: Command, core: Core): void {
   program
     .command('memory-policy')
-    .argument('[on|off]', 'turn automatic overcommit on or off (none: show it)')
-    .description('the host memory policy: shrinks balloons by shares when host memory use is above the target, gives back below it')
-    .option('--target <percent>', 'the host memory use to stay under (1-99; default 80)', targetPercent)
-    .option('--json', 'print the status as JSON')
+    .argument('[on|off]', t('commands.memoryPolicy.onOff'))
+    .description(t('commands.memoryPolicy.description'))
+    .option('--target <percent>', t('commands.memoryPolicy.target'), targetPercent)
+    .option('--json', t('commands.memoryPolicy.json'))
     .action(async (onOff: string | undefined, o: { target?: number; json?: boolean }) => {
       if (onOff !== undefined && onOff !== 'on' && onOff !== 'off')
         throw new VmdeskError('INVALID_INPUT', `memory-policy takes on or off, not "${onOff.slice(0, 40)}"`);

@@ -4,7 +4,9 @@ import { VmdeskError } from '../../api/errors.js';
 import type { MachineMemory } from '../../api/resources.js';
 import type { Core } from '../../core/core.js';
 import { machineMemory, setMemoryTarget } from '../../core/resources/balloon.js';
+import { formatNumber, t } from '../../i18n/i18n.js';
 import { table } from '../format.js';
+import { warn } from '../output.js';
 
 interface Options {
   target?: number;
@@ -18,46 +20,49 @@ export function parseTargetMiB(value: string): number {
   return n;
 }
 
-const mib = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : `${n} MiB`);
-const count = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : String(n));
+const mib = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : t('cli.format.mib', { n: formatNumber(n) }));
+const count = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : formatNumber(n));
 
 export function formatMemory(m: MachineMemory): string {
   const b = m.balloon;
   const g = m.guest;
   const running = b.actualMiB !== null || m.hostRssMiB !== null;
   const balloonLine = !b.device
-    ? running
-      ? `none (switch it on with vmdesk modify ${m.name} --balloon on, then restart)`
-      : `off (vmdesk modify ${m.name} --balloon on)`
+    ? t(running ? 'commands.memory.balloonNone' : 'commands.memory.balloonOff', { name: m.name })
     : !running
-      ? 'on (figures while running)'
-      : b.driver
-        ? 'on, driver answering'
-        : "on, the guest's driver does not answer (yet)";
+      ? t('commands.memory.balloonStopped')
+      : t(b.driver ? 'commands.memory.balloonAnswering' : 'commands.memory.balloonSilent');
   const rows: string[][] = [
-    ['Memory', mib(m.memoryMiB)],
-    ['Minimum', mib(m.minimumMiB)],
-    ['Shares', String(m.shares)],
-    ['Balloon', balloonLine],
+    [t('commands.memory.memory'), mib(m.memoryMiB)],
+    [t('commands.memory.minimum'), mib(m.minimumMiB)],
+    [t('commands.cpu.shares'), formatNumber(m.shares)],
+    [t('commands.memory.balloon'), balloonLine],
   ];
   if (b.device && running) {
-    rows.push(['Target', `${mib(b.targetMiB)}${b.setBy ? ` (set by ${b.setBy === 'start' ? 'the start' : b.setBy})` : ''}`]);
-    rows.push(['Actual', mib(b.actualMiB)]);
+    const setBy = b.setBy === 'start' ? t('commands.memory.theStart') : b.setBy;
+    rows.push([t('commands.memory.target'), `${mib(b.targetMiB)}${setBy ? ` ${t('commands.memory.setBy', { by: setBy })}` : ''}`]);
+    rows.push([t('commands.memory.actual'), mib(b.actualMiB)]);
   }
   if (g) {
-    rows.push(['Guest total', mib(g.totalMiB)]);
-    rows.push(['Guest free', mib(g.freeMiB)]);
-    rows.push(['Guest available', mib(g.availableMiB)]);
-    rows.push(['Guest disk caches', mib(g.diskCachesMiB)]);
-    rows.push(['Guest swap in/out', `${mib(g.swapInMiB)} / ${mib(g.swapOutMiB)}`]);
-    rows.push(['Guest faults', `${count(g.majorFaults)} major, ${count(g.minorFaults)} minor`]);
-  } else if (running && b.device) rows.push(['Guest figures', 'none yet (the guest sends them every 2 s once its driver runs)']);
-  if (running) rows.push(['Host RSS', mib(m.hostRssMiB)]);
+    rows.push([t('commands.memory.guestTotal'), mib(g.totalMiB)]);
+    rows.push([t('commands.memory.guestFree'), mib(g.freeMiB)]);
+    rows.push([t('commands.memory.guestAvailable'), mib(g.availableMiB)]);
+    rows.push([t('commands.memory.guestCaches'), mib(g.diskCachesMiB)]);
+    rows.push([t('commands.memory.guestSwap'), `${mib(g.swapInMiB)} / ${mib(g.swapOutMiB)}`]);
+    rows.push([
+      t('commands.memory.guestFaults'),
+      t('commands.memory.faults', { major: count(g.majorFaults), minor: count(g.minorFaults) }),
+    ]);
+  } else if (running && b.device) rows.push([t('commands.memory.guestFigures'), t('commands.memory.noFigures')]);
+  if (running) rows.push([t('commands.memory.hostRss'), mib(m.hostRssMiB)]);
+  const merged = m.pageSharing.mergingPages;
   rows.push([
-    'Page sharing',
+    t('commands.memory.pageSharing'),
     m.pageSharing.enabled
-      ? `allowed${m.pageSharing.mergingPages === null ? '' : `, ${m.pageSharing.mergingPages} pages merged`}`
-      : 'not allowed',
+      ? merged === null
+        ? t('commands.ksm.allowed')
+        : t('commands.memory.merged', { pages: formatNumber(merged) })
+      : t('commands.memory.notAllowed'),
   ]);
   return `${m.name}\n${table(rows.map(([k = '', v = '']) => [`  ${k}:`, v]))}`;
 }
@@ -65,18 +70,17 @@ export function formatMemory(m: MachineMemory): string {
 export function registerMemoryCommand(program: Command, core: Core): void {
   program
     .command('memory')
-    .argument('<name>', 'the machine')
-    .description("show a machine's memory (balloon target and size, the guest's own figures, host RSS); --target sets it live")
-    .option('--target <MiB>', "the guest's memory, from its minimum up to its memory (the balloon inflates or deflates)", parseTargetMiB)
-    .option('--json', 'print the figures as JSON')
+    .argument('<name>', t('cli.theMachine'))
+    .description(t('commands.memory.description'))
+    .option('--target <MiB>', t('commands.memory.targetOption'), parseTargetMiB)
+    .option('--json', t('commands.memory.json'))
     .action(async (name: string, o: Options) => {
       const memory = o.target === undefined ? await machineMemory(core, name) : await setMemoryTarget(core, name, o.target);
-      if (o.target !== undefined && !memory.balloon.driver)
-        process.stderr.write(
-          `warning: ${memory.name}'s balloon driver does not answer: the target is set and takes effect once the guest loads virtio_balloon\n`,
-        );
+      if (o.target !== undefined && !memory.balloon.driver) warn([t('commands.memory.driverSilent', { name: memory.name })]);
       else if (o.target !== undefined && memory.balloon.actualMiB !== null && Math.abs(memory.balloon.actualMiB - o.target) > 2)
-        process.stderr.write(`${memory.name} is at ${memory.balloon.actualMiB} MiB and on its way to ${o.target} MiB\n`);
+        process.stderr.write(
+          `${t('commands.memory.onItsWay', { name: memory.name, actual: formatNumber(memory.balloon.actualMiB), target: formatNumber(o.target) })}\n`,
+        );
       process.stdout.write(o.json ? JSON.stringify(memory, null, 2) + '\n' : formatMemory(memory) + '\n');
     });
 }

@@ -6,6 +6,8 @@ import { createApiProxy } from '../../api/proxy.js';
 import type { Core } from '../../core/core.js';
 import { HostManager } from '../../core/hosts/host-manager.js';
 import { migrateTask } from '../../core/migration/outgoing.js';
+import { formatNumber, t } from '../../i18n/i18n.js';
+import { warn } from '../output.js';
 
 interface Options {
   to: string;
@@ -28,14 +30,14 @@ function positive(flag: string) {
 export function registerMigrateCommand(program: Command, core: Core): void {
   program
     .command('migrate')
-    .argument('<name>', 'the machine (running; stopped with --offline)')
-    .description('move a machine to a remote host through SSH: a running one without stopping it (RAM pre-copy, disks mirrored)')
-    .requiredOption('--to <host>', 'the destination host (see vmdesk hosts)')
-    .option('--bandwidth <MiB/s>', 'limit the migration stream', positive('--bandwidth'))
-    .option('--max-downtime <ms>', 'the longest pause allowed at switchover (QEMU default: 300)', positive('--max-downtime'))
-    .option('--auto-converge', 'slow the guest down when it dirties memory faster than the link sends it')
-    .option('--offline', 'move a stopped machine: its folder (disks, snapshots, saved state) copied')
-    .option('--json', 'print the outcome as JSON')
+    .argument('<name>', t('commands.migrate.machine'))
+    .description(t('commands.migrate.description'))
+    .requiredOption('--to <host>', t('commands.migrate.to'))
+    .option('--bandwidth <MiB/s>', t('commands.migrate.bandwidth'), positive('--bandwidth'))
+    .option('--max-downtime <ms>', t('commands.migrate.maxDowntime'), positive('--max-downtime'))
+    .option('--auto-converge', t('commands.migrate.autoConverge'))
+    .option('--offline', t('commands.migrate.offline'))
+    .option('--json', t('commands.migrate.json'))
     .action(async (name: string, o: Options) => {
       const hosts = new HostManager({ home: core.library.home, env: core.env });
       try {
@@ -59,16 +61,21 @@ export function registerMigrateCommand(program: Command, core: Core): void {
           if (!o.json) process.stderr.write(`${t.message}\n`);
         });
         const outcome: MigrationOutcome = await result;
-        for (const w of outcome.warnings) process.stderr.write(`warning: ${w}\n`);
-        const mib = (n: number): number => Math.round(n / 1048576);
+        warn(outcome.warnings);
+        const mib = (n: number): string => formatNumber(Math.round(n / 1048576));
+        const moved = {
+          name: outcome.name,
+          to: outcome.to,
+          seconds: formatNumber(outcome.totalMs / 1000, 1),
+          disk: mib(outcome.diskBytes),
+          ram: mib(outcome.ramBytes),
+          downtime: outcome.downtimeMs === null ? '?' : formatNumber(outcome.downtimeMs),
+          rounds: outcome.rounds.length,
+        };
         process.stdout.write(
           o.json
             ? JSON.stringify(outcome, null, 2) + '\n'
-            : o.offline
-              ? `${outcome.name} is on ${outcome.to}: ${(outcome.totalMs / 1000).toFixed(1)} s, ${mib(outcome.diskBytes)} MiB copied\n`
-              : `${outcome.name} runs on ${outcome.to}: ${(outcome.totalMs / 1000).toFixed(1)} s in all, downtime ` +
-                `${outcome.downtimeMs ?? '?'} ms, ${outcome.rounds.length} RAM rounds, ${Math.round(outcome.ramBytes / 1048576)} MiB of RAM ` +
-                `and ${Math.round(outcome.diskBytes / 1048576)} MiB of disk sent\n`,
+            : `${t(o.offline ? 'commands.migrate.movedOffline' : 'commands.migrate.movedLive', moved)}\n`,
         );
       } finally {
         hosts.close();

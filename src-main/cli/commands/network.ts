@@ -9,11 +9,14 @@ import {
   internalNetworkNameSchema,
   type MachineConfig,
   type NicAttachment,
+  type NicConfig,
 } from '../../api/machine-config.js';
 import type { NetworkHostInfo, NetworkOutcome, PortForwardInput, SetNicInput } from '../../api/network.js';
 import type { Core } from '../../core/core.js';
 import { addPortForwardOp, networkHostOp, removePortForwardOp, setNicOp } from '../../core/network/network-ops.js';
-import { formatNic, table } from '../format.js';
+import { t } from '../../i18n/i18n.js';
+import { fields, formatNic, table } from '../format.js';
+import { warn } from '../output.js';
 
 const MODELS: Record<string, (typeof NIC_MODELS)[number]> = {
   virtio: 'virtio-net-pci',
@@ -21,10 +24,6 @@ const MODELS: Record<string, (typeof NIC_MODELS)[number]> = {
   e1000: 'e1000',
   rtl8139: 'rtl8139',
 };
-
-function warn(warnings: string[]): void {
-  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-}
 
 /** "1".."4" → slot 0..3. */
 export function adapterSlot(value: string, flag = 'ADAPTER'): number {
@@ -66,13 +65,20 @@ function onOff(flag: string) {
   };
 }
 
-export function formatNics(config: MachineConfig): string {
-  if (config.nics.length === 0) return `${config.name} has no network adapters`;
-  return config.nics.map((n) => `Adapter ${Number(n.id.slice(3)) + 1}: ${formatNic(n)}`).join('\n');
+/** "Adapter 1: virtio-net-pci 52:54:00:12:34:56 NAT". */
+function adapterLine(slot: number, nic: NicConfig): string {
+  return t('commands.network.adapterLine', { n: slot + 1, nic: formatNic(nic) });
 }
 
+export function formatNics(config: MachineConfig): string {
+  if (config.nics.length === 0) return t('commands.network.noAdapters', { name: config.name });
+  return config.nics.map((n) => adapterLine(Number(n.id.slice(3)), n)).join('\n');
+}
+
+const FORWARD_COLUMNS = ['adapter', 'name', 'protocol', 'host', 'guest'] as const;
+
 export function formatForwards(config: MachineConfig, slot: number | undefined): string {
-  const rows = [['ADAPTER', 'NAME', 'PROTOCOL', 'HOST', 'GUEST']];
+  const rows = [FORWARD_COLUMNS.map((column) => t(`commands.network.forwardHeader.${column}`))];
   for (const nic of config.nics) {
     const index = Number(nic.id.slice(3));
     if (nic.attachment.type !== 'nat' || (slot !== undefined && slot !== index)) continue;
@@ -82,30 +88,42 @@ export function formatForwards(config: MachineConfig, slot: number | undefined):
         r.name,
         r.protocol,
         `${r.hostAddress || '0.0.0.0'}:${r.hostPort}`,
-        `${r.guestAddress || '(DHCP address)'}:${r.guestPort}`,
+        `${r.guestAddress || t('commands.network.dhcpAddress')}:${r.guestPort}`,
       ]);
   }
-  return rows.length === 1 ? `${config.name} has no port-forwarding rules` : table(rows);
+  return rows.length === 1 ? t('commands.network.noForwards', { name: config.name }) : table(rows);
 }
 
 export function formatNetworkHost(info: NetworkHostInfo): string {
   const lines: string[] = [];
-  lines.push(info.bridges.length === 0 ? 'Bridges: none' : 'Bridges:');
-  for (const b of info.bridges)
-    lines.push(`  ${b.name}  ${b.state}  ports: ${b.ports.join(', ') || '-'}  ${b.allowed ? 'allowed' : 'not allowed by the ACL'}`);
+  lines.push(t(info.bridges.length === 0 ? 'commands.network.bridgesNone' : 'commands.network.bridges'));
+  for (const b of info.bridges) {
+    const allowed = t(b.allowed ? 'commands.network.allowed' : 'commands.network.notAllowed');
+    lines.push(`  ${b.name}  ${b.state}  ${t('commands.network.ports', { ports: b.ports.join(', ') || '-' })}  ${allowed}`);
+  }
   const h = info.bridgeHelper;
-  lines.push(`Bridge helper: ${h.path ?? 'not installed'}${h.path ? (h.privileged ? ' (privileged)' : ' (not privileged)') : ''}`);
-  lines.push(`Helper ACL:    ${h.aclFile} (allows: ${h.allowed.join(', ') || 'nothing'})`);
-  if (h.problems.length === 0) lines.push('Bridged networking: ready');
-  else lines.push('Bridged networking problems:', ...h.problems.map((p) => `  - ${p}`));
-  lines.push(info.internalNetworks.length === 0 ? 'Internal networks: none' : 'Internal networks:');
+  const helper = h.path
+    ? t(h.privileged ? 'commands.network.helperPrivileged' : 'commands.network.helperUnprivileged', { path: h.path })
+    : t('commands.network.helperMissing');
+  lines.push(
+    ...fields([
+      [t('commands.network.helper'), helper],
+      [
+        t('commands.network.acl'),
+        t('commands.network.aclAllows', { file: h.aclFile, allowed: h.allowed.join(', ') || t('commands.network.nothing') }),
+      ],
+    ]),
+  );
+  if (h.problems.length === 0) lines.push(t('commands.network.bridgedReady'));
+  else lines.push(t('commands.network.bridgedProblems'), ...h.problems.map((p) => `  - ${p}`));
+  lines.push(t(info.internalNetworks.length === 0 ? 'commands.network.internalNone' : 'commands.network.internal'));
   for (const n of info.internalNetworks) lines.push(`  ${n.name}: ${n.machines.join(', ')}`);
   return lines.join('\n');
 }
 
 function report(o: { json?: boolean }, outcome: NetworkOutcome, human: string): void {
   warn(outcome.warnings);
-  process.stdout.write((o.json ? JSON.stringify(outcome, null, 2) : `${human}${outcome.live ? ' (live)' : ''}`) + '\n');
+  process.stdout.write((o.json ? JSON.stringify(outcome, null, 2) : `${human}${outcome.live ? ` ${t('commands.disk.live')}` : ''}`) + '\n');
 }
 
 interface NicOptions {
@@ -130,15 +148,15 @@ interface ForwardOptions {
 export function registerNetworkCommands(program: Command, core: Core): void {
   program
     .command('nic')
-    .argument('<name>', 'the machine')
-    .argument('[adapter]', `the adapter, 1 to ${MAX_NICS}`)
-    .description('show or change network adapters: nic NAME [ADAPTER --attach nat|bridged:BRIDGE|internal:NET|none ...]')
-    .option('--attach <attachment>', 'nat, bridged:BRIDGE, internal:NETWORK or none')
-    .addOption(new Option('--model <model>', 'adapter model').choices(['virtio', 'e1000', 'rtl8139']))
-    .option('--mac <mac>', 'a MAC address, or auto for a new one')
-    .option('--cable <on|off>', 'cable connected (live on a running machine)', onOff('--cable'))
-    .option('--remove', 'remove the adapter')
-    .option('--json', 'print JSON')
+    .argument('<name>', t('cli.theMachine'))
+    .argument('[adapter]', t('commands.network.adapter', { max: MAX_NICS }))
+    .description(t('commands.network.nicDescription'))
+    .option('--attach <attachment>', t('commands.network.attach'))
+    .addOption(new Option('--model <model>', t('commands.network.model')).choices(['virtio', 'e1000', 'rtl8139']))
+    .option('--mac <mac>', t('commands.network.mac'))
+    .option('--cable <on|off>', t('commands.network.cable'), onOff('--cable'))
+    .option('--remove', t('commands.network.remove'))
+    .option('--json', t('cli.json'))
     .action(async (name: string, adapter: string | undefined, o: NicOptions) => {
       const changes = o.attach !== undefined || o.model !== undefined || o.mac !== undefined || o.cable !== undefined;
       if (adapter === undefined) {
@@ -153,7 +171,7 @@ export function registerNetworkCommands(program: Command, core: Core): void {
         const m = await core.get(name);
         const nic = m.config.nics.find((n) => n.id === `net${slot}`);
         if (!nic) throw new VmdeskError('NOT_FOUND', `${m.config.name} has no Adapter ${slot + 1}`);
-        process.stdout.write((o.json ? JSON.stringify(nic, null, 2) : `Adapter ${slot + 1}: ${formatNic(nic)}`) + '\n');
+        process.stdout.write((o.json ? JSON.stringify(nic, null, 2) : adapterLine(slot, nic)) + '\n');
         return;
       }
       const input: SetNicInput = o.remove
@@ -169,23 +187,25 @@ export function registerNetworkCommands(program: Command, core: Core): void {
       report(
         o,
         outcome,
-        nic ? `Adapter ${slot + 1} of ${outcome.config.name}: ${formatNic(nic)}` : `Removed Adapter ${slot + 1} of ${outcome.config.name}`,
+        nic
+          ? t('commands.network.adapterOf', { n: slot + 1, name: outcome.config.name, nic: formatNic(nic) })
+          : t('commands.network.removedAdapter', { n: slot + 1, name: outcome.config.name }),
       );
     });
 
   program
     .command('portforward')
-    .argument('<name>', 'the machine')
-    .argument('<action>', 'add, remove or list')
-    .argument('[rule]', 'the rule name (add, remove)')
-    .description('NAT port forwarding: portforward NAME add RULE --host-port P --guest-port P | remove RULE | list')
-    .option('--host-port <port>', 'add: the port on the host', port('--host-port'))
-    .option('--guest-port <port>', 'add: the port in the guest', port('--guest-port'))
-    .addOption(new Option('--protocol <protocol>', 'add: tcp or udp').choices(PORT_PROTOCOLS))
-    .option('--host-address <ip>', 'add: the host address to listen on (default 127.0.0.1; 0.0.0.0 for all)')
-    .option('--guest-address <ip>', "add: the guest's address (default: its DHCP address)")
-    .option('--adapter <n>', `the NAT adapter, 1 to ${MAX_NICS} (default 1; list: all)`)
-    .option('--json', 'print JSON')
+    .argument('<name>', t('cli.theMachine'))
+    .argument('<action>', t('commands.network.forwardAction'))
+    .argument('[rule]', t('commands.network.rule'))
+    .description(t('commands.network.forwardDescription'))
+    .option('--host-port <port>', t('commands.network.hostPort'), port('--host-port'))
+    .option('--guest-port <port>', t('commands.network.guestPort'), port('--guest-port'))
+    .addOption(new Option('--protocol <protocol>', t('commands.network.protocol')).choices(PORT_PROTOCOLS))
+    .option('--host-address <ip>', t('commands.network.hostAddress'))
+    .option('--guest-address <ip>', t('commands.network.guestAddress'))
+    .option('--adapter <n>', t('commands.network.natAdapter', { max: MAX_NICS }))
+    .option('--json', t('cli.json'))
     .action(async (name: string, action: string, rule: string | undefined, o: ForwardOptions) => {
       if (action !== 'add' && action !== 'remove' && action !== 'list')
         throw new VmdeskError('INVALID_INPUT', `Unknown portforward action "${action}" (use add, remove or list)`);
@@ -210,7 +230,7 @@ export function registerNetworkCommands(program: Command, core: Core): void {
       if (rule === undefined) throw new VmdeskError('INVALID_INPUT', `Which rule? vmdesk portforward NAME ${action} RULE`);
       if (action === 'remove') {
         const outcome = await removePortForwardOp(core, name, slot, rule);
-        report(o, outcome, `Removed rule "${rule}" from Adapter ${slot + 1} of ${outcome.config.name}`);
+        report(o, outcome, t('commands.network.removedRule', { rule, n: slot + 1, name: outcome.config.name }));
         return;
       }
       if (o.hostPort === undefined || o.guestPort === undefined)
@@ -226,15 +246,21 @@ export function registerNetworkCommands(program: Command, core: Core): void {
       const outcome = await addPortForwardOp(core, name, slot, input);
       const r = outcome.config.nics.find((n) => n.id === `net${slot}`);
       const added = r?.attachment.type === 'nat' ? r.attachment.portForwards.find((x) => x.name === rule) : undefined;
-      const where = added ? `${added.protocol} ${added.hostAddress}:${added.hostPort} → guest port ${added.guestPort}` : '';
-      report(o, outcome, `Added rule "${rule}" to Adapter ${slot + 1} of ${outcome.config.name}: ${where}`);
+      const where = added
+        ? t('commands.network.forwardWhere', {
+            protocol: added.protocol,
+            host: `${added.hostAddress}:${added.hostPort}`,
+            port: added.guestPort,
+          })
+        : '';
+      report(o, outcome, t('commands.network.addedRule', { rule, n: slot + 1, name: outcome.config.name, where }));
     });
 
-  const network = program.command('network').description('host networking: network host');
+  const network = program.command('network').description(t('commands.network.networkDescription'));
   network
     .command('host')
-    .description('bridges, what bridged networking still needs (with the fix), internal networks in use')
-    .option('--json', 'print JSON')
+    .description(t('commands.network.hostDescription'))
+    .option('--json', t('cli.json'))
     .action(async (o: { json?: boolean }) => {
       const info = await networkHostOp(core);
       process.stdout.write((o.json ? JSON.stringify(info, null, 2) : formatNetworkHost(info)) + '\n');

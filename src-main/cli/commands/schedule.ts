@@ -9,6 +9,8 @@ import { WEEKDAYS, type Retention, type ScheduleInput, type ScheduleStatus, type
 import type { Core } from '../../core/core.js';
 import { readSchedule } from '../../core/schedule/schedule-files.js';
 import { scheduleStatus, setSchedule } from '../../core/schedule/schedule-ops.js';
+import { formatDateTime, t } from '../../i18n/i18n.js';
+import { fields } from '../format.js';
 
 /** Without any --keep-* option, a new schedule keeps its last seven snapshots. */
 const DEFAULT_RETENTION: Retention = { keepLast: 7 };
@@ -75,41 +77,43 @@ async function wanted(core: Core, name: string, o: Options): Promise<ScheduleInp
     : { every: 'cron', cron: o.every, ...at, retention: retention ?? DEFAULT_RETENTION };
 }
 
-const local = (iso: string): string => new Date(iso).toLocaleString();
-
 export function formatSchedule(s: ScheduleStatus): string {
+  const lastRun = s.lastRun ? `${formatDateTime(s.lastRun.endedAt)}: ${s.lastRun.outcome}: ${s.lastRun.message}` : null;
   if (!s.schedule) {
-    const last = s.lastRun ? [`Last run:    ${local(s.lastRun.endedAt)}: ${s.lastRun.outcome}: ${s.lastRun.message}`] : [];
-    return [`${s.machine.name}: no schedule (set one with: vmdesk schedule ${s.machine.name} --every 1d --at 03:00)`, ...last].join('\n');
+    const none = t('commands.schedule.none', { name: s.machine.name });
+    return [none, ...(lastRun ? fields([[t('commands.schedule.lastRun'), lastRun]]) : [])].join('\n');
   }
   const r = s.schedule.retention;
   const keep = (['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly'] as const)
     .filter((k) => (r[k] ?? 0) > 0)
-    .map((k) => `${r[k]} ${k.slice(4).toLowerCase()}`)
+    .map((k) => t(`commands.schedule.${k}`, { n: r[k] ?? 0 }))
     .join(', ');
-  return [
-    `Machine:     ${s.machine.name}`,
-    `Schedule:    ${s.describe} (cron: ${s.cron})`,
-    `Retention:   keep ${keep} (scheduled snapshots only)`,
-    `Next run:    ${s.nextRun ? local(s.nextRun) : '-'}`,
-    `Last run:    ${s.lastRun ? `${local(s.lastRun.endedAt)}: ${s.lastRun.outcome}: ${s.lastRun.message}` : 'none yet'}`,
-    `Scheduler:   ${s.schedulerPid !== null ? `running (pid ${s.schedulerPid})` : 'not running'}`,
-  ].join('\n');
+  return fields([
+    [t('commands.schedule.machine'), s.machine.name],
+    [t('commands.schedule.schedule'), `${s.describe} (cron: ${s.cron})`],
+    [t('commands.schedule.retention'), t('commands.schedule.keep', { keep })],
+    [t('commands.schedule.nextRun'), s.nextRun ? formatDateTime(s.nextRun) : '-'],
+    [t('commands.schedule.lastRun'), lastRun ?? t('commands.schedule.noneYet')],
+    [
+      t('commands.schedule.scheduler'),
+      s.schedulerPid !== null ? t('commands.schedule.running', { pid: s.schedulerPid }) : t('commands.schedule.notRunning'),
+    ],
+  ]).join('\n');
 }
 
 export function registerScheduleCommand(program: Command, core: Core): void {
   program
     .command('schedule')
-    .argument('<name>', 'the machine')
-    .description('scheduled snapshots of a machine, pruned by a retention rule (no option: show the schedule)')
-    .option('--every <when>', '1h (hourly), 1d (daily), 1w (weekly) or a cron expression "MIN HOUR DAY MONTH WEEKDAY"')
-    .option('--at <time>', 'HH:MM for 1d, or [DAY ]HH:MM for 1w (DAY: sun…sat; default sun 00:00)')
-    .option('--keep-last <n>', 'keep the last N scheduled snapshots', count('--keep-last'))
-    .option('--keep-hourly <n>', 'keep the newest of each of the last N hours', count('--keep-hourly'))
-    .option('--keep-daily <n>', 'keep the newest of each of the last N days', count('--keep-daily'))
-    .option('--keep-weekly <n>', 'keep the newest of each of the last N weeks', count('--keep-weekly'))
-    .option('--off', 'remove the schedule (its snapshots stay)')
-    .option('--json', 'print the schedule as JSON')
+    .argument('<name>', t('cli.theMachine'))
+    .description(t('commands.schedule.description'))
+    .option('--every <when>', t('commands.schedule.every'))
+    .option('--at <time>', t('commands.schedule.at'))
+    .option('--keep-last <n>', t('commands.schedule.keepLastOption'), count('--keep-last'))
+    .option('--keep-hourly <n>', t('commands.schedule.keepHourlyOption'), count('--keep-hourly'))
+    .option('--keep-daily <n>', t('commands.schedule.keepDailyOption'), count('--keep-daily'))
+    .option('--keep-weekly <n>', t('commands.schedule.keepWeeklyOption'), count('--keep-weekly'))
+    .option('--off', t('commands.schedule.off'))
+    .option('--json', t('commands.schedule.json'))
     .action(async (name: string, o: Options) => {
       const changes = o.every !== undefined || o.at !== undefined || retentionOf(o) !== null;
       if (o.off && changes) throw new VmdeskError('INVALID_INPUT', '--off takes no other option');

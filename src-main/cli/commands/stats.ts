@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { VmdeskError } from '../../api/errors.js';
 import type { HostSample, MachineSample } from '../../api/resources.js';
 import type { Core } from '../../core/core.js';
-import { printable } from '../format.js';
+import { formatNumber, t, type Key } from '../../i18n/i18n.js';
+import { printable, state } from '../format.js';
 
 interface Options {
   watch?: boolean;
@@ -15,7 +16,7 @@ interface Options {
 }
 
 interface Column<S> {
-  title: string;
+  title: Key;
   value: (s: S) => number | null;
   digits: number;
 }
@@ -25,35 +26,35 @@ const perMiB = (n: number | null): number | null => (n === null ? null : n / MiB
 const perKiB = (n: number | null): number | null => (n === null ? null : n / 1024);
 
 const MACHINE_COLUMNS: Array<Column<MachineSample>> = [
-  { title: 'CPU %', value: (s) => s.cpuPercent, digits: 1 },
-  { title: 'RSS MiB', value: (s) => s.rssMiB, digits: 0 },
-  { title: 'BALLOON MiB', value: (s) => s.balloonActualMiB, digits: 0 },
-  { title: 'GUEST FREE MiB', value: (s) => s.guestFreeMiB, digits: 0 },
-  { title: 'DISK R MiB/s', value: (s) => perMiB(s.diskReadBps), digits: 2 },
-  { title: 'DISK W MiB/s', value: (s) => perMiB(s.diskWriteBps), digits: 2 },
-  { title: 'R IOPS', value: (s) => s.diskReadIops, digits: 0 },
-  { title: 'W IOPS', value: (s) => s.diskWriteIops, digits: 0 },
-  { title: 'NET RX KiB/s', value: (s) => perKiB(s.netRxBps), digits: 1 },
-  { title: 'NET TX KiB/s', value: (s) => perKiB(s.netTxBps), digits: 1 },
+  { title: 'commands.stats.cpu', value: (s) => s.cpuPercent, digits: 1 },
+  { title: 'commands.stats.rss', value: (s) => s.rssMiB, digits: 0 },
+  { title: 'commands.stats.balloon', value: (s) => s.balloonActualMiB, digits: 0 },
+  { title: 'commands.stats.guestFree', value: (s) => s.guestFreeMiB, digits: 0 },
+  { title: 'commands.stats.diskRead', value: (s) => perMiB(s.diskReadBps), digits: 2 },
+  { title: 'commands.stats.diskWrite', value: (s) => perMiB(s.diskWriteBps), digits: 2 },
+  { title: 'commands.stats.readIops', value: (s) => s.diskReadIops, digits: 0 },
+  { title: 'commands.stats.writeIops', value: (s) => s.diskWriteIops, digits: 0 },
+  { title: 'commands.stats.netRx', value: (s) => perKiB(s.netRxBps), digits: 1 },
+  { title: 'commands.stats.netTx', value: (s) => perKiB(s.netTxBps), digits: 1 },
 ];
 
 const HOST_COLUMNS: Array<Column<HostSample>> = [
-  { title: 'CPU %', value: (s) => s.cpuPercent, digits: 1 },
-  { title: 'MEM USED MiB', value: (s) => s.memUsedMiB, digits: 0 },
-  { title: 'MEM TOTAL MiB', value: (s) => s.memTotalMiB, digits: 0 },
-  { title: 'KSM SAVED MiB', value: (s) => s.ksmSavedMiB, digits: 0 },
-  { title: 'OVERCOMMIT', value: (s) => s.overcommitRatio, digits: 2 },
+  { title: 'commands.stats.cpu', value: (s) => s.cpuPercent, digits: 1 },
+  { title: 'commands.stats.memUsed', value: (s) => s.memUsedMiB, digits: 0 },
+  { title: 'commands.stats.memTotal', value: (s) => s.memTotalMiB, digits: 0 },
+  { title: 'commands.stats.ksmSaved', value: (s) => s.ksmSavedMiB, digits: 0 },
+  { title: 'commands.stats.overcommit', value: (s) => s.overcommitRatio, digits: 2 },
 ];
 
 function header<S>(columns: Array<Column<S>>): string {
-  return columns.map((c) => c.title).join('  ');
+  return columns.map((c) => t(c.title)).join('  ');
 }
 
 function row<S>(columns: Array<Column<S>>, sample: S): string {
   return columns
     .map((c) => {
       const v = c.value(sample);
-      return (v === null ? '-' : v.toFixed(c.digits)).padStart(c.title.length);
+      return (v === null ? '-' : formatNumber(v, c.digits)).padStart(t(c.title).length);
     })
     .join('  ');
 }
@@ -71,9 +72,9 @@ async function run<S extends { t: number }>(source: Source<S>, columns: Array<Co
   const first = await source.read();
   const notes = first.notes;
   let samples = first.samples;
-  if (samples.length === 0) throw new VmdeskError('INVALID_STATE', (await source.gone()) ?? notes[0] ?? 'No figures yet');
+  if (samples.length === 0) throw new VmdeskError('INVALID_STATE', (await source.gone()) ?? notes[0] ?? t('commands.stats.noFigures'));
   if (!o.json) {
-    for (const note of notes) process.stderr.write(`note: ${printable(note)}\n`);
+    for (const note of notes) process.stderr.write(`${t('cli.note', { message: printable(note) })}\n`);
     process.stdout.write(`${header(columns)}\n`);
   }
   const print = (s: S): void => {
@@ -105,12 +106,10 @@ async function run<S extends { t: number }>(source: Source<S>, columns: Array<Co
 export function registerStatsCommand(program: Command, core: Core): void {
   program
     .command('stats')
-    .argument('[name]', 'a running machine (without it: the host)')
-    .description(
-      "live figures: a machine's CPU (QEMU's threads), memory, disk and network rates, or the host's CPU, memory, KSM and overcommit",
-    )
-    .option('--watch', 'print a line every second until Ctrl-C')
-    .option('--json', 'print the sample as JSON (with --watch, one JSON line per sample)')
+    .argument('[name]', t('commands.stats.name'))
+    .description(t('commands.stats.description'))
+    .option('--watch', t('commands.stats.watch'))
+    .option('--json', t('commands.stats.json'))
     .action(async (name: string | undefined, o: Options) => {
       try {
         if (name === undefined) {
@@ -125,7 +124,9 @@ export function registerStatsCommand(program: Command, core: Core): void {
         const gone = (): Promise<string | null> => {
           const status = core.runtime.status(machine.uuid);
           return Promise.resolve(
-            core.runtime.isActive(status.state) ? null : `${machine.config.name} is not running (it is ${status.state})`,
+            core.runtime.isActive(status.state)
+              ? null
+              : t('commands.stats.notRunning', { name: machine.config.name, state: state(status.state) }),
           );
         };
         const why = await gone();
