@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  NOT_AVAILABLE,
   RENDERER_COMMANDS,
   buildMenuTemplate,
   isRendererCommand,
@@ -27,7 +26,7 @@ function item(entries: MenuEntry[], label: string): MenuEntry | undefined {
 }
 
 describe('application menu template', () => {
-  const sections = buildMenuTemplate({ isDev: false });
+  const sections = buildMenuTemplate({ isDev: false, language: 'en' });
 
   it('has File, Machine, View and Help, in that order', () => {
     expect(sections.map((s) => plain(s.label))).toEqual(['File', 'Machine', 'Host', 'View', 'Help']);
@@ -68,6 +67,7 @@ describe('application menu template', () => {
     expect(item(machine, 'New')).toMatchObject({ type: 'command', command: 'machine.new', accelerator: 'CmdOrCtrl+N' });
     expect(item(machine, 'Settings')).toMatchObject({ type: 'command', command: 'machine.settings', accelerator: 'CmdOrCtrl+S' });
     expect(item(file, 'Import Appliance')).toMatchObject({ type: 'command', command: 'file.import' });
+    expect(item(file, 'Preferences')).toMatchObject({ type: 'command', command: 'file.preferences' });
     expect(item(file, 'Export Appliance')).toMatchObject({ type: 'command', command: 'machine.export' });
     expect(item(file, 'Virtual Media Manager')).toMatchObject({ type: 'command', command: 'file.media' });
     expect(item(machine, 'Clone')).toMatchObject({ type: 'command', command: 'machine.clone' });
@@ -82,8 +82,8 @@ describe('application menu template', () => {
     const unavailable = sections.flatMap((s) =>
       s.entries.filter((e) => e.type === 'unavailable').map((e) => plain((e as { label: string }).label)),
     );
-    expect(unavailable).toEqual(['Preferences…', 'Add…']);
-    expect(unavailableLabel('&Add…')).toBe(`&Add… (${NOT_AVAILABLE})`);
+    expect(unavailable).toEqual(['Add…']);
+    expect(unavailableLabel({ label: '&Add…', note: 'not available yet' })).toBe('&Add… (not available yet)');
   });
 
   it('sends only ids the renderer handles (src-renderer/commands.ts), each once', () => {
@@ -106,7 +106,7 @@ describe('application menu template', () => {
 
   it('offers reload and developer tools only when unpackaged', () => {
     const roles = (isDev: boolean): string[] =>
-      section(buildMenuTemplate({ isDev }), 'View').flatMap((e) => (e.type === 'role' ? [e.role] : []));
+      section(buildMenuTemplate({ isDev, language: 'en' }), 'View').flatMap((e) => (e.type === 'role' ? [e.role] : []));
     expect(roles(false)).not.toContain('toggleDevTools');
     expect(roles(false)).not.toContain('reload');
     expect(roles(true)).toEqual(expect.arrayContaining(['reload', 'forceReload', 'toggleDevTools']));
@@ -127,13 +127,66 @@ describe('application menu template', () => {
 
   it('never starts or ends a menu with a separator, nor doubles one', () => {
     for (const isDev of [false, true]) {
-      for (const s of buildMenuTemplate({ isDev })) {
+      for (const s of buildMenuTemplate({ isDev, language: 'de' })) {
         expect(s.entries[0]?.type, s.label).not.toBe('separator');
         expect(s.entries.at(-1)?.type, s.label).not.toBe('separator');
         s.entries.forEach((e, i) => {
           if (e.type === 'separator') expect(s.entries[i + 1]?.type).not.toBe('separator');
         });
       }
+    }
+  });
+
+  describe('in every language', () => {
+    /** The template's shape without its words: sections of command ids, roles and separators. */
+    const shape = (built: MenuSection[]): string[][] =>
+      built.map((s) => s.entries.map((e) => (e.type === 'command' ? e.command : e.type === 'role' ? e.role : e.type)));
+    const labels = (built: MenuSection[]): string[] => [
+      ...built.map((s) => s.label),
+      ...built.flatMap((s) => s.entries.flatMap((e) => (e.type === 'separator' ? [] : [e.label]))),
+    ];
+
+    for (const isDev of [false, true]) {
+      const en = buildMenuTemplate({ isDev, language: 'en' });
+      const de = buildMenuTemplate({ isDev, language: 'de' });
+
+      it(`has the same commands, roles and separators in German and English${isDev ? ' (unpackaged)' : ''}`, () => {
+        expect(shape(de)).toEqual(shape(en));
+        expect(menuCommands(de)).toEqual(menuCommands(en));
+        expect(de.flatMap((s) => s.entries.flatMap((e) => (e.type === 'command' && e.accelerator ? [e.accelerator] : [])))).toEqual(
+          en.flatMap((s) => s.entries.flatMap((e) => (e.type === 'command' && e.accelerator ? [e.accelerator] : []))),
+        );
+      });
+
+      it(`labels every item in both languages, the German ones translated${isDev ? ' (unpackaged)' : ''}`, () => {
+        for (const built of [en, de]) for (const label of labels(built)) expect(plain(label).trim(), label).not.toBe('');
+        expect(labels(de)).toHaveLength(labels(en).length);
+        // Every word differs, bar Host, which German borrows.
+        const same = labels(de).filter((label, i) => label === labels(en)[i]);
+        expect(same).toEqual(['H&ost']);
+        expect(plain(de[0]?.label ?? '')).toBe('Datei');
+        expect(de.flatMap((s) => s.entries).find((e) => e.type === 'command' && e.command === 'app.quit')).toMatchObject({
+          label: '&Beenden',
+        });
+        expect(de.flatMap((s) => s.entries).find((e) => e.type === 'unavailable')).toMatchObject({ note: 'noch nicht verfügbar' });
+      });
+
+      it(`gives each label one access key, unique within its menu${isDev ? ' (unpackaged)' : ''}`, () => {
+        for (const built of [en, de]) {
+          const accessKeys = (menuLabels: string[]): string[] =>
+            menuLabels.flatMap((label) => {
+              const keys = [...label.matchAll(/&(.)/g)].map((m) => (m[1] ?? '').toLowerCase());
+              expect(keys.length, label).toBeLessThanOrEqual(1);
+              return keys;
+            });
+          const bar = accessKeys(built.map((s) => s.label));
+          expect(new Set(bar).size, bar.join()).toBe(built.length);
+          for (const s of built) {
+            const keys = accessKeys(s.entries.flatMap((e) => (e.type === 'separator' ? [] : [e.label])));
+            expect(new Set(keys).size, `${s.label}: ${keys.join()}`).toBe(keys.length);
+          }
+        }
+      });
     }
   });
 });

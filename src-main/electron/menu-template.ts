@@ -1,7 +1,10 @@
 /**
  * The application menu as data: a pure function of where the app runs, unit-tested without
  * Electron. menu.ts turns it into a native menu whose items send their command id to the renderer.
+ * Its labels come from the i18n catalogues (src-main/i18n), in the language it is given.
  */
+import { translator, type Key } from '../i18n/i18n.js';
+import type { Language } from '../i18n/language.js';
 
 /** Command ids the renderer carries out: the ids of src-renderer/commands.ts the menu uses. */
 export const RENDERER_COMMANDS = [
@@ -28,6 +31,7 @@ export const RENDERER_COMMANDS = [
   'file.import',
   'file.media',
   'file.p2v',
+  'file.preferences',
   'host.add',
   'host.connect',
   'host.disconnect',
@@ -43,8 +47,6 @@ export type MenuCommand = RendererCommand | MainCommand;
 /** Electron's own menu roles this menu uses. */
 export type MenuRole = 'reload' | 'forceReload' | 'toggleDevTools' | 'togglefullscreen' | 'resetZoom' | 'zoomIn' | 'zoomOut';
 
-export const NOT_AVAILABLE = 'not available yet';
-
 export type MenuEntry =
   | {
       type: 'command';
@@ -57,9 +59,9 @@ export type MenuEntry =
        */
       rendererHandlesKey?: boolean;
     }
-  /** A feature that is not built yet: shown, disabled, saying so. */
-  | { type: 'unavailable'; label: string }
-  | { type: 'role'; role: MenuRole; label?: string }
+  /** A feature that is not built yet: shown, disabled, saying so (`note`). */
+  | { type: 'unavailable'; label: string; note: string }
+  | { type: 'role'; role: MenuRole; label: string }
   | { type: 'separator' };
 
 export interface MenuSection {
@@ -70,90 +72,95 @@ export interface MenuSection {
 export interface MenuOptions {
   /** Unpackaged, started from the source tree: Reload and developer tools are offered. */
   isDev: boolean;
+  /** The language of the labels (menu.ts picks it from the desktop's preferred languages). */
+  language: Language;
 }
 
-const command = (label: string, id: MenuCommand, accelerator?: string, rendererHandlesKey = false): MenuEntry => ({
-  type: 'command',
-  label,
-  command: id,
-  ...(accelerator ? { accelerator } : {}),
-  ...(rendererHandlesKey ? { rendererHandlesKey } : {}),
-});
-const unavailable = (label: string): MenuEntry => ({ type: 'unavailable', label });
 const separator: MenuEntry = { type: 'separator' };
 
-export function buildMenuTemplate({ isDev }: MenuOptions): MenuSection[] {
+export function buildMenuTemplate({ isDev, language }: MenuOptions): MenuSection[] {
+  const t = translator(language);
+  const command = (label: Key, id: MenuCommand, accelerator?: string, rendererHandlesKey = false): MenuEntry => ({
+    type: 'command',
+    label: t(label),
+    command: id,
+    ...(accelerator ? { accelerator } : {}),
+    ...(rendererHandlesKey ? { rendererHandlesKey } : {}),
+  });
+  const unavailable = (label: Key): MenuEntry => ({ type: 'unavailable', label: t(label), note: t('menu.notAvailable') });
+  // Electron's own role labels are English on Linux: each role gets a label of ours.
+  const role = (r: MenuRole, label: Key): MenuEntry => ({ type: 'role', role: r, label: t(label) });
   const devEntries: MenuEntry[] = isDev
-    ? [{ type: 'role', role: 'reload' }, { type: 'role', role: 'forceReload' }, { type: 'role', role: 'toggleDevTools' }, separator]
+    ? [role('reload', 'menu.reload'), role('forceReload', 'menu.forceReload'), role('toggleDevTools', 'menu.devTools'), separator]
     : [];
   return [
     {
-      label: '&File',
+      label: t('menu.file'),
       entries: [
-        command('&Import Appliance…', 'file.import'),
-        command('&Export Appliance…', 'machine.export'),
+        command('menu.importAppliance', 'file.import'),
+        command('menu.exportAppliance', 'machine.export'),
         separator,
-        command('Virtual &Media Manager…', 'file.media'),
-        command('&Physical Disk to VM (P2V)…', 'file.p2v'),
+        command('menu.mediaManager', 'file.media'),
+        command('menu.p2v', 'file.p2v'),
         separator,
-        unavailable('P&references…'),
+        command('menu.preferences', 'file.preferences'),
         separator,
-        command('&Quit', 'app.quit', 'CmdOrCtrl+Q'),
+        command('menu.quit', 'app.quit', 'CmdOrCtrl+Q'),
       ],
     },
     {
-      label: '&Machine',
+      label: t('menu.machine'),
       entries: [
-        command('&New…', 'machine.new', 'CmdOrCtrl+N', true),
-        unavailable('&Add…'),
-        command('&Settings…', 'machine.settings', 'CmdOrCtrl+S', true),
-        command('&Clone…', 'machine.clone'),
-        command('Mo&ve…', 'machine.move'),
-        command('Mi&grate…', 'machine.migrate'),
-        command('&Remove…', 'machine.remove'),
+        command('menu.new', 'machine.new', 'CmdOrCtrl+N', true),
+        unavailable('menu.add'),
+        command('menu.settings', 'machine.settings', 'CmdOrCtrl+S', true),
+        command('menu.clone', 'machine.clone'),
+        command('menu.move', 'machine.move'),
+        command('menu.migrate', 'machine.migrate'),
+        command('menu.remove', 'machine.remove'),
         separator,
-        command('S&tart', 'machine.start'),
-        command('&Pause', 'machine.pause'),
-        command('Res&ume', 'machine.resume'),
-        command('R&eset', 'machine.reset'),
-        command('Shut &Down', 'machine.shutdown'),
-        command('Po&wer Off', 'machine.poweroff'),
+        command('menu.start', 'machine.start'),
+        command('menu.pause', 'machine.pause'),
+        command('menu.resume', 'machine.resume'),
+        command('menu.reset', 'machine.reset'),
+        command('menu.shutdown', 'machine.shutdown'),
+        command('menu.powerOff', 'machine.poweroff'),
         separator,
-        command('Take Snaps&hot…', 'machine.snapshot'),
-        command('Save State', 'machine.saveState'),
-        command('D&iscard Saved State…', 'machine.discardState'),
-        command('Write Disk Out (V&2P)…', 'machine.v2p'),
-        command('&Back Up…', 'machine.backup'),
+        command('menu.snapshot', 'machine.snapshot'),
+        command('menu.saveState', 'machine.saveState'),
+        command('menu.discardState', 'machine.discardState'),
+        command('menu.v2p', 'machine.v2p'),
+        command('menu.backup', 'machine.backup'),
         separator,
-        command('Show C&onsole', 'machine.console'),
-        command('Show &Log…', 'machine.showLog'),
+        command('menu.console', 'machine.console'),
+        command('menu.showLog', 'machine.showLog'),
       ],
     },
     {
-      label: '&Host',
+      label: t('menu.host'),
       entries: [
-        command('&Add Host…', 'host.add'),
+        command('menu.addHost', 'host.add'),
         separator,
-        command('&Connect', 'host.connect'),
-        command('&Disconnect', 'host.disconnect'),
+        command('menu.connect', 'host.connect'),
+        command('menu.disconnect', 'host.disconnect'),
         separator,
-        command('&Remove Host…', 'host.remove'),
+        command('menu.removeHost', 'host.remove'),
       ],
     },
     {
-      label: '&View',
+      label: t('menu.view'),
       entries: [
         ...devEntries,
-        { type: 'role', role: 'resetZoom' },
-        { type: 'role', role: 'zoomIn' },
-        { type: 'role', role: 'zoomOut' },
+        role('resetZoom', 'menu.resetZoom'),
+        role('zoomIn', 'menu.zoomIn'),
+        role('zoomOut', 'menu.zoomOut'),
         separator,
-        { type: 'role', role: 'togglefullscreen', label: 'Toggle &Full Screen' },
+        role('togglefullscreen', 'menu.fullScreen'),
         separator,
-        command('&Tasks', 'view.tasks'),
+        command('menu.tasks', 'view.tasks'),
       ],
     },
-    { label: '&Help', entries: [command('&About VMDesk', 'help.about')] },
+    { label: t('menu.help'), entries: [command('menu.about', 'help.about')] },
   ];
 }
 
@@ -167,6 +174,6 @@ export function isRendererCommand(id: MenuCommand): id is RendererCommand {
 }
 
 /** The label of a disabled, not-yet-built item: the sublabel and tooltip only show on macOS. */
-export function unavailableLabel(label: string): string {
-  return `${label} (${NOT_AVAILABLE})`;
+export function unavailableLabel(entry: { label: string; note: string }): string {
+  return `${entry.label} (${entry.note})`;
 }

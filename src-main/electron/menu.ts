@@ -1,14 +1,8 @@
 /** The native application menu, built from the pure template of menu-template.ts. */
-import { Menu, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
+import { Menu, app, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
+import { languageForDesktop } from '../i18n/language.js';
 import { IPC_CHANNELS } from './channels.js';
-import {
-  NOT_AVAILABLE,
-  buildMenuTemplate,
-  isRendererCommand,
-  unavailableLabel,
-  type MenuEntry,
-  type MenuOptions,
-} from './menu-template.js';
+import { buildMenuTemplate, isRendererCommand, unavailableLabel, type MenuEntry, type MenuOptions } from './menu-template.js';
 
 export interface MenuHandlers {
   /** The window whose renderer receives the command: the focused one of ours, else the main one. */
@@ -21,9 +15,9 @@ function toItem(entry: MenuEntry, handlers: MenuHandlers): MenuItemConstructorOp
     case 'separator':
       return { type: 'separator' };
     case 'role':
-      return entry.label ? { role: entry.role, label: entry.label } : { role: entry.role };
+      return { role: entry.role, label: entry.label };
     case 'unavailable':
-      return { label: unavailableLabel(entry.label), enabled: false, sublabel: NOT_AVAILABLE, toolTip: NOT_AVAILABLE };
+      return { label: unavailableLabel(entry), enabled: false, sublabel: entry.note, toolTip: entry.note };
   }
   const { command, label, accelerator, rendererHandlesKey } = entry;
   return {
@@ -37,8 +31,10 @@ function toItem(entry: MenuEntry, handlers: MenuHandlers): MenuItemConstructorOp
   };
 }
 
-export function installApplicationMenu(options: MenuOptions, handlers: MenuHandlers): void {
-  const template = buildMenuTemplate(options).map((section) => ({
+/** The menu in the desktop's language (VMDESK_LANG=en|de overrides it, as for the CLI); call once the app is ready. */
+export function installApplicationMenu(options: Omit<MenuOptions, 'language'>, handlers: MenuHandlers): void {
+  const language = languageForDesktop(process.env.VMDESK_LANG, app.getPreferredSystemLanguages(), app.getLocale());
+  const template = buildMenuTemplate({ ...options, language }).map((section) => ({
     label: section.label,
     submenu: section.entries.map((entry) => toItem(entry, handlers)),
   }));
