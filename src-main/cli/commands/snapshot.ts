@@ -8,9 +8,7 @@ import type { SnapshotNode, SnapshotTree } from '../../api/snapshots.js';
 import type { Core } from '../../core/core.js';
 import type { TaskInfo } from '../../core/tasks/task-manager.js';
 import { t } from '../../i18n/i18n.js';
-import { isEncrypted } from '../../core/storage/encryption.js';
 import { warn } from '../output.js';
-import { passphraseFileOption, readPassphrase } from './encrypt.js';
 
 const ACTIONS = ['take', 'list', 'restore', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -55,16 +53,6 @@ export function formatSnapshotTree(name: string, tree: SnapshotTree): string {
   return lines.join('\n') + '\n';
 }
 
-/**
- * A stopped machine with encrypted disks: its passphrase, which new overlays are encrypted with (a
- * running one's QEMU holds the key). Asked only then, as `start` asks.
- */
-async function snapshotKey(core: Core, name: string, file: string | undefined): Promise<{ passphrase?: string }> {
-  const { config } = await core.library.find(name);
-  if (!isEncrypted(config) || core.runtime.isActive(core.runtime.status(config.uuid).state)) return {};
-  return { passphrase: await readPassphrase(file, config.name) };
-}
-
 export function registerSnapshotCommands(program: Command, core: Core): void {
   program
     .command('snapshot')
@@ -74,42 +62,33 @@ export function registerSnapshotCommands(program: Command, core: Core): void {
     .description(t('commands.snapshot.description'))
     .option('--description <text>', t('commands.snapshot.descriptionOption'))
     .option('--json', t('commands.snapshot.json'))
-    .addOption(passphraseFileOption())
-    .action(
-      async (
-        name: string,
-        action: string,
-        snap: string | undefined,
-        o: { description?: string; json?: boolean; passphraseFile?: string },
-      ) => {
-        if (!(ACTIONS as readonly string[]).includes(action))
-          throw new VmdeskError('INVALID_INPUT', `Unknown snapshot action "${action}" (use ${ACTIONS.join(', ')})`);
-        const verb = action as Action;
-        if (verb === 'list') {
-          const tree = await core.snapshots.list(name);
-          process.stdout.write(o.json ? JSON.stringify(tree, null, 2) + '\n' : formatSnapshotTree(name, tree));
-          return;
-        }
-        if (snap === undefined) throw new VmdeskError('INVALID_INPUT', `vmdesk snapshot ${name} ${verb} needs a snapshot name`);
-        const key = await snapshotKey(core, name, o.passphraseFile);
-        if (verb === 'take') {
-          const r = await follow(
-            core,
-            core.snapshots.take(name, { name: snap, ...(o.description !== undefined ? { description: o.description } : {}), ...key }),
-          );
-          warn(r.warnings);
-          const kind = t(`commands.snapshot.kinds.${r.kind}`);
-          process.stdout.write(`${t('commands.snapshot.took', { kind, snapshot: r.name, name, id: r.id })}\n`);
-        } else if (verb === 'restore') {
-          const r = await follow(core, core.snapshots.restore(name, snap, key));
-          warn(r.warnings);
-          process.stdout.write(`${t('commands.snapshot.restored', { name, snapshot: r.snapshot.name })}\n`);
-        } else {
-          const r = await follow(core, core.snapshots.delete(name, snap, key));
-          process.stdout.write(`${t('commands.snapshot.deleted', { snapshot: r.name, name })}\n`);
-        }
-      },
-    );
+    .action(async (name: string, action: string, snap: string | undefined, o: { description?: string; json?: boolean }) => {
+      if (!(ACTIONS as readonly string[]).includes(action))
+        throw new VmdeskError('INVALID_INPUT', `Unknown snapshot action "${action}" (use ${ACTIONS.join(', ')})`);
+      const verb = action as Action;
+      if (verb === 'list') {
+        const tree = await core.snapshots.list(name);
+        process.stdout.write(o.json ? JSON.stringify(tree, null, 2) + '\n' : formatSnapshotTree(name, tree));
+        return;
+      }
+      if (snap === undefined) throw new VmdeskError('INVALID_INPUT', `vmdesk snapshot ${name} ${verb} needs a snapshot name`);
+      if (verb === 'take') {
+        const r = await follow(
+          core,
+          core.snapshots.take(name, { name: snap, ...(o.description !== undefined ? { description: o.description } : {}) }),
+        );
+        warn(r.warnings);
+        const kind = t(`commands.snapshot.kinds.${r.kind}`);
+        process.stdout.write(`${t('commands.snapshot.took', { kind, snapshot: r.name, name, id: r.id })}\n`);
+      } else if (verb === 'restore') {
+        const r = await follow(core, core.snapshots.restore(name, snap));
+        warn(r.warnings);
+        process.stdout.write(`${t('commands.snapshot.restored', { name, snapshot: r.snapshot.name })}\n`);
+      } else {
+        const r = await follow(core, core.snapshots.delete(name, snap));
+        process.stdout.write(`${t('commands.snapshot.deleted', { snapshot: r.name, name })}\n`);
+      }
+    });
 
   program
     .command('save-state')
