@@ -2,12 +2,43 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Integration files run two at a time: each makes its own library and runtime dir (harness
- * makeSandbox) and shares nothing with the others. A file that needs the machine alone — root loop
- * mounts, network namespaces, timing-sensitive or host-wide state — is named `*.serial.test.ts` and
- * runs in the integration-serial project, one file after another, after the parallel ones.
+ * makeSandbox) and shares nothing with the others. A file that touches host-wide state — root loop
+ * and FUSE mounts, network namespaces, cgroups, KSM — or times what it does is named
+ * `*.serial.test.ts` and runs after the parallel ones, one file at a time in its lane:
+ * - alone (integration-serial): whatever times CPU, memory or links, and any serial file not named
+ *   below (the safe default for a new one);
+ * - then two lanes side by side, each one file after another: the files of the second host (a network
+ *   namespace with sshd, the internal network's namespace) beside those of mounted filesystems. They
+ *   share no host state, and what they check does not hang on a quiet CPU. One vitest runs the files
+ *   of projects without file parallelism one at a time, so scripts/test-all.mjs runs each lane in a
+ *   vitest of its own.
  */
 const INTEGRATION = 'src-main/**/integration/**/*.test.ts';
 const SERIAL = 'src-main/**/integration/**/*.serial.test.ts';
+const serialFiles = (names: string[]): string[] => names.map((n) => `src-main/integration/${n}.serial.test.ts`);
+const NETWORK_LANE = serialFiles(['migration', 'remote-hosts', 'network-internal']);
+const STORAGE_LANE = serialFiles([
+  'clone-move',
+  'portability',
+  'debris',
+  'disk-full',
+  'unsynced-writes',
+  'backup-full',
+  'durability',
+  'reflink',
+]);
+const serialLane = (name: string, include: string[], exclude: string[], groupOrder: number) => ({
+  test: {
+    name,
+    include,
+    exclude,
+    globalSetup: ['src-main/integration/global-setup.ts'],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    sequence: { groupOrder },
+  },
+});
 
 export default defineConfig({
   test: {
@@ -35,17 +66,9 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
-      {
-        test: {
-          name: 'integration-serial',
-          include: [SERIAL],
-          globalSetup: ['src-main/integration/global-setup.ts'],
-          fileParallelism: false,
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
-          sequence: { groupOrder: 2 },
-        },
-      },
+      serialLane('integration-serial', [SERIAL], [...NETWORK_LANE, ...STORAGE_LANE], 2),
+      serialLane('integration-serial-network', NETWORK_LANE, [], 3),
+      serialLane('integration-serial-storage', STORAGE_LANE, [], 3),
       {
         test: {
           name: 'e2e',
@@ -57,7 +80,7 @@ export default defineConfig({
           maxWorkers: 2,
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 4 },
         },
       },
     ],

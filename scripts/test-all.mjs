@@ -4,7 +4,7 @@
 // without a failed test (a throwing beforeAll, an import error) counts one failure of its own. Skipped
 // tests are listed with their reason (the `skipReason` a test sets in its meta, see
 // src-main/integration/harness.ts skipBecause) before that line.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,25 +15,6 @@ let failed = 0;
 let skipped = 0;
 const failures = [];
 const skips = [];
-
-function step(name, cmd, args, env = process.env) {
-  const started = Date.now();
-  process.stdout.write(`\n── ${name}: ${cmd} ${args.join(' ')}\n`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
-  const ok = r.status === 0;
-  process.stdout.write(`── ${name}: ${ok ? 'ok' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
-  return ok;
-}
-
-function check(name, cmd, args) {
-  if (step(name, cmd, args)) {
-    passed++;
-    return true;
-  }
-  failed++;
-  failures.push(name);
-  return false;
-}
 
 const oneLine = (text) => String(text).split('\n')[0].slice(0, 300);
 
@@ -63,40 +44,93 @@ function countReport(results) {
   return projectFailures;
 }
 
-function vitest(project, env) {
+/**
+ * Runs a command; its output goes straight through, or when `buffered` (it runs beside another) is
+ * kept and printed whole once it ends, so that two outputs never interleave.
+ */
+function run(name, cmd, args, { env = process.env, buffered = false } = {}) {
+  const started = Date.now();
+  const header = `\n── ${name}: ${cmd} ${args.join(' ')}\n`;
+  if (!buffered) process.stdout.write(header);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env, stdio: buffered ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    const output = [];
+    child.stdout?.on('data', (d) => output.push(d));
+    child.stderr?.on('data', (d) => output.push(d));
+    child.on('close', (code) => {
+      const ok = code === 0;
+      if (buffered) process.stdout.write(header + Buffer.concat(output).toString());
+      process.stdout.write(`── ${name}: ${ok ? 'ok' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+      resolve(ok);
+    });
+  });
+}
+
+async function check(name, cmd, args, options) {
+  if (await run(name, cmd, args, options)) {
+    passed++;
+    return true;
+  }
+  failed++;
+  failures.push(name);
+  return false;
+}
+
+/** One vitest run of the given projects, its report counted. */
+async function vitest(projects, env, options = {}) {
+  const name = `vitest ${projects.join(' + ')}`;
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-test-')), 'report.json');
-  const ok = step(
-    `vitest ${project}`,
-    'npx',
-    ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
-    env,
-  );
+  const args = ['vitest', 'run', ...projects.flatMap((p) => ['--project', p]), '--reporter=default', '--reporter=json'];
+  const ok = await run(name, 'npx', [...args, `--outputFile.json=${report}`], { env, ...options });
   if (!fs.existsSync(report)) {
     failed++;
-    failures.push(`vitest ${project} (no report)`);
+    failures.push(`${name} (no report)`);
     return;
   }
   const added = countReport(JSON.parse(fs.readFileSync(report, 'utf8')));
   // vitest failed for a reason its report does not show (an unhandled error, a crashed worker).
   if (!ok && added === 0) {
     failed++;
-    failures.push(`vitest ${project} (exited with failure; see its output above)`);
+    failures.push(`${name} (exited with failure; see its output above)`);
   }
 }
 
-check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
-check('typecheck e2e', 'npx', ['tsc', '-p', 'e2e/tsconfig.json', '--noEmit']);
-check('typecheck renderer', 'npx', ['vue-tsc', '-p', 'src-renderer/tsconfig.json', '--noEmit']);
-check('lint', 'npx', ['eslint', '.']);
-check('format', 'npx', ['prettier', '--check', '.']);
-// Built once here: the suites' global setup then reuses dist/ instead of building it again each.
-const built = check('build', 'npm', ['run', 'build', '--silent']);
+/**
+ * tsc, vue-tsc, ESLint and Prettier each use one core: two at a time on this 2-core machine take
+ * about half as long as one after the other. The longest (ESLint, type-aware) starts first.
+ */
+async function checksTwoAtATime(checks) {
+  const queue = [...checks];
+  const lane = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await check(...next, { buffered: true });
+  };
+  await Promise.all([lane(), lane()]);
+}
+
+await checksTwoAtATime([
+  ['lint', 'npx', ['eslint', '.']],
+  ['typecheck renderer', 'npx', ['vue-tsc', '-p', 'src-renderer/tsconfig.json', '--noEmit']],
+  ['format', 'npx', ['prettier', '--check', '.']],
+  ['typecheck e2e', 'npx', ['tsc', '-p', 'e2e/tsconfig.json', '--noEmit']],
+  ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+]);
+// Built once: the suites' global setup then reuses dist/ instead of building it again each. When
+// dist/ was built from exactly these sources (scripts/install-deps.sh builds, and stamps what from),
+// the build is not repeated.
+let built = spawnSync('node', ['scripts/build-inputs.mjs'], { cwd: root, stdio: 'inherit' }).status === 0;
+if (built) {
+  passed++;
+  process.stdout.write('\n── build: dist/ is the build of these sources\n');
+} else built = await check('build', 'npm', ['run', 'build', '--silent']);
 const env = built ? { ...process.env, VMDESK_TEST_SKIP_BUILD: '1' } : process.env;
-vitest('unit', env);
-// Integration files run two at a time; the serial ones (*.serial.test.ts) then have the machine alone.
-vitest('integration', env);
-vitest('integration-serial', env);
-if (fs.existsSync(path.join(root, 'e2e'))) vitest('e2e', env);
+await vitest(['unit'], env);
+// Integration files run two at a time; then the serial ones (*.serial.test.ts): those that need the
+// machine alone, then the network lane beside the storage lane (two vitest runs: one vitest runs the
+// files of projects without file parallelism one at a time, whatever their groupOrder).
+await vitest(['integration'], env);
+await vitest(['integration-serial'], env);
+await Promise.all([vitest(['integration-serial-network'], env), vitest(['integration-serial-storage'], env, { buffered: true })]);
+if (fs.existsSync(path.join(root, 'e2e'))) await vitest(['e2e'], env);
 
 if (skips.length) {
   process.stdout.write('\nSkipped:\n' + skips.map((s) => `  - ${s}`).join('\n') + '\n');

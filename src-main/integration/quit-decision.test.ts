@@ -66,8 +66,9 @@ describe('quitting the app with machines running', () => {
 
   it('"Shut them down": ACPI stops the guests that obey (the paused one resumed first); the deaf one is powered off', async () => {
     const active = activeMachines(await api.listMachines());
-    // The app's own timeout (QUIT_SHUTDOWN_TIMEOUT_MS): the deaf guest takes all of it.
-    const report = await shutdownAll(api, active);
+    // The deaf guest takes all of the timeout: 12 s (not the app's 30 s) leaves the demo guests, which
+    // power off within a few seconds of the ACPI request, room under load.
+    const report = await shutdownAll(api, active, 12_000);
     expect(report.stopped.sort()).toEqual(['napping', 'polite']);
     expect(report.unresponsive.map((m) => m.name)).toEqual(['deaf']);
     const after = await states();
