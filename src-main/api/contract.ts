@@ -12,7 +12,7 @@ import {
   sendTextInputSchema,
   startMachineInputSchema,
 } from './operations.js';
-import { snapshotRefSchema, takeSnapshotInputSchema, type SnapshotTree } from './snapshots.js';
+import { snapshotKeyInputSchema, snapshotRefSchema, takeSnapshotInputSchema, type SnapshotTree } from './snapshots.js';
 import type { AgentStatus, HostCapabilities, MachineDetails, MachineSummary, RuntimeStatus, TaskInfo } from './types.js';
 import { absolutePathSchema, importOptionsSchema, v2pOptionsSchema, type ApplianceSummary } from './portability.js';
 import {
@@ -108,8 +108,8 @@ export const API_ARGUMENTS = {
   listMedia: z.tuple([]),
   listSnapshots: z.tuple([machineRef]),
   takeSnapshot: z.tuple([machineRef, takeSnapshotInputSchema]),
-  restoreSnapshot: z.tuple([machineRef, snapshotRefSchema]),
-  deleteSnapshot: z.tuple([machineRef, snapshotRefSchema]),
+  restoreSnapshot: z.tuple([machineRef, snapshotRefSchema, snapshotKeyInputSchema.optional()]),
+  deleteSnapshot: z.tuple([machineRef, snapshotRefSchema, snapshotKeyInputSchema.optional()]),
   saveState: z.tuple([machineRef]),
   discardSavedState: z.tuple([machineRef]),
   inspectAppliance: z.tuple([absolutePathSchema]),

@@ -2,6 +2,7 @@
  * Snapshots and saved states as they cross the API boundary: input schemas and the tree the UI shows.
  */
 import { z } from 'zod';
+import { passphraseSchema } from './machine-config.js';
 
 const noControlChars = (s: string): boolean => !/[\u0000-\u001f\u007f]/.test(s);
 
@@ -23,9 +24,17 @@ export const takeSnapshotInputSchema = z
   .object({
     name: snapshotNameSchema,
     description: snapshotDescriptionSchema.optional(),
+    /** A stopped machine with encrypted disks: its passphrase, which their new overlays are encrypted with (kept in no file). */
+    passphrase: passphraseSchema.optional(),
   })
   .strict();
 export type TakeSnapshotInput = z.input<typeof takeSnapshotInputSchema>;
+
+/** Restoring or deleting a snapshot of a stopped machine with encrypted disks takes its passphrase (kept in no file). */
+export const snapshotKeyInputSchema = z.strictObject({
+  passphrase: passphraseSchema.optional(),
+});
+export type SnapshotKeyInput = z.input<typeof snapshotKeyInputSchema>;
 
 /** A snapshot is named by its id or its name (names are unique per machine). */
 export const snapshotRefSchema = z.string().min(1, 'A snapshot name or id is needed').max(256);

@@ -2,7 +2,7 @@
  * Clones, move, disks and media as they cross the API boundary: input schemas and result shapes.
  */
 import { z } from 'zod';
-import { DISK_BUSES, absolutePathSchema, machineNameSchema, trustBackingSchema } from './machine-config.js';
+import { DISK_BUSES, absolutePathSchema, machineNameSchema, passphraseSchema, trustBackingSchema } from './machine-config.js';
 
 const MAX_DISK_BYTES = 64 * 1024 ** 4;
 const diskBytes = z
@@ -17,6 +17,11 @@ export const cloneMachineInputSchema = z
     linked: z.boolean().default(false),
     /** Clone this snapshot (name or id) instead of the current state. */
     snapshot: z.string().min(1).max(256).optional(),
+    /**
+     * A machine with encrypted disks: its passphrase, which the clone's disks are encrypted with too
+     * (kept in no file). Needed unless the clone is linked and the source runs (its QEMU holds the key).
+     */
+    passphrase: passphraseSchema.optional(),
   })
   .strict();
 export type CloneMachineInput = z.input<typeof cloneMachineInputSchema>;

@@ -51,7 +51,7 @@ import { ensureMemoryPolicy } from './resources/memory-policy.js';
 import { StatsSampler } from './resources/sampler.js';
 import { scheduledRunTasks } from './schedule/runs-log.js';
 import { ensureScheduler } from './schedule/schedule-ops.js';
-import { isEncrypted, requirePassphrase } from './storage/encryption.js';
+import { encryptedBackingChains, isEncrypted, requirePassphrase } from './storage/encryption.js';
 
 export type { MachineSummary } from '../api/types.js';
 
@@ -295,6 +295,7 @@ export class Core extends EventEmitter<CoreEvents> {
     const stateRamKiB = ramKiB ?? savedState?.ramKiB;
     const rt = (name: 'qmp' | 'serial' | 'vnc' | 'qemuPid' | 'secret'): string => this.runtime.file(config.uuid, name);
     const logs = machineLogs(dir);
+    const backingChains = await encryptedBackingChains(config, dir);
     const args = buildQemuArgs({
       config,
       machineDir: dir,
@@ -305,6 +306,7 @@ export class Core extends EventEmitter<CoreEvents> {
       ...network,
       // A state or a stream loads only into RAM of the size it was saved or sent with (TCG's pad or not).
       ...(stateRamKiB ? { ramKiB: stateRamKiB } : {}),
+      backingChains,
     });
     // Caps, shares and pinning: applied by the agent before the guest runs (refused here when they cannot be).
     const cpu = await cpuPlanForStart(config, this.env);

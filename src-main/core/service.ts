@@ -17,7 +17,7 @@ import type { IncomingInput, MigrateOptions } from '../api/migration.js';
 import { migrateTask, preflightProblems, type Destination } from './migration/outgoing.js';
 import type { CreateMachineInput, ModifyMachineInput, StartMachineInput } from '../api/operations.js';
 import { VmdeskError } from '../api/errors.js';
-import type { TakeSnapshotInput } from '../api/snapshots.js';
+import type { SnapshotKeyInput, TakeSnapshotInput } from '../api/snapshots.js';
 import type { TaskInfo } from '../api/types.js';
 import type { Core } from './core.js';
 import { machineLogs } from './paths.js';
@@ -378,12 +378,12 @@ export class CoreService implements CoreApi {
     return Promise.resolve(detached(this.core.snapshots.take(ref, input)));
   }
 
-  restoreSnapshot(ref: string, snapshot: string): Promise<ApiResults['restoreSnapshot']> {
-    return Promise.resolve(detached(this.core.snapshots.restore(ref, snapshot)));
+  restoreSnapshot(ref: string, snapshot: string, options?: SnapshotKeyInput): Promise<ApiResults['restoreSnapshot']> {
+    return Promise.resolve(detached(this.core.snapshots.restore(ref, snapshot, options)));
   }
 
-  deleteSnapshot(ref: string, snapshot: string): Promise<ApiResults['deleteSnapshot']> {
-    return Promise.resolve(detached(this.core.snapshots.delete(ref, snapshot)));
+  deleteSnapshot(ref: string, snapshot: string, options?: SnapshotKeyInput): Promise<ApiResults['deleteSnapshot']> {
+    return Promise.resolve(detached(this.core.snapshots.delete(ref, snapshot, options)));
   }
 
   saveState(ref: string): Promise<ApiResults['saveState']> {

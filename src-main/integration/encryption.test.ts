@@ -3,31 +3,23 @@
 // missing or wrong passphrase starts nothing, a restart reads the data back, and `vmdesk encrypt`
 // turns a plain machine into one whose disk the same checks hold for.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandLinesHolding, contains, filesHolding, makeKeys, marker, PROMPT, READ_MARKER, writeMarker } from './encryption-helpers.js';
 import { guestSays, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
 
-const PROMPT = 'vmdesk-demo# ';
-// Made at random per run, so a match can only come from this test's own writes.
-const PASSPHRASE = `pass-${Math.random().toString(36).slice(2)}-phrase`;
-const MARKER = 'MARK-1234';
-// The guest builds the marker with $((…)): the command line echoed to the serial log never holds it.
-const WRITE_MARKER = 'echo MARK-$((1000+234)) | dd of=/dev/vda bs=512 seek=100 conv=fsync 2>/dev/null && echo written-$((2*3))';
-const READ_MARKER = 'sync; echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda bs=512 skip=100 count=1 2>/dev/null | head -n 1';
+const MARKER = marker('');
+const WRITE_MARKER = writeMarker('');
 
 let sb: Sandbox;
 let keys: string;
 let passFile: string;
 let wrongFile: string;
+let PASSPHRASE: string;
 
 beforeAll(() => {
   sb = makeSandbox();
-  keys = fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-keys-'));
-  passFile = path.join(keys, 'pass');
-  wrongFile = path.join(keys, 'wrong');
-  fs.writeFileSync(passFile, `${PASSPHRASE}\n`, { mode: 0o600 });
-  fs.writeFileSync(wrongFile, 'not-the-passphrase\n', { mode: 0o600 });
+  ({ dir: keys, passFile, wrongFile, passphrase: PASSPHRASE } = makeKeys());
 });
 afterAll(async () => {
   await sb.cleanup();
@@ -49,35 +41,6 @@ async function diskFile(name: string): Promise<string> {
   const { dir, config } = await show(name);
   const file = config.disks[0]?.file ?? '';
   return path.isAbsolute(file) ? file : path.join(dir, file);
-}
-
-function contains(file: string, text: string): boolean {
-  return fs.readFileSync(file).includes(Buffer.from(text));
-}
-
-/** Every file under `dir` whose bytes hold `text`. */
-function filesHolding(dir: string, text: string): string[] {
-  const found: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    const file = path.join(entry.parentPath, entry.name);
-    if (entry.isFile() && contains(file, text)) found.push(file);
-  }
-  return found;
-}
-
-/** The pids whose command line holds `text`. */
-function commandLinesHolding(text: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((pid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`).includes(Buffer.from(text));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 function qemuCommandLine(uuid: string): string {
@@ -148,13 +111,11 @@ describe('encrypted disks', () => {
     await ok(sb, ['stop', 'sealed', '--force']);
   }, 300_000);
 
-  it('what would copy its disks unencrypted is refused, before anything is written: snapshot, clone, backup, export; encrypt with a snapshot is refused too', async () => {
+  it('what would copy its disks unencrypted is refused, before anything is written: backup, export; encrypt with a snapshot is refused too', async () => {
     await ok(sb, ['create', 'vault', '--disk', '16M', '--encrypt', '--passphrase-file', passFile]);
     const out = path.join(keys, 'out');
     fs.mkdirSync(out);
     for (const args of [
-      ['snapshot', 'vault', 'take', 's1'],
-      ['clone', 'vault', 'vault2'],
       ['backup', 'vault', '--to', out],
       ['export', 'vault', path.join(out, 'vault.ova')],
     ]) {
@@ -163,7 +124,6 @@ describe('encrypted disks', () => {
       expect(r.stderr).toMatch(/not yet for encrypted machines/);
     }
     expect(fs.readdirSync(out)).toEqual([]);
-    expect((await ok(sb, ['list'])).includes('vault2')).toBe(false);
     await ok(sb, ['create', 'snapped', '--disk', '16M']);
     await ok(sb, ['snapshot', 'snapped', 'take', 'one']);
     const refused = await vmdesk(sb, ['encrypt', 'snapped', '--passphrase-file', passFile]);

@@ -5,6 +5,8 @@ import type { Core } from '../../core/core.js';
 import { cloneMachineTask, moveMachineTask } from '../../core/clone/clone-ops.js';
 import { t } from '../../i18n/i18n.js';
 import { showTaskProgress } from '../output.js';
+import { passphraseFileOption } from './encrypt.js';
+import { passphraseFor } from './snapshot.js';
 
 export function registerCloneCommands(program: Command, core: Core): void {
   program
@@ -15,11 +17,14 @@ export function registerCloneCommands(program: Command, core: Core): void {
     .option('--linked', t('commands.clone.linked'))
     .option('--snapshot <snap>', t('commands.clone.snapshot'))
     .option('--json', t('cli.jsonResult'))
-    .action(async (name: string, newName: string, o: { linked?: boolean; snapshot?: string; json?: boolean }) => {
+    .addOption(passphraseFileOption())
+    .action(async (name: string, newName: string, o: { linked?: boolean; snapshot?: string; json?: boolean; passphraseFile?: string }) => {
       const { task, result } = await cloneMachineTask(core, name, {
         name: newName,
         linked: o.linked === true,
         ...(o.snapshot !== undefined && { snapshot: o.snapshot }),
+        // A linked clone of a running machine: its QEMU encrypts the overlays with the key it holds.
+        ...(await passphraseFor(core, name, o.passphraseFile, o.linked === true)),
       });
       showTaskProgress(core, task.id);
       const r = await result;

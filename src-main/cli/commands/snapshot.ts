@@ -8,7 +8,9 @@ import type { SnapshotNode, SnapshotTree } from '../../api/snapshots.js';
 import type { Core } from '../../core/core.js';
 import type { TaskInfo } from '../../core/tasks/task-manager.js';
 import { t } from '../../i18n/i18n.js';
+import { isEncrypted } from '../../core/storage/encryption.js';
 import { warn } from '../output.js';
+import { passphraseFileOption, readPassphrase } from './encrypt.js';
 
 const ACTIONS = ['take', 'list', 'restore', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -53,6 +55,27 @@ export function formatSnapshotTree(name: string, tree: SnapshotTree): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * A machine with encrypted disks: its passphrase, asked as `start` asks. With `unlessRunning` (what
+ * a running machine's QEMU does with the key it holds: new overlays), only for a stopped machine.
+ */
+export async function passphraseFor(
+  core: Core,
+  name: string,
+  file: string | undefined,
+  unlessRunning: boolean,
+): Promise<{ passphrase?: string }> {
+  const { config } = await core.library.find(name);
+  if (!isEncrypted(config) || (unlessRunning && core.runtime.isActive(core.runtime.status(config.uuid).state))) return {};
+  return { passphrase: await readPassphrase(file, config.name) };
+}
+
+interface SnapshotOptions {
+  description?: string;
+  json?: boolean;
+  passphraseFile?: string;
+}
+
 export function registerSnapshotCommands(program: Command, core: Core): void {
   program
     .command('snapshot')
@@ -62,7 +85,8 @@ export function registerSnapshotCommands(program: Command, core: Core): void {
     .description(t('commands.snapshot.description'))
     .option('--description <text>', t('commands.snapshot.descriptionOption'))
     .option('--json', t('commands.snapshot.json'))
-    .action(async (name: string, action: string, snap: string | undefined, o: { description?: string; json?: boolean }) => {
+    .addOption(passphraseFileOption())
+    .action(async (name: string, action: string, snap: string | undefined, o: SnapshotOptions) => {
       if (!(ACTIONS as readonly string[]).includes(action))
         throw new VmdeskError('INVALID_INPUT', `Unknown snapshot action "${action}" (use ${ACTIONS.join(', ')})`);
       const verb = action as Action;
@@ -72,20 +96,21 @@ export function registerSnapshotCommands(program: Command, core: Core): void {
         return;
       }
       if (snap === undefined) throw new VmdeskError('INVALID_INPUT', `vmdesk snapshot ${name} ${verb} needs a snapshot name`);
+      const key = await passphraseFor(core, name, o.passphraseFile, true);
       if (verb === 'take') {
         const r = await follow(
           core,
-          core.snapshots.take(name, { name: snap, ...(o.description !== undefined ? { description: o.description } : {}) }),
+          core.snapshots.take(name, { name: snap, ...(o.description !== undefined ? { description: o.description } : {}), ...key }),
         );
         warn(r.warnings);
         const kind = t(`commands.snapshot.kinds.${r.kind}`);
         process.stdout.write(`${t('commands.snapshot.took', { kind, snapshot: r.name, name, id: r.id })}\n`);
       } else if (verb === 'restore') {
-        const r = await follow(core, core.snapshots.restore(name, snap));
+        const r = await follow(core, core.snapshots.restore(name, snap, key));
         warn(r.warnings);
         process.stdout.write(`${t('commands.snapshot.restored', { name, snapshot: r.snapshot.name })}\n`);
       } else {
-        const r = await follow(core, core.snapshots.delete(name, snap));
+        const r = await follow(core, core.snapshots.delete(name, snap, key));
         process.stdout.write(`${t('commands.snapshot.deleted', { snapshot: r.name, name })}\n`);
       }
     });

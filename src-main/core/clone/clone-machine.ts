@@ -25,6 +25,8 @@ import { generateMac } from '../machines/media.js';
 import { DISKS_DIR, LOGS_DIR, NVRAM_FILE } from '../paths.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { convertImage } from '../qemu/qemu-img.js';
+import { createEncryptedOverlay, type OverlayKey } from '../snapshots/encrypted-overlay.js';
+import { convertToEncrypted } from '../storage/encryption.js';
 import { backingChain, createOverlay, type ChainImage } from '../storage/image-chain.js';
 import type { SnapshotRef } from '../storage/snapshot-files.js';
 import type { TaskContext } from '../tasks/task-manager.js';
@@ -39,6 +41,11 @@ export interface CloneOptions {
   snapshot: SnapshotRef | null;
   /** Whether the source runs now. */
   sourceRunning: boolean;
+  /**
+   * Encrypted disks: who writes their copies' LUKS headers (the clone keeps their passphrase): the
+   * passphrase, or a running source's QEMU for a linked clone's overlays.
+   */
+  key?: OverlayKey | null;
 }
 
 export interface CloneResult {
@@ -81,6 +88,11 @@ export async function tryReflink(src: string, dst: string): Promise<boolean> {
     await fs.rm(dst, { force: true });
     return false;
   }
+}
+
+function passphraseOf(key: OverlayKey | null): string {
+  if (key === null || !('passphrase' in key)) throw new VmdeskError('INTERNAL', 'An encrypted disk is copied only with its passphrase');
+  return key.passphrase;
 }
 
 interface DiskPlan {
@@ -141,7 +153,9 @@ export async function cloneMachine(
       if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Cancelled');
       if (options.linked) {
         const file = path.join(DISKS_DIR, `${plan.disk.id}.qcow2`);
-        await createOverlay(path.join(staging, file), plan.source, plan.disk.format);
+        if (plan.disk.encrypted === true)
+          await createEncryptedOverlay(path.join(staging, file), plan.source, options.key ?? null, { absoluteBacking: true });
+        else await createOverlay(path.join(staging, file), plan.source, plan.disk.format);
         disks.push({ ...plan.disk, file, format: 'qcow2' });
         made.push({ id: plan.disk.id, method: 'overlay', file });
         continue;
@@ -158,10 +172,16 @@ export async function cloneMachine(
         made.push({ id: plan.disk.id, method: 'reflink', file });
       } else {
         const start = doneBytes;
-        await convertImage(plan.source, top.format, target, format, {
+        const copying = {
           signal: ctx.signal,
-          onProgress: (f) => ctx.progress((start + f * top.virtualSize) / totalBytes, `Copying ${plan.disk.id}`),
-        });
+          onProgress: (f: number) => ctx.progress((start + f * top.virtualSize) / totalBytes, `Copying ${plan.disk.id}`),
+        };
+        if (plan.disk.encrypted === true)
+          await convertToEncrypted(plan.source, top.format, target, passphraseOf(options.key ?? null), {
+            ...copying,
+            encryptedSource: true,
+          });
+        else await convertImage(plan.source, top.format, target, format, copying);
         made.push({ id: plan.disk.id, method: 'convert', file });
       }
       doneBytes += top.virtualSize;

@@ -15,14 +15,14 @@ import type { Core } from '../core.js';
 import { withLock } from '../fs/lock-file.js';
 import { machineLockFile } from '../library/library.js';
 import { findSnapshot, type SnapshotRef } from '../storage/snapshot-files.js';
-import { refuseEncrypted } from '../storage/encryption.js';
+import { isEncrypted, requirePassphrase } from '../storage/encryption.js';
 import type { TaskInfo } from '../tasks/task-manager.js';
 import { cloneMachine, requireFreeName, type CloneResult } from './clone-machine.js';
 import { moveMachine, type MoveResult } from './move-machine.js';
 
 /** What clone needs of the snapshot code (core.snapshots): taking one for a linked clone made without. */
 interface SnapshotTaking {
-  snapshots?: { take(ref: string, input: { name: string }): { result: Promise<{ id: string }> } };
+  snapshots?: { take(ref: string, input: { name: string; passphrase?: string }): { result: Promise<{ id: string }> } };
 }
 
 export async function cloneMachineTask(
@@ -31,10 +31,15 @@ export async function cloneMachineTask(
   rawInput: CloneMachineInput,
 ): Promise<{ task: TaskInfo; result: Promise<CloneResult> }> {
   const input = parseInput(cloneMachineInputSchema, rawInput, 'clone settings');
+  const { passphrase } = input;
   const source = await core.library.find(ref);
-  refuseEncrypted(source.config, 'clone');
   await requireFreeName(core.library, input.name);
   if (input.snapshot !== undefined) await findSnapshot(source.dir, source.config.name, input.snapshot);
+  // Encrypted disks are copied encrypted, with the passphrase (tried now: a wrong one starts nothing);
+  // a running source's QEMU makes a linked clone's overlays with the key it holds.
+  const sourceRunning = (): boolean => core.runtime.isActive(core.runtime.status(source.uuid).state);
+  const byQemu = input.linked && sourceRunning();
+  if (!byQemu) await requirePassphrase(source.config, source.dir, passphrase, 'clone it');
   return core.tasks.run(
     `Clone ${source.config.name} as ${input.name}`,
     async (ctx) => {
@@ -45,14 +50,25 @@ export async function cloneMachineTask(
         const name = `Base of ${input.name} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`.slice(0, 64).trim();
         const snapshots = (core as Core & SnapshotTaking).snapshots;
         if (!snapshots) throw new VmdeskError('INVALID_INPUT', `A linked clone rests on a snapshot of ${source.config.name}: name one`);
-        snapshotRef = (await snapshots.take(source.uuid, { name }).result).id;
+        snapshotRef = (await snapshots.take(source.uuid, { name, ...(passphrase === undefined ? {} : { passphrase }) }).result).id;
       }
       const result = await withLock(machineLockFile(source.dir), `cloning ${source.config.name}`, async () => {
         const fresh = await core.library.find(source.uuid);
         const snapshot: SnapshotRef | null =
           snapshotRef === undefined ? null : await findSnapshot(fresh.dir, fresh.config.name, snapshotRef);
-        const running = core.runtime.isActive(core.runtime.status(fresh.uuid).state);
-        return cloneMachine(core.library, fresh, { name: input.name, linked: input.linked, snapshot, sourceRunning: running }, ctx);
+        const running = sourceRunning();
+        const agent = isEncrypted(fresh.config) && input.linked && running ? await core.runtime.connect(fresh.config, fresh.dir) : null;
+        const key = agent ? { qemu: agent } : passphrase === undefined ? null : { passphrase };
+        try {
+          return await cloneMachine(
+            core.library,
+            fresh,
+            { name: input.name, linked: input.linked, snapshot, sourceRunning: running, key },
+            ctx,
+          );
+        } finally {
+          agent?.close();
+        }
       });
       core.emit('machines');
       return result;

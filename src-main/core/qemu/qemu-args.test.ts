@@ -66,6 +66,26 @@ describe('buildQemuArgs (golden)', () => {
     expect(() => buildQemuArgs(base)).toThrow(/secret FIFO/);
   });
 
+  it('an encrypted disk on snapshots: each backing layer given, the encrypted ones with the key', () => {
+    const rt = `/run/user/1000/vmdesk/${config({}).uuid}`;
+    const dir = `/home/u/.local/share/vmdesk/machines/web`;
+    const cfg = config({
+      disks: [{ id: 'disk0', file: 'snapshots/b.qcow2', format: 'qcow2', bus: 'virtio', readOnly: false, encrypted: true }],
+    });
+    const base = spec(cfg);
+    const args = buildQemuArgs({
+      ...base,
+      runtime: { ...base.runtime, secret: `${rt}/secret.fifo` },
+      backingChains: {
+        disk0: [
+          { file: `${dir}/snapshots/a.qcow2`, format: 'qcow2', encrypted: true },
+          { file: `${dir}/disks/base.raw`, format: 'raw', encrypted: false },
+        ],
+      },
+    });
+    expectGolden('encrypted-chain', args);
+  });
+
   it('balloon and page sharing switched off', () => {
     const cfg = config({ resources: { ...config({}).resources, balloon: false, pageSharing: false } });
     const args = buildQemuArgs(spec(cfg));

@@ -13,7 +13,7 @@ import {
   type NicConfig,
   type PortForward,
 } from '../../api/machine-config.js';
-import { SECRET_ID, secretObject } from '../storage/secret-fifo.js';
+import { LUKS_ENCRYPT, secretObject } from '../storage/secret-fifo.js';
 
 export interface LaunchSpec {
   config: MachineConfig;
@@ -36,6 +36,14 @@ export interface LaunchSpec {
   internalSockets?: Record<string, string>;
   /** The guest RAM of a saved state being resumed, in KiB (a state loads only into RAM of its own size). */
   ramKiB?: number;
+  /** Each encrypted disk's backing files (absolute), top first: see `imageNode`. */
+  backingChains?: Record<string, BackingLayer[]>;
+}
+
+export interface BackingLayer {
+  file: string;
+  format: string;
+  encrypted: boolean;
 }
 
 /**
@@ -142,14 +150,40 @@ function firmwareSection(spec: LaunchSpec): string[] {
   ];
 }
 
-function blockdev(nodeName: string, format: string, filename: string, readOnly: boolean, encrypted = false): string {
-  return JSON.stringify({
-    'node-name': nodeName,
+/**
+ * One image's node. QEMU passes no key down to a backing file it opens itself, so under an encrypted
+ * image (the snapshots of an encrypted disk are encrypted too) each backing layer is given here,
+ * each encrypted one with the key; the bottom one's own backing, if any, is left to its header.
+ * Backing layers say no `read-only`: QEMU opens them read-only, and reopens one read-write when a
+ * snapshot's deletion streams into it.
+ */
+export function imageNode(
+  format: string,
+  filename: string,
+  readOnly: boolean | undefined,
+  encrypted: boolean,
+  below: BackingLayer[],
+): Record<string, unknown> {
+  const [backing, ...rest] = below;
+  const mode = readOnly === undefined ? {} : { 'read-only': readOnly };
+  return {
     driver: format,
-    'read-only': readOnly,
-    file: { driver: 'file', filename, 'read-only': readOnly },
-    ...(encrypted ? { encrypt: { format: 'luks', 'key-secret': SECRET_ID } } : {}),
-  });
+    ...mode,
+    file: { driver: 'file', filename, ...mode },
+    ...(encrypted ? { encrypt: LUKS_ENCRYPT } : {}),
+    ...(backing ? { backing: imageNode(backing.format, backing.file, undefined, backing.encrypted, rest) } : {}),
+  };
+}
+
+function blockdev(
+  nodeName: string,
+  format: string,
+  filename: string,
+  readOnly: boolean,
+  encrypted = false,
+  below: BackingLayer[] = [],
+): string {
+  return JSON.stringify({ 'node-name': nodeName, ...imageNode(format, filename, readOnly, encrypted, below) });
 }
 
 /**
@@ -177,7 +211,8 @@ function storageSection(spec: LaunchSpec): string[] {
   const diskBoot = boot.get('disk');
   config.disks.forEach((disk: DiskConfig, index) => {
     const file = resolveMachinePath(machineDir, disk.file);
-    args.push('-blockdev', blockdev(disk.id, disk.format, file, disk.readOnly, disk.encrypted === true));
+    const below = disk.encrypted === true ? spec.backingChains?.[disk.id] : undefined;
+    args.push('-blockdev', blockdev(disk.id, disk.format, file, disk.readOnly, disk.encrypted === true, below));
     const bootindex = diskBoot === undefined || config.kernelBoot ? undefined : diskBoot + index;
     // A full host filesystem pauses the guest (resumable once space is freed) instead of failing its
     // write, which a guest filesystem answers by going read-only; other errors reach the guest.

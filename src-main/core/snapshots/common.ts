@@ -13,6 +13,8 @@ import { SNAPSHOTS_DIR } from '../paths.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskManager } from '../tasks/task-manager.js';
 import type { VmRuntime } from '../vm/vm-runtime.js';
+import { isEncrypted, requirePassphrase } from '../storage/encryption.js';
+import { createEncryptedOverlay, type OverlayKey } from './encrypted-overlay.js';
 import { createOverlay } from './images.js';
 import { newOwnFile } from './store.js';
 
@@ -77,21 +79,35 @@ export async function removeSnapshotsDirIfEmpty(dir: string): Promise<void> {
 }
 
 /**
- * An empty overlay on each disk's image, as a new own file of the snapshots folder; each is listed
- * in `made` once created (the caller removes them if a later step fails). Returns disk id → overlay.
+ * An empty overlay on each disk's image, as a new own file of the snapshots folder, encrypted (with
+ * `key`) on an encrypted disk; each is listed in `made` once created (the caller removes them if a
+ * later step fails). Returns disk id → overlay.
  */
 export async function createOverlays(
   dir: string,
-  disks: Array<{ id: string; file: string }>,
+  disks: Array<{ id: string; file: string; encrypted?: boolean }>,
   made: string[],
-  sizeOf: (diskId: string) => number | undefined = () => undefined,
+  { sizeOf = () => undefined, key = null }: { sizeOf?: (diskId: string) => number | undefined; key?: OverlayKey | null } = {},
 ): Promise<Map<string, string>> {
   const overlays = new Map<string, string>();
   for (const disk of disks) {
     const overlay = newOwnFile(randomUUID(), 'qcow2');
-    await createOverlay(resolveMachinePath(dir, overlay), resolveMachinePath(dir, disk.file), sizeOf(disk.id));
+    const file = resolveMachinePath(dir, overlay);
+    const backing = resolveMachinePath(dir, disk.file);
+    if (disk.encrypted === true) await createEncryptedOverlay(file, backing, key, { virtualSize: sizeOf(disk.id) });
+    else await createOverlay(file, backing, sizeOf(disk.id));
     made.push(overlay);
     overlays.set(disk.id, overlay);
   }
   return overlays;
+}
+
+/**
+ * The key for a stopped encrypted machine's new overlays: its passphrase, tried first, so a wrong one
+ * writes nothing (`purpose`: what needs it, for the error). null for a machine with no encrypted disk.
+ */
+export async function passphraseKey(machine: Machine, passphrase: string | undefined, purpose: string): Promise<OverlayKey | null> {
+  if (!isEncrypted(machine.config)) return null;
+  await requirePassphrase(machine.config, machine.dir, passphrase, purpose);
+  return passphrase === undefined ? null : { passphrase };
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import type { Library } from '../library/library.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
+import { rebaseEncrypted } from '../storage/encryption.js';
 import { imageUsers } from '../storage/image-users.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { exists, isRunning, type Machine, type SnapshotServices } from './common.js';
@@ -29,19 +30,21 @@ import {
 interface Child {
   file: string;
   newBacking: string | null;
+  encrypted: boolean;
 }
 
 /**
  * Deletes a snapshot under the machine's lock. With `live` (the running machine's agent), a snapshot
- * the running disks rest on is merged by QEMU itself (block-stream into its child); without, that is
- * refused, as the user's delete does.
+ * the running disks rest on is merged by QEMU itself (block-stream into its child, with the key QEMU
+ * holds); without, that is refused, as the user's delete does. qemu-img merges into an encrypted
+ * child only with `passphrase`.
  */
 export async function deleteSnapshot(
   services: SnapshotServices,
   machine: Machine,
   snapshotRef: string,
   ctx: TaskContext,
-  live: AgentClient | null = null,
+  { live = null, passphrase }: { live?: AgentClient | null; passphrase?: string } = {},
 ): Promise<{ id: string; name: string }> {
   const { dir, config } = machine;
   const data = loadSnapshots(dir);
@@ -56,6 +59,15 @@ export async function deleteSnapshot(
       'INVALID_STATE',
       `Stop ${config.name} to delete snapshot "${snap.name}": the running machine's disks rest on it (snapshots on other branches can be deleted while it runs)`,
     );
+  const byQemu = (child: Child): boolean => live !== null && inUse.has(child.file);
+  if (passphrase === undefined && children.some((c) => c.encrypted && !byQemu(c)))
+    throw new VmdeskError(
+      'INVALID_INPUT',
+      `${config.name} has encrypted disks: its passphrase is needed to delete snapshot "${snap.name}"`,
+      {
+        needsPassphrase: true,
+      },
+    );
 
   // 1. Merge its data into each child (a safe rebase, or QEMU's stream for an image it has open; the child reads the same before and after).
   for (const [i, child] of children.entries()) {
@@ -63,7 +75,8 @@ export async function deleteSnapshot(
       onProgress: (f: number) => ctx.progress((i + f) / children.length, `Merging "${snap.name}" into its children`),
       signal: ctx.signal,
     };
-    if (live && inUse.has(child.file)) await streamIntoChild(live, child.file, child.newBacking, options);
+    if (live && byQemu(child)) await streamIntoChild(live, child.file, child.newBacking, options);
+    else if (child.encrypted && passphrase !== undefined) await rebaseEncrypted(child.file, child.newBacking, passphrase, options);
     else await rebaseImage(child.file, child.newBacking, options);
   }
   // 2. The tree without it: children move up to its parent.
@@ -111,7 +124,7 @@ async function childrenOf(machine: Machine, data: SnapshotsFile, snap: SnapshotR
     if (!(await exists(file))) continue;
     const header = await readHeader(file, format);
     if (header.backing === null || !frozenFiles.includes(header.backing)) continue;
-    children.push({ file, newBacking: (await readHeader(header.backing, 'qcow2')).backing });
+    children.push({ file, newBacking: (await readHeader(header.backing, 'qcow2')).backing, encrypted: header.encrypted });
   }
   return children;
 }

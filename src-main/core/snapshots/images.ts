@@ -68,6 +68,8 @@ export interface ImageHeader {
   virtualSize: number;
   /** Absolute path of the backing file, if any. */
   backing: string | null;
+  /** LUKS-encrypted: qemu-img writes it only with the key. */
+  encrypted: boolean;
 }
 
 /** `-U`: readable while a running QEMU holds the image. The format is given: never probed. */
@@ -79,6 +81,7 @@ export async function readHeader(file: string, format: string): Promise<ImageHea
   return {
     virtualSize: Number(raw['virtual-size']),
     backing: typeof full === 'string' ? path.resolve(path.dirname(path.resolve(file)), full) : null,
+    encrypted: raw.encrypted === true,
   };
 }
 

@@ -10,23 +10,13 @@ import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import type { AgentClient } from '../agent/agent-client.js';
 import { relativeBacking } from './images.js';
+import { awaitJob } from './qmp-job.js';
 
 interface BlockNode {
   'node-name': string;
   file: string;
   drv: string;
 }
-
-interface Job {
-  id: string;
-  status: string;
-  'current-progress': number;
-  'total-progress': number;
-  error?: string;
-}
-
-const POLL_MS = 100;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The image file of a format node: QEMU names a node with a backing chain by a `json:` description
@@ -62,21 +52,5 @@ export async function streamIntoChild(
     args['backing-file'] = relativeBacking(childFile, newBacking);
   }
   await client.request({ op: 'qmp', command: 'block-stream', args });
-  let cancelling = false;
-  for (;;) {
-    const job = (await client.request<Job[]>({ op: 'qmp', command: 'query-jobs' })).find((j) => j.id === jobId);
-    if (!job) throw new VmdeskError('QEMU_FAILED', `QEMU lost the merge job ${jobId}`);
-    if (job.status === 'concluded') {
-      await client.request({ op: 'qmp', command: 'job-dismiss', args: { id: jobId } });
-      if (job.error) throw new VmdeskError('QEMU_FAILED', `QEMU could not merge into ${childFile}: ${job.error}`);
-      options.onProgress?.(1);
-      return;
-    }
-    if (options.signal?.aborted && !cancelling) {
-      cancelling = true;
-      await client.request({ op: 'qmp', command: 'job-cancel', args: { id: jobId } });
-    }
-    if (job['total-progress'] > 0) options.onProgress?.(job['current-progress'] / job['total-progress']);
-    await sleep(POLL_MS);
-  }
+  await awaitJob(client, jobId, `merge into ${childFile}`, options);
 }

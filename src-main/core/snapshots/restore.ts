@@ -14,7 +14,8 @@ import { saveMachineConfig } from '../library/library.js';
 import { NVRAM_FILE, SNAPSHOTS_DIR } from '../paths.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { TaskContext } from '../tasks/task-manager.js';
-import { createOverlays, isRunning, makeSnapshotsDir, type Machine, type SnapshotServices } from './common.js';
+import { createOverlays, isRunning, makeSnapshotsDir, passphraseKey, type Machine, type SnapshotServices } from './common.js';
+import type { OverlayKey } from './encrypted-overlay.js';
 import { removeStateFiles } from './console.js';
 import {
   findSnapshot,
@@ -38,6 +39,7 @@ export async function restoreSnapshot(
   snapshotId: string,
   ctx: TaskContext,
   agent: AgentClient | null = null,
+  passphrase?: string,
 ): Promise<string[]> {
   const { dir, config } = machine;
   if (!agent && isRunning(services, machine.uuid))
@@ -47,9 +49,11 @@ export async function restoreSnapshot(
   const abs = (file: string): string => resolveMachinePath(dir, file);
   const frozen = new Set(data.snapshots.flatMap((s) => s.disks.map((d) => d.file)));
   const oldSaved = loadSavedState(dir);
+  // Encrypted disks get encrypted overlays: a running QEMU makes them with the key it holds.
+  const key = agent ? { qemu: agent } : await passphraseKey(machine, passphrase, 'restore a snapshot of it');
   ctx.progress(null, 'Creating overlays');
   await makeSnapshotsDir(dir);
-  const { overlays, nvramTmp } = await newFiles(dir, snap);
+  const { overlays, nvramTmp } = await newFiles(dir, snap, key);
   const next: MachineConfig = {
     ...snap.config,
     uuid: config.uuid,
@@ -96,11 +100,17 @@ export async function restoreSnapshot(
 }
 
 /** An overlay on each of the snapshot's images and a copy of its UEFI variables; all or nothing. */
-async function newFiles(dir: string, snap: SnapshotRecord): Promise<{ overlays: Map<string, string>; nvramTmp: string | null }> {
+async function newFiles(
+  dir: string,
+  snap: SnapshotRecord,
+  key: OverlayKey | null,
+): Promise<{ overlays: Map<string, string>; nvramTmp: string | null }> {
   const made: string[] = [];
   let nvramTmp: string | null = null;
+  const encrypted = new Set(snap.config.disks.filter((d) => d.encrypted === true).map((d) => d.id));
   try {
-    const overlays = await createOverlays(dir, snap.disks, made);
+    const disks = snap.disks.map((d) => ({ ...d, encrypted: encrypted.has(d.id) }));
+    const overlays = await createOverlays(dir, disks, made, { key });
     if (snap.nvram) {
       nvramTmp = path.join(dir, `.${NVRAM_FILE}.${process.pid}.tmp`);
       await fsp.copyFile(resolveMachinePath(dir, snap.nvram), nvramTmp);

@@ -13,7 +13,9 @@
  */
 import {
   takeSnapshotInputSchema,
+  snapshotKeyInputSchema,
   snapshotRefSchema,
+  type SnapshotKeyInput,
   type RestoreOutcome,
   type SnapshotNode,
   type SnapshotTree,
@@ -76,17 +78,16 @@ export class Snapshots {
 
   /** `scheduled`: taken by the scheduler for that slot (never given by a front end). */
   take(ref: string, input: TakeSnapshotInput, scheduled?: { slot: string }): { task: TaskInfo; result: Promise<TakeResult> } {
-    const { name, description } = parseInput(takeSnapshotInputSchema, input, 'snapshot');
+    const { name, description, passphrase } = parseInput(takeSnapshotInputSchema, input, 'snapshot');
     const { library, runtime } = this.services;
     return this.services.tasks.run(
       `Take snapshot "${name}"`,
       async (ctx) => {
         const machine = await library.find(ref);
-        refuseEncrypted(machine.config, 'take a snapshot of');
         const client = isRunning(this.services, machine.uuid) ? await runtime.connect(machine.config, machine.dir) : null;
         try {
           const result = await this.lock(machine, 'taking a snapshot', (fresh) =>
-            takeSnapshot(this.services, fresh, name, description ?? '', client, ctx, scheduled),
+            takeSnapshot(this.services, fresh, { name, description: description ?? '', passphrase, scheduled }, client, ctx),
           );
           this.services.changed(machine.uuid);
           return result;
@@ -98,8 +99,9 @@ export class Snapshots {
     );
   }
 
-  restore(ref: string, snapshotRef: string): { task: TaskInfo; result: Promise<RestoreOutcome> } {
+  restore(ref: string, snapshotRef: string, options: SnapshotKeyInput = {}): { task: TaskInfo; result: Promise<RestoreOutcome> } {
     const snap = parseInput(snapshotRefSchema, snapshotRef, 'snapshot');
+    const { passphrase } = parseInput(snapshotKeyInputSchema, options, 'restore options');
     return this.services.tasks.run(
       `Restore snapshot "${snap}"`,
       async (ctx) => {
@@ -114,7 +116,7 @@ export class Snapshots {
           warnings = await this.lock(machine, 'restoring a snapshot', async (fresh) => {
             target = findSnapshot(loadSnapshots(fresh.dir), snap);
             restarted = agent !== null && isRunning(this.services, fresh.uuid);
-            return restoreSnapshot(this.services, fresh, target.id, ctx, restarted ? agent : null);
+            return restoreSnapshot(this.services, fresh, target.id, ctx, restarted ? agent : null, passphrase);
           });
         } finally {
           agent?.close();
@@ -127,13 +129,20 @@ export class Snapshots {
     );
   }
 
-  delete(ref: string, snapshotRef: string): { task: TaskInfo; result: Promise<{ id: string; name: string }> } {
+  delete(
+    ref: string,
+    snapshotRef: string,
+    options: SnapshotKeyInput = {},
+  ): { task: TaskInfo; result: Promise<{ id: string; name: string }> } {
     const snap = parseInput(snapshotRefSchema, snapshotRef, 'snapshot');
+    const { passphrase } = parseInput(snapshotKeyInputSchema, options, 'delete options');
     return this.services.tasks.run(
       `Delete snapshot "${snap}"`,
       async (ctx) => {
         const machine = await this.services.library.find(ref);
-        const result = await this.lock(machine, 'deleting a snapshot', (fresh) => deleteSnapshot(this.services, fresh, snap, ctx));
+        const result = await this.lock(machine, 'deleting a snapshot', (fresh) =>
+          deleteSnapshot(this.services, fresh, snap, ctx, { passphrase }),
+        );
         this.services.changed(machine.uuid);
         return result;
       },
@@ -159,7 +168,7 @@ export class Snapshots {
       const client = isRunning(this.services, machine.uuid) ? await runtime.connect(machine.config, machine.dir) : null;
       try {
         const done = await this.lock(machine, 'pruning scheduled snapshots', (fresh) =>
-          deleteSnapshot(this.services, fresh, id, ctx, client),
+          deleteSnapshot(this.services, fresh, id, ctx, { live: client }),
         );
         pruned.push(done.name);
       } catch (err) {

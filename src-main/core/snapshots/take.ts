@@ -19,12 +19,15 @@ import {
   createOverlays,
   exists,
   makeSnapshotsDir,
+  passphraseKey,
   removeSnapshotsDirIfEmpty,
   snapshotDisks,
   type Machine,
   type SnapshotServices,
 } from './common.js';
+import { isEncrypted } from '../storage/encryption.js';
 import { keepConsole, syncStateFiles } from './console.js';
+import { encryptedOverlayNode } from './encrypted-overlay.js';
 import { imageOf } from './live-merge.js';
 import { saveRamState } from './ram-state.js';
 import { hasSavedState, loadSnapshots, newOwnFile, saveSnapshots, type SnapshotRecord, type SnapshotsFile } from './store.js';
@@ -74,20 +77,28 @@ class NewFiles {
   }
 }
 
+export interface TakeRequest {
+  name: string;
+  description: string;
+  /** A stopped machine with encrypted disks: its passphrase, for their encrypted overlays. */
+  passphrase?: string;
+  scheduled?: SnapshotRecord['scheduled'];
+}
+
 /** Takes a snapshot of a machine, under its lock; `client` is its agent when it runs. */
 export async function takeSnapshot(
   services: SnapshotServices,
   machine: Machine,
-  name: string,
-  description: string,
+  { name, description, passphrase, scheduled }: TakeRequest,
   client: AgentClient | null,
   ctx: TaskContext,
-  scheduled?: SnapshotRecord['scheduled'],
 ): Promise<TakeResult> {
   const { dir, config } = machine;
   const data = loadSnapshots(dir);
   const live = requireTakeable(services, machine, data, name, client);
   let disks = snapshotDisks(config);
+  // Encrypted disks get encrypted overlays: a running QEMU makes them with the key it holds.
+  const key = client ? { qemu: client } : await passphraseKey(machine, passphrase, 'take a snapshot of it');
   await makeSnapshotsDir(dir);
 
   // 1. New files: an empty overlay on each disk's current image.
@@ -96,7 +107,7 @@ export async function takeSnapshot(
   // A running machine's disks: their top nodes and sizes from QEMU (no qemu-img info on a busy image).
   const tops = client && disks.length > 0 ? await topNodes(client, disks) : null;
   if (tops) disks = followQemu(dir, disks, tops);
-  const overlays = await files.orRemove(() => createOverlays(dir, disks, files.made, (id) => tops?.get(id)?.size));
+  const overlays = await files.orRemove(() => createOverlays(dir, disks, files.made, { sizeOf: (id) => tops?.get(id)?.size, key }));
   const next: MachineConfig = { ...config, disks: config.disks.map((d) => ({ ...d, file: overlays.get(d.id) ?? d.file })) };
   const record: SnapshotRecord = {
     id: randomUUID(),
@@ -104,12 +115,17 @@ export async function takeSnapshot(
     description,
     createdAt: new Date().toISOString(),
     parentId: data.currentId,
-    kind: live ? 'live' : 'disk',
+    // An encrypted machine's RAM is not saved: it holds its disks' data in plain text (see README).
+    kind: live && !isEncrypted(config) ? 'live' : 'disk',
     disks: disks.map((d) => ({ id: d.id, file: d.file })),
     config,
     ...(scheduled ? { scheduled } : {}),
   };
   const warnings: string[] = [];
+  if (live && record.kind === 'disk')
+    warnings.push(
+      `"${name}" holds the disks only: the memory of a machine with encrypted disks is not saved, it would be written unencrypted`,
+    );
 
   if (!client) {
     await files.orRemove(async () => {
@@ -196,13 +212,13 @@ async function takeLive(client: AgentClient, take: LiveTake): Promise<void> {
   if (wasRunning) await client.request({ op: 'pause' });
   try {
     take.ctx.progress(null, 'Switching disks to new overlays');
-    if (take.tops) {
-      const actions = snapshotActions(take.disks, take.tops, take.overlays, take.files);
-      await take.files.orRemove(() => client.request({ op: 'qmp', command: 'transaction', args: { actions } }));
+    const { tops } = take;
+    if (tops) {
+      await take.files.orRemove(() => switchToOverlays(client, take, tops));
       await saveMachineConfig(take.files.dir, take.next);
     }
     await copyNvram(take.record.config, take.record, take.files);
-    await saveMemory(client, take);
+    if (take.record.kind === 'live') await saveMemory(client, take);
   } finally {
     if (wasRunning) await client.request({ op: 'resume' });
     else if (take.record.vmstate) {
@@ -214,18 +230,34 @@ async function takeLive(client: AgentClient, take: LiveTake): Promise<void> {
   }
 }
 
-/** One QMP transaction: each disk's top node gets its overlay on top. */
-function snapshotActions(disks: DiskConfig[], tops: TopNodes, overlays: Map<string, string>, files: NewFiles): unknown[] {
-  return disks.map((disk) => ({
-    type: 'blockdev-snapshot-sync',
-    data: {
-      'node-name': tops.get(disk.id)?.node,
-      'snapshot-file': files.abs(overlays.get(disk.id) ?? ''),
-      'snapshot-node-name': `${disk.id}-${randomUUID().slice(0, 8)}`,
-      format: 'qcow2',
-      mode: 'existing',
-    },
-  }));
+/**
+ * One QMP transaction: each disk's top node gets its overlay on top. An encrypted overlay is added
+ * first, with the key (blockdev-snapshot-sync would open it without); if the switch fails, it goes.
+ */
+async function switchToOverlays(client: AgentClient, { disks, overlays, files }: LiveTake, tops: TopNodes): Promise<void> {
+  const qmp = (command: string, args: Record<string, unknown>): Promise<unknown> => client.request({ op: 'qmp', command, args });
+  const added: string[] = [];
+  try {
+    const actions: unknown[] = [];
+    for (const disk of disks) {
+      const node = tops.get(disk.id)?.node;
+      const overlay = files.abs(overlays.get(disk.id) ?? '');
+      const overlayNode = `${disk.id}-${randomUUID().slice(0, 8)}`;
+      if (disk.encrypted === true) {
+        await qmp('blockdev-add', encryptedOverlayNode(overlayNode, overlay));
+        added.push(overlayNode);
+        actions.push({ type: 'blockdev-snapshot', data: { node, overlay: overlayNode } });
+      } else
+        actions.push({
+          type: 'blockdev-snapshot-sync',
+          data: { 'node-name': node, 'snapshot-file': overlay, 'snapshot-node-name': overlayNode, format: 'qcow2', mode: 'existing' },
+        });
+    }
+    await qmp('transaction', { actions });
+  } catch (err) {
+    for (const node of added) await qmp('blockdev-del', { 'node-name': node }).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The RAM state; if it cannot be saved, the snapshot (its disks already switched) holds the disks only. */

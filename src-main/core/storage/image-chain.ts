@@ -17,6 +17,8 @@ export interface ChainImage {
   backingFile?: string;
   /** Absolute path of the backing file. */
   backingPath?: string;
+  /** LUKS-encrypted qcow2: opened only with the machine's key. */
+  encrypted: boolean;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function backingChain(file: string, format: string): Promise<ChainI
       format: String(img.format),
       virtualSize: Number(img['virtual-size']),
       actualSize: Number(img['actual-size'] ?? 0),
+      encrypted: img.encrypted === true,
     };
     if (typeof img['backing-filename'] === 'string') image.backingFile = img['backing-filename'];
     const full = img['full-backing-filename'];

@@ -71,7 +71,7 @@ class ChainReader {
       const stat = await fs.stat(abs).catch(() => {
         throw new VmdeskError('NOT_FOUND', `Disk image not found: ${abs}`);
       });
-      return [{ file: abs, format: 'raw', virtualSize: stat.size, actualSize: stat.blocks * 512 }];
+      return [{ file: abs, format: 'raw', virtualSize: stat.size, actualSize: stat.blocks * 512, encrypted: false }];
     }
     const chain = await this.slot(() => backingChain(abs, format));
     chain.forEach((image, i) => {

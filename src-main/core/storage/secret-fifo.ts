@@ -17,6 +17,9 @@ import { VmdeskError } from '../../api/errors.js';
 /** The id of the secret object every encrypted image's `encrypt.key-secret` names. */
 export const SECRET_ID = 'vmdesk-key';
 
+/** The `encrypt` options of an encrypted qcow2 image, as QMP and `-blockdev` take them. */
+export const LUKS_ENCRYPT = { format: 'luks', 'key-secret': SECRET_ID } as const;
+
 const FEED_POLL_MS = 5;
 const FEED_TIMEOUT_MS = 60_000;
 

@@ -131,6 +131,7 @@ export async function runSlot(services: RunServices, machine: ScheduledMachine, 
   let pruned: string[] = [];
   let skipped: ScheduleRunOutcome['skipped'] = [];
   let failure: VmdeskError | null = null;
+  let passphraseSkip: string | null = null;
   try {
     const existing: SnapshotRecord | undefined = loadSnapshots(machine.dir).snapshots.find((s) => s.scheduled?.slot === slotIso);
     if (existing) {
@@ -164,7 +165,10 @@ export async function runSlot(services: RunServices, machine: ScheduledMachine, 
       });
       return 'retry';
     }
-    failure = new VmdeskError(shape.code, shape.message);
+    // A stopped machine with encrypted disks: its overlays need the passphrase, which no schedule has.
+    if ((shape.details as { needsPassphrase?: boolean } | undefined)?.needsPassphrase === true && !snapshot)
+      passphraseSkip = `Skipped: ${machine.name} is stopped and its disks are encrypted, so a snapshot needs its passphrase, which the schedule does not have (a running machine's snapshots need none)`;
+    else failure = new VmdeskError(shape.code, shape.message);
   }
   const outcome: ScheduleRunOutcome = {
     slot: slotIso,
@@ -173,7 +177,7 @@ export async function runSlot(services: RunServices, machine: ScheduledMachine, 
     outcome: failure ? 'failed' : 'done',
     message: failure
       ? `${snapshot ? `${outcomeMessage(snapshot, again, pruned, skipped)}; then ` : ''}failed: ${failure.message}`
-      : outcomeMessage(snapshot, again, pruned, skipped),
+      : (passphraseSkip ?? outcomeMessage(snapshot, again, pruned, skipped)),
     snapshot,
     pruned,
     skipped,
