@@ -2,7 +2,7 @@
  * Commander's own words (help headings, its parse errors) in the CLI's language. English passes through untouched, so the English output stays what scripts and
  * tests have always read.
  */
-import { Help, type Option, type OutputConfiguration } from 'commander';
+import { Help, type Argument, type Option, type OutputConfiguration } from 'commander';
 import { language, t, type Key } from '../i18n/i18n.js';
 import { printable } from './format.js';
 
@@ -28,6 +28,9 @@ export function localisedHelp(): Partial<Help> {
     },
     optionDescription(this: Help, option: Option) {
       return localiseExtras(Help.prototype.optionDescription.call(this, option));
+    },
+    argumentDescription(this: Help, argument: Argument) {
+      return localiseExtras(Help.prototype.argumentDescription.call(this, argument));
     },
   };
 }

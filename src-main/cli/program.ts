@@ -146,7 +146,7 @@ export function buildProgram(core: Core): Command {
     .helpOption('-h, --help', t('cli.help.helpOption'))
     .helpCommand('help [command]', t('cli.help.helpCommand'))
     .configureHelp(localisedHelp())
-    .showHelpAfterError(t('cli.help.afterError'))
+    .showHelpAfterError()
     .addHelpText('after', `\n${t('cli.program.remoteHelp')}`)
     .configureOutput(localisedOutput())
     .exitOverride();

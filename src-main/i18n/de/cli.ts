@@ -11,7 +11,6 @@ export const cli: Catalogue['cli'] = {
     helpOption: 'Hilfe zum Befehl anzeigen',
     helpCommand: 'Hilfe zum Befehl anzeigen',
     version: 'die Versionsnummer ausgeben',
-    afterError: '(--help zeigt weitere Informationen)',
     choices: 'Auswahl',
     default: 'Standard',
   },

@@ -9,7 +9,6 @@ export const cli = {
     helpOption: 'display help for command',
     helpCommand: 'display help for command',
     version: 'output the version number',
-    afterError: '(add --help for additional information)',
     choices: 'choices',
     default: 'default',
   },
