@@ -22,12 +22,15 @@ export interface LazyFs {
   unmount(): void;
 }
 
-/** Mounts lazyfs on `<dir>/<name>`, its data in `<dir>/backing`; `options` go to lazyfs.py. */
-export async function mountLazyFs(dir: string, name: string, options: string[] = []): Promise<LazyFs> {
+/**
+ * Mounts lazyfs on `<dir>/<name>`, its data in `<dir>/backing`; `options` go to lazyfs.py.
+ * `backingExists`: mounted again over the data of an earlier mount (a disk plugged in again).
+ */
+export async function mountLazyFs(dir: string, name: string, options: string[] = [], { backingExists = false } = {}): Promise<LazyFs> {
   const backing = path.join(dir, 'backing');
   const mount = path.join(dir, name);
-  fs.mkdirSync(backing);
-  fs.mkdirSync(mount);
+  fs.mkdirSync(backing, { recursive: backingExists });
+  fs.mkdirSync(mount, { recursive: backingExists });
   const fuse: ChildProcess = spawn(PYTHON, [LAZYFS, ...options, backing, mount], { stdio: ['ignore', 'inherit', 'inherit'] });
   const mounted = (): boolean => fs.readFileSync('/proc/mounts', 'utf8').includes(` ${mount} fuse`);
   await eventually(

@@ -161,10 +161,7 @@ async function makePoint(qmp: QmpExec, plan: PointPlan, ctx: TaskContext): Promi
   const folder = pointFolderName(number, kind);
   const pointDir = path.join(chainDir, folder);
   const bitmap = `${BITMAP_PREFIX}${randomBytes(6).toString('hex')}`;
-  await fs.mkdir(pointDir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw new VmdeskError('IO', `Cannot write in ${chainDir}: ${err.message}`);
-    throw new VmdeskError('ALREADY_EXISTS', `${pointDir} already exists but is not in the chain's manifest: move it away`);
-  });
+  await makePointDir(pointDir, chainDir);
   try {
     ctx.progress(0, kind === 'full' ? 'Full backup' : 'Incremental backup');
     for (const n of nodes) {
@@ -208,8 +205,27 @@ async function makePoint(qmp: QmpExec, plan: PointPlan, ctx: TaskContext): Promi
       files,
     };
   } catch (err) {
-    await fs.rm(pointDir, { recursive: true, force: true });
+    // A target that went away (a USB disk pulled, a NAS gone) cannot be cleaned now: the next backup
+    // sweeps what is left (makePointDir). Its error must not hide why the backup failed.
+    await fs.rm(pointDir, { recursive: true, force: true }).catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * The folder of a new point. One of that number already there is not in the manifest, which is
+ * written last: it is what a backup that failed without cleaning up left (its target vanished, its
+ * process was killed), never a point of the chain, so it is replaced.
+ */
+async function makePointDir(pointDir: string, chainDir: string): Promise<void> {
+  try {
+    await fs.mkdir(pointDir).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+      await fs.rm(pointDir, { recursive: true, force: true });
+      await fs.mkdir(pointDir);
+    });
+  } catch (err) {
+    throw new VmdeskError('IO', `Cannot write in ${chainDir}: ${(err as Error).message}`);
   }
 }
 
