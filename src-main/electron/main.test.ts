@@ -135,7 +135,7 @@ describe('the Electron main process', () => {
   });
 
   it('builds the native menu, whose commands reach the renderer', () => {
-    expect(fake.rec.menu.map((s) => s.label)).toEqual(['&File', '&Machine', '&Host', '&View', '&Help']);
+    expect(fake.rec.menu.map((s) => s.label)).toEqual(['&File', '&Machine', 'H&ost', '&View', '&Help']);
     const machine = fake.rec.menu[1]?.submenu ?? [];
     expect(machine.find((i) => i.label === '&New…')).toMatchObject({ accelerator: 'CmdOrCtrl+N', registerAccelerator: false });
     expect(machine.find((i) => i.label?.startsWith('&Add'))).toMatchObject({ enabled: false, label: '&Add… (not available yet)' });

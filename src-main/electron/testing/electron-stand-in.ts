@@ -111,6 +111,13 @@ export function electronStandIn(rec: StandInRecord): unknown {
     getPath(): string {
       return rec.userData;
     }
+    /** A desktop in English: the menu's language comes from these. */
+    getPreferredSystemLanguages(): string[] {
+      return ['en-US'];
+    }
+    getLocale(): string {
+      return 'en-US';
+    }
     /** Electron's order: close every window (a prevented close cancels the quit), then will-quit. */
     quit(): void {
       rec.quits++;
