@@ -15,7 +15,7 @@ import { isLocalHost } from './lib/hosts';
 import { migrationDetail, migrationMode } from './lib/migration';
 import { useTasksStore } from './stores/tasks';
 import { currentFace, shortcutLabel } from './lib/shortcuts';
-import { t } from './i18n';
+import { t, type MessageKey } from './i18n';
 
 export const COMMAND_IDS = [
   'machine.new',
@@ -53,7 +53,8 @@ export type CommandId = (typeof COMMAND_IDS)[number];
 
 export interface Command {
   id: CommandId;
-  label: string;
+  /** In the current language (read when shown, so menus follow a switch of language). */
+  readonly label: string;
   shortcut?: string;
   /** Why the command cannot run now, or null when it can. */
   disabledReason: () => string | null;
@@ -75,28 +76,30 @@ function createCommands(): Record<CommandId, Command> {
   /** Calls cannot reach a machine whose host is disconnected. */
   const needMachine = (): string | null => {
     const m = sel();
-    if (!m) return 'Select a machine first';
-    return hosts.reachable(m.host) ? null : `${m.host} is not connected`;
+    if (!m) return t('commands.why.selectMachine');
+    return hosts.reachable(m.host) ? null : t('commands.why.hostDown', { host: m.host });
   };
-  const whenState = (allowed: string[], why: string) => (): string | null =>
-    needMachine() ?? (allowed.includes(state() ?? '') ? null : why);
+  const whenState = (allowed: string[], why: MessageKey) => (): string | null =>
+    needMachine() ?? (allowed.includes(state() ?? '') ? null : t(why));
   /** Where New, Import and the media manager act: the host of the selected machine or group, if it is up. */
   const needHost = (): string | null => {
     const h = machines.selectedHost;
-    return hosts.reachable(h) ? null : `${h} is not connected`;
+    return hosts.reachable(h) ? null : t('commands.why.hostDown', { host: h });
   };
   const remoteHost = () => {
     const h = machines.selectedHost;
     return isLocalHost(h) ? null : (hosts.get(h) ?? null);
   };
-  const needRemote = (): string | null => (remoteHost() ? null : 'Select a remote host (or one of its machines) first');
+  const needRemote = (): string | null => (remoteHost() ? null : t('commands.why.selectRemote'));
   const withSelected = (fn: (m: HostedMachine) => unknown) => (): void => {
     const m = sel();
     if (m) void fn(m);
   };
-  const cmd = (id: CommandId, label: string, disabledReason: () => string | null, run: () => void, shortcut?: string): Command => ({
+  const cmd = (id: CommandId, label: MessageKey, disabledReason: () => string | null, run: () => void, shortcut?: string): Command => ({
     id,
-    label,
+    get label() {
+      return t(label);
+    },
     disabledReason,
     run,
     ...(shortcut ? { shortcut } : {}),
@@ -105,7 +108,7 @@ function createCommands(): Record<CommandId, Command> {
   const list: Command[] = [
     cmd(
       'machine.new',
-      'New…',
+      'commands.label.new',
       () => null,
       () => {
         ui.wizardHost = hosts.reachable(machines.selectedHost) ? machines.selectedHost : null;
@@ -115,117 +118,115 @@ function createCommands(): Record<CommandId, Command> {
     ),
     cmd(
       'machine.settings',
-      'Settings…',
-      () => needMachine() ?? (sel()?.config ? null : 'The machine configuration cannot be read'),
+      'commands.label.settings',
+      () => needMachine() ?? (sel()?.config ? null : t('commands.why.noConfig')),
       withSelected((m) => (ui.settings = { host: m.host, uuid: m.uuid })),
       shortcutLabel('machine.settings', face),
     ),
     cmd(
       'machine.start',
-      'Start',
-      whenState(['stopped', 'crashed'], 'The machine is already running'),
+      'commands.label.start',
+      whenState(['stopped', 'crashed'], 'commands.why.alreadyRunning'),
       withSelected((m) => machines.start(m)),
     ),
     cmd(
       'machine.pause',
-      'Pause',
-      whenState(['running'], 'Only a running machine can be paused'),
+      'commands.label.pause',
+      whenState(['running'], 'commands.why.pauseRunning'),
       withSelected((m) => machines.pause(m)),
     ),
     cmd(
       'machine.resume',
-      'Resume',
-      whenState(['paused'], 'Only a paused machine can be resumed'),
+      'commands.label.resume',
+      whenState(['paused'], 'commands.why.resumePaused'),
       withSelected((m) => machines.resume(m)),
     ),
     cmd(
       'machine.reset',
-      'Reset',
-      whenState(['running', 'paused'], 'The machine is not running'),
+      'commands.label.reset',
+      whenState(['running', 'paused'], 'commands.why.notRunning'),
       withSelected((m) => machines.reset(m)),
     ),
     cmd(
       'machine.shutdown',
-      'Shut down (ACPI)',
-      whenState(['running', 'starting'], 'The machine is not running'),
+      'commands.label.shutdown',
+      whenState(['running', 'starting'], 'commands.why.notRunning'),
       withSelected((m) => machines.shutdown(m)),
     ),
     cmd(
       'machine.poweroff',
-      'Power off',
-      whenState(['running', 'paused', 'starting', 'stopping'], 'The machine is not running'),
+      'commands.label.poweroff',
+      whenState(['running', 'paused', 'starting', 'stopping'], 'commands.why.notRunning'),
       withSelected((m) => machines.powerOff(m)),
     ),
     cmd(
       'machine.remove',
-      'Remove…',
-      () => needMachine() ?? (isActive(sel()?.status.state ?? 'stopped') ? 'Stop the machine before removing it' : null),
+      'commands.label.remove',
+      () => needMachine() ?? (isActive(sel()?.status.state ?? 'stopped') ? t('commands.why.stopToRemove') : null),
       withSelected(confirmRemove),
     ),
     cmd(
       'machine.showLog',
-      'Show log',
+      'commands.label.showLog',
       needMachine,
       withSelected((m) => ui.showLog(m)),
     ),
     cmd(
       'machine.console',
-      'Console',
-      whenState(['running', 'paused', 'starting', 'stopping'], 'Start the machine to see its console'),
+      'commands.label.console',
+      whenState(['running', 'paused', 'starting', 'stopping'], 'commands.why.startForConsole'),
       withSelected((m) => window.open(consoleHref(m), consoleWindowName(m))),
     ),
     cmd(
       'machine.snapshot',
-      'Take snapshot…',
+      'commands.label.snapshot',
       () =>
-        whenState(['stopped', 'crashed', 'running', 'paused'], 'Wait until the machine has started or stopped')() ??
-        (sel()?.savedState ? 'The machine has a saved state: start it or discard the state first' : null),
+        whenState(['stopped', 'crashed', 'running', 'paused'], 'commands.why.waitStartedOrStopped')() ??
+        (sel()?.savedState ? t('commands.why.hasSavedState') : null),
       withSelected((m) => (ui.takeSnapshot = { host: m.host, uuid: m.uuid })),
     ),
     cmd(
       'machine.saveState',
-      'Save state',
-      whenState(['running', 'paused'], 'Only a running machine can save its state'),
+      'commands.label.saveState',
+      whenState(['running', 'paused'], 'commands.why.saveRunning'),
       withSelected((m) =>
         runInBackground<{ file: string }>(
-          `Save the state of ${machines.displayName(m)}`,
+          t('commands.saveState.task', { name: machines.displayName(m) }),
           () => apiFor(m.host).saveState(m.uuid),
-          () => {
-            return `Saved the state of ${machines.displayName(m)}: the next start resumes from it`;
-          },
+          () => t('commands.saveState.done', { name: machines.displayName(m) }),
           m.host,
         ),
       ),
     ),
     cmd(
       'machine.discardState',
-      'Discard saved state…',
-      () => whenState(['stopped', 'crashed'], 'Stop the machine first')() ?? (sel()?.savedState ? null : 'The machine has no saved state'),
+      'commands.label.discardState',
+      () => whenState(['stopped', 'crashed'], 'commands.why.stopFirst')() ?? (sel()?.savedState ? null : t('commands.why.noSavedState')),
       withSelected(confirmDiscard),
     ),
     cmd(
       'machine.clone',
-      'Clone…',
-      () => needMachine() ?? (sel()?.config ? null : 'The machine configuration cannot be read'),
+      'commands.label.clone',
+      () => needMachine() ?? (sel()?.config ? null : t('commands.why.noConfig')),
       withSelected((m) => (ui.clone = { host: m.host, uuid: m.uuid })),
     ),
     cmd(
       'machine.move',
-      'Move…',
-      whenState(['stopped', 'crashed'], 'Shut the machine down before moving it'),
+      'commands.label.move',
+      whenState(['stopped', 'crashed'], 'commands.why.stopToMove'),
       withSelected((m) => (ui.move = { host: m.host, uuid: m.uuid })),
     ),
     cmd(
       'machine.migrate',
-      'Migrate…',
+      'commands.label.migrate',
       () => {
         const m = sel();
-        if (!m) return 'Select a machine first';
-        if (!isLocalHost(m.host)) return 'Migration moves a machine of this computer to a remote host: select one of them';
+        if (!m) return t('commands.why.selectMachine');
+        if (!isLocalHost(m.host)) return t('commands.why.migrateLocalOnly');
         // Live while it runs, offline once stopped.
-        if (state() === 'crashed') return 'The machine crashed: start it again first';
-        if (!migrationMode(state())) return 'Wait until the machine has started or stopped';
-        if (!hosts.remotes.some((h) => h.state === 'connected')) return 'Connect a remote host to migrate to (Host › Add host…)';
+        if (state() === 'crashed') return t('commands.why.crashed');
+        if (!migrationMode(state())) return t('commands.why.waitStartedOrStopped');
+        if (!hosts.remotes.some((h) => h.state === 'connected')) return t('commands.why.connectRemote');
         return null;
       },
       withSelected((m) => {
@@ -238,54 +239,54 @@ function createCommands(): Record<CommandId, Command> {
     ),
     cmd(
       'machine.export',
-      'Export appliance…',
-      whenState(['stopped', 'crashed'], 'Shut the machine down before exporting it'),
+      'commands.label.export',
+      whenState(['stopped', 'crashed'], 'commands.why.stopToExport'),
       withSelected((m) => (ui.exportTarget = { host: m.host, uuid: m.uuid })),
     ),
     cmd(
       'machine.v2p',
-      'Write disk out (V2P)…',
+      'commands.label.v2p',
       () =>
-        whenState(['stopped', 'crashed'], 'Shut the machine down before writing its disk out')() ??
-        (sel()?.config?.disks.length ? null : 'The machine has no disk'),
+        whenState(['stopped', 'crashed'], 'commands.why.stopToV2p')() ?? (sel()?.config?.disks.length ? null : t('commands.why.noDisk')),
       withSelected((m) => (ui.v2p = { host: m.host, uuid: m.uuid })),
     ),
     cmd(
       'machine.backup',
-      'Back up…',
+      'commands.label.backup',
       // Running (live, the guest goes on) or stopped; not while it starts, stops or migrates.
-      () => whenState(['running', 'paused', 'stopped', 'crashed'], 'Wait until the machine has started or stopped')(),
+      () => whenState(['running', 'paused', 'stopped', 'crashed'], 'commands.why.waitStartedOrStopped')(),
       withSelected((m) => (ui.backup = { host: m.host, uuid: m.uuid })),
     ),
-    cmd('file.import', 'Import appliance…', needHost, () => (ui.importHost = machines.selectedHost)),
-    cmd('file.media', 'Virtual media manager…', needHost, () => (ui.mediaHost = machines.selectedHost)),
-    cmd('file.p2v', 'Physical disk to VM (P2V)…', needHost, () => (ui.p2vHost = machines.selectedHost)),
+    cmd('file.import', 'commands.label.import', needHost, () => (ui.importHost = machines.selectedHost)),
+    cmd('file.media', 'commands.label.media', needHost, () => (ui.mediaHost = machines.selectedHost)),
+    cmd('file.p2v', 'commands.label.p2v', needHost, () => (ui.p2vHost = machines.selectedHost)),
     cmd(
       'file.preferences',
-      t('commands.preferences'),
+      'commands.label.preferences',
       () => null,
       () => (ui.preferencesOpen = true),
     ),
     cmd(
       'view.tasks',
-      'Tasks',
+      'commands.label.tasks',
       () => null,
       () => (ui.tasksExpanded = !ui.tasksExpanded),
     ),
     cmd(
       'host.add',
-      'Add host…',
+      'commands.label.addHost',
       () => null,
       () => (ui.addHostOpen = true),
     ),
     cmd(
       'host.connect',
-      'Connect',
+      'commands.label.connect',
       () => {
         const h = remoteHost();
         if (!h) return needRemote();
-        if (hosts.busy.has(h.name)) return 'Wait for the last request to end';
-        return h.state === 'connected' || h.state === 'connecting' ? `${h.name} is already ${h.state}` : null;
+        if (hosts.busy.has(h.name)) return t('commands.why.busy');
+        if (h.state === 'connected') return t('commands.why.alreadyConnected', { host: h.name });
+        return h.state === 'connecting' ? t('commands.why.alreadyConnecting', { host: h.name }) : null;
       },
       () => {
         const h = remoteHost();
@@ -294,12 +295,12 @@ function createCommands(): Record<CommandId, Command> {
     ),
     cmd(
       'host.disconnect',
-      'Disconnect',
+      'commands.label.disconnect',
       () => {
         const h = remoteHost();
         if (!h) return needRemote();
-        if (hosts.busy.has(h.name)) return 'Wait for the last request to end';
-        return h.state === 'connected' || h.state === 'connecting' ? null : `${h.name} is not connected`;
+        if (hosts.busy.has(h.name)) return t('commands.why.busy');
+        return h.state === 'connected' || h.state === 'connecting' ? null : t('commands.why.hostDown', { host: h.name });
       },
       () => {
         const h = remoteHost();
@@ -308,13 +309,13 @@ function createCommands(): Record<CommandId, Command> {
     ),
     cmd(
       'host.remove',
-      'Remove host…',
-      () => needRemote() ?? (hosts.busy.has(machines.selectedHost) ? 'Wait for the last request to end' : null),
+      'commands.label.removeHost',
+      () => needRemote() ?? (hosts.busy.has(machines.selectedHost) ? t('commands.why.busy') : null),
       () => void confirmRemoveHost(machines.selectedHost),
     ),
     cmd(
       'help.about',
-      'About VMDesk',
+      'commands.label.about',
       () => null,
       () => (ui.aboutOpen = true),
     ),
@@ -322,11 +323,11 @@ function createCommands(): Record<CommandId, Command> {
 
   async function confirmRemoveHost(name: string): Promise<void> {
     if (isLocalHost(name)) return;
-    const ok = await ElMessageBox.confirm(
-      `Remove the host “${name}” from VMDesk? Its entry is forgotten and the link closed; its machines stay on it, untouched (running ones keep running). You can add it again later.`,
-      'Remove host',
-      { type: 'warning', confirmButtonText: 'Remove', cancelButtonText: 'Cancel' },
-    ).then(
+    const ok = await ElMessageBox.confirm(t('commands.removeHost.confirm', { name }), t('commands.removeHost.title'), {
+      type: 'warning',
+      confirmButtonText: t('common.remove'),
+      cancelButtonText: t('common.cancel'),
+    }).then(
       () => true,
       () => false,
     );
@@ -335,11 +336,14 @@ function createCommands(): Record<CommandId, Command> {
 
   async function confirmRemove(m: HostedMachine): Promise<void> {
     const name = machines.displayName(m);
-    const ok = await ElMessageBox.confirm(
-      `Remove “${name}”${isLocalHost(m.host) ? '' : ` from ${m.host}`}? Its folder and the disks inside it are deleted; disks attached from elsewhere are kept.`,
-      'Remove machine',
-      { type: 'warning', confirmButtonText: 'Remove', cancelButtonText: 'Cancel' },
-    ).then(
+    const question = isLocalHost(m.host)
+      ? t('commands.remove.confirm', { name })
+      : t('commands.remove.confirmOnHost', { name, host: m.host });
+    const ok = await ElMessageBox.confirm(question, t('commands.remove.title'), {
+      type: 'warning',
+      confirmButtonText: t('common.remove'),
+      cancelButtonText: t('common.cancel'),
+    }).then(
       () => true,
       () => false,
     );
@@ -348,11 +352,11 @@ function createCommands(): Record<CommandId, Command> {
 
   async function confirmDiscard(m: HostedMachine): Promise<void> {
     const name = machines.displayName(m);
-    const ok = await ElMessageBox.confirm(
-      `Discard the saved state of “${name}”? Its next start boots afresh, as after a power failure; unsaved work in the guest is lost.`,
-      'Discard saved state',
-      { type: 'warning', confirmButtonText: 'Discard', cancelButtonText: 'Cancel' },
-    ).then(
+    const ok = await ElMessageBox.confirm(t('commands.discardState.confirm', { name }), t('commands.discardState.title'), {
+      type: 'warning',
+      confirmButtonText: t('commands.discardState.discard'),
+      cancelButtonText: t('common.cancel'),
+    }).then(
       () => true,
       () => false,
     );
@@ -361,7 +365,7 @@ function createCommands(): Record<CommandId, Command> {
       await apiFor(m.host).discardSavedState(m.uuid);
       await machines.refresh(m.host);
     } catch (err) {
-      await reportError(`Cannot discard the saved state of ${name}`, err);
+      await reportError(t('commands.discardState.failed', { name }), err);
     }
   }
 

@@ -20,6 +20,58 @@ function leaves(tree: Tree, prefix = ''): Map<string, string> {
   return out;
 }
 
+/**
+ * Messages German writes exactly as English does, reviewed one by one: names (of the product, of
+ * operating systems and devices, of the languages themselves) and words German uses as they are.
+ */
+const SAME_IN_GERMAN = new Set([
+  'common.appName',
+  'console.windowTitle',
+  'dialogs.addHost.commandPlaceholder',
+  'dialogs.addHost.libraryPlaceholder',
+  'dialogs.addHost.name',
+  'dialogs.addHost.port',
+  'dialogs.import.name',
+  'errors.passphrase.placeholder',
+  'machine.display.cirrus',
+  'machine.os.linux',
+  'machine.os.windows',
+  'machine.summary.firmware',
+  'machine.summary.initrd',
+  'machine.summary.kernel',
+  'machine.summary.name',
+  'machine.summary.port1',
+  'machine.summary.system',
+  'main.host.host',
+  'main.list.hostRow',
+  'main.list.localHostRow',
+  'main.log.kinds.qemu',
+  'main.menu.host',
+  'main.tabs.details',
+  'main.tasks.details',
+  'migration.live',
+  'migration.offline',
+  'performance.memoryBlock.minimum',
+  'preferences.names.de',
+  'preferences.names.en',
+  'settings.general.name',
+  'settings.network.adapter',
+  'settings.network.model.e1000',
+  'settings.network.model.rtl8139',
+  'settings.network.ruleNameColumn',
+  'settings.schedule.describe.cron',
+  'settings.storage.format',
+  'settings.tabs.system',
+  'snapshots.kind.live',
+  'snapshots.name',
+  'wizard.hardware.firmware',
+  'wizard.hardware.passphrase',
+  'wizard.media.initrdExample',
+  'wizard.name.host',
+  'wizard.name.name',
+  'wizard.steps.hardware',
+]);
+
 const EN = leaves(en);
 const DE = leaves(de);
 
@@ -87,11 +139,13 @@ describe('the German catalogue', () => {
     expect(differ).toEqual([]);
   });
 
-  it('is translated: no message is left in English, bar names and symbols that read the same', () => {
-    const same = [...EN].filter(([key, text]) => DE.get(key) === text && /[a-z]{3}/.test(text)).map(([key]) => key);
-    // Names of products and standards, and words German uses as they are.
-    const alike = /^(common\.appName|preferences\.names\.|.*\.(brand|same)\.)/;
-    expect(same.filter((k) => !alike.test(k))).toEqual([]);
+  it('is translated: no message is left in English but the words German shares, each listed here', () => {
+    const same = [...EN]
+      .filter(([key, text]) => DE.get(key) === text && /[a-z]{3}/.test(text.replace(/\{[^}]*\}/g, '')))
+      .map(([key]) => key);
+    expect(same.filter((k) => !SAME_IN_GERMAN.has(k))).toEqual([]);
+    // A word of the list that German now translates is no longer "the same": the list stays true.
+    expect([...SAME_IN_GERMAN].filter((k) => !same.includes(k))).toEqual([]);
   });
 });
 

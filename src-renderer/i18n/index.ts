@@ -52,8 +52,26 @@ export function t(key: MessageKey, named: Named = {}, plural?: number): string {
   return plural === undefined ? g.t(key, named) : g.t(key, named, plural);
 }
 
+/**
+ * Words by id (states, device names…), each read in the current language when it is used: the map
+ * can be a module constant and still follow a switch of language in templates and computeds.
+ */
+export function wordsOf<K extends string>(keys: Record<K, MessageKey>): Readonly<Record<K, string>> {
+  const words = {} as Record<K, string>;
+  for (const id of Object.keys(keys) as K[]) Object.defineProperty(words, id, { get: () => t(keys[id]), enumerable: true });
+  return words;
+}
+
 /** The language shown now (reactive). */
 export const currentLocale = computed<AppLocale>(() => i18n.global.locale.value);
+
+/**
+ * A layout figure that depends on the language (German words are longer: a form's label column is
+ * wider), read in the current language.
+ */
+export function byLocale<T>(values: Record<AppLocale, T>): T {
+  return values[currentLocale.value];
+}
 
 /** The user's choice in Preferences (reactive). */
 export const languagePreference = ref<LanguagePreference>('system');

@@ -1,4 +1,5 @@
 import type { HostCapabilities } from '../../src-main/api/types';
+import { t } from '../i18n';
 
 /** What the status bar says about the host's accelerator; `reason` (why not KVM) only when it warns. */
 export interface AccelStatus {
@@ -16,9 +17,9 @@ export function asSentence(text: string): string {
 }
 
 export function accelStatus(host: Pick<HostCapabilities, 'preferredAccel' | 'accelerators'>): AccelStatus {
-  if (host.preferredAccel === 'kvm') return { warn: false, text: 'Accelerator: KVM', reason: null };
-  const reason = asSentence(host.accelerators.kvm.reason ?? 'KVM is not available');
-  const text =
-    host.preferredAccel === 'tcg' ? 'Accelerator: TCG (software emulation, guests run slowly)' : 'No accelerator: QEMU cannot run guests';
+  if (host.preferredAccel === 'kvm') return { warn: false, text: t('main.status.accelKvm'), reason: null };
+  // The probe's reason is the core's own words.
+  const reason = asSentence(host.accelerators.kvm.reason ?? t('main.status.kvmUnavailable'));
+  const text = host.preferredAccel === 'tcg' ? t('main.status.accelTcg') : t('main.status.accelNone');
   return { warn: true, text, reason };
 }

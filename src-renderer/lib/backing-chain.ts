@@ -4,6 +4,7 @@
  * each file, and answers the files to trust, or null.
  */
 import { ElMessageBox } from 'element-plus';
+import { t } from '../i18n';
 
 export interface UntrustedChain {
   chain: Array<{ file: string; format: string }>;
@@ -19,21 +20,21 @@ export function untrustedChain(error: { details?: unknown } | null | undefined):
 
 export function chainMessage(image: string, c: UntrustedChain): string {
   return [
-    `${image} is not complete by itself: it reads from these files, which become part of the disk.`,
+    t('dialogs.chain.intro', { image }),
     '',
     ...c.chain.map((l, i) => `${i + 1}. ${l.file} (${l.format})`),
     '',
-    'An image downloaded from the internet can name any file of this computer this way. Use them only if you made this chain yourself.',
+    t('dialogs.chain.warning'),
   ].join('\n');
 }
 
 /** Ask; the files to trust when the user confirms. */
 export async function confirmChain(image: string, c: UntrustedChain): Promise<string[] | null> {
   try {
-    await ElMessageBox.confirm(chainMessage(image, c), 'Use this chain of images?', {
+    await ElMessageBox.confirm(chainMessage(image, c), t('dialogs.chain.title'), {
       type: 'warning',
-      confirmButtonText: 'Use these files',
-      cancelButtonText: 'Cancel',
+      confirmButtonText: t('dialogs.chain.confirm'),
+      cancelButtonText: t('common.cancel'),
       customClass: 'vm-chain-box',
     });
     return c.chain.map((l) => l.file);

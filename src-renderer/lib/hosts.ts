@@ -14,6 +14,7 @@ import {
   type HostState,
   type HostSummary,
 } from '../../src-main/api/hosts';
+import { t } from '../i18n';
 
 export { LOCAL_HOST };
 
@@ -43,7 +44,7 @@ export function hostOf(host: string | null | undefined): string {
 }
 
 export function hostLabel(host: string): string {
-  return isLocalHost(host) ? 'This computer' : host;
+  return isLocalHost(host) ? t('main.hosts.thisComputer') : host;
 }
 
 export const LOCAL_SUMMARY: HostSummary = { name: LOCAL_HOST, local: true, state: 'local' };
@@ -66,28 +67,34 @@ export function clockTime(at: Date): string {
 export function hostStateText(h: HostSummary): string {
   switch (h.state) {
     case 'local':
-      return 'local';
+      return t('main.hosts.state.local');
     case 'connecting':
-      return 'connecting…';
+      return t('main.hosts.state.connecting');
     case 'connected':
-      return 'connected';
+      return t('main.hosts.state.connected');
     case 'disconnected': {
       const at = h.retryAt ? new Date(h.retryAt) : null;
-      return at && !Number.isNaN(at.getTime()) ? `disconnected — reconnecting at ${clockTime(at)}` : 'disconnected';
+      return at && !Number.isNaN(at.getTime())
+        ? t('main.hosts.state.reconnectingAt', { time: clockTime(at) })
+        : t('main.hosts.state.disconnected');
     }
     case 'failed':
-      return `failed: ${h.error?.message ?? 'the connection could not be made'}`;
+      return t('main.hosts.state.failed', { reason: h.error?.message ?? t('main.hosts.state.noConnection') });
   }
 }
 
 /** What a console says while its remote host's link is down. */
 export function linkDownText(machineName: string, h: HostSummary | null): string {
   const retry = h?.state === 'disconnected' && h.retryAt && !Number.isNaN(new Date(h.retryAt).getTime()) ? new Date(h.retryAt) : null;
-  const when = retry ? ` (next try at ${clockTime(retry)})` : '';
   const why = h?.error?.message ? `${h.error.message}. ` : '';
   if (h?.state === 'failed' || (h?.state === 'disconnected' && !h.retryAt))
-    return `${why}${machineName} is untouched there. The console reconnects once the host is connected again (Host › Connect).`;
-  return `${why}${machineName} keeps running there. The console reconnects by itself when the link is back${when}.`;
+    return why + t('console.linkDown.untouched', { name: machineName });
+  return (
+    why +
+    (retry
+      ? t('console.linkDown.keepsRunningUntil', { name: machineName, time: clockTime(retry) })
+      : t('console.linkDown.keepsRunning', { name: machineName }))
+  );
 }
 
 export const HOST_STATE_TAG_TYPES: Record<HostState, 'success' | 'warning' | 'info' | 'danger' | 'primary'> = {
@@ -207,11 +214,11 @@ export function hostFormErrors(form: HostForm, takenNames: ReadonlySet<string> =
       const field = issue.path[0];
       if (typeof field !== 'string' || !(field in form)) continue;
       const f = field as HostFormField;
-      errors[f] ??= f === 'port' && !/^\d+$/.test(form.port.trim()) ? 'The port must be a whole number' : issue.message;
+      errors[f] ??= f === 'port' && !/^\d+$/.test(form.port.trim()) ? t('dialogs.addHost.portNotNumber') : issue.message;
     }
   }
   const name = form.name.trim();
-  if (!errors.name && takenNames.has(name)) errors.name = `A host named “${name}” is already added`;
+  if (!errors.name && takenNames.has(name)) errors.name = t('dialogs.addHost.nameTaken', { name });
   return errors;
 }
 
@@ -254,7 +261,7 @@ export function sshHostDisplay(destination: string, port?: number): string {
 /** ssh's own words for an unknown host key, one line per key offered. */
 export function authenticityLines(destination: string, port: number | undefined, keys: readonly HostKeyInfo[]): string[] {
   return [
-    `The authenticity of host '${sshHostDisplay(destination, port)}' can't be established.`,
-    ...keys.map((k) => `${k.type.toUpperCase()} key fingerprint is ${k.fingerprint}.`),
+    t('dialogs.addHost.authenticity', { host: sshHostDisplay(destination, port) }),
+    ...keys.map((k) => t('dialogs.addHost.fingerprint', { type: k.type.toUpperCase(), fingerprint: k.fingerprint })),
   ];
 }

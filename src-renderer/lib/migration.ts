@@ -15,6 +15,8 @@ import {
   type MigrationRound,
 } from '../../src-main/api/migration';
 import type { TaskInfo } from '../../src-main/api/types';
+import { t, wordsOf, type MessageKey } from '../i18n';
+import { fixed } from '../i18n/format';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -28,14 +30,15 @@ export const PHASES = ['preparing', 'disks', 'ram', 'switchover', 'done'] as con
 export type MigrationPhase = (typeof PHASES)[number];
 /** An offline migration copies the stopped machine's folder: no RAM, no switchover. */
 export const OFFLINE_PHASES: readonly MigrationPhase[] = ['preparing', 'disks', 'done'];
-export const PHASE_LABELS: Record<MigrationPhase, string> = {
-  preparing: 'Prepare',
-  disks: 'Mirror disks',
-  ram: 'Copy RAM',
-  switchover: 'Switch over',
-  done: 'Done',
+const PHASE_KEYS: Record<MigrationPhase, MessageKey> = {
+  preparing: 'migration.phase.preparing',
+  disks: 'migration.phase.disks',
+  ram: 'migration.phase.ram',
+  switchover: 'migration.phase.switchover',
+  done: 'migration.phase.done',
 };
-export const OFFLINE_PHASE_LABELS: Record<MigrationPhase, string> = { ...PHASE_LABELS, disks: 'Copy files' };
+export const PHASE_LABELS = wordsOf<MigrationPhase>(PHASE_KEYS);
+export const OFFLINE_PHASE_LABELS = wordsOf<MigrationPhase>({ ...PHASE_KEYS, disks: 'migration.phase.copyFiles' });
 
 export type MigrationMode = 'live' | 'offline';
 
@@ -128,12 +131,12 @@ export function roundRows(rounds: readonly MigrationRound[]): RoundRow[] {
     });
 }
 
-/** 0 B, 512 KiB, 12.3 MiB, 1.50 GiB. */
+/** 0 B, 512 KiB, 12.3 MiB, 1.50 GiB (German: 12,3 MiB, 1,50 GiB). */
 export function formatBytes(bytes: number): string {
   const b = Math.max(0, bytes);
-  if (b >= GiB) return `${(b / GiB).toFixed(2)} GiB`;
-  if (b >= 10 * MiB) return `${(b / MiB).toFixed(0)} MiB`;
-  if (b >= MiB) return `${(b / MiB).toFixed(1)} MiB`;
+  if (b >= GiB) return `${fixed(b / GiB, 2)} GiB`;
+  if (b >= 10 * MiB) return `${fixed(b / MiB, 0)} MiB`;
+  if (b >= MiB) return `${fixed(b / MiB, 1)} MiB`;
   if (b >= KiB) return `${Math.round(b / KiB)} KiB`;
   return `${Math.round(b)} B`;
 }
@@ -142,10 +145,10 @@ export function formatRate(bytesPerSec: number): string {
   return `${formatBytes(bytesPerSec)}/s`;
 }
 
-/** 850 ms, 12.4 s, 2 min 05 s. */
+/** 850 ms, 12.4 s, 2 min 05 s (German: 12,4 s). */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 60_000) return `${fixed(ms / 1000, 1)} s`;
   const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
 }
@@ -206,10 +209,15 @@ export function migrateOptions(form: MigrateForm): { options: MigrateOptions } |
           ...(form.maxDowntimeMs !== null ? { maxDowntimeMs: form.maxDowntimeMs } : {}),
           ...(form.autoConverge ? { autoConverge: true } : {}),
         };
-  if (!form.to) return { error: 'Choose the destination host' };
+  if (!form.to) return { error: t('migration.chooseDestination') };
   const parsed = migrateOptionsSchema.safeParse(value);
   if (parsed.success) return { options: value };
   const issue = parsed.error.issues[0];
-  const field = { to: 'Destination', bandwidthMiBs: 'Bandwidth limit', maxDowntimeMs: 'Max downtime' }[String(issue?.path[0])] ?? 'Options';
-  return { error: `${field}: ${issue?.message ?? 'invalid'}` };
+  const fields: Record<string, MessageKey> = {
+    to: 'migration.destination',
+    bandwidthMiBs: 'migration.bandwidth',
+    maxDowntimeMs: 'migration.maxDowntime',
+  };
+  const field = t(fields[String(issue?.path[0])] ?? 'migration.options');
+  return { error: t('migration.optionError', { field, problem: issue?.message ?? t('errors.invalid') }) };
 }

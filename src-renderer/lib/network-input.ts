@@ -19,26 +19,28 @@ import {
   type PortForward,
 } from '../../src-main/api/machine-config';
 import type { NetworkHostInfo, SetNicInput } from '../../src-main/api/network';
+import { t, wordsOf } from '../i18n';
 
 export type AttachmentType = (typeof ATTACHMENT_TYPES)[number];
 export type NicModel = (typeof NIC_MODELS)[number];
 
-export const ATTACHMENT_LABELS: Record<AttachmentType, string> = {
-  nat: 'NAT',
-  bridged: 'Bridged adapter',
-  internal: 'Internal network',
-  none: 'Not attached',
-};
-export const NIC_MODEL_LABELS: Record<NicModel, string> = {
-  'virtio-net-pci': 'virtio-net (fastest)',
-  e1000: 'Intel PRO/1000 (e1000)',
-  rtl8139: 'Realtek RTL8139',
-};
+export const ATTACHMENT_LABELS = wordsOf<AttachmentType>({
+  nat: 'settings.network.attachment.nat',
+  bridged: 'settings.network.attachment.bridged',
+  internal: 'settings.network.attachment.internal',
+  none: 'settings.network.attachment.none',
+});
+export const NIC_MODEL_LABELS = wordsOf<NicModel>({
+  'virtio-net-pci': 'settings.network.model.virtio',
+  e1000: 'settings.network.model.e1000',
+  rtl8139: 'settings.network.model.rtl8139',
+});
+/** The adapter models by their makers' names: the same in every language. */
 const NIC_MODEL_SHORT: Record<NicModel, string> = { 'virtio-net-pci': 'virtio-net', e1000: 'Intel e1000', rtl8139: 'Realtek rtl8139' };
 
 export const SLOTS = Array.from({ length: MAX_NICS }, (_, i) => i);
 export const slotId = (slot: number): string => `net${slot}`;
-export const adapterLabel = (slot: number): string => `Adapter ${slot + 1}`;
+export const adapterLabel = (slot: number): string => t('settings.network.adapter', { number: slot + 1 });
 const slotOf = (nic: NicConfig): number => Number(nic.id.replace('net', ''));
 
 /** What the form holds for one adapter slot (cable and port forwards of an existing adapter apply at once). */
@@ -75,7 +77,7 @@ export const nicDraftsFrom = (config: MachineConfig): NicDraft[] => SLOTS.map((s
 
 function firstIssue(schema: ZodType, value: unknown): string | null {
   const r = schema.safeParse(value);
-  return r.success ? null : (r.error.issues[0]?.message ?? 'Invalid value');
+  return r.success ? null : (r.error.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
 /** Every MAC of the library's other machines, lower-case, with the machine using it. */
@@ -97,11 +99,11 @@ export function nicDraftErrors(drafts: readonly NicDraft[], slot: number, otherM
   const errors: NicErrors = {};
   if (!d?.enabled) return errors;
   if (d.type === 'bridged') {
-    const e = d.bridge === '' ? 'Choose the host bridge' : firstIssue(bridgeNameSchema, d.bridge);
+    const e = d.bridge === '' ? t('settings.network.chooseBridge') : firstIssue(bridgeNameSchema, d.bridge);
     if (e) errors.bridge = e;
   }
   if (d.type === 'internal') {
-    const e = d.network === '' ? 'Name the internal network' : firstIssue(internalNetworkNameSchema, d.network);
+    const e = d.network === '' ? t('settings.network.nameNetwork') : firstIssue(internalNetworkNameSchema, d.network);
     if (e) errors.network = e;
   }
   if (d.mac !== '') {
@@ -110,8 +112,8 @@ export function nicDraftErrors(drafts: readonly NicDraft[], slot: number, otherM
     const owner = otherMacs.get(mac);
     const e =
       firstIssue(macSchema, d.mac) ??
-      (twin >= 0 ? `${adapterLabel(twin)} has the same MAC address` : null) ??
-      (owner ? `The machine “${owner}” already uses this MAC address` : null);
+      (twin >= 0 ? t('settings.network.sameMac', { adapter: adapterLabel(twin) }) : null) ??
+      (owner ? t('settings.network.macTaken', { name: owner }) : null);
     if (e) errors.mac = e;
   }
   return errors;
@@ -195,14 +197,9 @@ export function bridgeProblems(info: NetworkHostInfo, bridge: string): string[] 
   };
   const problems = info.bridgeHelper.problems.filter((p) => !aboutOther(p));
   const found = info.bridges.find((b) => b.name === bridge);
-  if (bridge !== '' && !found && info.bridges.length > 0)
-    problems.push(
-      `There is no bridge named “${bridge}” on this host: choose another, or make it, e.g. \`sudo ip link add ${bridge} type bridge && sudo ip link set ${bridge} up\``,
-    );
+  if (bridge !== '' && !found && info.bridges.length > 0) problems.push(t('settings.network.noSuchBridge', { bridge }));
   if (found && !found.allowed && !problems.some((p) => p.includes(`allow ${bridge}`)))
-    problems.push(
-      `The bridge helper's ACL does not allow ${bridge}: run \`echo 'allow ${bridge}' | sudo tee -a ${info.bridgeHelper.aclFile}\``,
-    );
+    problems.push(t('settings.network.bridgeNotAllowed', { bridge, file: info.bridgeHelper.aclFile }));
   return problems;
 }
 
@@ -221,18 +218,21 @@ export function newPortForwardForm(rules: readonly PortForward[]): PortForwardFo
   return { name: defaultRuleName(rules), protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: '', guestAddress: '', guestPort: '' };
 }
 
-/** The first free "Rule N". */
+/** The first free "Rule N" (German "Regel N"). */
 export function defaultRuleName(rules: readonly PortForward[]): string {
   const taken = new Set(rules.map((r) => r.name.toLowerCase()));
-  for (let i = 1; ; i++) if (!taken.has(`rule ${i}`)) return `Rule ${i}`;
+  for (let i = 1; ; i++) {
+    const name = t('settings.network.ruleName', { number: i });
+    if (!taken.has(name.toLowerCase())) return name;
+  }
 }
 
 const parsePort = (text: string): number | null => (/^\s*\d{1,6}\s*$/.test(text) ? Number(text) : null);
 
 function portError(text: string): string | null {
-  if (text.trim() === '') return 'Type a port from 1 to 65535';
+  if (text.trim() === '') return t('settings.network.portMissing');
   const n = parsePort(text);
-  return n === null ? 'A port is a whole number from 1 to 65535' : firstIssue(portSchema, n);
+  return n === null ? t('settings.network.portNotNumber') : firstIssue(portSchema, n);
 }
 
 /** Two rules clash on the host when they listen on the same protocol and port on overlapping addresses. */
@@ -246,18 +246,16 @@ export function portForwardErrors(f: PortForwardForm, rules: readonly PortForwar
   set(
     'name',
     f.name === ''
-      ? 'Name the rule'
+      ? t('settings.network.ruleUnnamed')
       : (firstIssue(portForwardSchema.shape.name, f.name) ??
-          (rules.some((r) => r.name.toLowerCase() === f.name.toLowerCase()) ? `A rule named “${f.name}” exists` : null)),
+          (rules.some((r) => r.name.toLowerCase() === f.name.toLowerCase()) ? t('settings.network.ruleExists', { name: f.name }) : null)),
   );
-  set(
-    'hostAddress',
-    f.hostAddress === '' ? 'Type 127.0.0.1 (this host only) or 0.0.0.0 (every interface)' : firstIssue(ipv4Schema, f.hostAddress),
-  );
+  set('hostAddress', f.hostAddress === '' ? t('settings.network.hostAddressMissing') : firstIssue(ipv4Schema, f.hostAddress));
   set('hostPort', portError(f.hostPort));
   const port = parsePort(f.hostPort);
   const clash = rules.find((r) => r.protocol === f.protocol && r.hostPort === port && overlaps(r.hostAddress, f.hostAddress));
-  if (!errors.hostPort && clash) errors.hostPort = `Rule “${clash.name}” already forwards ${f.protocol.toUpperCase()} port ${port}`;
+  if (!errors.hostPort && clash)
+    errors.hostPort = t('settings.network.portClash', { name: clash.name, protocol: f.protocol.toUpperCase(), port: String(port) });
   if (f.guestAddress !== '') set('guestAddress', firstIssue(ipv4Schema, f.guestAddress));
   set('guestPort', portError(f.guestPort));
   return errors;
@@ -276,7 +274,7 @@ export function portForwardFrom(f: PortForwardForm): PortForward {
 }
 
 export function describeRule(r: PortForward): string {
-  return `${r.protocol.toUpperCase()} ${r.hostAddress}:${r.hostPort} → ${r.guestAddress || 'guest'}:${r.guestPort}`;
+  return `${r.protocol.toUpperCase()} ${r.hostAddress}:${r.hostPort} → ${r.guestAddress || t('settings.network.guest')}:${r.guestPort}`;
 }
 
 /** "virtio-net, NAT, 2 forwards", "Intel e1000, Internal 'lab'", "virtio-net, Bridged br0, cable unplugged". */
@@ -285,11 +283,11 @@ export function nicSummary(n: NicConfig): string {
   const parts = [NIC_MODEL_SHORT[n.model]];
   if (a.type === 'nat') {
     const k = a.portForwards.length;
-    parts.push(k === 0 ? 'NAT' : `NAT, ${k} forward${k === 1 ? '' : 's'}`);
-  } else if (a.type === 'bridged') parts.push(`Bridged ${a.bridge}`);
-  else if (a.type === 'internal') parts.push(`Internal '${a.network}'`);
-  else parts.push('Not attached');
-  if (!n.cable) parts.push('cable unplugged');
+    parts.push(k === 0 ? t('machine.network.nat') : t('settings.network.summary.natForwardCount', { n: k }, k));
+  } else if (a.type === 'bridged') parts.push(t('settings.network.summary.bridged', { bridge: a.bridge }));
+  else if (a.type === 'internal') parts.push(t('settings.network.summary.internal', { network: a.network }));
+  else parts.push(t('machine.network.none'));
+  if (!n.cable) parts.push(t('settings.network.summary.unplugged'));
   return parts.join(', ');
 }
 

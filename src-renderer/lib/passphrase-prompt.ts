@@ -5,6 +5,7 @@
  */
 import { ElMessageBox } from 'element-plus';
 import type { VmdeskApi } from '../../src-main/api/contract';
+import { t } from '../i18n';
 
 function isPassphraseError(err: unknown): err is { message: string } {
   const details = (err as { details?: { needsPassphrase?: unknown } } | null)?.details;
@@ -27,34 +28,31 @@ export async function startMachineAsking(api: VmdeskApi, uuid: string, name: str
 
 async function startWithPassphrase(api: VmdeskApi, uuid: string, name: string): Promise<boolean> {
   let failure: unknown = null;
-  const answered = await ElMessageBox.prompt(
-    `${name}'s disks are encrypted. Its passphrase is needed to start it; it is kept nowhere.`,
-    `Start ${name}`,
-    {
-      inputType: 'password',
-      inputPlaceholder: 'Passphrase',
-      confirmButtonText: 'Start',
-      inputValidator: (v: string) => (v.length > 0 ? true : 'Type the passphrase'),
-      beforeClose: (action, box, done) => {
-        if (action !== 'confirm') return done();
-        box.confirmButtonLoading = true;
-        box.confirmButtonText = 'Unlocking…';
-        api.startMachine(uuid, { passphrase: box.inputValue }).then(
-          () => done(),
-          (err: unknown) => {
-            box.confirmButtonLoading = false;
-            box.confirmButtonText = 'Start';
-            if (isPassphraseError(err)) {
-              box.editorErrorMessage = err.message;
-              return;
-            }
-            failure = err;
-            done();
-          },
-        );
-      },
+  const answered = await ElMessageBox.prompt(t('errors.passphrase.message', { name }), t('errors.passphrase.title', { name }), {
+    inputType: 'password',
+    inputPlaceholder: t('errors.passphrase.placeholder'),
+    confirmButtonText: t('errors.passphrase.start'),
+    cancelButtonText: t('common.cancel'),
+    inputValidator: (v: string) => (v.length > 0 ? true : t('errors.passphrase.empty')),
+    beforeClose: (action, box, done) => {
+      if (action !== 'confirm') return done();
+      box.confirmButtonLoading = true;
+      box.confirmButtonText = t('errors.passphrase.unlocking');
+      api.startMachine(uuid, { passphrase: box.inputValue }).then(
+        () => done(),
+        (err: unknown) => {
+          box.confirmButtonLoading = false;
+          box.confirmButtonText = t('errors.passphrase.start');
+          if (isPassphraseError(err)) {
+            box.editorErrorMessage = err.message;
+            return;
+          }
+          failure = err;
+          done();
+        },
+      );
     },
-  ).then(
+  }).then(
     () => true,
     () => false,
   );

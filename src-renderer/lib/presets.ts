@@ -1,6 +1,7 @@
 import type { HostCapabilities } from '../../src-main/api/types';
 import { OS_TYPES } from '../../src-main/api/machine-config';
-import { OS_PRESETS, type OsType } from './machine-info';
+import { t } from '../i18n';
+import { OS_LABELS, OS_PRESETS, type OsType } from './machine-info';
 
 export interface HardwarePreset {
   memoryMiB: number;
@@ -9,14 +10,19 @@ export interface HardwarePreset {
   firmware: 'bios' | 'uefi';
 }
 
-/** The OS types in the order the wizard lists them, with their labels. */
-export const OS_TYPE_OPTIONS: { value: OsType; label: string }[] = OS_TYPES.map((value) => ({ value, label: OS_PRESETS[value].label }));
+/** The OS types in the order the wizard lists them, with their labels (in the current language). */
+export const OS_TYPE_OPTIONS: readonly { readonly value: OsType; readonly label: string }[] = OS_TYPES.map((value) => ({
+  value,
+  get label() {
+    return OS_LABELS[value];
+  },
+}));
 
 /** Why UEFI cannot be chosen on this host, or null when it can. */
 export function uefiUnavailableReason(host: HostCapabilities | null): string | null {
   if (!host) return null;
   if (host.firmware.ovmfCode && host.firmware.ovmfVars) return null;
-  return 'UEFI firmware (OVMF) is not installed on this host: run `sudo apt-get install ovmf`';
+  return t('wizard.uefiMissing');
 }
 
 /**

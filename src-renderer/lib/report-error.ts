@@ -1,16 +1,35 @@
 import { ElMessage, ElMessageBox } from 'element-plus';
 import { ApiError } from '../api/client';
+import { t, type MessageKey } from '../i18n';
+
+/**
+ * What the API client itself says when the link to VMDesk is down (api/client.ts, left as it is):
+ * shown in the current language. The core's own messages are shown as the core words them.
+ */
+const CLIENT_MESSAGES: Record<string, MessageKey> = {
+  'The connection to VMDesk was lost; reconnecting': 'errors.connectionLost',
+  'Not connected to VMDesk; reconnecting': 'errors.notConnected',
+};
 
 /** The code and message of anything thrown by an API call. */
 export function describeError(err: unknown): { code: string; message: string } {
-  if (err instanceof ApiError) return { code: err.code, message: err.message };
+  if (err instanceof ApiError) {
+    const own = err.code === 'DISCONNECTED' ? CLIENT_MESSAGES[err.message] : undefined;
+    return { code: err.code, message: own ? t(own) : err.message };
+  }
   if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
   return { code: 'INTERNAL', message: String(err) };
 }
 
+/** "No such machine (NOT_FOUND)": a failure's message with its code, as every box and alert shows it. */
+export function withCode(e: { code: string; message: string }): string {
+  return `${e.message} (${e.code})`;
+}
+
 /**
- * Shows a failed action. When it concerns a machine, the box offers "Show log" (QEMU's log), since
- * that is where the reason of a failed start usually is.
+ * Shows a failed action (`what`: already in the current language, e.g. "Cannot start web"). When it
+ * concerns a machine, the box offers "Show log" (QEMU's log), since that is where the reason of a
+ * failed start usually is.
  */
 export async function reportError(what: string, err: unknown, showLog?: () => void): Promise<void> {
   const { code, message } = describeError(err);
@@ -21,9 +40,9 @@ export async function reportError(what: string, err: unknown, showLog?: () => vo
   try {
     await ElMessageBox.alert(`${message}`, `${what} (${code})`, {
       type: 'error',
-      confirmButtonText: 'OK',
+      confirmButtonText: t('common.ok'),
       showCancelButton: true,
-      cancelButtonText: 'Show log',
+      cancelButtonText: t('main.details.showLog'),
       distinguishCancelAndClose: true,
       customClass: 'vm-error-box',
     });

@@ -5,6 +5,7 @@
 import { computed, ref, type ComputedRef, type Ref } from 'vue';
 import { ElMessage, ElMessageBox } from 'element-plus';
 import type { TaskInfo } from '../../src-main/api/types';
+import { t } from '../i18n';
 import { useTasksStore } from '../stores/tasks';
 import { LOCAL_HOST } from './hosts';
 import { describeError } from './report-error';
@@ -21,7 +22,8 @@ export type TaskOutcome<R> = { ok: true; result: R } | { ok: false; cancelled: b
 /** What went wrong, with its code, from a thrown error or an ended task. */
 export function taskError(ended: TaskInfo): string {
   if (ended.error) return `${ended.error.message} (${ended.error.code})`;
-  return ended.state === 'cancelled' ? 'Cancelled: nothing was changed' : `The task ${ended.state}`;
+  if (ended.state === 'cancelled') return t('errors.taskCancelled');
+  return ended.state === 'failed' ? t('errors.taskFailed') : t('errors.taskEnded', { state: ended.state });
 }
 
 /** Starts a task on `host` (the one `start` calls) and follows it to its end. */
@@ -45,7 +47,8 @@ export async function followTask<R>(
 
 /**
  * For a task started without a dialog (restore, delete, save state): success is a toast; a failure is
- * a box that says what went wrong (the core's message says what to do).
+ * a box that says what went wrong (the core's message says what to do). `what` is in the current
+ * language ("Delete snapshot “a”").
  */
 export async function runInBackground<R>(
   what: string,
@@ -55,11 +58,15 @@ export async function runInBackground<R>(
 ): Promise<boolean> {
   const outcome = await followTask<R>(start, undefined, host);
   if (outcome.ok) {
-    ElMessage({ type: 'success', message: done ? done(outcome.result) : `${what}: done` });
+    ElMessage({ type: 'success', message: done ? done(outcome.result) : t('errors.taskDone', { what }) });
     return true;
   }
-  if (outcome.cancelled) ElMessage({ type: 'warning', message: `${what}: cancelled` });
-  else await ElMessageBox.alert(outcome.error, `${what} failed`, { type: 'error', confirmButtonText: 'OK' }).catch(() => undefined);
+  if (outcome.cancelled) ElMessage({ type: 'warning', message: t('errors.taskWasCancelled', { what }) });
+  else
+    await ElMessageBox.alert(outcome.error, t('errors.taskWhatFailed', { what }), {
+      type: 'error',
+      confirmButtonText: t('common.ok'),
+    }).catch(() => undefined);
   return false;
 }
 

@@ -16,6 +16,7 @@ import {
 } from '../../src-main/api/resources';
 import { kernelBootInputSchema, type ModifyMachineInput } from '../../src-main/api/operations';
 import type { HostCapabilities } from '../../src-main/api/types';
+import { t, wordsOf, type MessageKey } from '../i18n';
 import type { OsType } from './machine-info';
 import { uefiUnavailableReason } from './presets';
 import { cpusError, memoryError, nameError, pathError } from './wizard-input';
@@ -58,18 +59,22 @@ export interface SettingsForm {
 export type SettingsField = keyof SettingsForm;
 export type SettingsErrors = Partial<Record<SettingsField, string>>;
 
-export const BOOT_DEVICE_LABELS: Record<BootDevice, string> = { disk: 'Hard disk', cdrom: 'Optical', network: 'Network' };
-export const DISPLAY_ADAPTER_LABELS: Record<DisplayAdapter, string> = {
-  std: 'Standard VGA',
-  virtio: 'VirtIO GPU',
-  cirrus: 'Cirrus Logic',
-  none: 'None (headless)',
-};
+export const BOOT_DEVICE_LABELS = wordsOf<BootDevice>({
+  disk: 'machine.boot.disk',
+  cdrom: 'machine.boot.cdrom',
+  network: 'machine.boot.network',
+});
+export const DISPLAY_ADAPTER_LABELS = wordsOf<DisplayAdapter>({
+  std: 'machine.display.std',
+  virtio: 'machine.display.virtio',
+  cirrus: 'machine.display.cirrus',
+  none: 'machine.display.none',
+});
 
-/** Settings the core refuses to change while the machine runs. */
-export const LOCKED_WHILE_RUNNING: Partial<Record<SettingsField, string>> = {
-  name: 'Stop the machine to rename it',
-  firmware: 'Stop the machine to change its firmware',
+/** Settings the core refuses to change while the machine runs, and why. */
+export const LOCKED_WHILE_RUNNING: Partial<Record<SettingsField, MessageKey>> = {
+  name: 'settings.general.lockedName',
+  firmware: 'settings.system.lockedFirmware',
 };
 
 export function settingsFormFrom(c: MachineConfig): SettingsForm {
@@ -109,7 +114,7 @@ function schemaError(
   v: unknown,
 ): string | null {
   const r = schema.safeParse(v);
-  return r.success ? null : (r.error?.issues[0]?.message ?? 'Invalid value');
+  return r.success ? null : (r.error?.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
 /** The pinning field as pins, or why it is not one: the syntax, each pin, each vCPU once, the host's CPUs. */
@@ -125,10 +130,10 @@ export function pinningOf(text: string, host: HostCapabilities | null): { pins: 
     if (problem) return { error: problem };
     if (host && pin.hostCpu >= host.cpus)
       return {
-        error: `Host CPU ${pin.hostCpu} does not exist: this host has ${host.cpus} CPU${host.cpus === 1 ? '' : 's'} (0–${host.cpus - 1})`,
+        error: t('settings.system.noSuchHostCpuCount', { cpu: pin.hostCpu, last: host.cpus - 1 }, host.cpus),
       };
   }
-  if (new Set(pins.map((p) => p.vcpu)).size !== pins.length) return { error: 'Each vCPU may be pinned only once' };
+  if (new Set(pins.map((p) => p.vcpu)).size !== pins.length) return { error: t('settings.system.pinnedTwice') };
   return { pins: [...pins].sort((a, b) => a.vcpu - b.vcpu) };
 }
 
@@ -183,15 +188,15 @@ export function settingsErrors(
   set('memoryMiB', memoryError(form.memoryMiB, host));
   set('cpus', cpusError(form.cpus));
   if (form.firmware === 'uefi' && original.firmware !== 'uefi') set('firmware', uefiUnavailableReason(host));
-  if (bootOrderOf(form).length === 0) errors.boot = 'Choose at least one boot device';
+  if (bootOrderOf(form).length === 0) errors.boot = t('settings.system.noBootDevice');
   set('iso', pathError(form.iso, false));
   if (form.kernelBoot) {
     set('kernel', pathError(form.kernel, true));
     set('initrd', pathError(form.initrd, false));
     const r = kernelBootInputSchema.shape.cmdline.safeParse(form.cmdline);
-    if (!r.success) errors.cmdline = r.error.issues[0]?.message ?? 'Invalid kernel command line';
+    if (!r.success) errors.cmdline = r.error.issues[0]?.message ?? t('settings.storage.invalidCmdline');
   }
-  if (form.notes.length > 10000) errors.notes = 'At most 10000 characters of notes';
+  if (form.notes.length > 10000) errors.notes = t('settings.general.notesTooLong', { max: 10000 });
   return { ...errors, ...resourceErrors(form, host) };
 }
 

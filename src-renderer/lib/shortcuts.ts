@@ -5,6 +5,7 @@
  * for the keys its browser keeps. Menus and tooltips show the face's own.
  */
 import type { CommandId } from '../commands';
+import { t } from '../i18n';
 
 export type Face = 'desktop' | 'browser';
 
@@ -23,7 +24,12 @@ export function shortcutLabel(command: CommandId, face: Face): string | undefine
   return face === 'desktop' ? `Ctrl+${letter}` : `Ctrl+Alt+${letter}`;
 }
 
-/** The same for assistive technology (aria-keyshortcuts: `Control+Alt+N`). */
+/** The shortcut as the current language writes it on screen: `Ctrl+Alt+N`, German `Strg+Alt+N`. */
+export function shownShortcut(label: string | undefined): string {
+  return (label ?? '').replace(/^Ctrl\+/, `${t('main.keys.ctrl')}+`);
+}
+
+/** The same for assistive technology (aria-keyshortcuts: `Control+Alt+N`, in every language). */
 export function ariaShortcut(label: string | undefined): string | undefined {
   return label?.replace(/^Ctrl\+/, 'Control+');
 }

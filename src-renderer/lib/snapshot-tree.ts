@@ -4,6 +4,8 @@
  */
 import type { ZodType } from 'zod';
 import { snapshotDescriptionSchema, snapshotNameSchema, type SnapshotNode, type SnapshotTree } from '../../src-main/api/snapshots';
+import { t, wordsOf } from '../i18n';
+import { formatDateTime } from '../i18n/format';
 
 export const CURRENT_STATE_KEY = '@current';
 
@@ -15,7 +17,7 @@ export interface SnapshotTreeItem {
   children: SnapshotTreeItem[];
 }
 
-export function snapshotTreeItems(tree: SnapshotTree, currentLabel = 'Current state'): SnapshotTreeItem[] {
+export function snapshotTreeItems(tree: SnapshotTree, currentLabel = t('snapshots.currentState')): SnapshotTreeItem[] {
   const current: SnapshotTreeItem = { key: CURRENT_STATE_KEY, label: currentLabel, snapshot: null, children: [] };
   let placed = false;
   const convert = (n: SnapshotNode): SnapshotTreeItem => {
@@ -45,15 +47,18 @@ export function findSnapshotNode(tree: SnapshotTree, id: string): SnapshotNode |
   return allSnapshots(tree).find((s) => s.id === id) ?? null;
 }
 
-/** "Snapshot 1", "Snapshot 2"…: the first free one, as VirtualBox proposes. */
-export function defaultSnapshotName(tree: SnapshotTree): string {
-  const names = new Set(allSnapshots(tree).map((s) => s.name));
-  for (let i = 1; ; i++) if (!names.has(`Snapshot ${i}`)) return `Snapshot ${i}`;
+/** "Snapshot 1", "Snapshot 2"… (German "Sicherungspunkt 1"…): the first free one, as VirtualBox proposes. */
+export function defaultSnapshotName(tree: SnapshotTree | null): string {
+  const names = new Set(tree ? allSnapshots(tree).map((s) => s.name) : []);
+  for (let i = 1; ; i++) {
+    const name = t('snapshots.defaultName', { number: i });
+    if (!names.has(name)) return name;
+  }
 }
 
 function firstIssue(schema: ZodType, value: unknown): string | null {
   const r = schema.safeParse(value);
-  return r.success ? null : (r.error.issues[0]?.message ?? 'Invalid value');
+  return r.success ? null : (r.error.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
 /** The Take dialog's checks, as the core makes them (same zod schema), plus uniqueness. */
@@ -61,19 +66,16 @@ export function snapshotInputErrors(name: string, description: string, tree: Sna
   const errors: { name?: string; description?: string } = {};
   const nameIssue = firstIssue(snapshotNameSchema, name);
   if (nameIssue) errors.name = nameIssue;
-  else if (tree && allSnapshots(tree).some((s) => s.name === name)) errors.name = `A snapshot named "${name}" already exists`;
+  else if (tree && allSnapshots(tree).some((s) => s.name === name)) errors.name = t('snapshots.nameTaken', { name });
   const descIssue = firstIssue(snapshotDescriptionSchema, description);
   if (descIssue) errors.description = descIssue;
   return errors;
 }
 
-export const SNAPSHOT_KIND_LABELS = { live: 'Live', disk: 'Disk' } as const;
-export const SNAPSHOT_KIND_HINTS = {
-  live: 'Memory and disks: restoring resumes the guest where it was',
-  disk: 'Disks and settings: restoring starts from a powered-off machine',
-} as const;
+export const SNAPSHOT_KIND_LABELS = wordsOf<SnapshotNode['kind']>({ live: 'snapshots.kind.live', disk: 'snapshots.kind.disk' });
+export const SNAPSHOT_KIND_HINTS = wordsOf<SnapshotNode['kind']>({ live: 'snapshots.kindHint.live', disk: 'snapshots.kindHint.disk' });
 
+/** A snapshot's (or a scheduled run's) time, in the current language's way. */
 export function formatDate(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  return formatDateTime(iso);
 }

@@ -6,6 +6,8 @@ import type { ZodType } from 'zod';
 import { hostPathSchema, machineNameSchema } from '../../src-main/api/machine-config';
 import { absolutePathSchema } from '../../src-main/api/portability';
 import type { MediumInfo } from '../../src-main/api/storage';
+import { t, type MessageKey } from '../i18n';
+import { fixed } from '../i18n/format';
 
 const UNITS: Record<string, number> = { '': 1024 ** 3, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
@@ -28,26 +30,38 @@ export function formatBytes(bytes: number): string {
     v /= 1024;
     i++;
   }
-  return `${i === 0 ? v : v.toFixed(v >= 100 || Number.isInteger(v) ? 0 : 1)} ${units[i]}`;
+  return `${i === 0 ? v : fixed(v, v >= 100 || Number.isInteger(v) ? 0 : 1)} ${units[i]}`;
 }
 
 /** Disks are whole MiB to QEMU's liking; the core refuses more than 64 TiB. */
 export function sizeError(text: string, minBytes = 1024 ** 2): string | null {
   const bytes = parseSize(text);
-  if (bytes === null) return 'Type a size such as 20G or 512M';
-  if (bytes < minBytes) return `At least ${formatBytes(minBytes)}`;
-  if (bytes > 64 * 1024 ** 4) return 'At most 64 TiB';
+  if (bytes === null) return t('dialogs.size.notASize');
+  if (bytes < minBytes) return t('dialogs.size.atLeast', { size: formatBytes(minBytes) });
+  if (bytes > 64 * 1024 ** 4) return t('dialogs.size.atMost', { size: formatBytes(64 * 1024 ** 4) });
   return null;
 }
 
 function firstIssue(schema: ZodType, value: unknown): string | null {
   const r = schema.safeParse(value);
-  return r.success ? null : (r.error.issues[0]?.message ?? 'Invalid value');
+  return r.success ? null : (r.error.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
+/** What a path field asks for, in the sentence "Type the … on the host". */
+export type PathWhat = 'path' | 'folder' | 'sourceDevice' | 'sourceFile' | 'targetDevice' | 'targetOva' | 'backupFolder';
+const PATH_MISSING: Record<PathWhat, MessageKey> = {
+  path: 'dialogs.path.path',
+  folder: 'dialogs.path.folder',
+  sourceDevice: 'dialogs.path.sourceDevice',
+  sourceFile: 'dialogs.path.sourceFile',
+  targetDevice: 'dialogs.path.targetDevice',
+  targetOva: 'dialogs.path.targetOva',
+  backupFolder: 'dialogs.path.backupFolder',
+};
+
 /** A host path typed by hand; the portability operations want it absolute. */
-export function hostPathError(value: string, what = 'path'): string | null {
-  if (value.trim() === '') return `Type the ${what} on the host`;
+export function hostPathError(value: string, what: PathWhat = 'path'): string | null {
+  if (value.trim() === '') return t(PATH_MISSING[what]);
   return firstIssue(hostPathSchema, value) ?? firstIssue(absolutePathSchema, value);
 }
 
@@ -55,12 +69,12 @@ export function hostPathError(value: string, what = 'path'): string | null {
 export function newNameError(name: string, taken: ReadonlySet<string>): string | null {
   const issue = firstIssue(machineNameSchema, name);
   if (issue) return issue;
-  return taken.has(name) ? `A machine named "${name}" already exists` : null;
+  return taken.has(name) ? t('wizard.nameTaken', { name }) : null;
 }
 
-/** The first free "NAME Clone", "NAME Clone 2"… */
+/** The first free "NAME Clone", "NAME Clone 2"… (German: "NAME Klon"…) */
 export function defaultCloneName(name: string, taken: ReadonlySet<string>): string {
-  const base = `${name} Clone`.slice(0, 64).trimEnd();
+  const base = t('dialogs.clone.defaultName', { name }).slice(0, 64).trimEnd();
   if (!taken.has(base)) return base;
   for (let i = 2; ; i++) if (!taken.has(`${base} ${i}`)) return `${base} ${i}`;
 }
@@ -69,10 +83,10 @@ export function defaultCloneName(name: string, taken: ReadonlySet<string>): stri
 export function moveTargetError(target: string, machineDir: string): string | null {
   const e = hostPathError(target, 'folder');
   if (e) return e;
-  const t = target.replace(/\/+$/, '') || '/';
+  const to = target.replace(/\/+$/, '') || '/';
   const dir = machineDir.replace(/\/+$/, '');
-  if (t === dir || t.startsWith(`${dir}/`)) return 'The target must not be the machine’s own folder or a folder inside it';
-  if (t === dir.slice(0, dir.lastIndexOf('/'))) return 'The machine is already in this folder';
+  if (to === dir || to.startsWith(`${dir}/`)) return t('dialogs.move.insideItself');
+  if (to === dir.slice(0, dir.lastIndexOf('/'))) return t('dialogs.move.alreadyThere');
   return null;
 }
 
@@ -112,11 +126,14 @@ export function mediaTree(media: readonly MediumInfo[]): MediumRow[] {
 }
 
 export function usersLabel(m: MediumInfo): string {
-  if (m.users.length === 0) return 'Not attached';
+  if (m.users.length === 0) return t('dialogs.media.notAttached');
   return m.users
-    .map(
-      (u) =>
-        `${u.name} (${u.use === 'snapshot' && u.snapshot ? `snapshot ${u.snapshot}` : u.use === 'backing' ? `base of ${u.device}` : u.device})`,
+    .map((u) =>
+      u.use === 'snapshot' && u.snapshot
+        ? t('dialogs.media.usedBySnapshot', { name: u.name, snapshot: u.snapshot })
+        : u.use === 'backing'
+          ? t('dialogs.media.usedAsBase', { name: u.name, device: u.device })
+          : t('dialogs.media.usedAs', { name: u.name, device: u.device }),
     )
     .join(', ');
 }

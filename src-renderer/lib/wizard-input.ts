@@ -14,6 +14,7 @@ import {
   newPassphraseSchema,
 } from '../../src-main/api/machine-config';
 import { createMachineInputSchema, kernelBootInputSchema, type CreateMachineInput } from '../../src-main/api/operations';
+import { t, wordsOf } from '../i18n';
 import type { OsType } from './machine-info';
 import { presetFor, uefiUnavailableReason } from './presets';
 
@@ -44,7 +45,14 @@ export interface WizardForm {
 export type WizardField = keyof WizardForm;
 export type FieldErrors = Partial<Record<WizardField, string>>;
 
-export const WIZARD_STEPS = ['Name and OS', 'Install media', 'Hardware', 'Summary'] as const;
+export const WIZARD_STEPS = ['name', 'media', 'hardware', 'summary'] as const;
+export type WizardStep = (typeof WIZARD_STEPS)[number];
+export const WIZARD_STEP_LABELS = wordsOf<WizardStep>({
+  name: 'wizard.steps.name',
+  media: 'wizard.steps.media',
+  hardware: 'wizard.steps.hardware',
+  summary: 'wizard.steps.summary',
+});
 /** The fields each step checks before Next. */
 export const STEP_FIELDS: readonly (readonly WizardField[])[] = [
   ['name', 'osType'],
@@ -53,13 +61,13 @@ export const STEP_FIELDS: readonly (readonly WizardField[])[] = [
   [],
 ];
 
-export const BOOT_SOURCE_LABELS: Record<BootSource, string> = {
-  demo: 'Demo guest',
-  iso: 'ISO image',
-  disk: 'Existing disk image',
-  kernel: 'Linux kernel',
-  none: 'Nothing',
-};
+export const BOOT_SOURCE_LABELS = wordsOf<BootSource>({
+  demo: 'wizard.boot.demo',
+  iso: 'wizard.boot.iso',
+  disk: 'wizard.boot.disk',
+  kernel: 'wizard.boot.kernel',
+  none: 'wizard.boot.none',
+});
 
 export const MAX_DISK_GIB = 64 * 1024;
 const GIB = 1024 ** 3;
@@ -97,34 +105,34 @@ export function makesDisk(form: Pick<WizardForm, 'boot' | 'diskMode' | 'diskGiB'
 
 function firstIssue(schema: ZodType, value: unknown): string | null {
   const r = schema.safeParse(value);
-  return r.success ? null : (r.error.issues[0]?.message ?? 'Invalid value');
+  return r.success ? null : (r.error.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
 export function nameError(name: string, takenNames: ReadonlySet<string>, ownName?: string): string | null {
   const issue = firstIssue(machineNameSchema, name);
   if (issue) return issue;
-  if (name !== ownName && takenNames.has(name)) return `A machine named "${name}" already exists`;
+  if (name !== ownName && takenNames.has(name)) return t('wizard.nameTaken', { name });
   return null;
 }
 
 /** A host path typed by hand (the browser cannot pick one); optional ones may stay empty. */
 export function pathError(value: string, required: boolean): string | null {
-  if (value === '') return required ? 'Enter the path of the file on the host' : null;
+  if (value === '') return required ? t('wizard.pathMissing') : null;
   return firstIssue(hostPathSchema, value);
 }
 
 /** Memory beyond what the host has is refused by the core; within it, a number is all we need. */
 export function memoryError(memoryMiB: number, host: HostCapabilities | null): string | null {
-  if (!Number.isInteger(memoryMiB)) return 'Memory must be a whole number of MiB';
-  if (memoryMiB < MIN_MEMORY_MIB) return `At least ${MIN_MEMORY_MIB} MiB of memory`;
-  if (memoryMiB > MAX_MEMORY_MIB) return 'Too much memory';
-  if (host && memoryMiB > host.memoryMiB) return `This host has only ${host.memoryMiB} MiB of memory`;
+  if (!Number.isInteger(memoryMiB)) return t('wizard.memoryWhole');
+  if (memoryMiB < MIN_MEMORY_MIB) return t('wizard.memoryAtLeast', { mib: MIN_MEMORY_MIB });
+  if (memoryMiB > MAX_MEMORY_MIB) return t('wizard.memoryTooMuch');
+  if (host && memoryMiB > host.memoryMiB) return t('wizard.memoryHostHas', { mib: host.memoryMiB });
   return null;
 }
 
 export function cpusError(cpus: number): string | null {
-  if (!Number.isInteger(cpus) || cpus < 1) return 'At least 1 CPU';
-  if (cpus > MAX_CPUS) return `At most ${MAX_CPUS} CPUs`;
+  if (!Number.isInteger(cpus) || cpus < 1) return t('wizard.cpusAtLeast');
+  if (cpus > MAX_CPUS) return t('wizard.cpusAtMost', { max: MAX_CPUS });
   return null;
 }
 
@@ -132,9 +140,9 @@ export function cpusError(cpus: number): string | null {
 export function resourceWarnings(cpus: number, memoryMiB: number, host: HostCapabilities | null): { cpus?: string; memory?: string } {
   if (!host) return {};
   const w: { cpus?: string; memory?: string } = {};
-  if (cpus > host.cpus) w.cpus = `More CPUs than the host's ${host.cpus} cores: the guest will run slower`;
+  if (cpus > host.cpus) w.cpus = t('wizard.cpusOversubscribed', { cores: host.cpus });
   if (memoryMiB <= host.memoryMiB && memoryMiB > host.freeMemoryMiB)
-    w.memory = `More than the ${host.freeMemoryMiB} MiB free right now: the host may swap`;
+    w.memory = t('wizard.memoryOversubscribed', { mib: host.freeMemoryMiB });
   return w;
 }
 
@@ -154,11 +162,11 @@ export function wizardErrors(form: WizardForm, takenNames: ReadonlySet<string>, 
   set('memoryMiB', memoryError(form.memoryMiB, host));
   set('cpus', cpusError(form.cpus));
   if (asksForDiskSize(form.boot) && (!Number.isInteger(form.diskGiB) || form.diskGiB < 0 || form.diskGiB > MAX_DISK_GIB))
-    errors.diskGiB = `The disk size is a whole number of GiB from 0 to ${MAX_DISK_GIB}`;
+    errors.diskGiB = t('wizard.diskSizeRange', { max: MAX_DISK_GIB });
   if (form.firmware === 'uefi') set('firmware', uefiUnavailableReason(host));
   if (form.encrypt && makesDisk(form)) {
     set('passphrase', firstIssue(newPassphraseSchema, form.passphrase));
-    if (form.passphraseAgain !== form.passphrase) errors.passphraseAgain = 'The two passphrases differ';
+    if (form.passphraseAgain !== form.passphrase) errors.passphraseAgain = t('wizard.passphrasesDiffer');
   }
   return errors;
 }

@@ -4,6 +4,7 @@ import type { AddHostInput, HostSummary } from '../../src-main/api/hosts';
 import { api, onApiEvent, onConnectionState } from '../api/client';
 import { LOCAL_HOST, LOCAL_SUMMARY, isReachable, sortHosts } from '../lib/hosts';
 import { describeError, reportError } from '../lib/report-error';
+import { t, type MessageKey } from '../i18n';
 
 /**
  * This computer and the remote hosts, with their connection states, kept current by `hosts` events.
@@ -102,13 +103,13 @@ export const useHostsStore = defineStore('hosts', () => {
     collapsed.value = next;
   }
 
-  async function withBusy(name: string, what: string, call: () => Promise<unknown>): Promise<boolean> {
+  async function withBusy(name: string, failed: MessageKey, call: () => Promise<unknown>): Promise<boolean> {
     busy.value = new Set(busy.value).add(name);
     try {
       await call();
       return true;
     } catch (err) {
-      await reportError(`${what} ${name}`, err);
+      await reportError(t(failed, { name }), err);
       return false;
     } finally {
       const next = new Set(busy.value);
@@ -143,8 +144,8 @@ export const useHostsStore = defineStore('hosts', () => {
     onHostGone,
     toggle,
     add,
-    connect: (name: string) => withBusy(name, 'Cannot connect to', () => api.connectHost(name)),
-    disconnect: (name: string) => withBusy(name, 'Cannot disconnect from', () => api.disconnectHost(name)),
-    remove: (name: string) => withBusy(name, 'Cannot remove', () => api.removeHost(name)),
+    connect: (name: string) => withBusy(name, 'errors.cannotConnect', () => api.connectHost(name)),
+    disconnect: (name: string) => withBusy(name, 'errors.cannotDisconnect', () => api.disconnectHost(name)),
+    remove: (name: string) => withBusy(name, 'errors.cannotRemove', () => api.removeHost(name)),
   };
 });

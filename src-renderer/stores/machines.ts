@@ -6,6 +6,7 @@ import { apiFor, connectionState, onApiEvent, onConnectionState, type Connection
 import { LOCAL_HOST, groupMachines, listItems, type MachineRef } from '../lib/hosts';
 import { reportError } from '../lib/report-error';
 import { startMachineAsking } from '../lib/passphrase-prompt';
+import { t, type MessageKey } from '../i18n';
 import { useHostsStore } from './hosts';
 import { useUiStore } from './ui';
 
@@ -96,7 +97,7 @@ export const useMachinesStore = defineStore('machines', () => {
       fixSelection(host);
     } catch (err) {
       // A remote host's state says why it cannot be listed; its last list stays, greyed.
-      if (host === LOCAL_HOST) await reportError('Cannot list the machines', err);
+      if (host === LOCAL_HOST) await reportError(t('errors.listMachines'), err);
     }
   }
 
@@ -110,7 +111,7 @@ export const useMachinesStore = defineStore('machines', () => {
     try {
       caps.value.set(host, await apiFor(host).host());
     } catch (err) {
-      if (host === LOCAL_HOST) await reportError('Cannot read the host capabilities', err);
+      if (host === LOCAL_HOST) await reportError(t('errors.hostCapabilities'), err);
     }
   }
 
@@ -155,14 +156,14 @@ export const useMachinesStore = defineStore('machines', () => {
     selection.value = { host, uuid: null };
   }
 
-  /** Runs a lifecycle call on a machine, on its host; a failure is shown with a "Show log" action. */
-  async function act(what: string, r: MachineRef, call: (api: VmdeskApi, uuid: string) => Promise<unknown>): Promise<boolean> {
+  /** Runs a lifecycle call on a machine, on its host; a failure ("Cannot start web") is shown with a "Show log" action. */
+  async function act(failed: MessageKey, r: MachineRef, call: (api: VmdeskApi, uuid: string) => Promise<unknown>): Promise<boolean> {
     try {
       await call(apiFor(r.host), r.uuid);
       return true;
     } catch (err) {
       const ui = useUiStore();
-      await reportError(`${what} ${displayName(r)}`, err, () => ui.showLog(r));
+      await reportError(t(failed, { name: displayName(r) }), err, () => ui.showLog(r));
       return false;
     }
   }
@@ -195,15 +196,15 @@ export const useMachinesStore = defineStore('machines', () => {
     select,
     selectHost,
     displayName,
-    start: (r: MachineRef) => act('Cannot start', r, (a, u) => startMachineAsking(a, u, displayName(r))),
-    shutdown: (r: MachineRef) => act('Cannot shut down', r, (a, u) => a.shutdownMachine(u)),
-    powerOff: (r: MachineRef) => act('Cannot power off', r, (a, u) => a.shutdownMachine(u, { force: true })),
-    pause: (r: MachineRef) => act('Cannot pause', r, (a, u) => a.pauseMachine(u)),
-    resume: (r: MachineRef) => act('Cannot resume', r, (a, u) => a.resumeMachine(u)),
-    reset: (r: MachineRef) => act('Cannot reset', r, (a, u) => a.resetMachine(u)),
-    remove: (r: MachineRef, keepDisks: boolean) => act('Cannot remove', r, (a, u) => a.deleteMachine(u, { keepDisks })),
+    start: (r: MachineRef) => act('errors.cannotStart', r, (a, u) => startMachineAsking(a, u, displayName(r))),
+    shutdown: (r: MachineRef) => act('errors.cannotShutDown', r, (a, u) => a.shutdownMachine(u)),
+    powerOff: (r: MachineRef) => act('errors.cannotPowerOff', r, (a, u) => a.shutdownMachine(u, { force: true })),
+    pause: (r: MachineRef) => act('errors.cannotPause', r, (a, u) => a.pauseMachine(u)),
+    resume: (r: MachineRef) => act('errors.cannotResume', r, (a, u) => a.resumeMachine(u)),
+    reset: (r: MachineRef) => act('errors.cannotReset', r, (a, u) => a.resetMachine(u)),
+    remove: (r: MachineRef, keepDisks: boolean) => act('errors.cannotRemove', r, (a, u) => a.deleteMachine(u, { keepDisks })),
     /** A broken machine's machine.json.bak put back (the broken file is kept beside it). */
-    repair: (r: MachineRef) => act('Cannot repair', r, (a, u) => a.repairMachine(u)),
+    repair: (r: MachineRef) => act('errors.cannotRepair', r, (a, u) => a.repairMachine(u)),
   };
 });
 

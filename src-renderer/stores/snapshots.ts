@@ -7,6 +7,7 @@ import { sameMachine, type MachineRef } from '../lib/hosts';
 import { describeError } from '../lib/report-error';
 import { runInBackground } from '../lib/run-task';
 import { useMachinesStore } from './machines';
+import { t } from '../i18n';
 
 /**
  * The snapshot tree of the machine shown in the Snapshots tab, re-read on `machines` events (the
@@ -32,14 +33,14 @@ export const useSnapshotsStore = defineStore('snapshots', () => {
     }
     loading.value = tree.value === null;
     try {
-      const t = await apiFor(want.host).listSnapshots(want.uuid);
+      const listed = await apiFor(want.host).listSnapshots(want.uuid);
       if (mine !== generation) return;
-      tree.value = t;
+      tree.value = listed;
       error.value = null;
     } catch (err) {
       if (mine !== generation) return;
       const e = describeError(err);
-      error.value = `Cannot read the snapshots: ${e.message} (${e.code})`;
+      error.value = t('snapshots.readError', { message: e.message, code: e.code });
     } finally {
       if (mine === generation) loading.value = false;
     }
@@ -62,19 +63,19 @@ export const useSnapshotsStore = defineStore('snapshots', () => {
 
   async function remove(machine: MachineRef, snap: SnapshotNode): Promise<void> {
     const name = useMachinesStore().displayName(machine);
-    const ok = await ElMessageBox.confirm(
-      `Delete snapshot “${snap.name}” of ${name}? Its data is merged into the snapshots and state that follow it; they are kept. This cannot be undone.`,
-      'Delete snapshot',
-      { type: 'warning', confirmButtonText: 'Delete', cancelButtonText: 'Cancel' },
-    ).then(
+    const ok = await ElMessageBox.confirm(t('snapshots.delete.confirm', { snapshot: snap.name, name }), t('snapshots.delete.title'), {
+      type: 'warning',
+      confirmButtonText: t('common.delete'),
+      cancelButtonText: t('common.cancel'),
+    }).then(
       () => true,
       () => false,
     );
     if (!ok) return;
     await runInBackground(
-      `Delete snapshot “${snap.name}”`,
+      t('snapshots.delete.task', { snapshot: snap.name }),
       () => apiFor(machine.host).deleteSnapshot(machine.uuid, snap.id),
-      () => `Deleted snapshot “${snap.name}”`,
+      () => t('snapshots.delete.done', { snapshot: snap.name }),
       machine.host,
     );
   }

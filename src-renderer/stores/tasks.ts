@@ -4,6 +4,7 @@ import type { TaskInfo } from '../../src-main/api/types';
 import { apiFor, onApiEvent } from '../api/client';
 import { LOCAL_HOST } from '../lib/hosts';
 import { reportError } from '../lib/report-error';
+import { t } from '../i18n';
 import { useHostsStore } from './hosts';
 
 /** A task with the host it runs on ("local": this computer). */
@@ -46,7 +47,7 @@ export const useTasksStore = defineStore('tasks', () => {
       for (const t of await apiFor(host).listTasks()) upsert(t, host);
     } catch (err) {
       // A remote host that cannot be reached says so in its own state.
-      if (host === LOCAL_HOST) await reportError('Cannot list tasks', err);
+      if (host === LOCAL_HOST) await reportError(t('errors.listTasks'), err);
     }
   }
 
@@ -80,7 +81,7 @@ export const useTasksStore = defineStore('tasks', () => {
     try {
       upsert(await apiFor(host).cancelTask(id), host);
     } catch (err) {
-      await reportError('Cannot cancel the task', err);
+      await reportError(t('errors.cancelTask'), err);
     }
   }
 

@@ -1,20 +1,23 @@
+import { t, type MessageKey } from '../../i18n';
+
 /** Where a console stream (serial or VNC WebSocket) stands, as shown to the user. */
 export type StreamPhase = 'idle' | 'connecting' | 'open' | 'closed';
 
-const CLOSE_CODES: Record<number, string> = {
-  1000: 'closed',
-  1001: 'the server went away',
-  1006: 'the connection was lost',
-  1008: 'access refused',
-  1011: 'server error',
-  1012: 'the server restarted',
-  4503: 'the link to the remote host dropped',
+const CLOSE_CODES: Record<number, MessageKey> = {
+  1000: 'console.close.code1000',
+  1001: 'console.close.code1001',
+  1006: 'console.close.code1006',
+  1008: 'console.close.code1008',
+  1011: 'console.close.code1011',
+  1012: 'console.close.code1012',
+  4503: 'console.close.code4503',
 };
 
-/** A WebSocket close event in words: the server's reason when it gave one, else what the code means. */
+/** A WebSocket close event in words: the server's reason when it gave one (its own words), else what the code means. */
 export function closeReasonText(code: number, reason: string): string {
   if (reason) return reason;
-  return CLOSE_CODES[code] ?? `closed (code ${code})`;
+  const known = CLOSE_CODES[code];
+  return known ? t(known) : t('console.close.other', { code: String(code) });
 }
 
 /**

@@ -9,6 +9,7 @@ import type { MachineState } from '../../../src-main/api/machine-config';
 import { apiFor } from '../../api/client';
 import type { MachineRef } from '../../lib/hosts';
 import { startMachineAsking } from '../../lib/passphrase-prompt';
+import { describeError } from '../../lib/report-error';
 
 export type ConsoleAction = 'start' | 'pause' | 'resume' | 'reset' | 'shutdown' | 'poweroff' | 'ctrlaltdel' | 'screenshot';
 
@@ -30,8 +31,9 @@ export interface ConsoleActions {
   run: (action: ConsoleAction) => Promise<void>;
 }
 
+/** The core's message (its own words), or the client's in the current language. */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return describeError(err).message;
 }
 
 function downloadPng(base64: string, fileName: string): void {

@@ -5,13 +5,14 @@
  * server replays its scrollback. A remote machine's stream that breaks with its SSH link is reopened
  * by itself, with backoff, while the machine is live.
  */
-import { onBeforeUnmount, onMounted, ref, toValue, watch, type MaybeRefOrGetter, type Ref } from 'vue';
+import { onBeforeUnmount, onMounted, ref, toValue, watch, watchEffect, type MaybeRefOrGetter, type Ref } from 'vue';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
 import { consoleUrl } from '../../api/client';
 import { isLocalHost, type MachineRef } from '../../lib/hosts';
 import { closeReasonText, createRetry, isLinkLoss, type StreamPhase } from './stream-phase';
+import { t as translate } from '../../i18n';
 
 export interface SerialTerminal {
   phase: Ref<StreamPhase>;
@@ -140,7 +141,8 @@ export function useSerialTerminal(host: Ref<HTMLElement | null>, target: MaybeRe
     const f = new FitAddon();
     t.loadAddon(f);
     t.open(el);
-    t.textarea?.setAttribute('aria-label', 'Serial console input');
+    // Its name follows a switch of language.
+    watchEffect(() => t.textarea?.setAttribute('aria-label', translate('console.serialInput')));
     t.attachCustomKeyEventHandler(onKey);
     t.onData((data) => send(encoder.encode(data)));
     t.onBinary((data) => send(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff)));

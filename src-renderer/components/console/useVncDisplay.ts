@@ -9,6 +9,7 @@ import RFB from '@novnc/novnc';
 import { consoleUrl } from '../../api/client';
 import { isLocalHost, type MachineRef } from '../../lib/hosts';
 import { createRetry, type StreamPhase } from './stream-phase';
+import { t } from '../../i18n';
 
 export interface VncDisplay {
   phase: Ref<StreamPhase>;
@@ -64,13 +65,15 @@ export function useVncDisplay(screen: Ref<HTMLElement | null>, target: MaybeRefO
     });
     client.addEventListener('securityfailure', (ev) => {
       if (rfb !== client) return;
-      closeReason.value = `Security negotiation failed: ${ev.detail.reason ?? `status ${ev.detail.status}`}`;
+      closeReason.value = t('console.securityFailed', {
+        reason: ev.detail.reason ?? t('console.status', { status: String(ev.detail.status) }),
+      });
     });
     client.addEventListener('disconnect', (ev) => {
       if (rfb !== client) return;
       rfb = null;
       phase.value = 'closed';
-      closeReason.value ??= ev.detail.clean ? 'The display connection was closed' : 'The display connection was lost';
+      closeReason.value ??= ev.detail.clean ? t('console.displayClosed') : t('console.displayLost');
       // noVNC gives no close code: a remote display lost uncleanly is taken for its SSH link dropping.
       if (!disposed && !isLocalHost(host) && !ev.detail.clean && live.value) retry.schedule();
     });

@@ -16,6 +16,7 @@ import {
   type ChartOptions,
 } from 'chart.js';
 import { WINDOW_SECONDS, secondsAgoLabel } from './series';
+import { intlLocale } from '../../i18n/format';
 
 ChartJS.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Filler);
 
@@ -44,6 +45,8 @@ export interface AxisSpec {
 export function liveChartOptions(y: AxisSpec, y1?: AxisSpec, windowSeconds = WINDOW_SECONDS): ChartOptions<'line'> {
   const c = chartColors();
   return {
+    // Figures (ticks, tooltips) in the current language's way.
+    locale: intlLocale(),
     responsive: true,
     maintainAspectRatio: false,
     animation: false,

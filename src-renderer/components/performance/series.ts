@@ -2,7 +2,10 @@
  * The Performance views' figures, from the samples the core keeps (MachineStats, HostStats): points
  * for live charts on a time axis in seconds before the newest sample (the host's clock, never the
  * viewer's, so a remote host's skew does not matter), the newest value of a series, and units.
+ * Figures are written in the current language's way (i18n/format).
  */
+import { t } from '../../i18n';
+import { fixed } from '../../i18n/format';
 
 export interface Point {
   /** Seconds before the newest sample (≤ 0). */
@@ -90,21 +93,21 @@ export function formatRate(bytesPerSecond: number | null): string {
   if (bytesPerSecond === null) return '—';
   const { unit, divisor } = rateUnit(bytesPerSecond);
   const v = bytesPerSecond / divisor;
-  return `${v >= 100 || divisor === 1 ? Math.round(v) : v.toFixed(1)} ${unit}`;
+  return `${v >= 100 || divisor === 1 ? Math.round(v) : fixed(v, 1)} ${unit}`;
 }
 
 export function formatPercent(v: number | null): string {
-  return v === null ? '—' : `${v >= 10 ? Math.round(v) : v.toFixed(1)} %`;
+  return v === null ? '—' : `${v >= 10 ? Math.round(v) : fixed(v, 1)} %`;
 }
 
 export function formatMiBOrDash(v: number | null): string {
   if (v === null) return '—';
-  return v >= 1024 ? `${(v / 1024).toFixed(1)} GiB` : `${Math.round(v)} MiB`;
+  return v >= 1024 ? `${fixed(v / 1024, 1)} GiB` : `${Math.round(v)} MiB`;
 }
 
 /** Tick labels of the time axis: "now", "-30 s", "-2 min". */
 export function secondsAgoLabel(x: number): string {
-  if (x === 0) return 'now';
+  if (x === 0) return t('performance.now');
   const s = Math.abs(x);
   if (s % 60 === 0) return `−${s / 60} min`;
   return `−${s} s`;

@@ -8,11 +8,12 @@ import type { NetworkOutcome } from '../../../src-main/api/network';
 import type { VmdeskApi } from '../../../src-main/api/contract';
 import { useMachinesStore } from '../../stores/machines';
 import { useSettings } from './settings-context';
+import { t } from '../../i18n';
 
 export interface NetworkLive {
   busy: Ref<boolean>;
   /**
-   * Runs `call` on the machine, with its host's API. Success: the stored config is updated and `what` shown (with whether
+   * Runs `call` on the machine, with its host's API. Success: the stored config is updated and `what` (in the current language) shown (with whether
    * the running guest has it now). Failure: what was thrown is returned (the core changed nothing).
    */
   apply: (what: string, call: (uuid: string, api: VmdeskApi) => Promise<NetworkOutcome>) => Promise<{ error: unknown } | null>;
@@ -30,8 +31,9 @@ export function useNetworkLive(): NetworkLive {
     try {
       const out = await call(d.uuid, api.value);
       if (details.value?.uuid === d.uuid) details.value = { ...details.value, config: out.config };
-      ElMessage({ type: 'success', message: out.live ? `${what} (the running guest has it now)` : what });
-      for (const w of out.warnings) ElNotification({ type: 'warning', title: `Network of ${out.config.name}`, message: w, duration: 0 });
+      ElMessage({ type: 'success', message: out.live ? t('settings.network.liveNow', { what }) : what });
+      for (const w of out.warnings)
+        ElNotification({ type: 'warning', title: t('settings.network.warningTitle', { name: out.config.name }), message: w, duration: 0 });
       // The details pane behind shows it too, whether the dialog is then saved or cancelled.
       void machines.refresh(hostName.value);
       return null;

@@ -2,6 +2,7 @@ import { computed, inject, provide, reactive, ref, type ComputedRef, type Inject
 import type { HostCapabilities, MachineDetails } from '../../../src-main/api/types';
 import type { VmdeskApi } from '../../../src-main/api/contract';
 import { apiFor } from '../../api/client';
+import { t } from '../../i18n';
 import { LOCAL_HOST } from '../../lib/hosts';
 import { isActive } from '../../lib/machine-info';
 import {
@@ -103,7 +104,10 @@ export function provideSettings(): SettingsContext {
     nicChanges: nicChangeList,
     otherMacs,
     running,
-    lockReason: (field) => (running.value ? (LOCKED_WHILE_RUNNING[field] ?? null) : null),
+    lockReason: (field) => {
+      const why = running.value ? LOCKED_WHILE_RUNNING[field] : undefined;
+      return why ? t(why) : null;
+    },
     load: (d, h) => {
       hostName.value = h;
       details.value = d;

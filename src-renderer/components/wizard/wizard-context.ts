@@ -70,6 +70,7 @@ export function provideWizard(): WizardContext {
 
 export function useWizard(): WizardContext {
   const ctx = inject(KEY);
+  // A programming error (never shown to a user): left in English.
   if (!ctx) throw new Error('Wizard steps must be used inside NewMachineWizard');
   return ctx;
 }

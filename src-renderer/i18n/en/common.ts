@@ -1,4 +1,20 @@
 /** Words shared by many places: buttons, placeholders, the app's name. */
 export default {
+  appName: 'VMDesk',
+  ok: 'OK',
+  cancel: 'Cancel',
   close: 'Close',
+  save: 'Save',
+  remove: 'Remove',
+  delete: 'Delete',
+  add: 'Add',
+  apply: 'Apply',
+  create: 'Create',
+  on: 'On',
+  off: 'Off',
+  none: 'None',
+  reading: 'Reading…',
+  loading: 'Loading…',
+  working: 'Working…',
+  connecting: 'Connecting…',
 };
