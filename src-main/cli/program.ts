@@ -40,7 +40,7 @@ import { showTaskProgress, warn } from './output.js';
 
 function wholeNumber(flag: string) {
   return (value: string): number => {
-    if (!/^-?\d+$/.test(value.trim())) throw new VmdeskError('INVALID_INPUT', `${flag} must be a whole number, not "${value}"`);
+    if (!/^-?\d+$/.test(value.trim())) throw new VmdeskError('INVALID_INPUT', t('cli.invalid.wholeNumber', { flag, value }));
     return Number(value);
   };
 }
@@ -51,8 +51,8 @@ const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 function seconds(flag: string, max = MAX_TIMER_SECONDS) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new VmdeskError('INVALID_INPUT', `${flag} must be a positive number of seconds`);
-    if (n > max) throw new VmdeskError('INVALID_INPUT', `${flag} must be at most ${max} seconds, not ${value.slice(0, 40)}`);
+    if (!Number.isFinite(n) || n <= 0) throw new VmdeskError('INVALID_INPUT', t('cli.invalid.seconds', { flag }));
+    if (n > max) throw new VmdeskError('INVALID_INPUT', t('cli.invalid.secondsMax', { flag, max, value: value.slice(0, 40) }));
     return n;
   };
 }
@@ -61,7 +61,7 @@ function bootOrder(value: string): BootDevice[] {
   const devices = value.split(',').map((s) => s.trim());
   for (const d of devices) {
     if (!(BOOT_DEVICES as readonly string[]).includes(d))
-      throw new VmdeskError('INVALID_INPUT', `Unknown boot device "${d}" (use ${BOOT_DEVICES.join(', ')})`);
+      throw new VmdeskError('INVALID_INPUT', t('cli.invalid.bootDevice', { device: d, devices: BOOT_DEVICES.join(', ') }));
   }
   return devices as BootDevice[];
 }
@@ -70,7 +70,7 @@ function onOff(flag: string) {
   return (value: string): boolean => {
     if (value === 'on') return true;
     if (value === 'off') return false;
-    throw new VmdeskError('INVALID_INPUT', `${flag} takes on or off`);
+    throw new VmdeskError('INVALID_INPUT', t('cli.invalid.onOff', { flag }));
   };
 }
 
@@ -218,8 +218,8 @@ export function buildProgram(core: Core): Command {
     .addOption(passphraseFileOption())
     .option('--json', t('cli.create.json'))
     .action(async (name: string, o: CreateOptions) => {
-      if ((o.initrd || o.append) && !o.kernel) throw new VmdeskError('INVALID_INPUT', '--initrd and --append need --kernel');
-      if (o.passphraseFile !== undefined && o.encrypt !== true) throw new VmdeskError('INVALID_INPUT', '--passphrase-file needs --encrypt');
+      if ((o.initrd || o.append) && !o.kernel) throw new VmdeskError('INVALID_INPUT', t('cli.invalid.needsKernel'));
+      if (o.passphraseFile !== undefined && o.encrypt !== true) throw new VmdeskError('INVALID_INPUT', t('cli.invalid.needsEncrypt'));
       const passphrase = o.encrypt === true ? await readPassphrase(o.passphraseFile, t('cli.create.disksOf', { name }), true) : undefined;
       const input: CreateMachineInput = {
         name,
@@ -282,7 +282,7 @@ export function buildProgram(core: Core): Command {
     .option('--cpu-shares <n>', t('cli.modify.cpuShares'), wholeNumber('--cpu-shares'))
     .option('--pin <vcpu:cpu,...|off>', t('cli.modify.pin'), pinning)
     .action(async (name: string, o: ModifyOptions) => {
-      if (o.iso !== undefined && o.eject) throw new VmdeskError('INVALID_INPUT', 'Use either --iso or --eject');
+      if (o.iso !== undefined && o.eject) throw new VmdeskError('INVALID_INPUT', t('cli.invalid.isoOrEject'));
       const patch: ModifyMachineInput = {
         ...(o.name !== undefined && { name: o.name }),
         ...(o.cpus !== undefined && { cpus: o.cpus }),
@@ -311,8 +311,7 @@ export function buildProgram(core: Core): Command {
         ...(o.cpuShares !== undefined && { cpuShares: o.cpuShares }),
         ...(o.pin !== undefined && { cpuPinning: o.pin }),
       };
-      if (Object.keys(patch).length === 0)
-        throw new VmdeskError('INVALID_INPUT', 'Nothing to change: give at least one option (see vmdesk modify --help)');
+      if (Object.keys(patch).length === 0) throw new VmdeskError('INVALID_INPUT', t('cli.invalid.nothingToChange'));
       const before = await core.get(name);
       const result = await core.modify(name, patch);
       warn(result.warnings);
@@ -440,7 +439,7 @@ export function buildProgram(core: Core): Command {
     .action(async (name: string, file: string) => {
       const target = path.resolve(file);
       await fs.access(path.dirname(target)).catch(() => {
-        throw new VmdeskError('NOT_FOUND', `The folder ${path.dirname(target)} does not exist`);
+        throw new VmdeskError('NOT_FOUND', t('cli.invalid.noFolder', { dir: path.dirname(target) }));
       });
       await core.screenshot(name, target);
       process.stdout.write(`${t('cli.screenshot.saved', { file: target })}\n`);
@@ -491,12 +490,8 @@ export async function main(argv: string[]): Promise<number> {
   if (remote) {
     try {
       if (!hostNameSchema.safeParse(remote.host).success)
-        throw new VmdeskError(
-          'INVALID_INPUT',
-          `--host needs the name of a host added with vmdesk hosts add, not "${remote.host.slice(0, 80)}"`,
-        );
-      if (remote.rest.length === 0)
-        throw new VmdeskError('INVALID_INPUT', '--host NAME needs a command to run there, e.g. vmdesk --host lab list');
+        throw new VmdeskError('INVALID_INPUT', t('cli.invalid.hostName', { host: remote.host.slice(0, 80) }));
+      if (remote.rest.length === 0) throw new VmdeskError('INVALID_INPUT', t('cli.invalid.hostCommand'));
       return await runOnHost(core, remote.host, remote.rest);
     } catch (err) {
       const shape = toErrorShape(err);

@@ -121,6 +121,12 @@ describe('vmdesk in German', () => {
     expect(en.stderr).toMatch(/^vmdesk: [^\n]*nosuch[^\n]*\n$/);
     expect(de.stderr).toBe(en.stderr.replace(/^vmdesk: /, 'vmdesk: Fehler: '));
 
+    // The CLI's own checks of its arguments say it in German.
+    const [deArg, enArg] = [await run(['create', 'x', '--cpus', 'abc'], german), await run(['create', 'x', '--cpus', 'abc'], c)];
+    expect(enArg.stderr).toBe('vmdesk: --cpus must be a whole number, not "abc"\n');
+    expect(deArg.stderr).toBe('vmdesk: Fehler: --cpus muss eine ganze Zahl sein, nicht "abc"\n');
+    expect(deArg.code).toBe(enArg.code);
+
     // Commander's parse errors too.
     const [deParse, enParse] = [await run(['lisst'], german), await run(['lisst'], c)];
     expect(enParse.stderr).toMatch(/^error: unknown command 'lisst'/);

@@ -127,6 +127,7 @@ export function registerBackupCommands(program: Command, core: Core): void {
           ? `${t('commands.backup.intact', { points: r.points, images: r.images, dir: r.dir })}\n`
           : r.problems.map((p) => `${p}\n`).join(''),
       );
-      if (r.problems.length > 0) throw new VmdeskError('INVALID_INPUT', `The backup chain in ${r.dir} has ${r.problems.length} problems`);
+      if (r.problems.length > 0)
+        throw new VmdeskError('INVALID_INPUT', t('commands.backup.problems', { dir: r.dir, n: r.problems.length }));
     });
 }

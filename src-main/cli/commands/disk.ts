@@ -61,15 +61,19 @@ export function registerDiskCommands(program: Command, core: Core): void {
     .option('--force-shrink', t('commands.disk.forceShrink'))
     .action(async (name: string, action: string, args: string[], o: DiskOptions) => {
       const wantArgs = { add: 0, remove: 1, resize: 2 }[action];
-      if (wantArgs === undefined) throw new VmdeskError('INVALID_INPUT', `Unknown disk action "${action}" (use add, remove or resize)`);
+      if (wantArgs === undefined)
+        throw new VmdeskError(
+          'INVALID_INPUT',
+          t('cli.invalid.unknownAction', { command: 'disk', action, actions: t('commands.disk.action') }),
+        );
       if (args.length !== wantArgs)
         throw new VmdeskError(
           'INVALID_INPUT',
           action === 'remove'
-            ? 'Use: vmdesk disk NAME remove DISK'
+            ? t('commands.disk.useRemove')
             : action === 'resize'
-              ? 'Use: vmdesk disk NAME resize DISK SIZE'
-              : 'Use: vmdesk disk NAME add --size SIZE | --file IMAGE',
+              ? t('commands.disk.useResize')
+              : t('commands.disk.useAdd'),
         );
       const misplaced = [
         ...(action !== 'add' ? (['size', 'format', 'file', 'trustBacking', 'bus'] as const) : []),
@@ -79,11 +83,10 @@ export function registerDiskCommands(program: Command, core: Core): void {
       if (misplaced.length > 0)
         throw new VmdeskError(
           'INVALID_INPUT',
-          `Option --${misplaced[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not go with ${action}`,
+          t('cli.invalid.misplacedOption', { option: `--${misplaced[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, action }),
         );
       if (action === 'add') {
-        if ((o.size === undefined) === (o.file === undefined))
-          throw new VmdeskError('INVALID_INPUT', 'Give either --size for a new disk or --file for an existing image');
+        if ((o.size === undefined) === (o.file === undefined)) throw new VmdeskError('INVALID_INPUT', t('commands.disk.sizeOrFile'));
         const r = await addDiskOp(core, name, {
           ...(o.size !== undefined && { sizeBytes: parseSize(o.size) }),
           ...(o.format !== undefined && { format: o.format }),
@@ -117,10 +120,9 @@ export function registerDiskCommands(program: Command, core: Core): void {
     .argument('[iso]', t('commands.disk.cdromIso'))
     .description(t('commands.disk.cdromDescription'))
     .action(async (name: string, action: string, iso: string | undefined) => {
-      if (action !== 'insert' && action !== 'eject')
-        throw new VmdeskError('INVALID_INPUT', 'Use: vmdesk cdrom NAME insert ISO, or vmdesk cdrom NAME eject');
-      if (action === 'insert' && iso === undefined) throw new VmdeskError('INVALID_INPUT', 'Which ISO? vmdesk cdrom NAME insert ISO');
-      if (action === 'eject' && iso !== undefined) throw new VmdeskError('INVALID_INPUT', 'eject takes no ISO');
+      if (action !== 'insert' && action !== 'eject') throw new VmdeskError('INVALID_INPUT', t('commands.disk.useCdrom'));
+      if (action === 'insert' && iso === undefined) throw new VmdeskError('INVALID_INPUT', t('commands.disk.whichIso'));
+      if (action === 'eject' && iso !== undefined) throw new VmdeskError('INVALID_INPUT', t('commands.disk.ejectNoIso'));
       const r = await changeMediumOp(core, name, iso === undefined ? null : path.resolve(iso));
       warn(r.warnings);
       const done =

@@ -17,7 +17,10 @@ export function passphraseFileOption(): Option {
 
 async function fromFile(file: string): Promise<string> {
   const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new VmdeskError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_INPUT', `Cannot read the passphrase file ${file}: ${err.message}`);
+    throw new VmdeskError(
+      err.code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_INPUT',
+      t('cli.invalid.passphraseFile', { file, reason: err.message }),
+    );
   });
   return text.replace(/\r?\n$/, '');
 }
@@ -42,7 +45,7 @@ function askHidden(question: string): Promise<string> {
     const onData = (chunk: string): void => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n') return done(null);
-        if (ch === '\u0003' || ch === '\u0004') return done(new VmdeskError('CANCELLED', 'Cancelled'));
+        if (ch === '\u0003' || ch === '\u0004') return done(new VmdeskError('CANCELLED', t('cli.invalid.cancelled')));
         if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
         else typed += ch;
       }
@@ -57,11 +60,10 @@ function askHidden(question: string): Promise<string> {
  */
 export async function readPassphrase(file: string | undefined, what: string, confirm = false): Promise<string> {
   if (file !== undefined) return fromFile(file);
-  if (!process.stdin.isTTY || !process.stderr.isTTY)
-    throw new VmdeskError('INVALID_INPUT', `${what} needs a passphrase: give --passphrase-file FILE, or run this from a terminal`);
+  if (!process.stdin.isTTY || !process.stderr.isTTY) throw new VmdeskError('INVALID_INPUT', t('cli.invalid.needsPassphrase', { what }));
   const first = await askHidden(t('cli.passphrase.prompt', { what }));
   if (confirm && (await askHidden(t('cli.passphrase.again'))) !== first)
-    throw new VmdeskError('INVALID_INPUT', 'The two passphrases differ');
+    throw new VmdeskError('INVALID_INPUT', t('cli.invalid.passphrasesDiffer'));
   return first;
 }
 

@@ -28,14 +28,13 @@ interface AddOptions {
 
 function port(value: string): number {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new VmdeskError('INVALID_INPUT', `--port is a number from 1 to 65535, not "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new VmdeskError('INVALID_INPUT', t('commands.hosts.portInvalid', { value }));
   return n;
 }
 
 function fingerprint(value: string): string {
   const parsed = hostKeyFingerprintSchema.safeParse(value);
-  if (!parsed.success) throw new VmdeskError('INVALID_INPUT', parsed.error.issues[0]?.message ?? 'Not a fingerprint');
+  if (!parsed.success) throw new VmdeskError('INVALID_INPUT', parsed.error.issues[0]?.message ?? t('commands.hosts.notFingerprint'));
   return parsed.data;
 }
 

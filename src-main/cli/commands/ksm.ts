@@ -17,7 +17,7 @@ function whole(flag: string) {
   return (value: string): number => {
     const n = /^\d{1,9}$/.test(value.trim()) ? Number(value) : NaN;
     if (!Number.isInteger(n) || n < 1)
-      throw new VmdeskError('INVALID_INPUT', `${flag} must be a whole number above 0, not "${value.slice(0, 40)}"`);
+      throw new VmdeskError('INVALID_INPUT', t('cli.invalid.wholeAbove0', { flag, value: value.slice(0, 40) }));
     return n;
   };
 }
@@ -25,12 +25,11 @@ function whole(flag: string) {
 export function ksmInputFrom(state: string | undefined, o: Options): KsmInput | null {
   const rate = o.pagesToScan !== undefined || o.sleepMs !== undefined;
   if (state === undefined) {
-    if (rate)
-      throw new VmdeskError('INVALID_INPUT', 'A scan rate goes with turning page sharing on: vmdesk ksm on --pages-to-scan N --sleep-ms N');
+    if (rate) throw new VmdeskError('INVALID_INPUT', t('commands.ksm.rateNeedsOn'));
     return null;
   }
-  if (state !== 'on' && state !== 'off') throw new VmdeskError('INVALID_INPUT', `vmdesk ksm takes on or off, not "${state.slice(0, 40)}"`);
-  if (state === 'off' && rate) throw new VmdeskError('INVALID_INPUT', 'A scan rate goes with on, not off');
+  if (state !== 'on' && state !== 'off') throw new VmdeskError('INVALID_INPUT', t('commands.ksm.onOrOff', { value: state.slice(0, 40) }));
+  if (state === 'off' && rate) throw new VmdeskError('INVALID_INPUT', t('commands.ksm.rateNotOff'));
   return {
     enabled: state === 'on',
     ...(o.pagesToScan !== undefined && { pagesToScan: o.pagesToScan }),

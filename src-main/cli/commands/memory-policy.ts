@@ -11,7 +11,7 @@ import { table } from '../format.js';
 function targetPercent(value: string): number {
   const n = /^\d{1,3}$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 99)
-    throw new VmdeskError('INVALID_INPUT', `--target is a percentage of the host's memory from 1 to 99, not "${value.slice(0, 40)}"`);
+    throw new VmdeskError('INVALID_INPUT', t('commands.memoryPolicy.targetInvalid', { value: value.slice(0, 40) }));
   return n;
 }
 
@@ -65,7 +65,7 @@ export function registerMemoryPolicyCommand(program: Command, core: Core): void 
     .option('--json', t('commands.memoryPolicy.json'))
     .action(async (onOff: string | undefined, o: { target?: number; json?: boolean }) => {
       if (onOff !== undefined && onOff !== 'on' && onOff !== 'off')
-        throw new VmdeskError('INVALID_INPUT', `memory-policy takes on or off, not "${onOff.slice(0, 40)}"`);
+        throw new VmdeskError('INVALID_INPUT', t('commands.memoryPolicy.onOrOff', { value: onOff.slice(0, 40) }));
       let status: MemoryPolicyStatus;
       if (onOff === undefined && o.target === undefined) status = await memoryPolicyStatus(core);
       else {

@@ -16,7 +16,7 @@ interface Options {
 export function parseTargetMiB(value: string): number {
   const n = /^\d{1,9}$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1)
-    throw new VmdeskError('INVALID_INPUT', `--target is the guest's memory in MiB (a whole number), not "${value.slice(0, 40)}"`);
+    throw new VmdeskError('INVALID_INPUT', t('commands.memory.targetInvalid', { value: value.slice(0, 40) }));
   return n;
 }
 

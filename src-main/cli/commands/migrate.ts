@@ -22,7 +22,7 @@ function positive(flag: string) {
   return (value: string): number => {
     const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
     if (!Number.isInteger(n) || n < 1)
-      throw new VmdeskError('INVALID_INPUT', `${flag} must be a whole number above 0, not "${value.slice(0, 40)}"`);
+      throw new VmdeskError('INVALID_INPUT', t('cli.invalid.wholeAbove0', { flag, value: value.slice(0, 40) }));
     return n;
   };
 }

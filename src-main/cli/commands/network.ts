@@ -29,7 +29,7 @@ const MODELS: Record<string, (typeof NIC_MODELS)[number]> = {
 export function adapterSlot(value: string, flag = 'ADAPTER'): number {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_NICS)
-    throw new VmdeskError('INVALID_INPUT', `${flag} is a number from 1 to ${MAX_NICS}, not "${value}"`);
+    throw new VmdeskError('INVALID_INPUT', t('commands.network.adapterInvalid', { flag, max: MAX_NICS, value }));
   return n - 1;
 }
 
@@ -40,11 +40,13 @@ export function parseAttach(value: string): NicAttachment | { type: 'nat' } {
   const colon = value.indexOf(':');
   const [kind, name] = colon < 0 ? [value, ''] : [value.slice(0, colon), value.slice(colon + 1)];
   const schema = kind === 'bridged' ? bridgeNameSchema : kind === 'internal' ? internalNetworkNameSchema : null;
-  if (!schema || colon < 0)
-    throw new VmdeskError('INVALID_INPUT', `--attach takes nat, none, bridged:BRIDGE or internal:NETWORK, not "${value.slice(0, 80)}"`);
+  if (!schema || colon < 0) throw new VmdeskError('INVALID_INPUT', t('commands.network.attachInvalid', { value: value.slice(0, 80) }));
   const parsed = schema.safeParse(name);
   if (!parsed.success)
-    throw new VmdeskError('INVALID_INPUT', `--attach ${value.slice(0, 80)}: ${parsed.error.issues[0]?.message ?? 'invalid name'}`);
+    throw new VmdeskError(
+      'INVALID_INPUT',
+      `--attach ${value.slice(0, 80)}: ${parsed.error.issues[0]?.message ?? t('commands.network.invalidName')}`,
+    );
   return kind === 'bridged' ? { type: 'bridged', bridge: parsed.data } : { type: 'internal', network: parsed.data };
 }
 
@@ -52,7 +54,7 @@ function port(flag: string) {
   return (value: string): number => {
     const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > 65535)
-      throw new VmdeskError('INVALID_INPUT', `${flag} is a port from 1 to 65535, not "${value}"`);
+      throw new VmdeskError('INVALID_INPUT', t('commands.network.portInvalid', { flag, value }));
     return n;
   };
 }
@@ -61,7 +63,7 @@ function onOff(flag: string) {
   return (value: string): boolean => {
     if (value === 'on') return true;
     if (value === 'off') return false;
-    throw new VmdeskError('INVALID_INPUT', `${flag} takes on or off`);
+    throw new VmdeskError('INVALID_INPUT', t('cli.invalid.onOff', { flag }));
   };
 }
 
@@ -160,17 +162,17 @@ export function registerNetworkCommands(program: Command, core: Core): void {
     .action(async (name: string, adapter: string | undefined, o: NicOptions) => {
       const changes = o.attach !== undefined || o.model !== undefined || o.mac !== undefined || o.cable !== undefined;
       if (adapter === undefined) {
-        if (changes || o.remove) throw new VmdeskError('INVALID_INPUT', 'Which adapter? vmdesk nic NAME ADAPTER --attach ...');
+        if (changes || o.remove) throw new VmdeskError('INVALID_INPUT', t('commands.network.whichAdapter'));
         const m = await core.get(name);
         process.stdout.write((o.json ? JSON.stringify(m.config.nics, null, 2) : formatNics(m.config)) + '\n');
         return;
       }
       const slot = adapterSlot(adapter);
-      if (o.remove && changes) throw new VmdeskError('INVALID_INPUT', '--remove takes no other options');
+      if (o.remove && changes) throw new VmdeskError('INVALID_INPUT', t('commands.network.removeAlone'));
       if (!o.remove && !changes) {
         const m = await core.get(name);
         const nic = m.config.nics.find((n) => n.id === `net${slot}`);
-        if (!nic) throw new VmdeskError('NOT_FOUND', `${m.config.name} has no Adapter ${slot + 1}`);
+        if (!nic) throw new VmdeskError('NOT_FOUND', t('commands.network.noAdapter', { name: m.config.name, n: slot + 1 }));
         process.stdout.write((o.json ? JSON.stringify(nic, null, 2) : adapterLine(slot, nic)) + '\n');
         return;
       }
@@ -208,17 +210,20 @@ export function registerNetworkCommands(program: Command, core: Core): void {
     .option('--json', t('cli.json'))
     .action(async (name: string, action: string, rule: string | undefined, o: ForwardOptions) => {
       if (action !== 'add' && action !== 'remove' && action !== 'list')
-        throw new VmdeskError('INVALID_INPUT', `Unknown portforward action "${action}" (use add, remove or list)`);
+        throw new VmdeskError(
+          'INVALID_INPUT',
+          t('cli.invalid.unknownAction', { command: 'portforward', action, actions: t('commands.network.forwardAction') }),
+        );
       const addOnly = (['hostPort', 'guestPort', 'protocol', 'hostAddress', 'guestAddress'] as const).filter((k) => o[k] !== undefined);
       if (action !== 'add' && addOnly.length > 0)
         throw new VmdeskError(
           'INVALID_INPUT',
-          `Option --${addOnly[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not go with ${action}`,
+          t('cli.invalid.misplacedOption', { option: `--${addOnly[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, action }),
         );
       const adapterGiven = o.adapter !== undefined;
       const slot = adapterSlot(o.adapter ?? '1', '--adapter');
       if (action === 'list') {
-        if (rule !== undefined) throw new VmdeskError('INVALID_INPUT', 'list takes no rule name');
+        if (rule !== undefined) throw new VmdeskError('INVALID_INPUT', t('commands.network.listNoRule'));
         const m = await core.get(name);
         const nics = m.config.nics.filter((n) => n.attachment.type === 'nat' && (!adapterGiven || n.id === `net${slot}`));
         const rules = nics.flatMap((n) =>
@@ -227,14 +232,14 @@ export function registerNetworkCommands(program: Command, core: Core): void {
         process.stdout.write((o.json ? JSON.stringify(rules, null, 2) : formatForwards(m.config, adapterGiven ? slot : undefined)) + '\n');
         return;
       }
-      if (rule === undefined) throw new VmdeskError('INVALID_INPUT', `Which rule? vmdesk portforward NAME ${action} RULE`);
+      if (rule === undefined) throw new VmdeskError('INVALID_INPUT', t('commands.network.whichRule', { action }));
       if (action === 'remove') {
         const outcome = await removePortForwardOp(core, name, slot, rule);
         report(o, outcome, t('commands.network.removedRule', { rule, n: slot + 1, name: outcome.config.name }));
         return;
       }
       if (o.hostPort === undefined || o.guestPort === undefined)
-        throw new VmdeskError('INVALID_INPUT', 'add needs --host-port and --guest-port');
+        throw new VmdeskError('INVALID_INPUT', t('commands.network.addNeedsPorts'));
       const input: PortForwardInput = {
         name: rule,
         hostPort: o.hostPort,

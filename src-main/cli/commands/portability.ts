@@ -11,7 +11,8 @@ import { showTaskProgress, warn } from '../output.js';
 
 function machineName(name: string): string {
   const r = machineNameSchema.safeParse(name);
-  if (!r.success) throw new VmdeskError('INVALID_INPUT', `Invalid machine name "${name}": ${r.error.issues[0]?.message ?? ''}`);
+  if (!r.success)
+    throw new VmdeskError('INVALID_INPUT', t('commands.portability.invalidName', { name, reason: r.error.issues[0]?.message ?? '' }));
   return name;
 }
 

@@ -26,7 +26,8 @@ const EVERY: Record<string, ScheduleInput['every']> = {
 
 function count(flag: string): (value: string) => number {
   return (value) => {
-    if (!/^\d{1,4}$/.test(value.trim())) throw new VmdeskError('INVALID_INPUT', `${flag} is a whole number, not "${value.slice(0, 40)}"`);
+    if (!/^\d{1,4}$/.test(value.trim()))
+      throw new VmdeskError('INVALID_INPUT', t('commands.schedule.countInvalid', { flag, value: value.slice(0, 40) }));
     return Number(value);
   };
 }
@@ -47,7 +48,7 @@ function splitAt(at: string): { at: string; weekday?: Weekday } {
   const m = /^\s*(?:([A-Za-z]{3})\s+)?(\S+)\s*$/.exec(at);
   const day = m?.[1]?.toLowerCase();
   if (day !== undefined && !(WEEKDAYS as readonly string[]).includes(day))
-    throw new VmdeskError('INVALID_INPUT', `--at takes HH:MM, or a day (${WEEKDAYS.join(', ')}) and HH:MM, not "${at.slice(0, 40)}"`);
+    throw new VmdeskError('INVALID_INPUT', t('commands.schedule.atInvalid', { days: WEEKDAYS.join(', '), value: at.slice(0, 40) }));
   return { at: m?.[2] ?? at, ...(day ? { weekday: day as Weekday } : {}) };
 }
 
@@ -65,13 +66,13 @@ async function wanted(core: Core, name: string, o: Options): Promise<ScheduleInp
   const retention = retentionOf(o);
   if (o.every === undefined) {
     const current = readSchedule((await core.library.find(name)).dir);
-    if (!current) throw new VmdeskError('INVALID_INPUT', `${name} has no schedule: give --every 1h, 1d, 1w or a cron expression`);
-    if (o.at !== undefined) throw new VmdeskError('INVALID_INPUT', '--at goes with --every 1d or 1w');
+    if (!current) throw new VmdeskError('INVALID_INPUT', t('commands.schedule.noSchedule', { name }));
+    if (o.at !== undefined) throw new VmdeskError('INVALID_INPUT', t('commands.schedule.atNeedsEvery'));
     return { ...current.settings, retention: retention ?? current.settings.retention };
   }
   const every = EVERY[o.every.trim().toLowerCase()];
   const at: { at?: string; weekday?: Weekday } = o.at !== undefined ? splitAt(o.at) : {};
-  if (at.weekday && every !== 'weekly') throw new VmdeskError('INVALID_INPUT', 'A day in --at is only for --every 1w');
+  if (at.weekday && every !== 'weekly') throw new VmdeskError('INVALID_INPUT', t('commands.schedule.dayOnlyWeekly'));
   return every
     ? { every, ...at, retention: retention ?? DEFAULT_RETENTION }
     : { every: 'cron', cron: o.every, ...at, retention: retention ?? DEFAULT_RETENTION };
@@ -116,7 +117,7 @@ export function registerScheduleCommand(program: Command, core: Core): void {
     .option('--json', t('commands.schedule.json'))
     .action(async (name: string, o: Options) => {
       const changes = o.every !== undefined || o.at !== undefined || retentionOf(o) !== null;
-      if (o.off && changes) throw new VmdeskError('INVALID_INPUT', '--off takes no other option');
+      if (o.off && changes) throw new VmdeskError('INVALID_INPUT', t('commands.schedule.offAlone'));
       let status: ScheduleStatus;
       if (o.off) status = await setSchedule(core, name, null);
       else if (changes) status = await setSchedule(core, name, await wanted(core, name, o));

@@ -88,14 +88,17 @@ export function registerSnapshotCommands(program: Command, core: Core): void {
     .addOption(passphraseFileOption())
     .action(async (name: string, action: string, snap: string | undefined, o: SnapshotOptions) => {
       if (!(ACTIONS as readonly string[]).includes(action))
-        throw new VmdeskError('INVALID_INPUT', `Unknown snapshot action "${action}" (use ${ACTIONS.join(', ')})`);
+        throw new VmdeskError(
+          'INVALID_INPUT',
+          t('cli.invalid.unknownAction', { command: 'snapshot', action, actions: ACTIONS.join(', ') }),
+        );
       const verb = action as Action;
       if (verb === 'list') {
         const tree = await core.snapshots.list(name);
         process.stdout.write(o.json ? JSON.stringify(tree, null, 2) + '\n' : formatSnapshotTree(name, tree));
         return;
       }
-      if (snap === undefined) throw new VmdeskError('INVALID_INPUT', `vmdesk snapshot ${name} ${verb} needs a snapshot name`);
+      if (snap === undefined) throw new VmdeskError('INVALID_INPUT', t('commands.snapshot.needsName', { name, verb }));
       const key = await passphraseFor(core, name, o.passphraseFile, true);
       if (verb === 'take') {
         const r = await follow(

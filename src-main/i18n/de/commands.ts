@@ -3,6 +3,7 @@ import type { Catalogue } from '../catalogues.js';
 
 export const commands: Catalogue['commands'] = {
   backup: {
+    problems: 'Die Sicherungskette in {{dir}} hat {{n}} Probleme',
     keepInvalid: 'keep ist eine Anzahl von Punkten, 1 oder mehr',
     pointInvalid: 'ein Punkt ist seine Nummer in `vmdesk backups NAME`, oder "latest"',
     kinds: { full: 'voll', incremental: 'inkrementell' },
@@ -53,6 +54,7 @@ export const commands: Catalogue['commands'] = {
     encrypted: '{{name}} verschlüsselt: {{disks}}',
   },
   snapshot: {
+    needsName: 'vmdesk snapshot {{name}} {{verb}} braucht den Namen eines Schnappschusses',
     none: '{{name}} hat keine Schnappschüsse',
     noneSaved: '{{name}} hat keine Schnappschüsse (aber einen gesicherten Zustand)',
     current: 'aktueller Zustand',
@@ -74,6 +76,13 @@ export const commands: Catalogue['commands'] = {
     discardedState: 'Gesicherten Zustand von {{name}} verworfen',
   },
   disk: {
+    useRemove: 'Aufruf: vmdesk disk NAME remove PLATTE',
+    useResize: 'Aufruf: vmdesk disk NAME resize PLATTE GRÖSSE',
+    useAdd: 'Aufruf: vmdesk disk NAME add --size GRÖSSE | --file ABBILD',
+    sizeOrFile: 'Entweder --size für eine neue Platte oder --file für ein vorhandenes Abbild angeben',
+    useCdrom: 'Aufruf: vmdesk cdrom NAME insert ISO, oder vmdesk cdrom NAME eject',
+    whichIso: 'Welches ISO? vmdesk cdrom NAME insert ISO',
+    ejectNoIso: 'eject nimmt kein ISO',
     noMedia: 'Keine Plattenabbilder oder ISOs in Gebrauch.',
     mediaHeader: {
       file: 'DATEI',
@@ -108,6 +117,16 @@ export const commands: Catalogue['commands'] = {
     mediaDescription: 'jedes Plattenabbild und ISO auflisten, das die Maschinen benutzen, mit Basisketten und Benutzern',
   },
   network: {
+    adapterInvalid: '{{flag}} ist eine Zahl von 1 bis {{max}}, nicht "{{value}}"',
+    attachInvalid: '--attach nimmt nat, none, bridged:BRÜCKE oder internal:NETZ, nicht "{{value}}"',
+    invalidName: 'ungültiger Name',
+    portInvalid: '{{flag}} ist ein Port von 1 bis 65535, nicht "{{value}}"',
+    whichAdapter: 'Welcher Adapter? vmdesk nic NAME ADAPTER --attach ...',
+    removeAlone: '--remove nimmt keine anderen Optionen',
+    noAdapter: '{{name}} hat keinen Adapter {{n}}',
+    listNoRule: 'list nimmt keinen Regelnamen',
+    whichRule: 'Welche Regel? vmdesk portforward NAME {{action}} REGEL',
+    addNeedsPorts: 'add braucht --host-port und --guest-port',
     adapterLine: 'Adapter {{n}}: {{nic}}',
     adapterOf: 'Adapter {{n}} von {{name}}: {{nic}}',
     removedAdapter: 'Adapter {{n}} von {{name}} entfernt',
@@ -154,6 +173,7 @@ export const commands: Catalogue['commands'] = {
     hostDescription: 'Brücken, was gebrücktes Netzwerk noch braucht (mit der Abhilfe), benutzte interne Netze',
   },
   portability: {
+    invalidName: 'Ungültiger Maschinenname "{{name}}": {{reason}}',
     importFile: 'eine .ova- oder .ovf-Appliance, oder ein Plattenabbild (vmdk, vdi, vhdx, vpc, raw, qcow2)',
     importDescription: 'eine Appliance (VirtualBox, VMware) oder ein Plattenabbild als neue Maschine importieren',
     name: 'der Name der neuen Maschine (Standard: der der Appliance)',
@@ -180,6 +200,8 @@ export const commands: Catalogue['commands'] = {
     blockDevice: ' (Blockgerät)',
   },
   hosts: {
+    portInvalid: '--port ist eine Zahl von 1 bis 65535, nicht "{{value}}"',
+    notFingerprint: 'Kein Fingerabdruck',
     authenticity: "Die Echtheit des Hosts '{{destination}}' kann nicht festgestellt werden.",
     fingerprint: 'Der Fingerabdruck des {{type}}-Schlüssels ist {{fingerprint}}.',
     continue: 'Wirklich weiter verbinden? Zum Bestätigen "yes" eingeben (yes/no): ',
@@ -231,6 +253,9 @@ export const commands: Catalogue['commands'] = {
     json: 'als JSON ausgeben',
   },
   ksm: {
+    rateNeedsOn: 'Eine Abtastrate gehört zum Einschalten der Seitenteilung: vmdesk ksm on --pages-to-scan N --sleep-ms N',
+    onOrOff: 'vmdesk ksm nimmt on oder off, nicht "{{value}}"',
+    rateNotOff: 'Eine Abtastrate gehört zu on, nicht zu off',
     unavailable: 'Seitenteilung (KSM): nicht verfügbar, dieser Kernel hat kein /sys/kernel/mm/ksm',
     running: 'läuft',
     stopped: 'gestoppt',
@@ -255,6 +280,7 @@ export const commands: Catalogue['commands'] = {
     sleepMs: 'Pause zwischen zwei Aufwachen (mit on; Standard {{default}})',
   },
   memory: {
+    targetInvalid: '--target ist der Speicher des Gasts in MiB (eine ganze Zahl), nicht "{{value}}"',
     balloonNone: 'keiner (einschalten mit vmdesk modify {{name}} --balloon on, dann neu starten)',
     balloonOff: 'aus (vmdesk modify {{name}} --balloon on)',
     balloonStopped: 'an (Zahlen, solange sie läuft)',
@@ -288,6 +314,8 @@ export const commands: Catalogue['commands'] = {
     onItsWay: '{{name}} ist bei {{actual}} MiB und auf dem Weg zu {{target}} MiB',
   },
   memoryPolicy: {
+    targetInvalid: '--target ist ein Prozentsatz des Host-Speichers von 1 bis 99, nicht "{{value}}"',
+    onOrOff: 'memory-policy nimmt on oder off, nicht "{{value}}"',
     policy: 'Speicherrichtlinie: {{state}}, Ziel {{target}} % des Host-Speichers',
     process: '(Prozess {{pid}})',
     idle: '(untätig: keine laufenden Maschinen)',
@@ -326,6 +354,12 @@ export const commands: Catalogue['commands'] = {
       '{{name}} läuft auf {{to}}: {{seconds}} s insgesamt, Ausfallzeit {{downtime}} ms, {{rounds}} RAM-Runden, {{ram}} MiB RAM und {{disk}} MiB Platte gesendet',
   },
   schedule: {
+    countInvalid: '{{flag}} ist eine ganze Zahl, nicht "{{value}}"',
+    atInvalid: '--at nimmt HH:MM, oder einen Tag ({{days}}) und HH:MM, nicht "{{value}}"',
+    noSchedule: '{{name}} hat keinen Zeitplan: --every 1h, 1d, 1w oder einen Cron-Ausdruck angeben',
+    atNeedsEvery: '--at gehört zu --every 1d oder 1w',
+    dayOnlyWeekly: 'Ein Tag in --at gilt nur für --every 1w',
+    offAlone: '--off nimmt keine andere Option',
     none: '{{name}}: kein Zeitplan (einen setzen mit: vmdesk schedule {{name}} --every 1d --at 03:00)',
     keepLast: '{{n}} letzte',
     keepHourly: '{{n}} stündliche',

@@ -1,6 +1,7 @@
 /** English: the commands of src-main/cli/commands, one section each. */
 export const commands = {
   backup: {
+    problems: 'The backup chain in {{dir}} has {{n}} problems',
     keepInvalid: 'keep is a number of points, 1 or more',
     pointInvalid: 'a point is its number in `vmdesk backups NAME`, or "latest"',
     kinds: { full: 'full', incremental: 'incremental' },
@@ -48,6 +49,7 @@ export const commands = {
     encrypted: 'Encrypted {{name}}: {{disks}}',
   },
   snapshot: {
+    needsName: 'vmdesk snapshot {{name}} {{verb}} needs a snapshot name',
     none: '{{name}} has no snapshots',
     noneSaved: '{{name}} has no snapshots (it has a saved state)',
     current: 'current state',
@@ -68,6 +70,13 @@ export const commands = {
     discardedState: 'Discarded the saved state of {{name}}',
   },
   disk: {
+    useRemove: 'Use: vmdesk disk NAME remove DISK',
+    useResize: 'Use: vmdesk disk NAME resize DISK SIZE',
+    useAdd: 'Use: vmdesk disk NAME add --size SIZE | --file IMAGE',
+    sizeOrFile: 'Give either --size for a new disk or --file for an existing image',
+    useCdrom: 'Use: vmdesk cdrom NAME insert ISO, or vmdesk cdrom NAME eject',
+    whichIso: 'Which ISO? vmdesk cdrom NAME insert ISO',
+    ejectNoIso: 'eject takes no ISO',
     noMedia: 'No disk images or ISOs in use.',
     mediaHeader: { file: 'FILE', format: 'FORMAT', virtual: 'VIRTUAL', onDisk: 'ON DISK', backing: 'BACKING FILE', usedBy: 'USED BY' },
     usedBySnapshot: '(snapshot {{snapshot}})',
@@ -95,6 +104,16 @@ export const commands = {
     mediaDescription: 'list every disk image and ISO the machines use, with backing chains and users',
   },
   network: {
+    adapterInvalid: '{{flag}} is a number from 1 to {{max}}, not "{{value}}"',
+    attachInvalid: '--attach takes nat, none, bridged:BRIDGE or internal:NETWORK, not "{{value}}"',
+    invalidName: 'invalid name',
+    portInvalid: '{{flag}} is a port from 1 to 65535, not "{{value}}"',
+    whichAdapter: 'Which adapter? vmdesk nic NAME ADAPTER --attach ...',
+    removeAlone: '--remove takes no other options',
+    noAdapter: '{{name}} has no Adapter {{n}}',
+    listNoRule: 'list takes no rule name',
+    whichRule: 'Which rule? vmdesk portforward NAME {{action}} RULE',
+    addNeedsPorts: 'add needs --host-port and --guest-port',
     adapterLine: 'Adapter {{n}}: {{nic}}',
     adapterOf: 'Adapter {{n}} of {{name}}: {{nic}}',
     removedAdapter: 'Removed Adapter {{n}} of {{name}}',
@@ -141,6 +160,7 @@ export const commands = {
     hostDescription: 'bridges, what bridged networking still needs (with the fix), internal networks in use',
   },
   portability: {
+    invalidName: 'Invalid machine name "{{name}}": {{reason}}',
     importFile: 'an .ova or .ovf appliance, or a disk image (vmdk, vdi, vhdx, vpc, raw, qcow2)',
     importDescription: 'import an appliance (VirtualBox, VMware) or a disk image as a new machine',
     name: "the new machine's name (default: the appliance's)",
@@ -166,6 +186,8 @@ export const commands = {
     blockDevice: ' (block device)',
   },
   hosts: {
+    portInvalid: '--port is a number from 1 to 65535, not "{{value}}"',
+    notFingerprint: 'Not a fingerprint',
     authenticity: "The authenticity of host '{{destination}}' can't be established.",
     fingerprint: '{{type}} key fingerprint is {{fingerprint}}.',
     continue: 'Are you sure you want to continue connecting (yes/no)? ',
@@ -215,6 +237,9 @@ export const commands = {
     json: 'print it as JSON',
   },
   ksm: {
+    rateNeedsOn: 'A scan rate goes with turning page sharing on: vmdesk ksm on --pages-to-scan N --sleep-ms N',
+    onOrOff: 'vmdesk ksm takes on or off, not "{{value}}"',
+    rateNotOff: 'A scan rate goes with on, not off',
     unavailable: 'Page sharing (KSM): not available, this kernel has no /sys/kernel/mm/ksm',
     running: 'running',
     stopped: 'stopped',
@@ -239,6 +264,7 @@ export const commands = {
     sleepMs: 'pause between wake-ups (with on; default {{default}})',
   },
   memory: {
+    targetInvalid: '--target is the guest\'s memory in MiB (a whole number), not "{{value}}"',
     balloonNone: 'none (switch it on with vmdesk modify {{name}} --balloon on, then restart)',
     balloonOff: 'off (vmdesk modify {{name}} --balloon on)',
     balloonStopped: 'on (figures while running)',
@@ -271,6 +297,8 @@ export const commands = {
     onItsWay: '{{name}} is at {{actual}} MiB and on its way to {{target}} MiB',
   },
   memoryPolicy: {
+    targetInvalid: '--target is a percentage of the host\'s memory from 1 to 99, not "{{value}}"',
+    onOrOff: 'memory-policy takes on or off, not "{{value}}"',
     policy: 'Memory policy: {{state}}, target {{target}} % of host memory',
     process: '(process {{pid}})',
     idle: '(idle: no running machines)',
@@ -307,6 +335,12 @@ export const commands = {
       '{{name}} runs on {{to}}: {{seconds}} s in all, downtime {{downtime}} ms, {{rounds}} RAM rounds, {{ram}} MiB of RAM and {{disk}} MiB of disk sent',
   },
   schedule: {
+    countInvalid: '{{flag}} is a whole number, not "{{value}}"',
+    atInvalid: '--at takes HH:MM, or a day ({{days}}) and HH:MM, not "{{value}}"',
+    noSchedule: '{{name}} has no schedule: give --every 1h, 1d, 1w or a cron expression',
+    atNeedsEvery: '--at goes with --every 1d or 1w',
+    dayOnlyWeekly: 'A day in --at is only for --every 1w',
+    offAlone: '--off takes no other option',
     none: '{{name}}: no schedule (set one with: vmdesk schedule {{name}} --every 1d --at 03:00)',
     keepLast: '{{n}} last',
     keepHourly: '{{n}} hourly',
