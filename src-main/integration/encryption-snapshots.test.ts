@@ -130,7 +130,7 @@ describe('snapshots and clones of an encrypted machine', () => {
     await sealed('vault');
   }, 300_000);
 
-  it('stopped: deleting snapshots merges their data with the passphrase; the guest reads it back', async () => {
+  it('stopped: deleting snapshots merges their data and restoring one makes an encrypted overlay, with the passphrase; the guest reads its data back', async () => {
     const none = await vmdesk(sb, ['snapshot', 'vault', 'delete', 'colder']);
     expect(none.code, none.stderr).toBe(2);
     // "colder" rests on "cold": its data goes into the disk's overlay, which then rests on "cold".
@@ -140,6 +140,9 @@ describe('snapshots and clones of an encrypted machine', () => {
     const list = await ok(sb, ['snapshot', 'vault', 'list']);
     expect(list).toContain('cold');
     expect(list).not.toMatch(/colder|before/);
+    // Restored while stopped: the new overlay is written with the passphrase too.
+    expect((await vmdesk(sb, ['snapshot', 'vault', 'restore', 'cold'])).code).toBe(2);
+    await ok(sb, ['snapshot', 'vault', 'restore', 'cold', '--passphrase-file', keys.passFile], { timeoutMs: 120_000 });
     await boot('vault');
     expect(await readBack('vault')).toBe(BEFORE);
     await sealed('vault');

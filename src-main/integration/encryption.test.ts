@@ -106,22 +106,24 @@ describe('encrypted disks', () => {
     // Its RAM holds the plain data: a saved state would write it unencrypted.
     const save = await vmdesk(sb, ['save-state', 'sealed']);
     expect(save.code, save.stderr).toBe(5);
-    expect(save.stderr).toMatch(/Cannot save the state of sealed: not yet for encrypted machines/);
+    expect(save.stderr).toMatch(/Cannot save the state of sealed: its disks are encrypted, and its memory.* would be written unencrypted/);
     expect((await show('sealed')).status.state).toBe('running');
     await ok(sb, ['stop', 'sealed', '--force']);
   }, 300_000);
 
-  it('what would copy its disks unencrypted is refused, before anything is written: backup, export; encrypt with a snapshot is refused too', async () => {
+  it('what would copy its disks unencrypted is refused, before anything is written: backup, export, copy to a device; encrypt with a snapshot is refused too', async () => {
     await ok(sb, ['create', 'vault', '--disk', '16M', '--encrypt', '--passphrase-file', passFile]);
     const out = path.join(keys, 'out');
     fs.mkdirSync(out);
-    for (const args of [
-      ['backup', 'vault', '--to', out],
-      ['export', 'vault', path.join(out, 'vault.ova')],
-    ]) {
-      const r = await vmdesk(sb, args);
+    for (const [args, why] of [
+      [['backup', 'vault', '--to', out], /backups are not encrypted yet/],
+      [['export', 'vault', path.join(out, 'vault.ova')], /VMDK disks, which have no encryption/],
+      [['v2p', 'vault', path.join(out, 'vault.raw')], /the device would get its disks in plain text/],
+    ] as const) {
+      const r = await vmdesk(sb, [...args]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(5);
-      expect(r.stderr).toMatch(/not yet for encrypted machines/);
+      expect(r.stderr).toMatch(/Cannot [a-z ]+ vault: its disks are encrypted, and/);
+      expect(r.stderr).toMatch(why);
     }
     expect(fs.readdirSync(out)).toEqual([]);
     await ok(sb, ['create', 'snapped', '--disk', '16M']);

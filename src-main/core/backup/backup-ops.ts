@@ -42,7 +42,7 @@ async function findMachine(core: Core, ref: string): Promise<Machine | null> {
 export async function backupTask(core: Core, ref: string, raw: BackupInput): Promise<Run<BackupOutcome>> {
   const input = parseInput(backupInputSchema, raw, 'backup settings');
   const machine = await core.library.find(ref);
-  refuseEncrypted(machine.config, 'back up');
+  refuseEncrypted(machine.config, 'back up', 'backups are not encrypted yet: its disks would be copied in plain text');
   await requireTargetDir(machine, input.to);
   return core.tasks.run(
     `Back up ${machine.config.name}`,

@@ -163,7 +163,7 @@ export async function migrateTask(
 ): Promise<{ task: TaskInfo; result: Promise<MigrationOutcome> }> {
   const options = parseInput(migrateOptionsSchema, value, 'migration options');
   const { config } = await core.library.find(ref);
-  refuseEncrypted(config, 'migrate');
+  refuseEncrypted(config, 'migrate', 'migration does not carry encrypted disks yet');
   return core.tasks.run(
     `Migrating ${config.name} to ${options.to}`,
     (ctx) => (options.offline ? migrateOffline(core, ref, dest, ctx) : migrate(core, ref, options, dest, ctx)),

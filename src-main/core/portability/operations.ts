@@ -67,7 +67,7 @@ export function runExport(core: Core, ref: string, file: string): Started<Export
     `Export ${ref}`,
     (ctx) =>
       onStoppedMachine(core, ref, 'exporting', (config, dir) => {
-        refuseEncrypted(config, 'export');
+        refuseEncrypted(config, 'export', 'an OVA/OVF holds VMDK disks, which have no encryption');
         return exportAppliance(config, dir, file, ctx);
       }),
     (r) => ({ file: r.file, bytes: r.bytes, warnings: r.warnings }),
@@ -79,7 +79,7 @@ export function runV2p(core: Core, ref: string, target: string, options: V2pOpti
     `V2P ${ref} to ${target}`,
     (ctx) =>
       onStoppedMachine(core, ref, 'copying', (config, dir) => {
-        refuseEncrypted(config, 'copy to a device');
+        refuseEncrypted(config, 'copy to a device', 'the device would get its disks in plain text');
         return virtualToPhysical(config, dir, target, options, ctx);
       }),
     (r) => ({ ...r }),

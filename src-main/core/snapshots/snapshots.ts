@@ -191,8 +191,11 @@ export class Snapshots {
       `Save state of ${ref}`,
       async (ctx) => {
         const machine = await library.find(ref);
-        // Its RAM holds the disks' plain data (and their key): it would be written unencrypted.
-        refuseEncrypted(machine.config, 'save the state of');
+        refuseEncrypted(
+          machine.config,
+          'save the state of',
+          'its memory, which holds their data in plain text, would be written unencrypted',
+        );
         const status = runtime.status(machine.uuid);
         if (status.state !== 'running' && status.state !== 'paused')
           throw new VmdeskError('INVALID_STATE', `Cannot save the state of ${machine.config.name}: it is ${status.state}`);

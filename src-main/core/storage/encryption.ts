@@ -39,12 +39,12 @@ export function isEncrypted(config: Pick<MachineConfig, 'disks'>): boolean {
 }
 
 /**
- * What VMDesk cannot do yet with an encrypted machine is refused before anything is written, so no
- * copy of its disks is ever made without encryption.
+ * What cannot keep an encrypted machine's data encrypted is refused before anything is written, so
+ * no copy of its disks (or its memory, which holds their plain data) is ever made without
+ * encryption; `why` says what would leave it unencrypted.
  */
-export function refuseEncrypted(config: Pick<MachineConfig, 'disks' | 'name'>, action: string): void {
-  if (isEncrypted(config))
-    throw new VmdeskError('INVALID_STATE', `Cannot ${action} ${config.name}: not yet for encrypted machines (its disks are encrypted)`);
+export function refuseEncrypted(config: Pick<MachineConfig, 'disks' | 'name'>, action: string, why: string): void {
+  if (isEncrypted(config)) throw new VmdeskError('INVALID_STATE', `Cannot ${action} ${config.name}: its disks are encrypted, and ${why}`);
 }
 
 /**
