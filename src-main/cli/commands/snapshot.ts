@@ -57,7 +57,8 @@ export function formatSnapshotTree(name: string, tree: SnapshotTree): string {
 
 /**
  * A machine with encrypted disks: its passphrase, asked as `start` asks. With `unlessRunning` (what
- * a running machine's QEMU does with the key it holds: new overlays), only for a stopped machine.
+ * a running machine's QEMU does with the key it holds: new overlays), not asked of a running machine
+ * but still read from a file given (merging a snapshot on a branch it does not run on needs it).
  */
 export async function passphraseFor(
   core: Core,
@@ -66,7 +67,8 @@ export async function passphraseFor(
   unlessRunning: boolean,
 ): Promise<{ passphrase?: string }> {
   const { config } = await core.library.find(name);
-  if (!isEncrypted(config) || (unlessRunning && core.runtime.isActive(core.runtime.status(config.uuid).state))) return {};
+  const running = (): boolean => core.runtime.isActive(core.runtime.status(config.uuid).state);
+  if (!isEncrypted(config) || (file === undefined && unlessRunning && running())) return {};
   return { passphrase: await readPassphrase(file, config.name) };
 }
 
