@@ -257,9 +257,10 @@ async function fullReason({ manifest, chainDir, disks, nodes, full }: PointPlan)
     const disk = disks.find((d) => d.id === n.id);
     if (!before || !disk) continue;
     if (before.virtualSize !== n.virtualSize) return `disk ${n.id} was resized since the last backup`;
-    if (before.source !== disk.file)
-      return `disk ${n.id} is another image since the last backup (a snapshot was taken, restored or deleted)`;
     const b = n.bitmaps.find((x) => x.name === last.bitmap);
+    // A snapshot taken carries the bitmap into its overlay (carry-bitmaps.ts); a restored one does not.
+    if (!b && before.source !== disk.file)
+      return `disk ${n.id} is another image since the last backup (a snapshot was restored), which has no change tracking`;
     if (!b)
       return `disk ${n.id} has no change tracking since the last backup (its bitmap is gone: QEMU was killed or crashed before it could save it, or the image was replaced, restored from a backup or changed outside VMDesk)`;
     if (b.inconsistent)

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import type { DiskConfig, MachineConfig } from '../../api/machine-config.js';
 import type { AgentClient } from '../agent/agent-client.js';
+import type { BitmapInfo, BlockDeviceInfo } from '../backup/block-jobs.js';
+import { carriedBitmaps, carryBitmapActions, carryBitmapsOffline } from '../backup/carry-bitmaps.js';
 import { saveMachineConfig } from '../library/library.js';
 import { NVRAM_FILE } from '../paths.js';
 import { isInside } from '../fs/path-inside.js';
@@ -130,6 +132,9 @@ export async function takeSnapshot(
   if (!client) {
     await files.orRemove(async () => {
       await copyNvram(config, record, files);
+      // The next backup stays incremental (backup/carry-bitmaps.ts); an encrypted image's bitmaps would need its key.
+      for (const disk of disks.filter((d) => d.encrypted !== true))
+        await carryBitmapsOffline(resolveMachinePath(dir, disk.file), files.abs(overlays.get(disk.id) ?? ''));
       // 2. The switch: from here the disks write to the overlays.
       await saveMachineConfig(dir, next);
     });
@@ -239,8 +244,9 @@ async function switchToOverlays(client: AgentClient, { disks, overlays, files }:
   const added: string[] = [];
   try {
     const actions: unknown[] = [];
+    const bitmaps = await nodeBitmaps(client);
     for (const disk of disks) {
-      const node = tops.get(disk.id)?.node;
+      const node = tops.get(disk.id)?.node ?? '';
       const overlay = files.abs(overlays.get(disk.id) ?? '');
       const overlayNode = `${disk.id}-${randomUUID().slice(0, 8)}`;
       if (disk.encrypted === true) {
@@ -252,12 +258,20 @@ async function switchToOverlays(client: AgentClient, { disks, overlays, files }:
           type: 'blockdev-snapshot-sync',
           data: { 'node-name': node, 'snapshot-file': overlay, 'snapshot-node-name': overlayNode, format: 'qcow2', mode: 'existing' },
         });
+      // In the same transaction: the next backup stays incremental (backup/carry-bitmaps.ts).
+      actions.push(...carryBitmapActions(node, overlayNode, carriedBitmaps(bitmaps.get(node) ?? [])));
     }
     await qmp('transaction', { actions });
   } catch (err) {
     for (const node of added) await qmp('blockdev-del', { 'node-name': node }).catch(() => undefined);
     throw err;
   }
+}
+
+/** Each block node's dirty bitmaps, by node name. */
+async function nodeBitmaps(client: AgentClient): Promise<Map<string, BitmapInfo[]>> {
+  const nodes = await client.request<BlockDeviceInfo[]>({ op: 'qmp', command: 'query-named-block-nodes', args: { flat: true } });
+  return new Map(nodes.map((n) => [n['node-name'] ?? '', n['dirty-bitmaps'] ?? []]));
 }
 
 /** The RAM state; if it cannot be saved, the snapshot (its disks already switched) holds the disks only. */

@@ -1,0 +1,64 @@
+/**
+ * A snapshot puts a new empty overlay on each disk: from then on the guest writes there, and the
+ * backup bitmaps stay behind in the image that froze. Taken as they are, the next backup would find
+ * no bitmap on the disk's new top image and be full. So a snapshot carries them: the overlay gets each
+ * backup bitmap of the image it goes on, merged in at the switch (the guest cannot write in between).
+ * The copy then marks every change since the last backup: those before the snapshot (in the frozen
+ * image, which the backup reads through the overlay) and those after it.
+ *
+ * Only taking a snapshot carries them. A restore makes an overlay on an older image: what the guest
+ * sees goes back, no bitmap describes that, and its overlay starts without one (the next backup is
+ * full and says why). Deleting a snapshot merges the deleted image into its child and never changes
+ * the top image, whose bitmaps go on recording.
+ */
+import path from 'node:path';
+import { qemuImgError, runQemuImg } from '../qemu/qemu-img-run.js';
+import { BITMAP_PREFIX, type BitmapInfo } from './block-jobs.js';
+
+/** The bitmaps worth carrying: VMDesk's backup bitmaps whose marks can be trusted. */
+export function carriedBitmaps(bitmaps: readonly BitmapInfo[]): string[] {
+  return bitmaps.filter((b) => b.name.startsWith(BITMAP_PREFIX) && b.persistent !== false && b.inconsistent !== true).map((b) => b.name);
+}
+
+/**
+ * For a running machine: the QMP transaction actions that give `overlayNode` (put on `node` by an
+ * earlier action of the same transaction) a persistent copy of each of `bitmaps` of `node`.
+ */
+export function carryBitmapActions(node: string, overlayNode: string, bitmaps: readonly string[]): unknown[] {
+  return bitmaps.flatMap((name) => [
+    { type: 'block-dirty-bitmap-add', data: { node: overlayNode, name, persistent: true } },
+    { type: 'block-dirty-bitmap-merge', data: { node: overlayNode, target: name, bitmaps: [{ node, name }] } },
+  ]);
+}
+
+interface QcowInfo {
+  'format-specific'?: { data?: { bitmaps?: Array<{ name: string; flags?: string[] }> } };
+}
+
+/** For a stopped machine: the same with qemu-img, from `image` into the new `overlay` on it. */
+export async function carryBitmapsOffline(image: string, overlay: string): Promise<void> {
+  const info = await runQemuImg(['info', '--output=json', '-f', 'qcow2', path.resolve(image)]);
+  if (info.code !== 0) throw qemuImgError(`read the bitmaps of ${image}`, info);
+  const bitmaps = ((JSON.parse(info.stdout) as QcowInfo)['format-specific']?.data?.bitmaps ?? []).map((b) => ({
+    name: b.name,
+    // qemu-img says "in-use" of a bitmap a QEMU that did not close the image left: not to be trusted.
+    inconsistent: b.flags?.includes('in-use') === true,
+  }));
+  for (const name of carriedBitmaps(bitmaps)) {
+    const r = await runQemuImg([
+      'bitmap',
+      '--add',
+      '--merge',
+      name,
+      '-b',
+      path.resolve(image),
+      '-F',
+      'qcow2',
+      '-f',
+      'qcow2',
+      path.resolve(overlay),
+      name,
+    ]);
+    if (r.code !== 0) throw qemuImgError(`carry the backup bitmap ${name} into ${overlay}`, r);
+  }
+}
