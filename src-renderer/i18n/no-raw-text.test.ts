@@ -39,10 +39,23 @@ describe('no raw text in templates', () => {
       '</template>',
       '',
     ].join('\n');
-    const results = await eslint.lintText(probe, { filePath: `${ROOT}/src-renderer/components/main/PreferencesDialog.vue` });
+    // A component that does not exist: any new .vue file of the renderer is checked the same way.
+    const results = await eslint.lintText(probe, { filePath: `${ROOT}/src-renderer/components/main/RawTextProbe.vue` });
     expect(rawTexts(results)).toEqual([
-      "src-renderer/components/main/PreferencesDialog.vue:8: raw text 'Start the machine' is used",
-      "src-renderer/components/main/PreferencesDialog.vue:9: raw text 'Search machines' is used",
+      "src-renderer/components/main/RawTextProbe.vue:8: raw text 'Start the machine' is used",
+      "src-renderer/components/main/RawTextProbe.vue:9: raw text 'Search machines' is used",
     ]);
+  }, 60_000);
+
+  it('is an error for every .vue file of the renderer, not a warning and not only for some folders', async () => {
+    const files = Object.keys(import.meta.glob('../**/*.vue'));
+    expect(files.length).toBeGreaterThan(50);
+    for (const file of files) {
+      const config = (await eslint.calculateConfigForFile(`${ROOT}/src-renderer/${file.replace(/^\.\.\//, '')}`)) as {
+        rules?: Record<string, unknown>;
+      };
+      const rule = config.rules?.[RULE];
+      expect([Array.isArray(rule) ? rule[0] : rule, file]).toEqual([2, file]);
+    }
   }, 60_000);
 });

@@ -144,7 +144,7 @@ export default {
   },
   tasks: {
     label: 'Aufgaben',
-    title: 'Aufgaben ({running} laufen)',
+    title: 'Aufgaben ({running} laufend)',
     none: 'Keine Aufgaben.',
     details: 'Details',
     rounds: 'Runden',
