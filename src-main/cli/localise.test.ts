@@ -54,8 +54,24 @@ describe("commander's parse errors", () => {
     const program = new Command('vmdesk').configureHelp(localisedHelp());
     program.addOption(new Option('--firmware <fw>', 'Firmware').choices(['bios', 'uefi']).default('bios'));
     const help = program.helpInformation();
-    expect(help).toMatch(/^Aufruf: vmdesk /);
+    expect(help).toMatch(/^Aufruf: vmdesk \[Optionen\]\n/);
     expect(help).toContain('Optionen:');
     expect(help).toContain('Firmware (Auswahl: "bios", "uefi", Standard: "bios")');
+  });
+
+  it('names the placeholders of usage lines and command terms in German, and leaves English as commander writes it', () => {
+    const help = (): string => {
+      const program = new Command('vmdesk').configureHelp(localisedHelp());
+      program.command('create').argument('<name>').option('--cpus <n>');
+      return program.helpInformation();
+    };
+    const english = help();
+    expect(english).toMatch(/^Usage: vmdesk \[options\] \[command\]\n/);
+    expect(english).toMatch(/^ {2}create \[options\] <name>/m);
+    setLanguage('de');
+    const german = help();
+    expect(german).toMatch(/^Aufruf: vmdesk \[Optionen\] \[Befehl\]\n/);
+    expect(german).toMatch(/^ {2}create \[Optionen\] <name>/m);
+    expect(german).toMatch(/^ {2}help \[Befehl\]/m);
   });
 });

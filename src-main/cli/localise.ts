@@ -19,9 +19,20 @@ function localiseExtras(description: string): string {
   return description.replace(/\b(choices|default): /g, (_, word: 'choices' | 'default') => `${t(`cli.help.${word}`)}: `);
 }
 
-/** configureHelp() settings: headings and the appended choices/defaults in the CLI's language. */
+/** The placeholders "[options]" and "[command]" of a usage line or a command's term. */
+function localiseTokens(text: string): string {
+  return text.replace(/\[options\]/g, `[${t('cli.help.optionsToken')}]`).replace(/\[command\]/g, `[${t('cli.help.commandToken')}]`);
+}
+
+/** configureHelp() settings: headings, placeholders and the appended choices/defaults in the CLI's language. */
 export function localisedHelp(): Partial<Help> {
   return {
+    styleUsage(this: Help, usage: string) {
+      return Help.prototype.styleUsage.call(this, localiseTokens(usage));
+    },
+    styleSubcommandTerm(this: Help, term: string) {
+      return Help.prototype.styleSubcommandTerm.call(this, localiseTokens(term));
+    },
     styleTitle: (title: string) => {
       const key = HEADINGS[title];
       return key ? t(key) : title;

@@ -11,6 +11,8 @@ export const cli: Catalogue['cli'] = {
     helpOption: 'Hilfe zum Befehl anzeigen',
     helpCommand: 'Hilfe zum Befehl anzeigen',
     version: 'die Versionsnummer ausgeben',
+    optionsToken: 'Optionen',
+    commandToken: 'Befehl',
     choices: 'Auswahl',
     default: 'Standard',
   },

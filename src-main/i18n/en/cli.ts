@@ -9,6 +9,8 @@ export const cli = {
     helpOption: 'display help for command',
     helpCommand: 'display help for command',
     version: 'output the version number',
+    optionsToken: 'options',
+    commandToken: 'command',
     choices: 'choices',
     default: 'default',
   },
