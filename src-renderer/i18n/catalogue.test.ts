@@ -174,6 +174,8 @@ describe('the renderer’s use of the catalogue', () => {
     expect(Object.keys(files).length).toBeGreaterThan(100);
     const unused = [...EN.keys()].filter((key) => {
       if (code.includes(`'${key}'`) || code.includes(`"${key}"`)) return false;
+      // The API's refusals are matched as a whole, by i18n/core-messages.ts.
+      if (key.startsWith('core.') && code.includes('en.core')) return false;
       // A key chosen at run time: `area.group.${id}` names every key of its group.
       const parent = key.slice(0, key.lastIndexOf('.'));
       return !code.includes(`\`${parent}.\${`);

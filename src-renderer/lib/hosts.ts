@@ -15,6 +15,7 @@ import {
   type HostSummary,
 } from '../../src-main/api/hosts';
 import { t } from '../i18n';
+import { localizeApiMessage } from '../i18n/core-messages';
 
 export { LOCAL_HOST };
 
@@ -214,7 +215,8 @@ export function hostFormErrors(form: HostForm, takenNames: ReadonlySet<string> =
       const field = issue.path[0];
       if (typeof field !== 'string' || !(field in form)) continue;
       const f = field as HostFormField;
-      errors[f] ??= f === 'port' && !/^\d+$/.test(form.port.trim()) ? t('dialogs.addHost.portNotNumber') : issue.message;
+      errors[f] ??=
+        f === 'port' && !/^\d+$/.test(form.port.trim()) ? t('dialogs.addHost.portNotNumber') : localizeApiMessage(issue.message);
     }
   }
   const name = form.name.trim();

@@ -16,6 +16,7 @@ import {
 } from '../../src-main/api/migration';
 import type { TaskInfo } from '../../src-main/api/types';
 import { t, wordsOf, type MessageKey } from '../i18n';
+import { localizeApiMessage } from '../i18n/core-messages';
 import { fixed } from '../i18n/format';
 
 const KiB = 1024;
@@ -219,5 +220,5 @@ export function migrateOptions(form: MigrateForm): { options: MigrateOptions } |
     maxDowntimeMs: 'migration.maxDowntime',
   };
   const field = t(fields[String(issue?.path[0])] ?? 'migration.options');
-  return { error: t('migration.optionError', { field, problem: issue?.message ?? t('errors.invalid') }) };
+  return { error: t('migration.optionError', { field, problem: localizeApiMessage(issue?.message ?? t('errors.invalid')) }) };
 }

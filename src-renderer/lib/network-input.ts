@@ -20,6 +20,7 @@ import {
 } from '../../src-main/api/machine-config';
 import type { NetworkHostInfo, SetNicInput } from '../../src-main/api/network';
 import { t, wordsOf } from '../i18n';
+import { localizeApiMessage } from '../i18n/core-messages';
 
 export type AttachmentType = (typeof ATTACHMENT_TYPES)[number];
 export type NicModel = (typeof NIC_MODELS)[number];
@@ -77,7 +78,7 @@ export const nicDraftsFrom = (config: MachineConfig): NicDraft[] => SLOTS.map((s
 
 function firstIssue(schema: ZodType, value: unknown): string | null {
   const r = schema.safeParse(value);
-  return r.success ? null : (r.error.issues[0]?.message ?? t('errors.invalidValue'));
+  return r.success ? null : localizeApiMessage(r.error.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
 /** Every MAC of the library's other machines, lower-case, with the machine using it. */

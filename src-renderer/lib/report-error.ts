@@ -1,6 +1,7 @@
 import { ElMessage, ElMessageBox } from 'element-plus';
 import { ApiError } from '../api/client';
 import { t, type MessageKey } from '../i18n';
+import { localizeApiMessage } from '../i18n/core-messages';
 
 /**
  * What the API client itself says when the link to VMDesk is down (api/client.ts, left as it is):
@@ -15,7 +16,7 @@ const CLIENT_MESSAGES: Record<string, MessageKey> = {
 export function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof ApiError) {
     const own = err.code === 'DISCONNECTED' ? CLIENT_MESSAGES[err.message] : undefined;
-    return { code: err.code, message: own ? t(own) : err.message };
+    return { code: err.code, message: own ? t(own) : localizeApiMessage(err.message) };
   }
   if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
   return { code: 'INTERNAL', message: String(err) };

@@ -17,6 +17,7 @@ import {
 import { kernelBootInputSchema, type ModifyMachineInput } from '../../src-main/api/operations';
 import type { HostCapabilities } from '../../src-main/api/types';
 import { t, wordsOf, type MessageKey } from '../i18n';
+import { localizeApiMessage } from '../i18n/core-messages';
 import type { OsType } from './machine-info';
 import { uefiUnavailableReason } from './presets';
 import { cpusError, memoryError, nameError, pathError } from './wizard-input';
@@ -114,7 +115,7 @@ function schemaError(
   v: unknown,
 ): string | null {
   const r = schema.safeParse(v);
-  return r.success ? null : (r.error?.issues[0]?.message ?? t('errors.invalidValue'));
+  return r.success ? null : localizeApiMessage(r.error?.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
 /** The pinning field as pins, or why it is not one: the syntax, each pin, each vCPU once, the host's CPUs. */
@@ -123,7 +124,7 @@ export function pinningOf(text: string, host: HostCapabilities | null): { pins: 
   try {
     pins = parsePinning(text);
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: localizeApiMessage((err as Error).message) };
   }
   for (const pin of pins) {
     const problem = schemaError(cpuPinSchema, pin);
@@ -141,7 +142,9 @@ export function pinningOf(text: string, host: HostCapabilities | null): { pins: 
 function resourceErrors(form: SettingsForm, host: HostCapabilities | null): SettingsErrors {
   const errors: SettingsErrors = {};
   const crossField = (patch: Partial<ResourcesConfig>): string | null =>
-    resourceProblems({ cpus: form.cpus, memoryMiB: form.memoryMiB, resources: { ...defaultResources(), ...patch } })[0] ?? null;
+    localizeApiMessage(
+      resourceProblems({ cpus: form.cpus, memoryMiB: form.memoryMiB, resources: { ...defaultResources(), ...patch } })[0] ?? '',
+    ) || null;
   if (!form.memoryMinAuto) {
     const e = schemaError(memoryMiBSchema, form.memoryMinMiB) ?? crossField({ memoryMinMiB: form.memoryMinMiB });
     if (e) errors.memoryMinMiB = e;
@@ -194,7 +197,7 @@ export function settingsErrors(
     set('kernel', pathError(form.kernel, true));
     set('initrd', pathError(form.initrd, false));
     const r = kernelBootInputSchema.shape.cmdline.safeParse(form.cmdline);
-    if (!r.success) errors.cmdline = r.error.issues[0]?.message ?? t('settings.storage.invalidCmdline');
+    if (!r.success) errors.cmdline = localizeApiMessage(r.error.issues[0]?.message ?? t('settings.storage.invalidCmdline'));
   }
   if (form.notes.length > 10000) errors.notes = t('settings.general.notesTooLong', { max: 10000 });
   return { ...errors, ...resourceErrors(form, host) };

@@ -5,6 +5,7 @@
 import type { ZodType } from 'zod';
 import { snapshotDescriptionSchema, snapshotNameSchema, type SnapshotNode, type SnapshotTree } from '../../src-main/api/snapshots';
 import { t, wordsOf } from '../i18n';
+import { localizeApiMessage } from '../i18n/core-messages';
 import { formatDateTime } from '../i18n/format';
 
 export const CURRENT_STATE_KEY = '@current';
@@ -58,7 +59,7 @@ export function defaultSnapshotName(tree: SnapshotTree | null): string {
 
 function firstIssue(schema: ZodType, value: unknown): string | null {
   const r = schema.safeParse(value);
-  return r.success ? null : (r.error.issues[0]?.message ?? t('errors.invalidValue'));
+  return r.success ? null : localizeApiMessage(r.error.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
 /** The Take dialog's checks, as the core makes them (same zod schema), plus uniqueness. */

@@ -7,6 +7,7 @@ import { hostPathSchema, machineNameSchema } from '../../src-main/api/machine-co
 import { absolutePathSchema } from '../../src-main/api/portability';
 import type { MediumInfo } from '../../src-main/api/storage';
 import { t, type MessageKey } from '../i18n';
+import { localizeApiMessage } from '../i18n/core-messages';
 import { fixed } from '../i18n/format';
 
 const UNITS: Record<string, number> = { '': 1024 ** 3, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
@@ -44,7 +45,7 @@ export function sizeError(text: string, minBytes = 1024 ** 2): string | null {
 
 function firstIssue(schema: ZodType, value: unknown): string | null {
   const r = schema.safeParse(value);
-  return r.success ? null : (r.error.issues[0]?.message ?? t('errors.invalidValue'));
+  return r.success ? null : localizeApiMessage(r.error.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
 /** What a path field asks for, in the sentence "Type the … on the host". */

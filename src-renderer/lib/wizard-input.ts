@@ -15,6 +15,7 @@ import {
 } from '../../src-main/api/machine-config';
 import { createMachineInputSchema, kernelBootInputSchema, type CreateMachineInput } from '../../src-main/api/operations';
 import { t, wordsOf } from '../i18n';
+import { localizeApiMessage } from '../i18n/core-messages';
 import type { OsType } from './machine-info';
 import { presetFor, uefiUnavailableReason } from './presets';
 
@@ -105,7 +106,7 @@ export function makesDisk(form: Pick<WizardForm, 'boot' | 'diskMode' | 'diskGiB'
 
 function firstIssue(schema: ZodType, value: unknown): string | null {
   const r = schema.safeParse(value);
-  return r.success ? null : (r.error.issues[0]?.message ?? t('errors.invalidValue'));
+  return r.success ? null : localizeApiMessage(r.error.issues[0]?.message ?? t('errors.invalidValue'));
 }
 
 export function nameError(name: string, takenNames: ReadonlySet<string>, ownName?: string): string | null {

@@ -3,6 +3,7 @@ import type en from '../en';
 import commandsMessages from './commands';
 import commonMessages from './common';
 import consoleMessages from './console';
+import coreMessages from './core';
 import dialogsMessages from './dialogs';
 import errorsMessages from './errors';
 import machineMessages from './machine';
@@ -18,6 +19,7 @@ export default {
   commands: commandsMessages,
   common: commonMessages,
   console: consoleMessages,
+  core: coreMessages,
   dialogs: dialogsMessages,
   errors: errorsMessages,
   machine: machineMessages,

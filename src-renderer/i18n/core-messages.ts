@@ -1,0 +1,57 @@
+/**
+ * The API's own refusals (src-main/api's schemas: "The name must not be empty") in the current
+ * language. The renderer checks forms with the core's schemas and shows what the core answers, in
+ * the core's English words; each of them is also in the catalogues' `core` area, the English there
+ * word for word as in src-main/api (core-messages.test.ts holds them to it), so a message is
+ * recognised by its English (a {placeholder} stands for what the core put in) and shown in German.
+ * A message not in the table (an error the core meets while working) is shown as the core words it.
+ */
+import en from './en';
+import { currentLocale, t, type MessageKey } from './index';
+
+interface Matcher {
+  key: MessageKey;
+  pattern: RegExp;
+  names: string[];
+}
+
+type Tree = { [key: string]: string | Tree };
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** An English message as a pattern: its text literally, each {name} a capture ({'@'}: the literal "@"). */
+export function messagePattern(message: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  let source = '';
+  let last = 0;
+  for (const m of message.matchAll(/\{'([^']*)'\}|\{(\w+)\}/g)) {
+    source += escape(message.slice(last, m.index));
+    if (m[1] !== undefined) source += escape(m[1]);
+    else {
+      names.push(m[2] ?? '');
+      source += '(.*?)';
+    }
+    last = m.index + m[0].length;
+  }
+  source += escape(message.slice(last));
+  return { pattern: new RegExp(`^${source}$`, 's'), names };
+}
+
+let matchers: Matcher[] | null = null;
+
+function build(tree: Tree, prefix: string): Matcher[] {
+  return Object.entries(tree).flatMap(([k, v]) =>
+    typeof v === 'string' ? [{ key: `${prefix}${k}` as MessageKey, ...messagePattern(v) }] : build(v, `${prefix}${k}.`),
+  );
+}
+
+/** The core's message in the current language when it is one of the API's refusals, else as it is. */
+export function localizeApiMessage(message: string): string {
+  if (currentLocale.value === 'en') return message;
+  matchers ??= build(en.core, 'core.');
+  for (const m of matchers) {
+    const found = m.pattern.exec(message);
+    if (found) return t(m.key, Object.fromEntries(m.names.map((name, i) => [name, found[i + 1] ?? ''])));
+  }
+  return message;
+}
