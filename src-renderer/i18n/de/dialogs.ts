@@ -89,7 +89,7 @@ export default {
   },
   export: {
     title: 'Appliance exportieren — {name}',
-    v2pTitle: 'Platte ausschreiben (V2P) — {name}',
+    v2pTitle: 'Platte auf Datenträger schreiben (V2P) — {name}',
     target: 'Ziel-.ova-Datei (auf {where})',
     v2pTarget: 'Ziel-Raw-Abbild oder Blockgerät (auf {where})',
     example: '/home/ich/{name}.ova',
