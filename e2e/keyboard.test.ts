@@ -210,6 +210,12 @@ describe('the whole journey by keyboard only', () => {
     expect((await focused(page)).ring).toBe(true);
     await page.keyboard.press('Enter');
     await details.getByText('By keyboard').waitFor();
+
+    // A snapshot taken elsewhere redraws the tree's nodes: Tab still finds a way into it.
+    await ok(served.sb, ['snapshot', NAME, 'take', 'From elsewhere']);
+    await tree.getByText('From elsewhere').waitFor({ timeout: 30_000 });
+    await page.getByRole('tab', { name: 'Snapshots' }).focus();
+    await pressUntil(page, (f) => f.role === 'treeitem');
   });
 
   it('opens Settings with its shortcut, changes the notes, saves with the keyboard', async () => {
