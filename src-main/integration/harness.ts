@@ -26,7 +26,15 @@ export function makeSandbox(): Sandbox {
   const runtime = fs.mkdtempSync('/tmp/vmrt-');
   // The CLI speaks the developer's language (LC_ALL, LC_MESSAGES, LANG, VMDESK_LANG); the tests read
   // its English. A test of another language passes its own env (cli-i18n.test.ts).
-  const env: NodeJS.ProcessEnv = { ...process.env, VMDESK_HOME: home, VMDESK_RUNTIME_DIR: runtime, LC_ALL: 'C.UTF-8' };
+  // LUKS headers derive their keys in 50 ms instead of 2 s (secret-fifo.ts luksIterTimeMs): each one
+  // written and each unlock would otherwise cost 2 s, dozens of them per encryption test file.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    VMDESK_HOME: home,
+    VMDESK_RUNTIME_DIR: runtime,
+    LC_ALL: 'C.UTF-8',
+    VMDESK_TEST_LUKS_ITER_TIME_MS: '50',
+  };
   delete env.VMDESK_QEMU;
   delete env.VMDESK_LANG;
   return {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import type { AgentClient } from '../agent/agent-client.js';
 import { createEncryptedImage, retryCalibration } from '../storage/encryption.js';
-import { LUKS_ENCRYPT } from '../storage/secret-fifo.js';
+import { LUKS_ENCRYPT, luksCreateOptions } from '../storage/secret-fifo.js';
 import { readHeader, relativeBacking } from './images.js';
 import { awaitJob } from './qmp-job.js';
 
@@ -56,7 +56,7 @@ async function createInQemu(client: AgentClient, file: string, backingName: stri
         size,
         'backing-file': backingName,
         'backing-fmt': 'qcow2',
-        encrypt: LUKS_ENCRYPT,
+        encrypt: luksCreateOptions(),
       });
     } finally {
       await qmp('blockdev-del', { 'node-name': fileNode });

@@ -11,9 +11,13 @@ import { imageNode, resolveMachinePath, type BackingLayer } from '../qemu/qemu-a
 import { syncImage } from '../qemu/qemu-img.js';
 import { qemuImgError, qemuImgSummary, runQemuImg, type QemuImgRun, type RunOptions } from '../qemu/qemu-img-run.js';
 import { backingChain } from './image-chain.js';
-import { SECRET_ID, secretObject, withSecretFifo } from './secret-fifo.js';
+import { SECRET_ID, luksIterTimeMs, secretObject, withSecretFifo } from './secret-fifo.js';
 
-const ENCRYPT_OPTIONS = `encrypt.format=luks,encrypt.key-secret=${SECRET_ID}`;
+/** qemu-img's `-o` for a new encrypted image. */
+function encryptOptions(): string {
+  const iterTime = luksIterTimeMs();
+  return `encrypt.format=luks,encrypt.key-secret=${SECRET_ID}${iterTime ? `,encrypt.iter-time=${iterTime}` : ''}`;
+}
 const WRONG_PASSPHRASE = /Invalid password, cannot unlock any keyslot/i;
 
 /**
@@ -55,7 +59,7 @@ export function refuseEncrypted(config: Pick<MachineConfig, 'disks' | 'name'>, a
 export async function createEncryptedImage(file: string, sizeBytes: number, passphrase: string, backing?: string): Promise<void> {
   const abs = path.resolve(file);
   const onBacking = backing === undefined ? [] : ['-u', '-F', 'qcow2', '-b', backing];
-  const args = ['create', '-q', '-f', 'qcow2', '--object', '', '-o', ENCRYPT_OPTIONS, ...onBacking, abs, String(sizeBytes)];
+  const args = ['create', '-q', '-f', 'qcow2', '--object', '', '-o', encryptOptions(), ...onBacking, abs, String(sizeBytes)];
   await retryCalibration(() => runKeyed(passphrase, args, `create the encrypted disk ${abs}`)).catch(async (err: unknown) => {
     await fs.rm(abs, { force: true });
     throw err;
@@ -75,7 +79,7 @@ export async function convertToEncrypted(
 ): Promise<void> {
   const target = path.resolve(dst);
   const source = opts.encryptedSource === true ? [await keyedChain(src)] : ['-f', srcFormat, path.resolve(src)];
-  const args = ['convert', '-p', '--object', '', ...source, '-O', 'qcow2', '-o', ENCRYPT_OPTIONS, target];
+  const args = ['convert', '-p', '--object', '', ...source, '-O', 'qcow2', '-o', encryptOptions(), target];
   await fs.writeFile(target, '', { flag: 'wx' });
   try {
     await retryCalibration(() =>
