@@ -79,9 +79,12 @@ if (fs.existsSync(path.join(root, 'src-main/electron/main.ts'))) {
 
 // The renderer (Vue), built by Vite into dist/renderer: served by `vmdesk serve`, loaded by Electron.
 if (fs.existsSync(path.join(root, 'vite.config.ts'))) {
+  // Always the production build: Vite takes NODE_ENV from the environment, and one inherited from a
+  // test runner (vitest sets NODE_ENV=test) would keep Vue's and vue-i18n's development code in.
   const vite = spawnSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
     cwd: root,
     stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (vite.status !== 0) process.exit(vite.status ?? 1);
   // The main window's first load stays small: Element Plus on demand, dialogs in chunks of their own.
