@@ -125,11 +125,11 @@ if (built) {
 const env = built ? { ...process.env, VMDESK_TEST_SKIP_BUILD: '1' } : process.env;
 await vitest(['unit'], env);
 // Integration files run two at a time; then the serial ones (*.serial.test.ts): those that need the
-// machine alone, then the network lane beside the storage lane (two vitest runs: one vitest runs the
+// machine alone, then two lanes side by side (two vitest runs: one vitest runs the
 // files of projects without file parallelism one at a time, whatever their groupOrder).
 await vitest(['integration'], env);
 await vitest(['integration-serial'], env);
-await Promise.all([vitest(['integration-serial-network'], env), vitest(['integration-serial-storage'], env, { buffered: true })]);
+await Promise.all([vitest(['integration-serial-lane-1'], env), vitest(['integration-serial-lane-2'], env, { buffered: true })]);
 if (fs.existsSync(path.join(root, 'e2e'))) await vitest(['e2e'], env);
 
 if (skips.length) {
