@@ -1,12 +1,17 @@
 // An encrypted machine made in the New machine wizard and started from the UI served by `vmdesk
 // serve`, in Chromium: the wizard refuses two different passphrases, Start opens a password prompt, a wrong passphrase is said in it (the prompt stays, nothing runs), the right one
 // starts the demo guest, whose shell prompt the console window's Serial tab then shows. 128 MiB.
+// Powered off, a snapshot taken from the Machine menu asks for the passphrase the same way (a stopped
+// machine's new overlay is written by qemu-img, which needs the key): refused when wrong, taken and
+// encrypted when right.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { DEMO_PROMPT } from '../src-main/core/demo/demo-guest.js';
 import { launchBrowser, ok, openUi, pageProblems, serve, type Served, stopServed } from './harness.js';
+import { menu } from './remote-lab.js';
 
 const NAME = 'vault';
 const PASSPHRASE = `e2e-${Math.random().toString(36).slice(2)}-phrase`;
@@ -85,6 +90,42 @@ describe('starting an encrypted machine through the passphrase prompt', () => {
     const serialText = async (): Promise<string> =>
       (await consolePage.locator('[data-testid="serial-console"] .xterm-rows').textContent()) ?? '';
     await expect.poll(serialText, { timeout: GUEST_TIMEOUT }).toContain(DEMO_PROMPT.trim());
+    await consolePage.close();
     expect(pageProblems(page)).toEqual([]);
   }, 400_000);
+
+  it('powered off, Take snapshot asks for the passphrase: a wrong one is said in the prompt and takes nothing, the right one takes it encrypted', async () => {
+    await ok(served.sb, ['stop', NAME, '--force']);
+    await expect.poll(() => row().getAttribute('aria-label'), { timeout: GUEST_TIMEOUT }).toBe(`${NAME}, Powered off`);
+    const snapshots = async (): Promise<string[]> =>
+      (JSON.parse(await ok(served.sb, ['snapshot', NAME, 'list', '--json'])) as { roots: { name: string }[] }).roots.map((r) => r.name);
+    await row().click();
+    await menu(page, 'Machine', 'Take snapshot…');
+    const take = page.getByRole('dialog', { name: `Take snapshot of ${NAME}` });
+    await take.getByLabel('Snapshot name').fill('Cold');
+    await take.getByRole('button', { name: 'Take', exact: true }).click();
+
+    const prompt = page.getByRole('dialog', { name: `Unlock ${NAME}` });
+    await prompt.getByText('it is not running').waitFor();
+    const field = prompt.getByPlaceholder('Passphrase');
+    expect(await field.getAttribute('type')).toBe('password');
+    await field.fill('not the passphrase');
+    await prompt.getByRole('button', { name: 'Unlock' }).click();
+    await prompt.getByText(`Wrong passphrase for ${NAME}`).waitFor({ timeout: GUEST_TIMEOUT });
+    expect(await snapshots()).toEqual([]);
+
+    await field.fill(PASSPHRASE);
+    await prompt.getByRole('button', { name: 'Unlock' }).click();
+    await take.waitFor({ state: 'hidden', timeout: GUEST_TIMEOUT });
+    await page.getByRole('tree', { name: 'Snapshot tree' }).getByText('Cold').waitFor();
+    expect(await snapshots()).toEqual(['Cold']);
+    // The disk now writes to the snapshot's new overlay, which has a LUKS header of its own.
+    const shown = JSON.parse(await ok(served.sb, ['show', NAME, '--json'])) as { dir: string; config: { disks: Array<{ file: string }> } };
+    const overlay = path.resolve(shown.dir, shown.config.disks[0]?.file ?? '');
+    const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', '-U', overlay], { encoding: 'utf8' })) as {
+      encrypted?: boolean;
+    };
+    expect(info.encrypted).toBe(true);
+    expect(pageProblems(page)).toEqual([]);
+  }, 300_000);
 });

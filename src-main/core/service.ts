@@ -25,6 +25,9 @@ import type { ImportOptions, V2pOptions } from '../api/portability.js';
 import { inspectAppliance, runExport, runImport, runP2v, runV2p } from './portability/operations.js';
 import type { AddDiskInput, CloneMachineInput } from '../api/storage.js';
 import { cloneMachineTask, moveMachineTask } from './clone/clone-ops.js';
+import { passphraseSchema } from '../api/machine-config.js';
+import { parseInput } from '../api/validation.js';
+import { requirePassphrase } from './storage/encryption.js';
 import type { PortForwardInput, SetNicInput } from '../api/network.js';
 import { addPortForwardOp, networkHostOp, removePortForwardOp, setNicOp } from './network/network-ops.js';
 import type { KsmInput, MemoryPolicyInput } from '../api/resources.js';
@@ -374,12 +377,25 @@ export class CoreService implements CoreApi {
     return this.core.snapshots.list(ref);
   }
 
-  takeSnapshot(ref: string, input: TakeSnapshotInput): Promise<ApiResults['takeSnapshot']> {
-    return Promise.resolve(detached(this.core.snapshots.take(ref, input)));
+  async takeSnapshot(ref: string, input: TakeSnapshotInput): Promise<ApiResults['takeSnapshot']> {
+    await this.keyForStopped(ref, input.passphrase, 'take a snapshot of it');
+    return detached(this.core.snapshots.take(ref, input));
   }
 
-  restoreSnapshot(ref: string, snapshot: string, options?: SnapshotKeyInput): Promise<ApiResults['restoreSnapshot']> {
-    return Promise.resolve(detached(this.core.snapshots.restore(ref, snapshot, options)));
+  async restoreSnapshot(ref: string, snapshot: string, options?: SnapshotKeyInput): Promise<ApiResults['restoreSnapshot']> {
+    await this.keyForStopped(ref, options?.passphrase, 'restore a snapshot of it');
+    return detached(this.core.snapshots.restore(ref, snapshot, options));
+  }
+
+  /**
+   * A stopped machine's encrypted disks need the passphrase for a snapshot taken or restored: it is
+   * tried before the task starts, so that a front end hears at once that it is missing or wrong (and
+   * asks for it) rather than from a failed task. The task tries it again, under the machine's lock.
+   */
+  private async keyForStopped(ref: string, passphrase: unknown, purpose: string): Promise<void> {
+    const machine = await this.core.library.find(ref);
+    if (this.core.runtime.isActive(this.core.runtime.status(machine.uuid).state)) return;
+    await requirePassphrase(machine.config, machine.dir, parseInput(passphraseSchema.optional(), passphrase, 'passphrase'), purpose);
   }
 
   deleteSnapshot(ref: string, snapshot: string, options?: SnapshotKeyInput): Promise<ApiResults['deleteSnapshot']> {

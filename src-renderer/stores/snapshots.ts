@@ -5,6 +5,7 @@ import type { SnapshotNode, SnapshotTree } from '../../src-main/api/snapshots';
 import { apiFor, onApiEvent } from '../api/client';
 import { sameMachine, type MachineRef } from '../lib/hosts';
 import { describeError } from '../lib/report-error';
+import { startTaskAsking } from '../lib/passphrase-prompt';
 import { runInBackground } from '../lib/run-task';
 import { useMachinesStore } from './machines';
 import { t } from '../i18n';
@@ -74,7 +75,10 @@ export const useSnapshotsStore = defineStore('snapshots', () => {
     if (!ok) return;
     await runInBackground(
       t('snapshots.delete.task', { snapshot: snap.name }),
-      () => apiFor(machine.host).deleteSnapshot(machine.uuid, snap.id),
+      () =>
+        startTaskAsking(name, (passphrase) =>
+          apiFor(machine.host).deleteSnapshot(machine.uuid, snap.id, passphrase === undefined ? {} : { passphrase }),
+        ),
       () => t('snapshots.delete.done', { snapshot: snap.name }),
       machine.host,
     );

@@ -32,5 +32,10 @@ export default {
     start: 'Starten',
     unlocking: 'Wird entsperrt …',
     empty: 'Geben Sie die Passphrase ein',
+    unlockTitle: '{name} entsperren',
+    unlockMessage:
+      'Die Platten von {name} sind verschlüsselt, und die Maschine läuft nicht: Dafür wird die Passphrase gebraucht; sie wird nirgends gespeichert.',
+    unlock: 'Entsperren',
+    notGiven: 'Die Passphrase wurde nicht eingegeben: Nichts wurde getan',
   },
 } satisfies typeof en;

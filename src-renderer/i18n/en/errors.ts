@@ -34,5 +34,10 @@ export default {
     start: 'Start',
     unlocking: 'Unlocking…',
     empty: 'Type the passphrase',
+    /** The same prompt for what else a stopped encrypted machine needs its passphrase for. */
+    unlockTitle: 'Unlock {name}',
+    unlockMessage: "{name}'s disks are encrypted and it is not running: its passphrase is needed for this; it is kept nowhere.",
+    unlock: 'Unlock',
+    notGiven: 'The passphrase was not given: nothing was done',
   },
 };
