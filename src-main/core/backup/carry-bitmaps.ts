@@ -13,6 +13,7 @@
  */
 import path from 'node:path';
 import { qemuImgError, runQemuImg } from '../qemu/qemu-img-run.js';
+import { readHeader } from '../snapshots/images.js';
 import { BITMAP_PREFIX, type BitmapInfo } from './block-jobs.js';
 
 /** The bitmaps worth carrying: VMDesk's backup bitmaps whose marks can be trusted. */
@@ -31,19 +32,9 @@ export function carryBitmapActions(node: string, overlayNode: string, bitmaps: r
   ]);
 }
 
-interface QcowInfo {
-  'format-specific'?: { data?: { bitmaps?: Array<{ name: string; flags?: string[] }> } };
-}
-
 /** For a stopped machine: the same with qemu-img, from `image` into the new `overlay` on it. */
 export async function carryBitmapsOffline(image: string, overlay: string): Promise<void> {
-  const info = await runQemuImg(['info', '--output=json', '-f', 'qcow2', path.resolve(image)]);
-  if (info.code !== 0) throw qemuImgError(`read the bitmaps of ${image}`, info);
-  const bitmaps = ((JSON.parse(info.stdout) as QcowInfo)['format-specific']?.data?.bitmaps ?? []).map((b) => ({
-    name: b.name,
-    // qemu-img says "in-use" of a bitmap a QEMU that did not close the image left: not to be trusted.
-    inconsistent: b.flags?.includes('in-use') === true,
-  }));
+  const { bitmaps } = await readHeader(image, 'qcow2');
   for (const name of carriedBitmaps(bitmaps)) {
     const r = await runQemuImg([
       'bitmap',

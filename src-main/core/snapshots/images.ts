@@ -70,6 +70,15 @@ export interface ImageHeader {
   backing: string | null;
   /** LUKS-encrypted: qemu-img writes it only with the key. */
   encrypted: boolean;
+  /**
+   * A qcow2 image's persistent dirty bitmaps. `inconsistent`: flagged in-use, as a QEMU that did not
+   * close the image leaves them (their marks cannot be trusted).
+   */
+  bitmaps: Array<{ name: string; inconsistent: boolean }>;
+}
+
+interface QcowSpecific {
+  data?: { bitmaps?: Array<{ name: string; flags?: string[] }> };
 }
 
 /** `-U`: readable while a running QEMU holds the image. The format is given: never probed. */
@@ -82,6 +91,10 @@ export async function readHeader(file: string, format: string): Promise<ImageHea
     virtualSize: Number(raw['virtual-size']),
     backing: typeof full === 'string' ? path.resolve(path.dirname(path.resolve(file)), full) : null,
     encrypted: raw.encrypted === true,
+    bitmaps: ((raw['format-specific'] as QcowSpecific | undefined)?.data?.bitmaps ?? []).map((b) => ({
+      name: b.name,
+      inconsistent: b.flags?.includes('in-use') === true,
+    })),
   };
 }
 
