@@ -41,6 +41,7 @@ import { VmRuntime, type RuntimeStatus } from './vm/vm-runtime.js';
 import { requireNoDependents } from './storage/image-users.js';
 import { Snapshots, consumeSavedState, savedStateForStart, savedStateStartFailure } from './snapshots/snapshots.js';
 import { hasSavedState } from './snapshots/store.js';
+import { cancelStaleMigration } from './snapshots/ram-state.js';
 import type { AgentStatus } from './agent/protocol.js';
 import { isAgentLost, type AgentClient } from './agent/agent-client.js';
 import { networkForStart } from './network/start-checks.js';
@@ -424,6 +425,25 @@ export class Core extends EventEmitter<CoreEvents> {
       nameOrUuid,
       (c) => c.request<AgentStatus>({ op: 'resume' }),
       (s) => (s.state === 'running' ? s : null),
+    );
+  }
+
+  /**
+   * Continues a guest that a killed VMDesk process left paused in the middle of a live snapshot:
+   * under the machine's lock, the RAM save that process began (still streaming in QEMU) is
+   * cancelled first, then the guest continues.
+   */
+  async resumeInterrupted(nameOrUuid: string): Promise<AgentStatus> {
+    const record = await this.library.find(nameOrUuid);
+    return withLock(machineLockFile(record.dir), `resuming ${record.config.name}`, () =>
+      this.withAgent(
+        record.uuid,
+        async (c) => {
+          await cancelStaleMigration(c);
+          return c.request<AgentStatus>({ op: 'resume' });
+        },
+        (s) => (s.state === 'running' ? s : null),
+      ),
     );
   }
 

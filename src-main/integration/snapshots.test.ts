@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Core } from '../core/core.js';
 import { makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
@@ -101,6 +102,29 @@ describe('snapshots of the demo VM through the CLI', () => {
       disks: Array<{ file: string }>;
     };
     expect(config.disks[0]?.file).toMatch(/^snapshots\/[0-9a-f-]{36}\.qcow2$/);
+  });
+
+  it('resumes a guest left paused mid-save by a killed process: the save QEMU still streams is cancelled first', async () => {
+    // What a process killed during a live snapshot leaves: the guest paused, QEMU still migrating
+    // its state into a writer (here one that starts reading only after 4 s).
+    const core = new Core({ home: sb.home, env: sb.env });
+    await core.pause(VM);
+    const record = await core.library.find(VM);
+    const client = await core.runtime.connect(record.config, record.dir);
+    const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
+      client.request<T>(args ? { op: 'qmp', command, args } : { op: 'qmp', command });
+    try {
+      await qmp('migrate', { uri: 'exec:sleep 4; cat > /dev/null' });
+      expect((await qmp<{ status: string }>('query-migrate')).status).toMatch(/^(setup|active)$/);
+      expect((await core.resumeInterrupted(VM)).state).toBe('running');
+      expect((await qmp<{ status: string }>('query-migrate')).status).toBe('cancelled');
+    } finally {
+      client.close();
+    }
+    // Had the save gone on, its end would have stopped the guest again, its disk handed over.
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect((await state()).state).toBe('running');
+    expect(await guestState()).toEqual({ v: 'alpha', files: ['before'] });
   });
 
   it('refuses a snapshot name that exists and an unknown snapshot, changing nothing', async () => {

@@ -29,6 +29,47 @@ export function saveCommand(file: string): string {
   return `exec 3<&0; { cat <&3 >${part} && mv -f ${part} ${shellQuote(file)}; } & exit 0`;
 }
 
+/** Migration states in which QEMU still streams (or is about to stop streaming) the machine state. */
+const IN_FLIGHT = new Set([
+  'setup',
+  'active',
+  'device',
+  'pre-switchover',
+  'cancelling',
+  'wait-unplug',
+  'postcopy-active',
+  'postcopy-paused',
+  'postcopy-recover',
+  'colo',
+]);
+const CANCEL_TIMEOUT_MS = 30_000;
+
+const qmpOf =
+  (client: AgentClient) =>
+  <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
+    client.request<T>(args ? { op: 'qmp', command, args } : { op: 'qmp', command });
+
+/**
+ * Cancels a migration still in flight in the machine's QEMU, and waits until QEMU has ended it.
+ * Called under the machine's lock, where no VMDesk operation of this host is migrating it: such a
+ * migration is a RAM save whose process was killed (QEMU goes on streaming after its client is
+ * gone). Continuing the guest under it would let the save's completion stop the guest again with
+ * its disks handed over (inactive), where the next write aborts QEMU. True when there was one.
+ */
+export async function cancelStaleMigration(client: AgentClient): Promise<boolean> {
+  const qmp = qmpOf(client);
+  let info = await qmp<MigrateInfo>('query-migrate');
+  if (!IN_FLIGHT.has(info.status ?? '')) return false;
+  if (info.status !== 'cancelling') await qmp('migrate_cancel');
+  const deadline = Date.now() + CANCEL_TIMEOUT_MS;
+  while (IN_FLIGHT.has(info.status ?? '')) {
+    if (Date.now() > deadline) throw new VmdeskError('QEMU_FAILED', `QEMU did not end an interrupted state save (still ${info.status})`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    info = await qmp<MigrateInfo>('query-migrate');
+  }
+  return true;
+}
+
 interface MigrateInfo {
   status?: string;
   'error-desc'?: string;
@@ -53,9 +94,9 @@ async function exists(file: string): Promise<boolean> {
  * the caller may resume the guest first).
  */
 export async function saveRamState(client: AgentClient, file: string, options: SaveRamOptions = {}): Promise<void> {
-  const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
-    client.request<T>(args ? { op: 'qmp', command, args } : { op: 'qmp', command });
+  const qmp = qmpOf(client);
   try {
+    await cancelStaleMigration(client);
     await qmp('migrate-set-parameters', { 'max-bandwidth': UNLIMITED_BANDWIDTH });
     await qmp('migrate', { uri: `exec:${saveCommand(file)}` });
     for (;;) {

@@ -36,7 +36,7 @@ function servicesOf(core: Core, log: (line: string) => void): SchedulerServices 
       return found;
     },
     status: (uuid) => core.runtime.status(uuid),
-    resume: (uuid) => core.resume(uuid),
+    resume: (uuid) => core.resumeInterrupted(uuid),
     busy(uuid) {
       const { state } = core.runtime.status(uuid);
       return state === 'starting' || state === 'stopping';
