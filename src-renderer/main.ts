@@ -7,8 +7,10 @@ import './styles.css';
 import App from './App.vue';
 import { followSystemColorScheme } from './lib/theme';
 import { i18n, setUpLanguage } from './i18n';
+import { menuFollowsLanguage } from './lib/menu-language';
 
 followSystemColorScheme();
 // The language first (German fetched if it is the one shown), so the first paint is in it.
 await setUpLanguage();
 createApp(App).use(createPinia()).use(i18n).mount('#app');
+menuFollowsLanguage();

@@ -58,6 +58,7 @@ import {
 import { addHostInputSchema, hostEntrySchema, hostNameSchema, type HostDetails, type HostKeyProbe, type HostSummary } from './hosts.js';
 import { backupInputSchema, backupRestoreInputSchema, backupSourceSchema, type BackupList } from './backup.js';
 import { scheduleInputSchema, type ScheduleStatus } from './schedule.js';
+import { LANGUAGES } from './languages.js';
 
 /** A machine is named by its uuid or its name. */
 const machineRef = z.string().min(1, 'A machine name or uuid is needed').max(256);
@@ -124,6 +125,8 @@ export const API_ARGUMENTS = {
   listTasks: z.tuple([]),
   cancelTask: z.tuple([taskId]),
   streamEndpoint: z.tuple([]),
+  /** The language the renderer shows (its Preferences choice resolved): the desktop app's native menu follows it. */
+  setMenuLanguage: z.tuple([z.enum(LANGUAGES)]),
   /** The unix socket of a running machine's console or display, for a VMDesk connected over SSH to forward. */
   streamSocket: z.tuple([z.enum(['serial', 'vnc']), z.uuid()]),
   hostDetails: z.tuple([]),
@@ -234,6 +237,8 @@ export interface ApiResults {
   listTasks: TaskInfo[];
   cancelTask: TaskInfo;
   streamEndpoint: StreamEndpoint;
+  /** Whether a native menu was there to change (the desktop app); the browser face has only its own. */
+  setMenuLanguage: { nativeMenu: boolean };
   streamSocket: { path: string };
   /** This host's (or, routed, a remote host's) VMDesk, QEMU, resources and machines. */
   hostDetails: HostDetails;
@@ -296,6 +301,7 @@ export const HOST_MANAGEMENT_METHODS: ReadonlySet<ApiMethod> = new Set([
   'connectHost',
   'disconnectHost',
   'streamEndpoint',
+  'setMenuLanguage',
 ]);
 
 export type VmdeskApi = {

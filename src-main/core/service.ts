@@ -57,8 +57,8 @@ function background(run: { task: ApiResults['importAppliance']; result: Promise<
 /** An event of this computer's core (no host), or of a remote host's, tagged with its name. */
 export type EventSink = <E extends ApiEventName>(event: E, data: ApiEvents[E], host?: string) => void;
 
-/** The host part of the contract (where console streams are served) comes from the front end. */
-export type CoreApi = Omit<VmdeskApi, 'streamEndpoint'>;
+/** The core's part of the contract: the rest belongs to each front end (where streams are served, its menu). */
+export type CoreApi = Omit<VmdeskApi, 'streamEndpoint' | 'setMenuLanguage'>;
 
 export class CoreService implements CoreApi {
   private hostManager: HostManager | null = null;

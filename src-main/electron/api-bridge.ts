@@ -7,6 +7,7 @@ import type { StreamEndpoint, VmdeskApi } from '../api/contract.js';
 import { dispatch } from '../api/dispatch.js';
 import { toErrorShape, type ErrorShape } from '../api/errors.js';
 import type { CoreApi } from '../core/service.js';
+import type { Language } from '../i18n/language.js';
 import { isTrustedSender } from './security.js';
 
 export type ApiReply = { result: unknown } | { error: ErrorShape };
@@ -16,10 +17,19 @@ export interface SenderFrame {
   isTopFrame: boolean;
 }
 
-/** The whole contract for the desktop app: the core's part, plus where its console streams are served. */
-export function desktopApi(service: CoreApi, endpoint: StreamEndpoint): VmdeskApi {
+/**
+ * The whole contract for the desktop app: the core's part, plus where its console streams are
+ * served and the native menu's language (`setMenuLanguage` rebuilds it; absent: nothing to change).
+ */
+export function desktopApi(service: CoreApi, endpoint: StreamEndpoint, setMenuLanguage?: (language: Language) => void): VmdeskApi {
   // CoreService's methods live on its prototype: a spread would lose them.
-  return Object.assign(Object.create(service) as CoreApi, { streamEndpoint: () => Promise.resolve({ ...endpoint }) });
+  return Object.assign(Object.create(service) as CoreApi, {
+    streamEndpoint: () => Promise.resolve({ ...endpoint }),
+    setMenuLanguage: (language: Language) => {
+      setMenuLanguage?.(language);
+      return Promise.resolve({ nativeMenu: setMenuLanguage !== undefined });
+    },
+  });
 }
 
 export async function answerApiCall(

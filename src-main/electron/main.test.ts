@@ -143,6 +143,19 @@ describe('the Electron main process', () => {
     expect(fake.rec.windows[0]?.webContents.sent.at(-1)).toEqual(['vmdesk:menu', 'machine.start']);
   });
 
+  it('relabels the native menu in the language the renderer shows, and refuses one it has no catalogue for', async () => {
+    const menus = fake.rec.menu;
+    expect(await call(frame(indexUrl), 'setMenuLanguage', ['de'])).toEqual({ result: { nativeMenu: true } });
+    expect(fake.rec.menu).not.toBe(menus);
+    expect(fake.rec.menu.map((s) => s.label)).toEqual(['&Datei', '&Maschine', 'H&ost', '&Ansicht', '&Hilfe']);
+    // Its commands still reach the renderer.
+    fake.rec.menu[1]?.submenu.find((i) => i.label === '&Starten')?.click?.();
+    expect(fake.rec.windows[0]?.webContents.sent.at(-1)).toEqual(['vmdesk:menu', 'machine.start']);
+    expect(await call(frame(indexUrl), 'setMenuLanguage', ['fr'])).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+    expect(await call(frame(indexUrl), 'setMenuLanguage', ['en'])).toEqual({ result: { nativeMenu: true } });
+    expect(fake.rec.menu.map((s) => s.label)).toEqual(['&File', '&Machine', 'H&ost', '&View', '&Help']);
+  });
+
   it('quits at once when no machine runs, and stops its server and IPC first', async () => {
     const dialogs = fake.rec.dialogs.length;
     fake.rec.menu[0]?.submenu.at(-1)?.click?.();

@@ -13,6 +13,7 @@ import { CoreService } from '../core/service.js';
 import { startServer } from '../server/server.js';
 import { answerApiCall, desktopApi, type SenderFrame } from './api-bridge.js';
 import { IPC_CHANNELS } from './channels.js';
+import type { Language } from '../i18n/language.js';
 import { installApplicationMenu } from './menu.js';
 import { decideQuit } from './quit-dialog.js';
 import { FILE_PAGE_ORIGINS, rendererCsp } from './security.js';
@@ -62,7 +63,10 @@ async function start(files: RendererFiles): Promise<void> {
   });
   void service.hosts.connectAll().catch((err: unknown) => console.error('VMDesk: remote hosts:', err));
   const streamServer = `ws://${STREAM_HOST}:${server.port}`;
-  const api = desktopApi(service, { url: streamServer, token: server.token });
+  // The menu is made once the window is: a language the renderer asks for before is kept for it.
+  let asked: Language | null = null;
+  let relabelMenu = (language: Language): void => void (asked = language);
+  const api = desktopApi(service, { url: streamServer, token: server.token }, (language) => relabelMenu(language));
 
   lockDownSession(files, rendererCsp(streamServer));
   ipcMain.handle(IPC_CHANNELS.call, (event, method: unknown, args: unknown, host: unknown) =>
@@ -77,10 +81,11 @@ async function start(files: RendererFiles): Promise<void> {
     stateFile: path.join(app.getPath('userData'), WINDOW_STATE_FILE),
     ...(icon ? { icon } : {}),
   });
-  installApplicationMenu(
+  relabelMenu = installApplicationMenu(
     { isDev: !app.isPackaged },
     { target: () => BrowserWindow.getFocusedWindow() ?? (win.isDestroyed() ? null : win), quit: () => app.quit() },
   );
+  if (asked) relabelMenu(asked);
 
   app.on('second-instance', () => {
     if (win.isDestroyed()) return;

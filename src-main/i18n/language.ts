@@ -3,8 +3,9 @@
  * languages (the Electron menu). Anything VMDesk has no catalogue for falls back to English.
  */
 
-export const LANGUAGES = ['en', 'de'] as const;
-export type Language = (typeof LANGUAGES)[number];
+import { LANGUAGES, type Language } from '../api/languages.js';
+
+export { LANGUAGES, type Language };
 
 /** The language of a locale name: "de_DE.UTF-8", "de-AT", "de@euro", "de" → de; "C", "POSIX", "fr_FR" → null. */
 export function languageOfLocale(locale: string | undefined): Language | null {

@@ -16,6 +16,7 @@ import { serveApiSocket } from './api-socket.js';
 import { bridgeConsole, localStream, parseConsolePath, remoteStream } from './console-bridge.js';
 import { securityHeaders, sendPage, upgradeRefusal } from './http-responses.js';
 import { mimeType, rendererIsBuilt, resolveStaticFile } from './static-files.js';
+import { noNativeMenu } from './front-end.js';
 
 export interface ServerOptions {
   core: Core;
@@ -130,6 +131,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (rawPath === '/api') {
       const api: VmdeskApi = Object.assign(Object.create(service) as CoreService, {
         streamEndpoint: () => Promise.resolve({ url: `ws://${access.host}`, token }),
+        setMenuLanguage: noNativeMenu,
       });
       apiWss.handleUpgrade(req, socket, head, (ws) =>
         serveApiSocket(ws, {

@@ -21,6 +21,7 @@ import type { TaskInfo } from '../api/types.js';
 import type { Core } from '../core/core.js';
 import { CoreService } from '../core/service.js';
 import { parseRequest } from './api-socket.js';
+import { noNativeMenu } from './front-end.js';
 
 /** How long cancelled tasks get to undo their work before the process exits anyway. */
 const SETTLE_MS = 120_000;
@@ -60,6 +61,7 @@ export async function serveStdio(core: Core, input: Readable = process.stdin, ou
   const api: VmdeskApi = Object.assign(Object.create(service) as CoreService, {
     streamEndpoint: () =>
       Promise.reject(new VmdeskError('INVALID_STATE', 'Streams of a remote host are forwarded through its SSH connection (streamSocket)')),
+    setMenuLanguage: noNativeMenu,
   });
   let open = true;
   const write = (message: ApiResponse | ApiEventMessage | { hello: RemoteHello }): void => {
