@@ -128,4 +128,24 @@ describe('starting an encrypted machine through the passphrase prompt', () => {
     expect(info.encrypted).toBe(true);
     expect(pageProblems(page)).toEqual([]);
   }, 300_000);
+
+  it('powered off, deleting a snapshot asks for the passphrase too, and deletes it with the right one', async () => {
+    const tree = page.getByRole('tree', { name: 'Snapshot tree' });
+    await tree.getByText('Cold').click();
+    await page.getByRole('toolbar', { name: 'Snapshot actions' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog', { name: 'Delete snapshot' }).getByRole('button', { name: 'Delete' }).click();
+    const prompt = page.getByRole('dialog', { name: `Unlock ${NAME}` });
+    const field = prompt.getByPlaceholder('Passphrase');
+    await field.fill('not the passphrase');
+    await prompt.getByRole('button', { name: 'Unlock' }).click();
+    await prompt.getByText(`Wrong passphrase for ${NAME}`).waitFor({ timeout: GUEST_TIMEOUT });
+    const snapshots = async (): Promise<string[]> =>
+      (JSON.parse(await ok(served.sb, ['snapshot', NAME, 'list', '--json'])) as { roots: { name: string }[] }).roots.map((r) => r.name);
+    expect(await snapshots()).toEqual(['Cold']);
+    await field.fill(PASSPHRASE);
+    await prompt.getByRole('button', { name: 'Unlock' }).click();
+    await prompt.waitFor({ state: 'hidden', timeout: GUEST_TIMEOUT });
+    await expect.poll(snapshots, { timeout: GUEST_TIMEOUT }).toEqual([]);
+    expect(pageProblems(page)).toEqual([]);
+  }, 120_000);
 });

@@ -388,7 +388,7 @@ export class CoreService implements CoreApi {
   }
 
   /**
-   * A stopped machine's encrypted disks need the passphrase for a snapshot taken or restored: it is
+   * A stopped machine's encrypted disks need the passphrase for a snapshot taken, restored or deleted: it is
    * tried before the task starts, so that a front end hears at once that it is missing or wrong (and
    * asks for it) rather than from a failed task. The task tries it again, under the machine's lock.
    */
@@ -398,8 +398,9 @@ export class CoreService implements CoreApi {
     await requirePassphrase(machine.config, machine.dir, parseInput(passphraseSchema.optional(), passphrase, 'passphrase'), purpose);
   }
 
-  deleteSnapshot(ref: string, snapshot: string, options?: SnapshotKeyInput): Promise<ApiResults['deleteSnapshot']> {
-    return Promise.resolve(detached(this.core.snapshots.delete(ref, snapshot, options)));
+  async deleteSnapshot(ref: string, snapshot: string, options?: SnapshotKeyInput): Promise<ApiResults['deleteSnapshot']> {
+    await this.keyForStopped(ref, options?.passphrase, 'delete a snapshot of it');
+    return detached(this.core.snapshots.delete(ref, snapshot, options));
   }
 
   saveState(ref: string): Promise<ApiResults['saveState']> {
