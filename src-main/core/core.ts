@@ -193,7 +193,7 @@ export class Core extends EventEmitter<CoreEvents> {
     const record = await this.library.find(nameOrUuid);
     return withLock(machineLockFile(record.dir), `changing ${record.config.name}`, async () => {
       const fresh = await this.refind(record);
-      const running = this.runtime.isActive(this.runtime.status(fresh.uuid).state);
+      const running = this.runtime.isRunning(fresh.uuid);
       const result = await modifyMachine(this.library, await this.host(), fresh, patch, running, {
         applyLive: (before, next) => applyLiveResources(this, before, next),
         checkResources: (before, next) => resourceHostProblems(this, before, next),
@@ -393,7 +393,7 @@ export class Core extends EventEmitter<CoreEvents> {
     try {
       return await once(false);
     } catch (err) {
-      if (!isAgentLost(err) || !this.runtime.isActive(this.runtime.status(record.uuid).state)) throw err;
+      if (!isAgentLost(err) || !this.runtime.isRunning(record.uuid)) throw err;
       await this.runtime.agentGone(record.uuid, 3_000);
       return once(true);
     }
@@ -512,7 +512,7 @@ export class Core extends EventEmitter<CoreEvents> {
       : await this.runtime.bootLogOffset(record.uuid);
     await waitForLogText(file, start, text, {
       timeoutMs: options.timeoutMs,
-      isRunning: () => this.runtime.isActive(this.runtime.status(record.uuid).state),
+      isRunning: () => this.runtime.isRunning(record.uuid),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }

@@ -47,7 +47,7 @@ export function registerCpuCommand(program: Command, core: Core): void {
         return;
       }
       const record = await core.library.find(cpu.uuid);
-      const running = core.runtime.isActive(core.runtime.status(cpu.uuid).state);
+      const running = core.runtime.isRunning(cpu.uuid);
       process.stdout.write(formatCpu(record.config.name, cpu, await cgroupSupport(core.env), running) + '\n');
     });
 }

@@ -67,7 +67,7 @@ export async function passphraseFor(
   unlessRunning: boolean,
 ): Promise<{ passphrase?: string }> {
   const { config } = await core.library.find(name);
-  const running = (): boolean => core.runtime.isActive(core.runtime.status(config.uuid).state);
+  const running = (): boolean => core.runtime.isRunning(config.uuid);
   if (!isEncrypted(config) || (file === undefined && unlessRunning && running())) return {};
   return { passphrase: await readPassphrase(file, config.name) };
 }

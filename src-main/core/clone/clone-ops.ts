@@ -37,7 +37,7 @@ export async function cloneMachineTask(
   if (input.snapshot !== undefined) await findSnapshot(source.dir, source.config.name, input.snapshot);
   // Encrypted disks are copied encrypted, with the passphrase (tried now: a wrong one starts nothing);
   // a running source's QEMU makes a linked clone's overlays with the key it holds.
-  const sourceRunning = (): boolean => core.runtime.isActive(core.runtime.status(source.uuid).state);
+  const sourceRunning = (): boolean => core.runtime.isRunning(source.uuid);
   const byQemu = input.linked && sourceRunning();
   if (!byQemu) await requirePassphrase(source.config, source.dir, passphrase, 'clone it');
   return core.tasks.run(
@@ -89,7 +89,7 @@ export async function moveMachineTask(core: Core, ref: string, rawDir: string): 
     async (ctx) => {
       const result = await withLock(machineLockFile(record.dir), `moving ${name}`, async () => {
         const fresh = await core.library.find(record.uuid);
-        const running = core.runtime.isActive(core.runtime.status(fresh.uuid).state);
+        const running = core.runtime.isRunning(fresh.uuid);
         return moveMachine(core.library, fresh, dir, running, ctx);
       });
       core.emit('machines');

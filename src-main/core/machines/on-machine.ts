@@ -25,13 +25,13 @@ export async function onMachine<T>(
   qmpTimeoutMs = 60_000,
 ): Promise<T> {
   const record = await core.library.find(ref);
-  const active = core.runtime.isActive(core.runtime.status(record.uuid).state);
+  const active = core.runtime.isRunning(record.uuid);
   // Connected before the lock: re-adopting an orphaned QEMU takes the same lock.
   const client: AgentClient | null = active ? await core.runtime.connect(record.config, record.dir) : null;
   try {
     const result = await withLock(machineLockFile(record.dir), `${purpose} of ${record.config.name}`, async () => {
       const fresh = await core.library.find(record.uuid);
-      const running = core.runtime.isActive(core.runtime.status(fresh.uuid).state);
+      const running = core.runtime.isRunning(fresh.uuid);
       const qmp: Qmp | null =
         running && client ? (command, args) => client.request({ op: 'qmp', command, ...(args ? { args } : {}) }, qmpTimeoutMs) : null;
       return fn(fresh, running, qmp);

@@ -46,7 +46,7 @@ export async function withMachineAgent<T>(
 
 export async function machineMemory(core: Core, ref: string): Promise<MachineMemory> {
   const record = await core.library.find(ref);
-  if (!core.runtime.isActive(core.runtime.status(record.uuid).state)) return stoppedMemory(record);
+  if (!core.runtime.isRunning(record.uuid)) return stoppedMemory(record);
   return withMachineAgent(core, record.uuid, (client, machine, qemuPid) =>
     runningMemory(client, machine, qemuPid, core.runtime.dir(machine.uuid)),
   );

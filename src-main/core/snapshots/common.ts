@@ -23,7 +23,7 @@ export type Machine = MachineRecord & { config: MachineConfig };
 /** What snapshots need of the core. */
 export interface SnapshotServices {
   library: Library;
-  runtime: Pick<VmRuntime, 'status' | 'isActive' | 'connect' | 'dir'>;
+  runtime: Pick<VmRuntime, 'status' | 'isActive' | 'isRunning' | 'connect' | 'dir'>;
   tasks: Pick<TaskManager, 'run'>;
   /** Tells front ends that the machine list and this machine's state changed. */
   changed(uuid: string): void;
@@ -35,7 +35,7 @@ export interface SnapshotServices {
 }
 
 export function isRunning(services: SnapshotServices, uuid: string): boolean {
-  return services.runtime.isActive(services.runtime.status(uuid).state);
+  return services.runtime.isRunning(uuid);
 }
 
 export async function exists(file: string): Promise<boolean> {

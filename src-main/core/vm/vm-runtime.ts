@@ -131,6 +131,11 @@ export class VmRuntime {
     return state === 'starting' || state === 'running' || state === 'paused' || state === 'stopping';
   }
 
+  /** The machine has a QEMU now (starting, running, paused or stopping), as its runtime files say. */
+  isRunning(uuid: string): boolean {
+    return this.isActive(this.status(uuid).state);
+  }
+
   /** Where the current boot starts in serial.log (recorded at launch). */
   async bootLogOffset(uuid: string): Promise<number> {
     try {
