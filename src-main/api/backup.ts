@@ -3,7 +3,7 @@
  * to restore and as what, and what a chain looks like when listed.
  */
 import { z } from 'zod';
-import { absolutePathSchema, machineNameSchema } from './machine-config.js';
+import { absolutePathSchema, machineNameSchema, passphraseSchema } from './machine-config.js';
 
 export const BACKUP_KINDS = ['full', 'incremental'] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
@@ -16,6 +16,8 @@ export const backupInputSchema = z
     full: z.boolean().optional(),
     /** Retention: keep the newest N points, the older ones merged into the oldest kept (which becomes full). */
     keep: z.int('keep is a whole number').min(1, 'Keep at least the new point').max(10_000).optional(),
+    /** A stopped machine with encrypted disks: its passphrase, to open them and encrypt the backup (kept in no file). */
+    passphrase: passphraseSchema.optional(),
   })
   .strict();
 export type BackupInput = z.infer<typeof backupInputSchema>;
@@ -35,6 +37,8 @@ export const backupRestoreInputSchema = z
     as: machineNameSchema.optional(),
     force: z.boolean().optional(),
     from: absolutePathSchema.optional(),
+    /** A point of encrypted disks: their passphrase, to flatten them into the machine's new encrypted images (kept in no file). */
+    passphrase: passphraseSchema.optional(),
   })
   .strict();
 export type BackupRestoreInput = z.infer<typeof backupRestoreInputSchema>;
@@ -47,7 +51,9 @@ export interface BackupPointSummary {
   bytes: number;
   /** Why a point is full when an incremental one was expected; absent for the first and for incremental points. */
   reason?: string;
-  disks: Array<{ id: string; file: string; virtualSize: number; bytes: number }>;
+  /** Some of its images are encrypted (LUKS, the machine's passphrase). */
+  encrypted: boolean;
+  disks: Array<{ id: string; file: string; virtualSize: number; bytes: number; encrypted: boolean }>;
 }
 
 export interface BackupList {

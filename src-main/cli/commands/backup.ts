@@ -1,12 +1,18 @@
-/** `vmdesk backup`, `vmdesk backups`, `vmdesk backup-restore`, `vmdesk backup-verify`. */
+/**
+ * `vmdesk backup`, `vmdesk backups`, `vmdesk backup-restore`, `vmdesk backup-verify`. An encrypted
+ * machine's passphrase is asked as `start` asks it (or read from --passphrase-file): for a backup of
+ * it stopped, and for a restore of an encrypted point, which the CLI learns from the chain.
+ */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { BackupKind, BackupList } from '../../api/backup.js';
+import type { BackupKind, BackupList, BackupRestoreInput } from '../../api/backup.js';
 import { VmdeskError } from '../../api/errors.js';
 import { backupTask, listBackups, restoreBackupTask, verifyBackupsTask } from '../../core/backup/backup-ops.js';
 import type { Core } from '../../core/core.js';
 import { formatNumber, formatSize, t } from '../../i18n/i18n.js';
 import { showTaskProgress } from '../output.js';
+import { passphraseFileOption, readPassphrase } from './encrypt.js';
+import { passphraseFor } from './snapshot.js';
 
 const kind = (k: BackupKind): string => t(`commands.backup.kinds.${k}`);
 
@@ -25,10 +31,15 @@ function pointArg(value: string): number | 'latest' {
   return Number(value);
 }
 
+function needsPassphrase(err: unknown): boolean {
+  return err instanceof VmdeskError && (err.details as { needsPassphrase?: boolean } | undefined)?.needsPassphrase === true;
+}
+
 export function formatBackupList(list: BackupList): string {
   const rows = list.points.map(
     (p) =>
       `${String(p.point).padStart(5)}  ${kind(p.kind).padEnd(11)}  ${p.createdAt.slice(0, 19).replace('T', ' ')}  ${formatSize(p.bytes).padStart(10)}` +
+      (p.encrypted ? `  ${t('commands.backup.encrypted')}` : '') +
       (p.reason ? `  (${p.reason})` : ''),
   );
   return [
@@ -48,12 +59,15 @@ export function registerBackupCommands(program: Command, core: Core): void {
     .option('--to <dir>', t('commands.backup.to'))
     .option('--full', t('commands.backup.full'))
     .option('--keep <n>', t('commands.backup.keep'), keepArg)
+    .addOption(passphraseFileOption())
     .option('--json', t('cli.jsonResult'))
-    .action(async (name: string, o: { to?: string; full?: boolean; keep?: number; json?: boolean }) => {
+    .action(async (name: string, o: { to?: string; full?: boolean; keep?: number; passphraseFile?: string; json?: boolean }) => {
       const { task, result } = await backupTask(core, name, {
         ...(o.to !== undefined && { to: path.resolve(o.to) }),
         full: o.full === true,
         ...(o.keep !== undefined && { keep: o.keep }),
+        // A running machine's QEMU holds the key already.
+        ...(await passphraseFor(core, name, o.passphraseFile, true)),
       });
       showTaskProgress(core, task.id);
       const r = await result;
@@ -95,14 +109,25 @@ export function registerBackupCommands(program: Command, core: Core): void {
     .option('--force', t('commands.backup.force'))
     .option('--yes', t('commands.backup.yes'))
     .option('--from <dir>', t('commands.backup.from'))
+    .addOption(passphraseFileOption())
     .option('--json', t('cli.jsonResult'))
     .action(
-      async (name: string, point: number | 'latest', o: { as?: string; force?: boolean; yes?: boolean; from?: string; json?: boolean }) => {
-        const { task, result } = await restoreBackupTask(core, name, {
+      async (
+        name: string,
+        point: number | 'latest',
+        o: { as?: string; force?: boolean; yes?: boolean; from?: string; passphraseFile?: string; json?: boolean },
+      ) => {
+        const input: BackupRestoreInput = {
           point,
           ...(o.as !== undefined && { as: o.as }),
           force: o.force === true || o.yes === true,
           ...(o.from !== undefined && { from: path.resolve(o.from) }),
+          ...(o.passphraseFile !== undefined && { passphrase: await readPassphrase(o.passphraseFile, name) }),
+        };
+        // Whether the point is encrypted is in the chain: asked on the terminal only when it says so.
+        const { task, result } = await restoreBackupTask(core, name, input).catch(async (err: unknown) => {
+          if (input.passphrase !== undefined || !needsPassphrase(err)) throw err;
+          return restoreBackupTask(core, name, { ...input, passphrase: await readPassphrase(undefined, name) });
         });
         showTaskProgress(core, task.id);
         const r = await result;

@@ -1,6 +1,7 @@
 /**
  * Backups as core operations: input checked at once (a bad folder fails the call, not a task), then
- * a task with progress that can be cancelled. The CLI and the API contract both come through here.
+ * a task with progress that can be cancelled (a passphrase too: tried before the task starts). The CLI and
+ * the API contract both come through here.
  */
 import {
   backupInputSchema,
@@ -20,10 +21,10 @@ import type { Core } from '../core.js';
 import type { TaskInfo } from '../tasks/task-manager.js';
 import { hasBackupFolder, locateChain, requireTargetDir, type BackupServices, type Machine } from './chain-dir.js';
 import { listChain, readManifest } from './manifest.js';
-import { restoreBackup } from './restore-backup.js';
+import { requireBackupKey, restoreBackup } from './restore-backup.js';
 import { takeBackup } from './take-backup.js';
 import { verifyChain } from './verify-backup.js';
-import { refuseEncrypted } from '../storage/encryption.js';
+import { requirePassphrase } from '../storage/encryption.js';
 
 type Run<T> = { task: TaskInfo; result: Promise<T> };
 
@@ -42,8 +43,11 @@ async function findMachine(core: Core, ref: string): Promise<Machine | null> {
 export async function backupTask(core: Core, ref: string, raw: BackupInput): Promise<Run<BackupOutcome>> {
   const input = parseInput(backupInputSchema, raw, 'backup settings');
   const machine = await core.library.find(ref);
-  refuseEncrypted(machine.config, 'back up', 'backups are not encrypted yet: its disks would be copied in plain text');
   await requireTargetDir(machine, input.to);
+  // A stopped machine's encrypted disks are opened with the passphrase: tried before the task, so a
+  // front end hears at once that it is missing or wrong (the task tries it again, under the lock).
+  if (!core.runtime.isActive(core.runtime.status(machine.uuid).state))
+    await requirePassphrase(machine.config, machine.dir, input.passphrase, 'back it up');
   return core.tasks.run(
     `Back up ${machine.config.name}`,
     async (ctx) => takeBackup(services(core), await core.library.find(machine.uuid), input, ctx),
@@ -75,6 +79,7 @@ export async function restoreBackupTask(core: Core, ref: string, raw: BackupRest
   const input = parseInput(backupRestoreInputSchema, raw, 'restore settings');
   const machine = await findMachine(core, ref);
   const chainDir = await locateChain(machine, ref, input.from);
+  await requireBackupKey(chainDir, input);
   return core.tasks.run(
     `Restore ${ref} from its backup`,
     async (ctx) => {

@@ -10,6 +10,7 @@
  * bitmap, so with `sync: incremental` one disk's failure could still clear another disk's bitmap.)
  */
 import { VmdeskError } from '../../api/errors.js';
+import { LUKS_ENCRYPT } from '../storage/secret-fifo.js';
 
 /** One QMP command (through the agent, or on qemu-storage-daemon's monitor). */
 export type QmpExec = (command: string, args?: Record<string, unknown>) => Promise<unknown>;
@@ -50,6 +51,8 @@ export interface DiskJob {
   disk: DiskNode;
   /** The new point's image (created empty, of the disk's size). */
   target: string;
+  /** The target is LUKS-encrypted (the disk is): opened with the key the QEMU holds. */
+  encrypted: boolean;
   /** The bitmap of the previous point: copy only what it marks; absent: copy everything. */
   since?: string;
 }
@@ -87,6 +90,7 @@ export async function runBackupJobs(
         file: { driver: 'file', filename: j.target },
         // The point's backing (the previous point) is never read by the job: not opened at all.
         backing: null,
+        ...(j.encrypted ? { encrypt: LUKS_ENCRYPT } : {}),
       });
       added.push(targetNode(j));
     }

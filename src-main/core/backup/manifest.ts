@@ -8,6 +8,9 @@
  *     0002-incremental/<disk>.qcow2   only the clusters changed since point 1; backing file ../0001-full/<disk>.qcow2
  *     files/<sha256>              files the machine keeps in its folder (a kernel, an initrd, UEFI variables), once each
  *
+ * An encrypted disk's images are encrypted qcow2 images (LUKS, the machine's passphrase, a header of
+ * their own), recorded as such per disk: their checksums and headers are read without the key.
+ *
  * A chain read back (to list, verify or restore it) comes from outside: the manifest is parsed with
  * a strict schema, and every name in it must be a plain name of the chain's own folder.
  */
@@ -45,6 +48,8 @@ const diskSchema = z
     sha256,
     /** The machine's image the point was read from (its top image then): another one later means a snapshot changed it. */
     source: z.string().max(4096),
+    /** A LUKS-encrypted image (the disk was encrypted): it opens with the machine's passphrase. Absent: plain. */
+    encrypted: z.literal(true).optional(),
   })
   .strict();
 
@@ -167,7 +172,14 @@ export function listChain(chainDir: string, manifest: Manifest): BackupList {
     createdAt: p.createdAt,
     bytes: p.disks.reduce((s, d) => s + d.bytes, 0),
     ...(p.reason ? { reason: p.reason } : {}),
-    disks: p.disks.map((d) => ({ id: d.id, file: path.join(chainDir, p.folder, d.file), virtualSize: d.virtualSize, bytes: d.bytes })),
+    encrypted: p.disks.some((d) => d.encrypted === true),
+    disks: p.disks.map((d) => ({
+      id: d.id,
+      file: path.join(chainDir, p.folder, d.file),
+      virtualSize: d.virtualSize,
+      bytes: d.bytes,
+      encrypted: d.encrypted === true,
+    })),
   }));
   return { machine: manifest.machine, dir: chainDir, points, totalBytes: points.reduce((s, p) => s + p.bytes, 0) };
 }

@@ -3,6 +3,10 @@
  * machine itself (stopped, confirmed). Each disk is the chain up to that point flattened by
  * `qemu-img convert` into one image of the new machine folder, built as a staging folder and put in
  * place only when complete.
+ *
+ * An encrypted disk's chain is flattened with its passphrase into a new encrypted image (LUKS, the
+ * same passphrase): copying its images as they are would need no key, but would leave the restored
+ * machine on a chain of backing files no snapshot of it owns.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -18,13 +22,14 @@ import { generateMac } from '../machines/media.js';
 import { BACKUP_TARGET_FILE, DELETING_PREFIX, DISKS_DIR, LOGS_DIR } from '../paths.js';
 import { runQemuImg, qemuImgError } from '../qemu/qemu-img-run.js';
 import { syncImage } from '../qemu/qemu-img.js';
+import { convertChainToEncrypted, requirePassphrase } from '../storage/encryption.js';
 import { requireNoDependents } from '../storage/image-users.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { clearOwner, makeStaging } from '../clone/staging.js';
 import { requireFreeName } from '../clone/clone-machine.js';
 import { chainFiles, chainSpec, checkPointImage } from './chain-images.js';
 import type { BackupServices, Machine } from './chain-dir.js';
-import { CHAIN_FILES_DIR, chainTo, findPoint, readManifest, sha256File, type PointRecord } from './manifest.js';
+import { CHAIN_FILES_DIR, chainTo, findPoint, readManifest, sha256File, type Manifest, type PointRecord } from './manifest.js';
 
 export async function restoreBackup(
   services: BackupServices,
@@ -33,15 +38,18 @@ export async function restoreBackup(
   input: BackupRestoreInput,
   ctx: TaskContext,
 ): Promise<BackupRestoreOutcome> {
-  const manifest = await readManifest(chainDir);
-  if (!manifest) throw new VmdeskError('NOT_FOUND', `${chainDir} holds no backup chain (no manifest)`);
-  const point = findPoint(manifest, input.point);
-  const saved = await loadMachineConfig(path.join(chainDir, point.folder)).catch((err: unknown) => {
-    throw new VmdeskError('INVALID_INPUT', `Point ${point.point}: ${(err as Error).message}`);
-  });
+  const read = await readPoint(chainDir, input);
+  const { manifest, point, saved } = read;
+  await requireRestoreKey(chainDir, read, input.passphrase);
+  const passphrase = input.passphrase;
   if (input.as !== undefined) {
     const name = await requireFreeName(services.library, input.as);
-    return build(services.library, { chainDir, chain: chainTo(manifest, point.point), saved, uuid: randomUUID(), name }, ctx, null);
+    return build(
+      services.library,
+      { chainDir, chain: chainTo(manifest, point.point), saved, uuid: randomUUID(), name, passphrase },
+      ctx,
+      null,
+    );
   }
   if (!current) throw new VmdeskError('NOT_FOUND', `No machine named "${manifest.machine.name}": restore it as a new one (--as NAME)`);
   if (input.force !== true)
@@ -54,9 +62,48 @@ export async function restoreBackup(
     if (services.runtime.isActive(state))
       throw new VmdeskError('INVALID_STATE', `${current.config.name} is ${state}: stop it before restoring over it`);
     await requireNoDependents(services.library, { uuid: current.uuid, dir: current.dir, name: current.config.name }, 'restore over');
-    const spec = { chainDir, chain: chainTo(manifest, point.point), saved, uuid: current.uuid, name: current.config.name };
+    const spec = { chainDir, chain: chainTo(manifest, point.point), saved, uuid: current.uuid, name: current.config.name, passphrase };
     return build(services.library, spec, ctx, current);
   });
+}
+
+async function readPoint(
+  chainDir: string,
+  input: BackupRestoreInput,
+): Promise<{ manifest: Manifest; point: PointRecord; saved: MachineConfig }> {
+  const manifest = await readManifest(chainDir);
+  if (!manifest) throw new VmdeskError('NOT_FOUND', `${chainDir} holds no backup chain (no manifest)`);
+  const point = findPoint(manifest, input.point);
+  const saved = await loadMachineConfig(path.join(chainDir, point.folder)).catch((err: unknown) => {
+    throw new VmdeskError('INVALID_INPUT', `Point ${point.point}: ${(err as Error).message}`);
+  });
+  return { manifest, point, saved };
+}
+
+/**
+ * A point with encrypted images takes the passphrase, tried on them before anything is written
+ * (missing or wrong: said at once). Their headers are checked first: qemu-img opens them.
+ */
+async function requireRestoreKey(
+  chainDir: string,
+  { manifest, point, saved }: { manifest: Manifest; point: PointRecord; saved: MachineConfig },
+  passphrase: string | undefined,
+): Promise<void> {
+  const disks: DiskConfig[] = [];
+  for (const rec of point.disks.filter((d) => d.encrypted === true)) {
+    const disk = saved.disks.find((d) => d.id === rec.id);
+    if (!disk) continue;
+    const files = chainFiles(chainDir, chainTo(manifest, point.point), rec.id);
+    const problems = await checkPointImage(files, rec, false);
+    if (problems.length > 0) throw new VmdeskError('INVALID_INPUT', `Point ${point.point}, disk ${rec.id}: ${problems.join('; ')}`);
+    disks.push({ ...disk, encrypted: true, file: files.at(-1) as string });
+  }
+  await requirePassphrase({ ...saved, disks }, chainDir, passphrase, `restore point ${point.point} of it`);
+}
+
+/** Tries the passphrase of a point before its restore becomes a task: a front end asks again at once. */
+export async function requireBackupKey(chainDir: string, input: BackupRestoreInput): Promise<void> {
+  await requireRestoreKey(chainDir, await readPoint(chainDir, input), input.passphrase);
 }
 
 interface RestoreSpec {
@@ -65,6 +112,8 @@ interface RestoreSpec {
   saved: MachineConfig;
   uuid: string;
   name: string;
+  /** For the encrypted disks' new images (tried already). */
+  passphrase: string | undefined;
 }
 
 /** The machine folder built in staging, then registered as new or swapped in for `over`. */
@@ -86,12 +135,13 @@ async function build(library: Library, spec: RestoreSpec, ctx: TaskContext, over
       const target = path.join(staging, file);
       const share = 1 / spec.saved.disks.length;
       ctx.progress(i * share, `Restoring ${disk.id}`);
-      const r = await runQemuImg(['convert', '-p', '-O', 'qcow2', chainSpec(files), target], {
-        signal: ctx.signal,
-        onProgress: (f) => ctx.progress((i + f) * share, `Restoring ${disk.id}`),
-      });
-      if (r.code !== 0) throw qemuImgError(`restore disk ${disk.id}`, r);
-      await syncImage(target);
+      const run = { signal: ctx.signal, onProgress: (f: number) => ctx.progress((i + f) * share, `Restoring ${disk.id}`) };
+      if (expected.encrypted === true) await convertChainToEncrypted(chainSpec(files, true), target, spec.passphrase ?? '', run);
+      else {
+        const r = await runQemuImg(['convert', '-p', '-O', 'qcow2', chainSpec(files), target], run);
+        if (r.code !== 0) throw qemuImgError(`restore disk ${disk.id}`, r);
+        await syncImage(target);
+      }
       const { trustedBacking: _outside, ...rest } = disk;
       disks.push({ ...rest, file, format: 'qcow2' });
     }

@@ -4,13 +4,19 @@
  * bitmaps as a running machine's: qemu-img has no backup job and cannot copy only what a bitmap
  * marks. The caller holds the machine's lock, so the machine cannot start meanwhile; QEMU's image
  * locking would refuse it anyway.
+ *
+ * An encrypted machine's daemon gets the passphrase as QEMU gets it at a start (a secret object read
+ * from a FIFO, see secret-fifo.ts): it then opens the encrypted disks, every layer under them named
+ * with the key, and writes the encrypted backup images itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
+import { imageNode, type BackingLayer } from '../qemu/qemu-args.js';
 import { QmpClient } from '../qemu/qmp-client.js';
+import { secretObject, withSecretFifo } from '../storage/secret-fifo.js';
 import type { QmpExec } from './block-jobs.js';
 
 const BINARIES = ['/usr/bin/qemu-storage-daemon', '/usr/local/bin/qemu-storage-daemon'];
@@ -36,14 +42,41 @@ async function findBinary(): Promise<string> {
   );
 }
 
-export async function openStorageDaemon(images: Array<{ node: string; file: string }>): Promise<StorageDaemon> {
+/** An image to open: its node name, file, and for an encrypted one the layers under it (QEMU gives a backing file no key). */
+export interface DaemonImage {
+  node: string;
+  file: string;
+  encrypted: boolean;
+  below: BackingLayer[];
+}
+
+export async function openStorageDaemon(images: DaemonImage[], passphrase?: string): Promise<StorageDaemon> {
   const binary = await findBinary();
+  const daemon =
+    passphrase === undefined
+      ? await launch(binary, [])
+      : // The daemon reads the FIFO as it starts, before its monitor answers: launch returns after that.
+        await withSecretFifo(passphrase, (fifo) => launch(binary, ['--object', secretObject(fifo)]));
+  try {
+    // Options as JSON objects, never as a string of QEMU options: a path needs no escaping.
+    for (const img of images)
+      await daemon.qmp('blockdev-add', { 'node-name': img.node, ...imageNode('qcow2', img.file, undefined, img.encrypted, img.below) });
+  } catch (err) {
+    await daemon.close();
+    throw err;
+  }
+  return daemon;
+}
+
+async function launch(binary: string, secret: string[]): Promise<StorageDaemon> {
   // A short private folder: unix socket paths are limited to ~107 bytes.
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vmdesk-qsd-'));
   const socket = path.join(dir, 'qmp.sock');
-  const child: ChildProcess = spawn(binary, ['--chardev', `socket,id=m0,path=${socket},server=on,wait=off`, '--monitor', 'chardev=m0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    binary,
+    [...secret, '--chardev', `socket,id=m0,path=${socket},server=on,wait=off`, '--monitor', 'chardev=m0'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -65,13 +98,5 @@ export async function openStorageDaemon(images: Array<{ node: string; file: stri
     client.close();
     await cleanup();
   };
-  try {
-    // Options as JSON objects, never as a string of QEMU options: a path needs no escaping.
-    for (const img of images)
-      await qmp('blockdev-add', { driver: 'qcow2', 'node-name': img.node, file: { driver: 'file', filename: img.file } });
-  } catch (err) {
-    await close();
-    throw err;
-  }
   return { qmp, close };
 }

@@ -3,6 +3,10 @@
  * in qemu-storage-daemon), under the machine's lock: the first point of a chain is full, the next
  * ones incremental while every disk still carries the bitmap of the chain's last point. A failure
  * removes the half-made point and leaves the chain and the bitmaps as they were.
+ *
+ * An encrypted disk's points are encrypted qcow2 images written by that QEMU with the key it holds
+ * (blockdev-create, as a running machine's snapshot overlays are): a running machine's QEMU has it
+ * from its start, a stopped machine's daemon gets the passphrase the user gave, tried first.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -10,13 +14,15 @@ import path from 'node:path';
 import type { BackupInput, BackupOutcome } from '../../api/backup.js';
 import { VmdeskError } from '../../api/errors.js';
 import type { DiskConfig, MachineConfig } from '../../api/machine-config.js';
-import type { AgentClient } from '../agent/agent-client.js';
+import type { AgentCall, AgentClient } from '../agent/agent-client.js';
 import { syncDir, syncFile, writeJsonAtomic } from '../fs/atomic-file.js';
 import { withLock } from '../fs/lock-file.js';
 import { machineLockFile } from '../library/library.js';
 import { NVRAM_FILE } from '../paths.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { qemuImgError, runQemuImg } from '../qemu/qemu-img-run.js';
+import { createEncryptedInQemu } from '../snapshots/encrypted-overlay.js';
+import { encryptedBackingChains, isEncrypted, requirePassphrase, retryCalibration } from '../storage/encryption.js';
 import type { TaskContext } from '../tasks/task-manager.js';
 import { BITMAP_PREFIX, diskNode, runBackupJobs, type BlockDeviceInfo, type DiskNode, type QmpExec } from './block-jobs.js';
 import { rememberTarget, requireTargetDir, resolveChainDir, type BackupServices, type Machine } from './chain-dir.js';
@@ -53,6 +59,9 @@ export async function takeBackup(services: BackupServices, machine: Machine, inp
   return withLock(machineLockFile(machine.dir), `backing up ${machine.config.name}`, async () => {
     const { config, dir } = machine;
     const disks = backupDisks(config);
+    const running = services.runtime.isActive(services.runtime.status(machine.uuid).state);
+    // Before anything is written: a stopped machine's daemon opens its encrypted disks with this passphrase.
+    if (!running) await requirePassphrase(config, dir, input.passphrase, 'back it up');
     const chainDir = resolveChainDir(target, config);
     const madeChain = await fs.mkdir(chainDir).then(
       () => true,
@@ -67,24 +76,27 @@ export async function takeBackup(services: BackupServices, machine: Machine, inp
         machine: { uuid: config.uuid, name: config.name },
         points: [],
       };
-      const running = services.runtime.isActive(services.runtime.status(machine.uuid).state);
-      const session = running ? await agentSession(services, machine, disks) : await daemonSession(machine, disks);
+      const session = running ? await agentSession(services, machine, disks) : await daemonSession(machine, disks, input.passphrase);
       let point: PointRecord;
+      let pruned: number[] = [];
       try {
         point = await makePoint(
-          session.qmp,
+          session,
           { machine, disks, nodes: await session.nodes(), manifest, chainDir, full: input.full === true },
           ctx,
         );
+        manifest.machine.name = config.name;
+        manifest.points.push(point);
+        await writeManifest(chainDir, manifest);
+        await rememberTarget(dir, target);
+        if (input.keep !== undefined) {
+          ctx.progress(null, 'Merging the oldest points');
+          // Still in the session: its QEMU holds the key that merging encrypted points takes.
+          pruned = await pruneChain(chainDir, manifest, input.keep, session.monitor);
+        }
       } finally {
         await session.close();
       }
-      manifest.machine.name = config.name;
-      manifest.points.push(point);
-      await writeManifest(chainDir, manifest);
-      await rememberTarget(dir, target);
-      if (input.keep !== undefined) ctx.progress(null, 'Merging the oldest points');
-      const pruned = input.keep === undefined ? [] : await pruneChain(chainDir, manifest, input.keep);
       ctx.progress(1, 'Backed up');
       return {
         point: point.point,
@@ -106,6 +118,8 @@ export async function takeBackup(services: BackupServices, machine: Machine, inp
 
 interface Session {
   qmp: QmpExec;
+  /** The same monitor, as the snapshot code drives a QEMU (its jobs, the encrypted images it writes). */
+  monitor: Pick<AgentClient, 'request'>;
   nodes(): Promise<DiskNode[]>;
   close(): Promise<void>;
 }
@@ -115,6 +129,7 @@ async function agentSession(services: BackupServices, machine: Machine, disks: D
   const qmp: QmpExec = (command, args) => client.request({ op: 'qmp', command, ...(args ? { args } : {}) }, 60_000);
   return {
     qmp,
+    monitor: client,
     nodes: async () => {
       const blocks = (await qmp('query-block')) as Array<{ qdev?: string; inserted?: BlockDeviceInfo }>;
       return disks.map((d) => {
@@ -126,10 +141,23 @@ async function agentSession(services: BackupServices, machine: Machine, disks: D
   };
 }
 
-async function daemonSession(machine: Machine, disks: DiskConfig[]): Promise<Session> {
-  const daemon = await openStorageDaemon(disks.map((d) => ({ node: d.id, file: resolveMachinePath(machine.dir, d.file) })));
+async function daemonSession(machine: Machine, disks: DiskConfig[], passphrase: string | undefined): Promise<Session> {
+  const below = await encryptedBackingChains(machine.config, machine.dir);
+  const images = disks.map((d) => ({
+    node: d.id,
+    file: resolveMachinePath(machine.dir, d.file),
+    encrypted: d.encrypted === true,
+    below: below[d.id] ?? [],
+  }));
+  const daemon = await openStorageDaemon(images, isEncrypted(machine.config) ? passphrase : undefined);
   return {
     qmp: daemon.qmp,
+    monitor: {
+      request: <T>(call: AgentCall): Promise<T> =>
+        call.op === 'qmp'
+          ? (daemon.qmp(call.command, call.args) as Promise<T>)
+          : Promise.reject(new VmdeskError('INTERNAL', `qemu-storage-daemon has no ${call.op}`)),
+    },
     nodes: async () => {
       const all = (await daemon.qmp('query-named-block-nodes', { flat: true })) as BlockDeviceInfo[];
       return disks.map((d) =>
@@ -152,8 +180,9 @@ interface PointPlan {
   full: boolean;
 }
 
-async function makePoint(qmp: QmpExec, plan: PointPlan, ctx: TaskContext): Promise<PointRecord> {
+async function makePoint(session: Session, plan: PointPlan, ctx: TaskContext): Promise<PointRecord> {
   const { manifest, chainDir, nodes } = plan;
+  const encrypted = new Set(plan.disks.filter((d) => d.encrypted === true).map((d) => d.id));
   const last = manifest.points.at(-1);
   const reason = await fullReason(plan);
   const kind = last && reason === null ? 'incremental' : 'full';
@@ -166,16 +195,23 @@ async function makePoint(qmp: QmpExec, plan: PointPlan, ctx: TaskContext): Promi
     ctx.progress(0, kind === 'full' ? 'Full backup' : 'Incremental backup');
     for (const n of nodes) {
       const file = `${n.id}.qcow2`;
-      const backing = kind === 'incremental' && last ? ['-b', `../${last.folder}/${file}`, '-F', 'qcow2'] : [];
-      const r = await runQemuImg(['create', '-q', '-f', 'qcow2', ...backing, path.join(pointDir, file), String(n.virtualSize)]);
+      const backing = kind === 'incremental' && last ? `../${last.folder}/${file}` : null;
+      const target = path.join(pointDir, file);
+      if (encrypted.has(n.id)) {
+        await retryCalibration(() => createEncryptedInQemu(session.monitor, target, n.virtualSize, backing));
+        continue;
+      }
+      const onBacking = backing === null ? [] : ['-b', backing, '-F', 'qcow2'];
+      const r = await runQemuImg(['create', '-q', '-f', 'qcow2', ...onBacking, target, String(n.virtualSize)]);
       if (r.code !== 0) throw qemuImgError(`create the backup image of ${n.id}`, r);
     }
     const jobs = nodes.map((n) => ({
       disk: n,
       target: path.join(pointDir, `${n.id}.qcow2`),
+      encrypted: encrypted.has(n.id),
       ...(kind === 'incremental' && last ? { since: last.bitmap } : {}),
     }));
-    await runBackupJobs(qmp, jobs, bitmap, { signal: ctx.signal, onProgress: (f) => ctx.progress(f * 0.95) });
+    await runBackupJobs(session.qmp, jobs, bitmap, { signal: ctx.signal, onProgress: (f) => ctx.progress(f * 0.95) });
     ctx.progress(0.95, 'Checking the new point');
     const disks = [];
     for (const n of nodes) {
@@ -189,6 +225,7 @@ async function makePoint(qmp: QmpExec, plan: PointPlan, ctx: TaskContext): Promi
         bytes: (await fs.stat(file)).size,
         sha256: await sha256File(file),
         source,
+        ...(encrypted.has(n.id) ? { encrypted: true as const } : {}),
       });
     }
     await writeJsonAtomic(path.join(pointDir, POINT_CONFIG_FILE), plan.machine.config);
@@ -257,6 +294,8 @@ async function fullReason({ manifest, chainDir, disks, nodes, full }: PointPlan)
     const disk = disks.find((d) => d.id === n.id);
     if (!before || !disk) continue;
     if (before.virtualSize !== n.virtualSize) return `disk ${n.id} was resized since the last backup`;
+    // An incremental point is encrypted like the images it rests on.
+    if ((before.encrypted === true) !== (disk.encrypted === true)) return `disk ${n.id} was encrypted since the last backup`;
     const b = n.bitmaps.find((x) => x.name === last.bitmap);
     // A snapshot taken carries the bitmap into its overlay (carry-bitmaps.ts); a restored one does not.
     if (!b && before.source !== disk.file)

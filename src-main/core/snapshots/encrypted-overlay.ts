@@ -35,10 +35,20 @@ export async function createEncryptedOverlay(
   const size = virtualSize ?? (await readHeader(backing, 'qcow2')).virtualSize;
   const backingName = absoluteBacking ? path.resolve(backing) : relativeBacking(abs, backing);
   if ('passphrase' in key) await createEncryptedImage(abs, size, key.passphrase, backingName);
-  else await retryCalibration(() => createInQemu(key.qemu, abs, backingName, size));
+  else await retryCalibration(() => createEncryptedInQemu(key.qemu, abs, size, backingName));
 }
 
-async function createInQemu(client: AgentClient, file: string, backingName: string, size: number): Promise<void> {
+/**
+ * An empty encrypted qcow2 image written by a QEMU that holds the key (a running machine's, or the
+ * qemu-storage-daemon of a stopped machine's backup), on `backingName` as its header will name it,
+ * or on nothing when null. Removed on failure.
+ */
+export async function createEncryptedInQemu(
+  client: Pick<AgentClient, 'request'>,
+  file: string,
+  size: number,
+  backingName: string | null,
+): Promise<void> {
   const qmp = (command: string, args: Record<string, unknown>): Promise<unknown> => client.request({ op: 'qmp', command, args });
   const create = async (options: Record<string, unknown>): Promise<void> => {
     const jobId = `create-${randomUUID().slice(0, 8)}`;
@@ -54,8 +64,7 @@ async function createInQemu(client: AgentClient, file: string, backingName: stri
         driver: 'qcow2',
         file: fileNode,
         size,
-        'backing-file': backingName,
-        'backing-fmt': 'qcow2',
+        ...(backingName === null ? {} : { 'backing-file': backingName, 'backing-fmt': 'qcow2' }),
         encrypt: luksCreateOptions(),
       });
     } finally {

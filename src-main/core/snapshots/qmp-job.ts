@@ -18,7 +18,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Waits for job `jobId` (started with `auto-dismiss: false`); `what` says what it does, for its error. */
 export async function awaitJob(
-  client: AgentClient,
+  client: Pick<AgentClient, 'request'>,
   jobId: string,
   what: string,
   options: { onProgress?(fraction: number): void; signal?: AbortSignal } = {},

@@ -188,3 +188,27 @@ export async function encryptedBackingChains(config: MachineConfig, dir: string)
   }
   return chains;
 }
+
+/**
+ * A chain given whole as a `json:` name (every layer spelled out, each encrypted one with the key
+ * secret SECRET_ID, down to `backing: null`) flattened into a new encrypted qcow2 image `dst`, which
+ * must not exist and is removed on failure: a backup point restored, whose chain comes from outside.
+ */
+export async function convertChainToEncrypted(
+  spec: string,
+  dst: string,
+  passphrase: string,
+  opts: Pick<RunOptions, 'signal' | 'onProgress'> = {},
+): Promise<void> {
+  const target = path.resolve(dst);
+  const args = ['convert', '-p', '--object', '', spec, '-O', 'qcow2', '-o', encryptOptions(), target];
+  await fs.writeFile(target, '', { flag: 'wx' });
+  await retryCalibration(() =>
+    runKeyed(passphrase, args, `restore ${target}`, { ...opts, onProgress: opts.onProgress ?? (() => undefined) }),
+  )
+    .then(() => syncImage(target))
+    .catch(async (err: unknown) => {
+      await fs.rm(target, { force: true });
+      throw err;
+    });
+}

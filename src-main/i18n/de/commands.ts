@@ -9,6 +9,7 @@ export const commands: Catalogue['commands'] = {
     kinds: { full: 'voll', incremental: 'inkrementell' },
     listTitle: 'Backups von {{name}} in {{dir}}:',
     listHeader: 'Punkt  Art          Datum                      Größe',
+    encrypted: 'verschlüsselt',
     total: 'gesamt {{size}}',
     description:
       'ein Backup einer Maschine erstellen (laufend oder ausgeschaltet): der erste Punkt einer Kette ist voll, die nächsten kopieren nur, was sich geändert hat',
@@ -32,7 +33,8 @@ export const commands: Catalogue['commands'] = {
     yes: 'dasselbe wie --force',
     from: 'der Backup-Ordner oder der Ordner der Kette',
     restored: 'Punkt {{point}} als {{name}} ({{uuid}}) in {{dir}} wiederhergestellt',
-    verifyDescription: 'jedes Abbild der Backup-Kette einer Maschine prüfen: qemu-img check, Prüfsummen, Basisverweise',
+    verifyDescription:
+      'jedes Abbild der Backup-Kette einer Maschine prüfen: qemu-img check, Prüfsummen, Basisverweise (ein verschlüsseltes Abbild: Prüfsumme und Kopf, ohne den Schlüssel)',
     intact: '{{points}} Punkte, {{images}} Abbilder: alle unversehrt ({{dir}})',
   },
   clone: {

@@ -7,6 +7,7 @@ export const commands = {
     kinds: { full: 'full', incremental: 'incremental' },
     listTitle: 'Backups of {{name}} in {{dir}}:',
     listHeader: 'point  kind         date                       size',
+    encrypted: 'encrypted',
     total: 'total {{size}}',
     description: 'back a machine up (running or stopped): the first point of a chain is full, the next ones copy only what changed',
     to: 'the backup folder (by default the last one used for this machine)',
@@ -28,7 +29,8 @@ export const commands = {
     yes: 'the same as --force',
     from: 'the backup folder or the chain folder',
     restored: 'Restored point {{point}} as {{name}} ({{uuid}}) in {{dir}}',
-    verifyDescription: "check every image of a machine's backup chain: qemu-img check, checksums, backing links",
+    verifyDescription:
+      "check every image of a machine's backup chain: qemu-img check, checksums, backing links (an encrypted image: checksum and header, without the key)",
     intact: '{{points}} points, {{images}} images: all intact ({{dir}})',
   },
   clone: {
