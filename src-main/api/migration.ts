@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { hostNameSchema } from './hosts.js';
 import { diskIdSchema } from './storage.js';
-import { machineConfigSchema } from './machine-config.js';
+import { machineConfigSchema, passphraseSchema } from './machine-config.js';
 
 export const migrateOptionsSchema = z
   .object({
@@ -20,8 +20,18 @@ export const migrateOptionsSchema = z
     autoConverge: z.boolean().optional(),
     /** A stopped machine: its folder (disks, snapshots, saved state) copied, nothing to converge. */
     offline: z.boolean().optional(),
+    /**
+     * A running machine with encrypted disks: its passphrase, which the destination's QEMU opens
+     * them with (the source's cannot give its key away). Sent to the destination inside the API call
+     * over SSH, kept in no file on either host.
+     */
+    passphrase: passphraseSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((o) => !(o.offline === true && o.passphrase !== undefined), {
+    message: 'An offline migration needs no passphrase: encrypted disks travel as they are',
+    path: ['passphrase'],
+  });
 export type MigrateOptions = z.input<typeof migrateOptionsSchema>;
 
 /** What the destination is asked to prepare: the machine's config and its disks' sizes. */
@@ -55,6 +65,8 @@ export const incomingInputSchema = z
      * stream loads only into RAM of its own size, whatever this host would give the machine.
      */
     ramKiB: z.int().positive().optional(),
+    /** A live migration of a machine with encrypted disks: the passphrase its empty disks are encrypted with here. */
+    passphrase: passphraseSchema.optional(),
   })
   .strict();
 export type IncomingInput = z.input<typeof incomingInputSchema>;
@@ -112,6 +124,8 @@ export interface MigrationDetail {
 /** Why a machine cannot migrate to a host now: every problem, for the dialog to list before anything starts. */
 export interface MigrationPreflight {
   problems: string[];
+  /** A live migration of a machine with encrypted disks: its passphrase must be given to start it. */
+  needsPassphrase: boolean;
 }
 
 /**

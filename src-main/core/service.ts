@@ -27,7 +27,7 @@ import type { AddDiskInput, CloneMachineInput } from '../api/storage.js';
 import { cloneMachineTask, moveMachineTask } from './clone/clone-ops.js';
 import { passphraseSchema } from '../api/machine-config.js';
 import { parseInput } from '../api/validation.js';
-import { requirePassphrase } from './storage/encryption.js';
+import { isEncrypted, requirePassphrase } from './storage/encryption.js';
 import type { PortForwardInput, SetNicInput } from '../api/network.js';
 import { addPortForwardOp, networkHostOp, removePortForwardOp, setNicOp } from './network/network-ops.js';
 import type { KsmInput, MemoryPolicyInput } from '../api/resources.js';
@@ -148,7 +148,10 @@ export class CoreService implements CoreApi {
   /** `offline`: the checks of moving a stopped machine (its folder copied) instead of a running one. */
   async migrationPreflight(ref: string, host: string, offline?: boolean): Promise<ApiResults['migrationPreflight']> {
     const record = await this.core.library.find(ref);
-    return { problems: await preflightProblems(this.core, record.config, record.dir, this.destination(host), offline ?? false) };
+    return {
+      problems: await preflightProblems(this.core, record.config, record.dir, this.destination(host), offline ?? false),
+      needsPassphrase: offline !== true && isEncrypted(record.config),
+    };
   }
 
   private destination(host: string): Destination {

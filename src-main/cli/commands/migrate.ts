@@ -1,4 +1,7 @@
-/** `vmdesk migrate NAME --to HOST`: live migration of a running machine, one line per pre-copy round. */
+/**
+ * `vmdesk migrate NAME --to HOST`: live migration of a running machine, one line per pre-copy round.
+ * A machine with encrypted disks needs its passphrase for a live one (asked as `start` asks).
+ */
 import type { Command } from 'commander';
 import { VmdeskError } from '../../api/errors.js';
 import type { MigrateOptions, MigrationOutcome } from '../../api/migration.js';
@@ -8,6 +11,8 @@ import { HostManager } from '../../core/hosts/host-manager.js';
 import { migrateTask } from '../../core/migration/outgoing.js';
 import { formatNumber, t } from '../../i18n/i18n.js';
 import { warn } from '../output.js';
+import { isEncrypted } from '../../core/storage/encryption.js';
+import { passphraseFileOption, readPassphrase } from './encrypt.js';
 
 interface Options {
   to: string;
@@ -16,6 +21,7 @@ interface Options {
   autoConverge?: boolean;
   offline?: boolean;
   json?: boolean;
+  passphraseFile?: string;
 }
 
 function positive(flag: string) {
@@ -38,7 +44,13 @@ export function registerMigrateCommand(program: Command, core: Core): void {
     .option('--auto-converge', t('commands.migrate.autoConverge'))
     .option('--offline', t('commands.migrate.offline'))
     .option('--json', t('commands.migrate.json'))
+    .addOption(passphraseFileOption())
     .action(async (name: string, o: Options) => {
+      // Asked before the SSH connection, and only of a machine that can go live (the checks say why
+      // another cannot); an offline migration carries its encrypted images as they are, with no key.
+      const { config } = await core.library.find(name);
+      const live = !o.offline && core.runtime.isRunning(config.uuid);
+      const key = live && isEncrypted(config) ? { passphrase: await readPassphrase(o.passphraseFile, config.name) } : {};
       const hosts = new HostManager({ home: core.library.home, env: core.env });
       try {
         await hosts.connect(o.to);
@@ -48,6 +60,7 @@ export function registerMigrateCommand(program: Command, core: Core): void {
           ...(o.maxDowntime ? { maxDowntimeMs: o.maxDowntime } : {}),
           ...(o.autoConverge ? { autoConverge: true } : {}),
           ...(o.offline ? { offline: true } : {}),
+          ...key,
         };
         const { task, result } = await migrateTask(core, name, options, {
           name: o.to,

@@ -6,6 +6,10 @@
  * registered (commit) or killed and removed (abort). Until commit the folder carries this process's
  * owner file: if this VMDesk dies, the next sweep removes it, and the source, which sees the link
  * drop before switchover, keeps running.
+ *
+ * A machine with encrypted disks comes with its passphrase (live only: an offline one's images come
+ * as they are): its empty disks are made encrypted with it and its QEMU gets it as a start's does,
+ * so what the mirror writes is encrypted here at rest.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -21,6 +25,7 @@ import { requireQemu } from '../host/capabilities.js';
 import { loadMachineConfig, saveMachineConfig } from '../library/library.js';
 import { machineTypeProblem } from '../machines/machine-type.js';
 import { createImage } from '../qemu/qemu-img.js';
+import { createEncryptedImage, isEncrypted } from '../storage/encryption.js';
 import { createOverlay } from '../snapshots/images.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { receiveFiles, type FileReceiver } from './file-stream.js';
@@ -33,7 +38,9 @@ interface Pending {
   /** The source's RAM size when it is not the config's (see incomingInputSchema). */
   ramKiB: number | undefined;
   /** Overlays made at start, once their backing files (the snapshots' images) have arrived. */
-  overlays: Array<{ file: string; backing: string; virtualBytes: number }>;
+  overlays: Array<{ file: string; backing: string; virtualBytes: number; encrypted: boolean }>;
+  /** Encrypted disks: the passphrase their QEMU here opens them with (kept in memory only, until commit or abort). */
+  passphrase: string | undefined;
   /** Where the files sent ahead arrive as raw streams (a live migration, until start). */
   receiver: FileReceiver | null;
 }
@@ -55,7 +62,15 @@ export class IncomingMigrations {
   }
 
   async prepare(value: IncomingInput): Promise<IncomingReady> {
-    const { config, disks, offline = false, ramKiB } = parseInput(incomingInputSchema, value, 'incoming migration');
+    const { config, disks, offline = false, ramKiB, passphrase } = parseInput(incomingInputSchema, value, 'incoming migration');
+    // A live copy of encrypted disks is made encrypted with it; anything else has no use for a key.
+    const keyed = !offline && isEncrypted(config);
+    if (keyed && passphrase === undefined)
+      throw new VmdeskError('INVALID_INPUT', `${config.name} has encrypted disks: its passphrase is needed to receive it live`, {
+        needsPassphrase: true,
+      });
+    if (!keyed && passphrase !== undefined)
+      throw new VmdeskError('INVALID_INPUT', `A passphrase is only taken with a live migration of a machine with encrypted disks`);
     // A pad or its absence, never another machine's memory: at most 1 MiB from the config's.
     if (ramKiB !== undefined && Math.abs(ramKiB - config.memoryMiB * 1024) > 1024)
       throw new VmdeskError('INVALID_INPUT', `A RAM of ${ramKiB} KiB is not the ${config.memoryMiB} MiB of ${config.name}`);
@@ -94,7 +109,9 @@ export class IncomingMigrations {
           const file = resolveMachinePath(dir, disk.file);
           const sent = disks.find((d) => d.id === disk.id);
           await fs.mkdir(path.dirname(file), { recursive: true });
-          if (sent?.backing) overlays.push({ file, backing: path.join(dir, sent.backing), virtualBytes: sent.virtualBytes });
+          const encrypted = disk.encrypted === true;
+          if (sent?.backing) overlays.push({ file, backing: path.join(dir, sent.backing), virtualBytes: sent.virtualBytes, encrypted });
+          else if (encrypted && passphrase !== undefined) await createEncryptedImage(file, sent?.virtualBytes ?? 0, passphrase);
           else await createImage(file, 'qcow2', sent?.virtualBytes ?? 0);
         }
         await saveMachineConfig(dir, config);
@@ -104,7 +121,7 @@ export class IncomingMigrations {
       throw err;
     }
     const token = randomUUID();
-    const pending: Pending = { config, dir, started: false, offline, ramKiB, overlays, receiver: null };
+    const pending: Pending = { config, dir, started: false, offline, ramKiB, overlays, receiver: null, passphrase };
     if (!offline) {
       // Beside the machines' runtime dirs (the machine's own is made anew when QEMU starts there).
       // The source gets no token if this fails: nothing of the migration may stay.
@@ -168,9 +185,23 @@ export class IncomingMigrations {
     for (const overlay of p.overlays) {
       if (!(await fs.stat(overlay.backing).catch(() => null))?.isFile())
         throw new VmdeskError('INVALID_INPUT', `The snapshot image ${path.relative(p.dir, overlay.backing)} did not arrive`);
-      await createOverlay(overlay.file, overlay.backing, overlay.virtualBytes);
+      // An encrypted disk's snapshot images arrived as they were (encrypted): its new top is too.
+      if (overlay.encrypted && p.passphrase !== undefined)
+        await createEncryptedImage(
+          overlay.file,
+          overlay.virtualBytes,
+          p.passphrase,
+          path.relative(path.dirname(overlay.file), overlay.backing),
+        );
+      else await createOverlay(overlay.file, overlay.backing, overlay.virtualBytes);
     }
-    await this.core.launchMachine(p.config, p.dir, { incomingMigration: true, ...(p.ramKiB ? { ramKiB: p.ramKiB } : {}) });
+    await this.core.launchMachine(p.config, p.dir, {
+      incomingMigration: true,
+      ...(p.ramKiB ? { ramKiB: p.ramKiB } : {}),
+      ...(p.passphrase !== undefined ? { passphrase: p.passphrase } : {}),
+    });
+    // Its agent holds the key now; nothing here needs it again.
+    p.passphrase = undefined;
     const { nbdSocket, migrationSocket } = this.sockets(p.config.uuid);
     const client = await this.agent(p);
     try {
@@ -249,6 +280,9 @@ export class IncomingMigrations {
       await client?.request({ op: 'poweroff' }).catch(() => undefined);
       client?.close();
       for (let i = 0; i < 200 && this.core.runtime.isActive(this.core.runtime.status(p.config.uuid).state); i++) await sleep(50);
+      // Nor its runtime dir (its exit record, the sockets of the stream and the exports): this host
+      // never had the machine.
+      if (!this.core.runtime.isRunning(p.config.uuid)) await this.core.runtime.clear(p.config.uuid);
     }
     await fs.rm(p.dir, { recursive: true, force: true });
     return null;
