@@ -1,8 +1,11 @@
 // Machine › Back up… in Chromium against `vmdesk serve`: a stopped demo machine backed up twice from
 // the dialog (full, then incremental after its disk changed), the points listed in the dialog and
-// by the CLI, and a backup folder that does not exist refused in the dialog with why.
+// by the CLI, and a backup folder that does not exist refused in the dialog with why. A stopped
+// encrypted machine's backup asks for its passphrase in the Unlock prompt: a wrong one is said there
+// and writes nothing, the right one makes an encrypted point.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -10,6 +13,8 @@ import { axeBothThemes, describeFindings, severe } from './axe.js';
 import { launchBrowser, openUi, ok, pageProblems, serve, type Served, stopServed } from './harness.js';
 
 const NAME = 'backed up';
+const SEALED = 'sealed';
+const PASSPHRASE = `e2e-${Math.random().toString(36).slice(2)}-phrase`;
 
 describe('Machine › Back up… in a browser', () => {
   let served: Served;
@@ -17,12 +22,12 @@ describe('Machine › Back up… in a browser', () => {
   let page: Page;
   let target = '';
 
-  const dialog = (): Locator => page.getByRole('dialog', { name: `Back up — ${NAME}` });
-  const openDialog = async (): Promise<void> => {
-    await page.getByRole('option', { name: new RegExp(`^${NAME}, `) }).click();
+  const dialog = (name = NAME): Locator => page.getByRole('dialog', { name: `Back up — ${name}` });
+  const openDialog = async (name = NAME): Promise<void> => {
+    await page.getByRole('option', { name: new RegExp(`^${name}, `) }).click();
     await page.getByRole('menubar', { name: 'Menu bar' }).getByText('Machine', { exact: true }).click();
     await page.getByRole('menuitem', { name: 'Back up…', exact: true }).click();
-    await dialog().waitFor();
+    await dialog(name).waitFor();
   };
 
   beforeAll(async () => {
@@ -36,7 +41,7 @@ describe('Machine › Back up… in a browser', () => {
   });
 
   afterAll(async () => {
-    await stopServed(browser, served, [NAME]);
+    await stopServed(browser, served, [NAME, SEALED]);
   });
 
   it('refuses a folder that does not exist, then makes a full point and an incremental one', async () => {
@@ -87,4 +92,50 @@ describe('Machine › Back up… in a browser', () => {
     await dialog().waitFor({ state: 'hidden' });
     expect(pageProblems(page)).toEqual([]);
   });
+
+  it('a stopped encrypted machine asks for its passphrase: a wrong one is said in the prompt and writes nothing, the right one makes an encrypted point', async () => {
+    const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'vmdesk-keys-'));
+    const passFile = path.join(keys, 'pass');
+    fs.writeFileSync(passFile, PASSPHRASE, { mode: 0o600 });
+    try {
+      await ok(served.sb, ['create', SEALED, '--demo', '--memory', '128', '--disk', '64M', '--encrypt', '--passphrase-file', passFile]);
+    } finally {
+      fs.rmSync(keys, { recursive: true, force: true });
+    }
+    const sealedTarget = path.join(served.sb.home, 'usb-sealed');
+    fs.mkdirSync(sealedTarget);
+    await openDialog(SEALED);
+    const d = dialog(SEALED);
+    await d.getByRole('textbox', { name: 'Backup folder' }).fill(sealedTarget);
+    await d.getByRole('button', { name: 'Back up', exact: true }).click();
+
+    const prompt = page.getByRole('dialog', { name: `Unlock ${SEALED}` });
+    const field = prompt.getByPlaceholder('Passphrase');
+    await field.waitFor();
+    expect(await field.getAttribute('type')).toBe('password');
+    await field.fill('not the passphrase');
+    await prompt.getByRole('button', { name: 'Unlock' }).click();
+    await prompt.getByText(`Wrong passphrase for ${SEALED}`).waitFor({ timeout: 60_000 });
+    expect(fs.readdirSync(sealedTarget)).toEqual([]);
+
+    await field.fill(PASSPHRASE);
+    await prompt.getByRole('button', { name: 'Unlock' }).click();
+    await d
+      .getByTestId('backup-outcome')
+      .getByText(/^Point 1: full/)
+      .waitFor({ timeout: 60_000 });
+    const rows = d.getByTestId('backup-points').locator('.el-table__body tbody tr');
+    await expect.poll(() => rows.nth(0).innerText()).toMatch(/1\s+full, encrypted/);
+    const listed = JSON.parse(await ok(served.sb, ['backups', SEALED, '--json'])) as {
+      points: Array<{ kind: string; encrypted: boolean; disks: Array<{ file: string }> }>;
+    };
+    expect(listed.points.map((p) => [p.kind, p.encrypted])).toEqual([['full', true]]);
+    const info = JSON.parse(
+      spawnSync('qemu-img', ['info', '--output=json', listed.points[0]?.disks[0]?.file ?? ''], { encoding: 'utf8' }).stdout,
+    ) as { encrypted?: boolean };
+    expect(info.encrypted).toBe(true);
+    await d.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await dialog(SEALED).waitFor({ state: 'hidden' });
+    expect(pageProblems(page)).toEqual([]);
+  }, 300_000);
 });

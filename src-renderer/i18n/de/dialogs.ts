@@ -127,6 +127,7 @@ export default {
       full: 'vollständig',
       incremental: 'inkrementell',
     },
+    encryptedKind: '{kind}, verschlüsselt',
     outcome: 'Punkt {point}: {kind}, {size} von {total}',
     fullBecause: 'Vollständig, weil {reason}',
     done: 'Punkt {point} von {name}: {kind}, {size}',

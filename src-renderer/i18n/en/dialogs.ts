@@ -126,6 +126,7 @@ export default {
       full: 'full',
       incremental: 'incremental',
     },
+    encryptedKind: '{kind}, encrypted',
     outcome: 'Point {point}: {kind}, {size} of {total}',
     fullBecause: 'Full because {reason}',
     done: 'Point {point} of {name}: {kind}, {size}',
