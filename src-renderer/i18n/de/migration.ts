@@ -44,6 +44,16 @@ export default {
     'Zuerst werden die Platten gespiegelt, dann wird der Speicher gesendet, während der Gast läuft — immer wieder für das, was er geändert hat —, und ein kurzes Anhalten und Kopieren beendet es. Jeder Datenstrom läuft über die SSH-Verbindung. Bis zum Umschalten lässt ein Abbruch oder Fehler die Maschine hier unberührt weiterlaufen; danach läuft die Maschine auf {host} und verlässt diesen Computer.',
   offlineHint:
     'Jede Datei im Ordner der Maschine wird über die SSH-Verbindung gesendet (leere Teile ihrer Platten übersprungen), dort geprüft, und die Maschine auf {host} registriert; erst dann wird sie hier entfernt. Ein Abbruch oder Fehler lässt sie unberührt hier.',
+  passphrase: {
+    needed:
+      'Die Platten von {name} sind verschlüsselt: Die Passphrase wird beim Start der Migration abgefragt, damit {host} sie öffnen kann. Dort bleiben sie verschlüsselt.',
+    offline:
+      'Die Platten von {name} sind verschlüsselt: Sie werden so übertragen, wie sie sind, und dieselbe Passphrase öffnet sie auf {host}.',
+    title: '{name} für {host} entsperren',
+    message:
+      'Die Platten von {name} sind verschlüsselt. {host} braucht die Passphrase, um sie zu öffnen: Sie geht über die SSH-Verbindung dorthin und wird nirgends gespeichert.',
+    confirm: 'Migrieren',
+  },
   phase: {
     preparing: 'Vorbereiten',
     disks: 'Platten spiegeln',

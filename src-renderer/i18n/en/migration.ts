@@ -43,6 +43,15 @@ export default {
     'The disks are mirrored first, then the memory is sent while the guest runs — again and again for what it changed — and a short stop-and-copy ends it. Every stream goes through the SSH link. Until the switchover a cancel or a failure leaves the machine running here, untouched; after it, the machine runs on {host} and leaves this computer.',
   offlineHint:
     'Every file of the machine’s folder is sent through the SSH link (empty parts of its disks skipped), checked there, and the machine registered on {host}; only then is it removed here. A cancel or a failure leaves it here, untouched.',
+  passphrase: {
+    needed:
+      "{name}'s disks are encrypted: its passphrase is asked when the migration starts, for {host} to open them. They stay encrypted there.",
+    offline: "{name}'s disks are encrypted: they travel as they are, and the same passphrase opens them on {host}.",
+    title: 'Unlock {name} for {host}',
+    message:
+      "{name}'s disks are encrypted. {host} needs its passphrase to open them: it goes there through the SSH link and is kept nowhere.",
+    confirm: 'Migrate',
+  },
   phase: {
     preparing: 'Prepare',
     disks: 'Mirror disks',
