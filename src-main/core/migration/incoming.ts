@@ -279,7 +279,7 @@ export class IncomingMigrations {
       const client = await this.agent(p).catch(() => null);
       await client?.request({ op: 'poweroff' }).catch(() => undefined);
       client?.close();
-      for (let i = 0; i < 200 && this.core.runtime.isActive(this.core.runtime.status(p.config.uuid).state); i++) await sleep(50);
+      for (let i = 0; i < 200 && this.core.runtime.isRunning(p.config.uuid); i++) await sleep(50);
       // Nor its runtime dir (its exit record, the sockets of the stream and the exports): this host
       // never had the machine.
       if (!this.core.runtime.isRunning(p.config.uuid)) await this.core.runtime.clear(p.config.uuid);

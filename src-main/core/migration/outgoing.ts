@@ -402,7 +402,7 @@ async function migrate(
     const warnings: string[] = [];
     await client.request({ op: 'poweroff' }).catch(() => undefined);
     await client.whenClosed(10_000);
-    for (let i = 0; i < 200 && core.runtime.isActive(core.runtime.status(config.uuid).state); i++) await sleep(50);
+    for (let i = 0; i < 200 && core.runtime.isRunning(config.uuid); i++) await sleep(50);
     lap('sourceStop');
     // The migration succeeded whatever happens now: a copy left here is said, not a failure.
     await core
