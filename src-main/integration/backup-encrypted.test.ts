@@ -115,8 +115,21 @@ describe('backups of an encrypted machine', () => {
     expect(none.stderr).toMatch(/vault needs a passphrase/);
     expect(folderState()).toEqual(before);
 
-    const cold = await backup(['--passphrase-file', keys.passFile]);
+    // While qemu-storage-daemon holds the key, no command line holds the passphrase (it read it from a FIFO).
+    const making = backup(['--passphrase-file', keys.passFile]);
+    let finished = false;
+    void making.finally(() => (finished = true));
+    let daemonSeen = false;
+    const leaks: number[] = [];
+    while (!finished) {
+      daemonSeen ||= commandLinesHolding('qemu-storage-daemon\0--object\0secret,id=vmdesk-key').length > 0;
+      leaks.push(...commandLinesHolding(keys.passphrase));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cold = await making;
     expect(cold).toMatchObject({ point: 3, kind: 'incremental', via: 'qemu-storage-daemon' });
+    expect(daemonSeen).toBe(true);
+    expect(leaks).toEqual([]);
     const image = (await listed()).points.at(-1)?.disks[0]?.file ?? '';
     expect(contains(image, 'LUKS')).toBe(true);
     for (const dir of [sb.home, target, sb.runtime]) expect(filesHolding(dir, keys.passphrase)).toEqual([]);
