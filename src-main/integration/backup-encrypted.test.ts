@@ -3,7 +3,8 @@
 // running machine's made with the key its QEMU holds (nothing asked), the stopped machine's only with
 // the right passphrase (a wrong one writes nothing), incremental as plain ones are; the chain
 // verifies, retention merges it into a point that stays encrypted, and each point restores into a
-// new encrypted machine that starts with the same passphrase only and holds the data of that point.
+// new encrypted machine (or over the machine itself) that starts with the same passphrase only and
+// holds the data of that point.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,9 +60,13 @@ function folderState(): string[] {
     .sort();
 }
 
-/** Restores `point` as `name`, which must then refuse a wrong passphrase and read back `tag`'s marker. */
+/**
+ * Restores `point` as `name` (over the machine itself when it is "vault"), which must then refuse a
+ * wrong passphrase and read back `tag`'s marker.
+ */
 async function restoreAndRead(point: number, name: string, tag: string): Promise<void> {
-  await ok(sb, ['backup-restore', 'vault', String(point), '--as', name, '--passphrase-file', keys.passFile], { timeoutMs: 120_000 });
+  const as = name === 'vault' ? ['--force'] : ['--as', name];
+  await ok(sb, ['backup-restore', 'vault', String(point), ...as, '--passphrase-file', keys.passFile], { timeoutMs: 120_000 });
   const shown = JSON.parse(await ok(sb, ['show', name, '--json'])) as { config: { disks: Array<{ encrypted?: boolean }> } };
   expect(shown.config.disks.map((d) => d.encrypted)).toEqual([true]);
   const wrong = await vmdesk(sb, ['start', name, '--passphrase-file', keys.wrongFile], { timeoutMs: 120_000 });
@@ -148,7 +153,7 @@ describe('backups of an encrypted machine', () => {
     await restoreAndRead(2, 'from2', 'B');
   }, 400_000);
 
-  it('retention merges the oldest points into an encrypted point that the later ones still read through', async () => {
+  it('retention merges the oldest points into an encrypted point that the later ones still read through; a point restores over the machine itself', async () => {
     const kept = await backup(['--keep', '2', '--passphrase-file', keys.passFile]);
     expect(kept).toMatchObject({ point: 4, kind: 'incremental', pruned: [1, 2] });
     const list = await listed();
@@ -160,6 +165,7 @@ describe('backups of an encrypted machine', () => {
       for (const tag of ['A', 'B']) expect(contains(p.disks[0]?.file ?? '', marker(tag)), `${tag} in point ${p.point}`).toBe(false);
     expect(await ok(sb, ['backup-verify', 'vault'])).toMatch(/2 points, 2 images: all intact/);
     await restoreAndRead(4, 'from4', 'B');
+    await restoreAndRead(3, 'vault', 'B');
     for (const dir of [sb.home, target, sb.runtime]) expect(filesHolding(dir, keys.passphrase)).toEqual([]);
   }, 400_000);
 });
