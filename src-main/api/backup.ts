@@ -26,6 +26,13 @@ export type BackupInput = z.infer<typeof backupInputSchema>;
 export const backupSourceSchema = z.object({ from: absolutePathSchema.optional() }).strict();
 export type BackupSource = z.infer<typeof backupSourceSchema>;
 
+/**
+ * What `verify` reads: the chain, and for its encrypted images, optionally, their passphrase, with
+ * which qemu-img checks them too (without it they are checked by checksum and header only).
+ */
+export const backupVerifyInputSchema = backupSourceSchema.extend({ passphrase: passphraseSchema.optional() }).strict();
+export type BackupVerifyInput = z.infer<typeof backupVerifyInputSchema>;
+
 /** A point: its number in the chain, or "latest". */
 export const backupPointSchema = z.union([z.int().positive().max(1_000_000), z.literal('latest')]);
 export type BackupPointRef = z.infer<typeof backupPointSchema>;

@@ -56,7 +56,7 @@ import {
   type MemoryPolicyStatus,
 } from './resources.js';
 import { addHostInputSchema, hostEntrySchema, hostNameSchema, type HostDetails, type HostKeyProbe, type HostSummary } from './hosts.js';
-import { backupInputSchema, backupRestoreInputSchema, backupSourceSchema, type BackupList } from './backup.js';
+import { backupInputSchema, backupRestoreInputSchema, backupSourceSchema, backupVerifyInputSchema, type BackupList } from './backup.js';
 import { scheduleInputSchema, type ScheduleStatus } from './schedule.js';
 import { LANGUAGES } from './languages.js';
 
@@ -146,7 +146,7 @@ export const API_ARGUMENTS = {
   setMemoryPolicy: z.tuple([memoryPolicyInputSchema]),
   backupMachine: z.tuple([machineRef, backupInputSchema]),
   listBackups: z.tuple([machineRef, backupSourceSchema.optional()]),
-  verifyBackups: z.tuple([machineRef, backupSourceSchema.optional()]),
+  verifyBackups: z.tuple([machineRef, backupVerifyInputSchema.optional()]),
   restoreBackup: z.tuple([machineRef, backupRestoreInputSchema]),
   machineStats: z.tuple([machineRef]),
   getSchedule: z.tuple([machineRef]),

@@ -39,7 +39,7 @@ import type { ScheduleInput } from '../api/schedule.js';
 import { RUN_TASK_PREFIX, scheduledRunTasks } from './schedule/runs-log.js';
 import { scheduleStatus, setSchedule } from './schedule/schedule-ops.js';
 import { addDiskOp, changeMediumOp, listMediaOp, removeDiskOp, resizeDiskOp } from './storage/storage-ops.js';
-import type { BackupInput, BackupRestoreInput, BackupSource } from '../api/backup.js';
+import type { BackupInput, BackupRestoreInput, BackupSource, BackupVerifyInput } from '../api/backup.js';
 import { backupTask, listBackups, restoreBackupTask, verifyBackupsTask } from './backup/backup-ops.js';
 
 /** A task's outcome is reported by its events; nothing waits on the promise here. */
@@ -456,8 +456,8 @@ export class CoreService implements CoreApi {
     return listBackups(this.core, ref, source);
   }
 
-  async verifyBackups(ref: string, source?: BackupSource): Promise<ApiResults['verifyBackups']> {
-    return detached(await verifyBackupsTask(this.core, ref, source));
+  async verifyBackups(ref: string, input?: BackupVerifyInput): Promise<ApiResults['verifyBackups']> {
+    return detached(await verifyBackupsTask(this.core, ref, input));
   }
 
   async restoreBackup(ref: string, input: BackupRestoreInput): Promise<ApiResults['restoreBackup']> {

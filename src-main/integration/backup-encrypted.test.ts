@@ -138,7 +138,12 @@ describe('backups of an encrypted machine', () => {
     const image = (await listed()).points.at(-1)?.disks[0]?.file ?? '';
     expect(contains(image, 'LUKS')).toBe(true);
     for (const dir of [sb.home, target, sb.runtime]) expect(filesHolding(dir, keys.passphrase)).toEqual([]);
+    // Without the key: checksums and headers; with it, qemu-img checks each encrypted image too.
     expect(await ok(sb, ['backup-verify', 'vault'])).toMatch(/3 points, 3 images: all intact/);
+    expect(await ok(sb, ['backup-verify', 'vault', '--passphrase-file', keys.passFile])).toMatch(/3 points, 3 images: all intact/);
+    const wrongKey = await vmdesk(sb, ['backup-verify', 'vault', '--passphrase-file', keys.wrongFile]);
+    expect(wrongKey.code, wrongKey.stderr).toBe(2);
+    expect(wrongKey.stderr).toMatch(/Wrong passphrase/);
   }, 300_000);
 
   it('each point restores into a new encrypted machine that starts with the passphrase and holds the data of that point', async () => {

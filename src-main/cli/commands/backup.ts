@@ -140,9 +140,14 @@ export function registerBackupCommands(program: Command, core: Core): void {
     .argument('<name>', t('commands.backup.machineOrGone'))
     .description(t('commands.backup.verifyDescription'))
     .option('--from <dir>', t('commands.backup.from'))
+    .addOption(passphraseFileOption())
     .option('--json', t('cli.jsonResult'))
-    .action(async (name: string, o: { from?: string; json?: boolean }) => {
-      const { task, result } = await verifyBackupsTask(core, name, o.from !== undefined ? { from: path.resolve(o.from) } : {});
+    .action(async (name: string, o: { from?: string; passphraseFile?: string; json?: boolean }) => {
+      // Only from a file, never asked: without it an encrypted image is checked without the key.
+      const { task, result } = await verifyBackupsTask(core, name, {
+        ...(o.from !== undefined && { from: path.resolve(o.from) }),
+        ...(o.passphraseFile !== undefined && { passphrase: await readPassphrase(o.passphraseFile, name) }),
+      });
       showTaskProgress(core, task.id);
       const r = await result;
       print(

@@ -7,12 +7,14 @@ import {
   backupInputSchema,
   backupRestoreInputSchema,
   backupSourceSchema,
+  backupVerifyInputSchema,
   type BackupInput,
   type BackupList,
   type BackupOutcome,
   type BackupRestoreInput,
   type BackupRestoreOutcome,
   type BackupSource,
+  type BackupVerifyInput,
   type BackupVerifyOutcome,
 } from '../../api/backup.js';
 import { VmdeskError } from '../../api/errors.js';
@@ -65,12 +67,14 @@ export async function listBackups(core: Core, ref: string, raw: BackupSource = {
   return manifest ? listChain(chainDir, manifest) : null;
 }
 
-export async function verifyBackupsTask(core: Core, ref: string, raw: BackupSource = {}): Promise<Run<BackupVerifyOutcome>> {
-  const { from } = parseInput(backupSourceSchema, raw, 'backup folder');
+export async function verifyBackupsTask(core: Core, ref: string, raw: BackupVerifyInput = {}): Promise<Run<BackupVerifyOutcome>> {
+  const { from, passphrase } = parseInput(backupVerifyInputSchema, raw, 'backup folder');
   const chainDir = await locateChain(await findMachine(core, ref), ref, from);
+  // A wrong passphrase is said at once, not as a problem of every encrypted image.
+  if (passphrase !== undefined) await requireBackupKey(chainDir, { point: 'latest', passphrase });
   return core.tasks.run(
     `Verify the backups of ${ref}`,
-    (ctx) => verifyChain(chainDir, ctx),
+    (ctx) => verifyChain(chainDir, ctx, passphrase),
     (r) => r,
   );
 }

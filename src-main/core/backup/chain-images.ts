@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import { runQemuImg } from '../qemu/qemu-img-run.js';
-import { LUKS_ENCRYPT } from '../storage/secret-fifo.js';
+import { LUKS_ENCRYPT, secretObject, withSecretFifo } from '../storage/secret-fifo.js';
 import { fileReader, inspectForeignImage, requireSaneSize } from '../storage/foreign-image.js';
 import { readQcow2Header } from '../storage/image-header.js';
 import { sha256File, type PointDisk, type PointRecord } from './manifest.js';
@@ -86,9 +86,14 @@ export function chainSpec(files: string[], encrypted = false): string {
   return `json:${JSON.stringify(spec)}`;
 }
 
-/** `qemu-img check` of one image on its own (its backing not opened). */
-export async function qemuCheck(file: string): Promise<string | null> {
-  const r = await runQemuImg(['check', '-q', '-U', chainSpec([file])], { bounded: true });
+/** `qemu-img check` of one image on its own (its backing not opened); an encrypted one with `passphrase`. */
+export async function qemuCheck(file: string, passphrase: string | null = null): Promise<string | null> {
+  const r =
+    passphrase === null
+      ? await runQemuImg(['check', '-q', '-U', chainSpec([file])], { bounded: true })
+      : await withSecretFifo(passphrase, (key) =>
+          runQemuImg(['check', '-q', '-U', '--object', secretObject(key), chainSpec([file], true)], { bounded: true }),
+        );
   return r.code === 0 || r.code === 3
     ? null
     : `qemu-img check ${file}: ${r.stderr.trim().split('\n').slice(-2).join('; ') || `exit ${r.code}`}`;

@@ -1,7 +1,8 @@
 /**
  * `vmdesk backup-verify`: every image of a chain checked (qemu-img check, checksum, size, backing
  * links). An encrypted image is checked without the key: its checksum and size, and its header read
- * by VMDesk (LUKS, its only link the previous point's image); qemu-img cannot open it without the key.
+ * by VMDesk (LUKS, its only link the previous point's image); qemu-img cannot open it without the key,
+ * so it checks an encrypted image only when the passphrase is given.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import type { TaskContext } from '../tasks/task-manager.js';
 import { chainFiles, checkPointImage, qemuCheck } from './chain-images.js';
 import { CHAIN_FILES_DIR, POINT_CONFIG_FILE, chainTo, readManifest, sha256File } from './manifest.js';
 
-export async function verifyChain(chainDir: string, ctx: TaskContext): Promise<BackupVerifyOutcome> {
+export async function verifyChain(chainDir: string, ctx: TaskContext, passphrase?: string): Promise<BackupVerifyOutcome> {
   const manifest = await readManifest(chainDir);
   if (!manifest) throw new VmdeskError('NOT_FOUND', `${chainDir} holds no backup chain (no manifest)`);
   const problems: string[] = [];
@@ -23,8 +24,10 @@ export async function verifyChain(chainDir: string, ctx: TaskContext): Promise<B
     for (const d of p.disks) {
       const files = chainFiles(chainDir, chain, d.id);
       const found = await checkPointImage(files, d, true);
-      if (found.length === 0 && d.encrypted !== true) {
-        const check = await qemuCheck(files.at(-1) as string);
+      // A plain image is checked with no key (null); an encrypted one only with its passphrase.
+      const key = d.encrypted === true ? passphrase : null;
+      if (found.length === 0 && key !== undefined) {
+        const check = await qemuCheck(files.at(-1) as string, key);
         if (check) found.push(check);
       }
       problems.push(...found.map((f) => `point ${p.point}, disk ${d.id}: ${f}`));

@@ -34,7 +34,7 @@ export const commands: Catalogue['commands'] = {
     from: 'der Backup-Ordner oder der Ordner der Kette',
     restored: 'Punkt {{point}} als {{name}} ({{uuid}}) in {{dir}} wiederhergestellt',
     verifyDescription:
-      'jedes Abbild der Backup-Kette einer Maschine prüfen: qemu-img check, Prüfsummen, Basisverweise (ein verschlüsseltes Abbild: Prüfsumme und Kopf, ohne den Schlüssel)',
+      'jedes Abbild der Backup-Kette einer Maschine prüfen: qemu-img check, Prüfsummen, Basisverweise (ein verschlüsseltes Abbild: Prüfsumme und Kopf, qemu-img check mit --passphrase-file)',
     intact: '{{points}} Punkte, {{images}} Abbilder: alle unversehrt ({{dir}})',
   },
   clone: {

@@ -30,7 +30,7 @@ export const commands = {
     from: 'the backup folder or the chain folder',
     restored: 'Restored point {{point}} as {{name}} ({{uuid}}) in {{dir}}',
     verifyDescription:
-      "check every image of a machine's backup chain: qemu-img check, checksums, backing links (an encrypted image: checksum and header, without the key)",
+      "check every image of a machine's backup chain: qemu-img check, checksums, backing links (an encrypted image: checksum and header, and qemu-img check with --passphrase-file)",
     intact: '{{points}} points, {{images}} images: all intact ({{dir}})',
   },
   clone: {
