@@ -12,7 +12,7 @@ import { apiFor } from './api/client';
 import { runInBackground } from './lib/run-task';
 import { reportError } from './lib/report-error';
 import { isLocalHost } from './lib/hosts';
-import { migrationDetail, migrationMode } from './lib/migration';
+import { migrationDetail, migrationMode } from './lib/migration-status';
 import { useTasksStore } from './stores/tasks';
 import { currentFace, shortcutLabel } from './lib/shortcuts';
 import { t, type MessageKey } from './i18n';

@@ -5,7 +5,7 @@ import en from './en';
 import { showLocale } from './index';
 import { localizeApiMessage, messagePattern } from './core-messages';
 import { nameError } from '../lib/wizard-input';
-import { hostFormErrors, emptyHostForm } from '../lib/hosts';
+import { hostFormErrors, emptyHostForm } from '../lib/host-form';
 import { pinningOf } from '../lib/settings-input';
 
 type Tree = { [key: string]: string | Tree };

@@ -1,8 +1,7 @@
-import type { MachineConfig } from '../../src-main/api/machine-config';
+// No schema here (nor in what it imports): the details pane shows it in the first load, which zod stays out of.
+import type { MachineConfig, NIC_MODELS, NicConfig } from '../../src-main/api/machine-config';
 import { t } from '../i18n';
-import { OS_LABELS, formatMiB } from './machine-info';
-import { nicRows } from './network-input';
-import { BOOT_DEVICE_LABELS, DISPLAY_ADAPTER_LABELS } from './settings-input';
+import { BOOT_DEVICE_LABELS, DISPLAY_ADAPTER_LABELS, OS_LABELS, formatMiB } from './machine-info';
 
 export interface SummarySection {
   title: string;
@@ -67,3 +66,30 @@ export function hardwareSummary(c: MachineConfig): SummarySection[] {
     },
   ];
 }
+
+/** The adapter models by their makers' names: the same in every language. */
+const NIC_MODEL_SHORT: Record<(typeof NIC_MODELS)[number], string> = {
+  'virtio-net-pci': 'virtio-net',
+  e1000: 'Intel e1000',
+  rtl8139: 'Realtek rtl8139',
+};
+
+export const adapterLabel = (slot: number): string => t('settings.network.adapter', { number: slot + 1 });
+const slotOf = (nic: NicConfig): number => Number(nic.id.replace('net', ''));
+
+/** "virtio-net, NAT, 2 forwards", "Intel e1000, Internal 'lab'", "virtio-net, Bridged br0, cable unplugged". */
+export function nicSummary(n: NicConfig): string {
+  const a = n.attachment;
+  const parts = [NIC_MODEL_SHORT[n.model]];
+  if (a.type === 'nat') {
+    const k = a.portForwards.length;
+    parts.push(k === 0 ? t('machine.network.nat') : t('settings.network.summary.natForwardCount', { n: k }, k));
+  } else if (a.type === 'bridged') parts.push(t('settings.network.summary.bridged', { bridge: a.bridge }));
+  else if (a.type === 'internal') parts.push(t('settings.network.summary.internal', { network: a.network }));
+  else parts.push(t('machine.network.none'));
+  if (!n.cable) parts.push(t('settings.network.summary.unplugged'));
+  return parts.join(', ');
+}
+
+export const nicRows = (c: MachineConfig): { label: string; value: string }[] =>
+  [...c.nics].sort((a, b) => slotOf(a) - slotOf(b)).map((n) => ({ label: adapterLabel(slotOf(n)), value: nicSummary(n) }));

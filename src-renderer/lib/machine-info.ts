@@ -1,4 +1,4 @@
-import type { MachineState, OS_TYPES } from '../../src-main/api/machine-config';
+import type { BootDevice, DISPLAY_ADAPTERS, MachineState, OS_TYPES } from '../../src-main/api/machine-config';
 import { t, wordsOf } from '../i18n';
 import { fixed } from '../i18n/format';
 
@@ -68,3 +68,15 @@ export function isActive(state: MachineState): boolean {
 export function formatMiB(mib: number): string {
   return mib >= 1024 ? `${fixed(mib / 1024, mib % 1024 === 0 ? 0 : 1)} GiB` : `${mib} MiB`;
 }
+
+export const BOOT_DEVICE_LABELS = wordsOf<BootDevice>({
+  disk: 'machine.boot.disk',
+  cdrom: 'machine.boot.cdrom',
+  network: 'machine.boot.network',
+});
+export const DISPLAY_ADAPTER_LABELS = wordsOf<(typeof DISPLAY_ADAPTERS)[number]>({
+  std: 'machine.display.std',
+  virtio: 'machine.display.virtio',
+  cirrus: 'machine.display.cirrus',
+  none: 'machine.display.none',
+});

@@ -21,6 +21,10 @@ import {
 import type { NetworkHostInfo, SetNicInput } from '../../src-main/api/network';
 import { t, wordsOf } from '../i18n';
 import { localizeApiMessage } from '../i18n/core-messages';
+import { adapterLabel } from './hardware-summary';
+
+// Also the Settings tabs': from the summary, which the first load has without this module's schemas.
+export { adapterLabel, nicSummary } from './hardware-summary';
 
 export type AttachmentType = (typeof ATTACHMENT_TYPES)[number];
 export type NicModel = (typeof NIC_MODELS)[number];
@@ -36,13 +40,9 @@ export const NIC_MODEL_LABELS = wordsOf<NicModel>({
   e1000: 'settings.network.model.e1000',
   rtl8139: 'settings.network.model.rtl8139',
 });
-/** The adapter models by their makers' names: the same in every language. */
-const NIC_MODEL_SHORT: Record<NicModel, string> = { 'virtio-net-pci': 'virtio-net', e1000: 'Intel e1000', rtl8139: 'Realtek rtl8139' };
 
 export const SLOTS = Array.from({ length: MAX_NICS }, (_, i) => i);
 export const slotId = (slot: number): string => `net${slot}`;
-export const adapterLabel = (slot: number): string => t('settings.network.adapter', { number: slot + 1 });
-const slotOf = (nic: NicConfig): number => Number(nic.id.replace('net', ''));
 
 /** What the form holds for one adapter slot (cable and port forwards of an existing adapter apply at once). */
 export interface NicDraft {
@@ -277,20 +277,3 @@ export function portForwardFrom(f: PortForwardForm): PortForward {
 export function describeRule(r: PortForward): string {
   return `${r.protocol.toUpperCase()} ${r.hostAddress}:${r.hostPort} → ${r.guestAddress || t('settings.network.guest')}:${r.guestPort}`;
 }
-
-/** "virtio-net, NAT, 2 forwards", "Intel e1000, Internal 'lab'", "virtio-net, Bridged br0, cable unplugged". */
-export function nicSummary(n: NicConfig): string {
-  const a = n.attachment;
-  const parts = [NIC_MODEL_SHORT[n.model]];
-  if (a.type === 'nat') {
-    const k = a.portForwards.length;
-    parts.push(k === 0 ? t('machine.network.nat') : t('settings.network.summary.natForwardCount', { n: k }, k));
-  } else if (a.type === 'bridged') parts.push(t('settings.network.summary.bridged', { bridge: a.bridge }));
-  else if (a.type === 'internal') parts.push(t('settings.network.summary.internal', { network: a.network }));
-  else parts.push(t('machine.network.none'));
-  if (!n.cable) parts.push(t('settings.network.summary.unplugged'));
-  return parts.join(', ');
-}
-
-export const nicRows = (c: MachineConfig): { label: string; value: string }[] =>
-  [...c.nics].sort((a, b) => slotOf(a) - slotOf(b)).map((n) => ({ label: adapterLabel(slotOf(n)), value: nicSummary(n) }));

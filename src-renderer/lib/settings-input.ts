@@ -16,7 +16,7 @@ import {
 } from '../../src-main/api/resources';
 import { kernelBootInputSchema, type ModifyMachineInput } from '../../src-main/api/operations';
 import type { HostCapabilities } from '../../src-main/api/types';
-import { t, wordsOf, type MessageKey } from '../i18n';
+import { t, type MessageKey } from '../i18n';
 import { localizeApiMessage } from '../i18n/core-messages';
 import type { OsType } from './machine-info';
 import { uefiUnavailableReason } from './presets';
@@ -60,17 +60,8 @@ export interface SettingsForm {
 export type SettingsField = keyof SettingsForm;
 export type SettingsErrors = Partial<Record<SettingsField, string>>;
 
-export const BOOT_DEVICE_LABELS = wordsOf<BootDevice>({
-  disk: 'machine.boot.disk',
-  cdrom: 'machine.boot.cdrom',
-  network: 'machine.boot.network',
-});
-export const DISPLAY_ADAPTER_LABELS = wordsOf<DisplayAdapter>({
-  std: 'machine.display.std',
-  virtio: 'machine.display.virtio',
-  cirrus: 'machine.display.cirrus',
-  none: 'machine.display.none',
-});
+// The details pane's words too: in machine-info, which the first load has without this module's schemas.
+export { BOOT_DEVICE_LABELS, DISPLAY_ADAPTER_LABELS } from './machine-info';
 
 /** Settings the core refuses to change while the machine runs, and why. */
 export const LOCKED_WHILE_RUNNING: Partial<Record<SettingsField, MessageKey>> = {
