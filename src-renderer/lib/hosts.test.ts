@@ -9,8 +9,10 @@ import {
   hostOf,
   hostStateText,
   listItems,
+  listRows,
   machineKey,
   sameMachine,
+  type ListRow,
 } from './hosts';
 
 type M = { host: string; uuid: string; name: string };
@@ -103,5 +105,47 @@ describe('groupMachines', () => {
       '[zeta]',
       'db',
     ]);
+  });
+});
+
+describe('listRows', () => {
+  const hosts = [remote('zeta', 'connected'), remote('lab', 'disconnected'), remote('empty', 'connected'), LOCAL_SUMMARY];
+  const machines = [m('lab', 'web'), m('zeta', 'db'), m('local', 'alpha'), m('local', 'beta')];
+  const shown = (rows: ListRow<M>[]): string[] =>
+    rows.map((r) =>
+      r.kind === 'empty'
+        ? `(${r.group.host.name} empty)`
+        : `${r.kind === 'host' ? `[${r.group.host.name}]` : r.machine.name} ${r.posinset}/${r.setsize}`,
+    );
+
+  it('draws headers, machines and the empty note, each header and machine with its place in its set', () => {
+    expect(shown(listRows(groupMachines(hosts, machines, opts('', ['lab'])), false))).toEqual([
+      '[local] 1/4',
+      'alpha 1/2',
+      'beta 2/2',
+      '[empty] 2/4',
+      '(empty empty)',
+      '[lab] 3/4',
+      '[zeta] 4/4',
+      'db 1/1',
+    ]);
+  });
+
+  it('counts only what the filter keeps, and says nothing of hosts without a match', () => {
+    expect(shown(listRows(groupMachines(hosts, machines, opts('b')), true))).toEqual([
+      '[local] 1/3',
+      'beta 1/1',
+      '[lab] 2/3',
+      'web 1/1',
+      '[zeta] 3/3',
+      'db 1/1',
+    ]);
+    expect(shown(listRows(groupMachines(hosts, machines, opts('et')), true))).toEqual(['[local] 1/1', 'beta 1/1']);
+  });
+
+  it('keys rows by what they show, so a machine keeps its row across redraws', () => {
+    const keys = listRows(groupMachines(hosts, machines, opts()), false).map((r) => r.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toContain(machineKey(machines[2]!));
   });
 });

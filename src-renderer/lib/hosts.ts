@@ -1,6 +1,6 @@
 /**
  * Hosts in the renderer, the pure part: which host a machine is on, the machine list grouped by
- * host, a host's connection state in words. No schema here: the main window's
+ * host and drawn as rows, a host's connection state in words. No schema here: the main window's
  * first load uses it, and zod stays out of that (the Add host form is ./host-form.ts).
  */
 import type { HostState, HostSummary } from '../../src-main/api/hosts';
@@ -161,4 +161,29 @@ export function listItems<M>(groups: readonly HostGroup<M>[]): ListItem<M>[] {
     { kind: 'host', host: g.host.name },
     ...(g.collapsed ? [] : g.machines.map((machine): ListItem<M> => ({ kind: 'machine', machine }))),
   ]);
+}
+
+/**
+ * One row of the machine list as it is drawn: a host's header, a machine, or the note of a host
+ * without machines. `key` names it across redraws. Each header and machine carries its place in its
+ * set for aria-posinset/aria-setsize — the headers among the hosts, a machine among its host's
+ * machines — since the list draws only the rows on screen and a screen reader cannot count the rest.
+ */
+export type ListRow<M> =
+  | { kind: 'host'; key: string; group: HostGroup<M>; posinset: number; setsize: number }
+  | { kind: 'machine'; key: string; group: HostGroup<M>; machine: M; posinset: number; setsize: number }
+  | { kind: 'empty'; key: string; group: HostGroup<M> };
+
+/** The rows of the list: each header, then its machines (unless collapsed), or the empty note when it has none and no filter hides them. */
+export function listRows<M extends MachineRef>(groups: readonly HostGroup<M>[], filtered: boolean): ListRow<M>[] {
+  const rows: ListRow<M>[] = [];
+  groups.forEach((group, g) => {
+    rows.push({ kind: 'host', key: `host:${group.host.name}`, group, posinset: g + 1, setsize: groups.length });
+    if (group.collapsed) return;
+    group.machines.forEach((machine, i) =>
+      rows.push({ kind: 'machine', key: machineKey(machine), group, machine, posinset: i + 1, setsize: group.machines.length }),
+    );
+    if (group.machines.length === 0 && !filtered) rows.push({ kind: 'empty', key: `empty:${group.host.name}`, group });
+  });
+  return rows;
 }
