@@ -48,6 +48,8 @@ type Listener = (message: ApiEventMessage) => void;
 
 interface Transport {
   call(method: ApiMethod, args: unknown[], host?: string): Promise<unknown>;
+  /** Settles once calls can be sent (or the connection failed: calls then reject at once). */
+  ready(): Promise<void>;
   onEvent(listener: Listener): () => void;
   /** 'open' | 'connecting' | 'closed': shown in the status bar. */
   readonly state: { value: ConnectionState };
@@ -64,6 +66,7 @@ function preloadTransport(bridge: PreloadBridge): Transport {
       if ('error' in reply) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
       return reply.result;
     },
+    ready: () => Promise.resolve(),
     onEvent: (listener) => bridge.onEvent(listener),
     state,
     onStateChange: () => () => undefined,
@@ -138,6 +141,7 @@ function webSocketTransport(url: string): Transport {
         ws.send(JSON.stringify(host === undefined ? { id, method, args } : { id, method, args, host }));
       });
     },
+    ready: () => opened,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -179,6 +183,11 @@ const transport: Transport = window.vmdesk ? preloadTransport(window.vmdesk) : w
 
 /** Every operation of the contract on this computer, typed; rejects with ApiError. */
 export const api: VmdeskApi = createApiProxy((method, args) => transport.call(method, args));
+
+/** Settles once the connection is open, or has failed (the preload's at once). */
+export function apiReady(): Promise<void> {
+  return transport.ready();
+}
 
 const remotes = new Map<string, VmdeskApi>();
 
