@@ -48,8 +48,7 @@ export async function backupTask(core: Core, ref: string, raw: BackupInput): Pro
   await requireTargetDir(machine, input.to);
   // A stopped machine's encrypted disks are opened with the passphrase: tried before the task, so a
   // front end hears at once that it is missing or wrong (the task tries it again, under the lock).
-  if (!core.runtime.isActive(core.runtime.status(machine.uuid).state))
-    await requirePassphrase(machine.config, machine.dir, input.passphrase, 'back it up');
+  if (!core.runtime.isRunning(machine.uuid)) await requirePassphrase(machine.config, machine.dir, input.passphrase, 'back it up');
   return core.tasks.run(
     `Back up ${machine.config.name}`,
     async (ctx) => takeBackup(services(core), await core.library.find(machine.uuid), input, ctx),

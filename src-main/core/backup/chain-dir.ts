@@ -14,7 +14,7 @@ export type Machine = MachineRecord & { config: MachineConfig };
 /** What backups need of the core (never the core itself). */
 export interface BackupServices {
   library: Library;
-  runtime: Pick<VmRuntime, 'status' | 'isActive' | 'connect'>;
+  runtime: Pick<VmRuntime, 'status' | 'isActive' | 'isRunning' | 'connect'>;
 }
 
 export function resolveChainDir(target: string, config: MachineConfig): string {

@@ -59,7 +59,7 @@ export async function takeBackup(services: BackupServices, machine: Machine, inp
   return withLock(machineLockFile(machine.dir), `backing up ${machine.config.name}`, async () => {
     const { config, dir } = machine;
     const disks = backupDisks(config);
-    const running = services.runtime.isActive(services.runtime.status(machine.uuid).state);
+    const running = services.runtime.isRunning(machine.uuid);
     // Before anything is written: a stopped machine's daemon opens its encrypted disks with this passphrase.
     if (!running) await requirePassphrase(config, dir, input.passphrase, 'back it up');
     const chainDir = resolveChainDir(target, config);
