@@ -14,7 +14,12 @@
 import path from 'node:path';
 import { qemuImgError, runQemuImg } from '../qemu/qemu-img-run.js';
 import { readHeader } from '../snapshots/images.js';
+import { imageNode } from '../qemu/qemu-args.js';
+import { runKeyed } from '../storage/encryption.js';
 import { BITMAP_PREFIX, type BitmapInfo } from './block-jobs.js';
+
+/** An encrypted qcow2 image alone, opened with the key. */
+const keyed = (file: string): string => `json:${JSON.stringify(imageNode('qcow2', path.resolve(file), undefined, true, []))}`;
 
 /** The bitmaps worth carrying: VMDesk's backup bitmaps whose marks can be trusted. */
 export function carriedBitmaps(bitmaps: readonly BitmapInfo[]): string[] {
@@ -32,10 +37,19 @@ export function carryBitmapActions(node: string, overlayNode: string, bitmaps: r
   ]);
 }
 
-/** For a stopped machine: the same with qemu-img, from `image` into the new `overlay` on it. */
-export async function carryBitmapsOffline(image: string, overlay: string): Promise<void> {
+/**
+ * For a stopped machine: the same with qemu-img, from `image` into the new `overlay` on it. An
+ * encrypted disk's images open only with the key: each is named as a `json:` name with the
+ * passphrase's secret. Alone: `qemu-img bitmap` opens neither's backing file (and refuses options for one).
+ */
+export async function carryBitmapsOffline(image: string, overlay: string, passphrase?: string): Promise<void> {
   const { bitmaps } = await readHeader(image, 'qcow2');
   for (const name of carriedBitmaps(bitmaps)) {
+    const what = `carry the backup bitmap ${name} into ${overlay}`;
+    if (passphrase !== undefined) {
+      await runKeyed(passphrase, ['bitmap', '--object', '', '--add', '--merge', name, '-b', keyed(image), keyed(overlay), name], what);
+      continue;
+    }
     const r = await runQemuImg([
       'bitmap',
       '--add',
@@ -50,6 +64,6 @@ export async function carryBitmapsOffline(image: string, overlay: string): Promi
       path.resolve(overlay),
       name,
     ]);
-    if (r.code !== 0) throw qemuImgError(`carry the backup bitmap ${name} into ${overlay}`, r);
+    if (r.code !== 0) throw qemuImgError(what, r);
   }
 }

@@ -297,12 +297,9 @@ async function fullReason({ manifest, chainDir, disks, nodes, full }: PointPlan)
     // An incremental point is encrypted like the images it rests on.
     if ((before.encrypted === true) !== (disk.encrypted === true)) return `disk ${n.id} was encrypted since the last backup`;
     const b = n.bitmaps.find((x) => x.name === last.bitmap);
-    // A snapshot taken carries the bitmap into its overlay (carry-bitmaps.ts); a restored one does not,
-    // nor one taken of a stopped machine with encrypted disks (qemu-img would need their key for it).
+    // A snapshot taken carries the bitmap into its overlay (carry-bitmaps.ts); a restored one does not.
     if (!b && before.source !== disk.file)
-      return disk.encrypted === true
-        ? `disk ${n.id} is another image since the last backup (a snapshot was restored, or taken while the machine was stopped: the change tracking of an encrypted disk is carried only by a running machine's snapshot)`
-        : `disk ${n.id} is another image since the last backup (a snapshot was restored), which has no change tracking`;
+      return `disk ${n.id} is another image since the last backup (a snapshot was restored), which has no change tracking`;
     if (!b)
       return `disk ${n.id} has no change tracking since the last backup (its bitmap is gone: QEMU was killed or crashed before it could save it, or the image was replaced, restored from a backup or changed outside VMDesk)`;
     if (b.inconsistent)

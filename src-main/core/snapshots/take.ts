@@ -132,9 +132,14 @@ export async function takeSnapshot(
   if (!client) {
     await files.orRemove(async () => {
       await copyNvram(config, record, files);
-      // The next backup stays incremental (backup/carry-bitmaps.ts); an encrypted image's bitmaps would need its key.
-      for (const disk of disks.filter((d) => d.encrypted !== true))
-        await carryBitmapsOffline(resolveMachinePath(dir, disk.file), files.abs(overlays.get(disk.id) ?? ''));
+      // The next backup stays incremental (backup/carry-bitmaps.ts); an encrypted disk's images open with the key.
+      const passphrase = key && 'passphrase' in key ? key.passphrase : undefined;
+      for (const disk of disks)
+        await carryBitmapsOffline(
+          resolveMachinePath(dir, disk.file),
+          files.abs(overlays.get(disk.id) ?? ''),
+          disk.encrypted === true ? passphrase : undefined,
+        );
       // 2. The switch: from here the disks write to the overlays.
       await saveMachineConfig(dir, next);
     });

@@ -134,7 +134,8 @@ async function keyedChain(file: string): Promise<string> {
   return `json:${JSON.stringify(imageNode('qcow2', path.resolve(file), undefined, top?.encrypted === true, below))}`;
 }
 
-async function runKeyed(passphrase: string, args: string[], what: string, opts: RunOptions = {}): Promise<QemuImgRun> {
+/** qemu-img with the passphrase as its secret object: `args` holds `--object` and an empty word after it, for the object. */
+export async function runKeyed(passphrase: string, args: string[], what: string, opts: RunOptions = {}): Promise<QemuImgRun> {
   const at = args.indexOf('--object') + 1;
   const r = await withSecretFifo(passphrase, (key) =>
     runQemuImg(
