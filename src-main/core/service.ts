@@ -397,7 +397,7 @@ export class CoreService implements CoreApi {
    */
   private async keyForStopped(ref: string, passphrase: unknown, purpose: string): Promise<void> {
     const machine = await this.core.library.find(ref);
-    if (this.core.runtime.isActive(this.core.runtime.status(machine.uuid).state)) return;
+    if (this.core.runtime.isRunning(machine.uuid)) return;
     await requirePassphrase(machine.config, machine.dir, parseInput(passphraseSchema.optional(), passphrase, 'passphrase'), purpose);
   }
 
