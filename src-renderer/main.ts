@@ -1,4 +1,6 @@
 import './lib/zod-jitless';
+// Before the rest: its WebSocket then opens while the window's modules are evaluated.
+import { apiReady } from './api/client';
 import { createApp } from 'vue';
 import { createPinia } from 'pinia';
 import './element-styles';
@@ -10,7 +12,6 @@ import { i18n, setUpLanguage } from './i18n';
 import { menuFollowsLanguage } from './lib/menu-language';
 import { route } from './lib/route';
 import { loadMainWindowData } from './lib/main-window-data';
-import { apiReady } from './api/client';
 
 followSystemColorScheme();
 const app = createApp(App).use(createPinia()).use(i18n);
