@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { absolutePathSchema, machineNameSchema, passphraseSchema } from './machine-config.js';
+import { KEEP_RULES, keepRulesSchema } from './schedule.js';
 
 export const BACKUP_KINDS = ['full', 'incremental'] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
@@ -16,10 +17,23 @@ export const backupInputSchema = z
     full: z.boolean().optional(),
     /** Retention: keep the newest N points, the older ones merged into the oldest kept (which becomes full). */
     keep: z.int('keep is a whole number').min(1, 'Keep at least the new point').max(10_000).optional(),
+    /**
+     * Retention as for scheduled snapshots (Proxmox's keep-last/hourly/daily/weekly; `keep` is keep-last):
+     * a point no rule keeps is merged into the next point that reads through it, or removed when none does.
+     */
+    retention: keepRulesSchema.optional(),
     /** A stopped machine with encrypted disks: its passphrase, to open them and encrypt the backup (kept in no file). */
     passphrase: passphraseSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.keep === undefined || b.retention?.keepLast === undefined, {
+    message: 'Give keep or keepLast, not both',
+    path: ['keep'],
+  })
+  .refine((b) => b.retention === undefined || KEEP_RULES.some((k) => (b.retention?.[k] ?? 0) > 0), {
+    message: 'Keep at least the new point',
+    path: ['retention'],
+  });
 export type BackupInput = z.infer<typeof backupInputSchema>;
 
 /** Where a chain is read from: the machine's last backup folder when absent. */

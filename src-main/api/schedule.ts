@@ -28,17 +28,19 @@ const keepCount = z
   .min(0, 'A keep count must be 0 or more')
   .max(MAX_KEEP, `At most ${MAX_KEEP}`);
 
-export const retentionSchema = z
+/** The keep-* counts, unchecked as a whole (scheduled snapshots and backup points each say what they need). */
+export const keepRulesSchema = z
   .object({
     keepLast: keepCount.optional(),
     keepHourly: keepCount.optional(),
     keepDaily: keepCount.optional(),
     keepWeekly: keepCount.optional(),
   })
-  .strict()
-  .refine((r) => KEEP_RULES.some((k) => (r[k] ?? 0) > 0), {
-    message: 'Keep at least one scheduled snapshot: set keep-last, keep-hourly, keep-daily or keep-weekly above 0',
-  });
+  .strict();
+
+export const retentionSchema = keepRulesSchema.refine((r) => KEEP_RULES.some((k) => (r[k] ?? 0) > 0), {
+  message: 'Keep at least one scheduled snapshot: set keep-last, keep-hourly, keep-daily or keep-weekly above 0',
+});
 export type Retention = z.infer<typeof retentionSchema>;
 
 export const scheduleInputSchema = z

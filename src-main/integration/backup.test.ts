@@ -178,6 +178,61 @@ describe('backups', () => {
     expect(await backup('kept')).toMatchObject({ point: 6, kind: 'incremental' });
   });
 
+  it(
+    '--keep-daily keeps the newest point of each day: a dropped point between kept ones is merged into the next',
+    { timeout: 120_000 },
+    async () => {
+      await ok(sb, ['create', 'daily', '--demo', '--memory', '64', '--disk', '32M']);
+      const disk = await diskOf('daily');
+      const usb = path.join(sb.home, 'usb-daily');
+      fs.mkdirSync(usb);
+      // Point n holds byte 0x60+n at n MiB (each point its own cluster, so a merge that lost one would show).
+      const make = async (n: number, extra: string[] = []): Promise<Outcome & { pruned: number[] }> => {
+        if (n > 1) expect(spawnSync('qemu-io', ['-f', 'qcow2', '-c', `write -P ${0x60 + n} ${n}M 64k`, disk]).status).toBe(0);
+        return (await backup('daily', [...(n === 1 ? ['--to', usb] : []), ...extra])) as Outcome & { pruned: number[] };
+      };
+      for (let n = 1; n <= 4; n++) await make(n);
+      // Their dates moved into the past: point 1 three days ago, 2 and 3 the day before yesterday, 4 yesterday.
+      const chainDir = (JSON.parse(await ok(sb, ['backups', 'daily', '--json'])) as Listed).dir;
+      const manifestFile = path.join(chainDir, 'manifest.json');
+      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { points: Array<{ createdAt: string }> };
+      const day = (back: number, hour: number): string => {
+        const d = new Date(Date.now() - back * 86_400_000);
+        d.setHours(hour, 0, 0, 0);
+        return d.toISOString();
+      };
+      [day(3, 10), day(2, 10), day(2, 11), day(1, 10)].forEach((at, i) => {
+        if (manifest.points[i]) manifest.points[i].createdAt = at;
+      });
+      fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+      // Today's point, keeping one a day for four days: 5 (today), 4, 3 (the newest of its day), 1; 2 goes.
+      const out = await make(5, ['--keep-daily', '4']);
+      expect(out).toMatchObject({ point: 5, kind: 'incremental', pruned: [2] });
+      const listed = JSON.parse(await ok(sb, ['backups', 'daily', '--json'])) as Listed;
+      expect(listed.points.map((p) => [p.point, p.kind])).toEqual([
+        [1, 'full'],
+        [3, 'incremental'],
+        [4, 'incremental'],
+        [5, 'incremental'],
+      ]);
+      expect(listed.points[1]?.reason).toMatch(/point 2 merged into it \(--keep-daily 4\)/);
+      expect(fs.existsSync(path.join(chainDir, '0002-incremental'))).toBe(false);
+      expect(await ok(sb, ['backup-verify', 'daily'])).toMatch(/4 points, 4 images: all intact/);
+      // Each kept point restores to its own data: point 3 holds what point 2 wrote too, point 1 neither.
+      for (const n of [1, 3, 5]) {
+        await ok(sb, ['backup-restore', 'daily', String(n), '--as', `daily${n}`]);
+        const raw = path.join(sb.home, `daily${n}.raw`);
+        expect(spawnSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', await diskOf(`daily${n}`), raw]).status).toBe(0);
+        const data = fs.readFileSync(raw);
+        for (let m = 2; m <= 5; m++) expect(data[m * MiB], `point ${n}, byte at ${m} MiB`).toBe(m <= n ? 0x60 + m : 0);
+        fs.rmSync(raw);
+      }
+      // Bad rules are refused before anything is done.
+      const bad = await vmdesk(sb, ['backup', 'daily', '--keep-daily', 'many']);
+      expect(bad.code).toBe(2);
+    },
+  );
+
   it('a chain whose image reads from a host file, or damaged, is refused and reported', { timeout: 60_000 }, async () => {
     const listed = JSON.parse(await ok(sb, ['backups', 'src', '--json'])) as Listed;
     const image = listed.points[1]?.disks[0]?.file ?? '';

@@ -6,12 +6,14 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { BackupKind, BackupList, BackupRestoreInput } from '../../api/backup.js';
+import type { Retention } from '../../api/schedule.js';
 import { VmdeskError } from '../../api/errors.js';
 import { backupTask, listBackups, restoreBackupTask, verifyBackupsTask } from '../../core/backup/backup-ops.js';
 import type { Core } from '../../core/core.js';
 import { formatNumber, formatSize, t } from '../../i18n/i18n.js';
 import { showTaskProgress } from '../output.js';
 import { passphraseFileOption, readPassphrase } from './encrypt.js';
+import { count } from './schedule.js';
 import { passphraseFor } from './snapshot.js';
 
 const kind = (k: BackupKind): string => t(`commands.backup.kinds.${k}`);
@@ -51,6 +53,17 @@ export function formatBackupList(list: BackupList): string {
   ].join('\n');
 }
 
+interface BackupOptions {
+  to?: string;
+  full?: boolean;
+  keep?: number;
+  keepHourly?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  passphraseFile?: string;
+  json?: boolean;
+}
+
 export function registerBackupCommands(program: Command, core: Core): void {
   program
     .command('backup')
@@ -59,13 +72,20 @@ export function registerBackupCommands(program: Command, core: Core): void {
     .option('--to <dir>', t('commands.backup.to'))
     .option('--full', t('commands.backup.full'))
     .option('--keep <n>', t('commands.backup.keep'), keepArg)
+    .option('--keep-hourly <n>', t('commands.schedule.keepHourlyOption'), count('--keep-hourly'))
+    .option('--keep-daily <n>', t('commands.schedule.keepDailyOption'), count('--keep-daily'))
+    .option('--keep-weekly <n>', t('commands.schedule.keepWeeklyOption'), count('--keep-weekly'))
     .addOption(passphraseFileOption())
     .option('--json', t('cli.jsonResult'))
-    .action(async (name: string, o: { to?: string; full?: boolean; keep?: number; passphraseFile?: string; json?: boolean }) => {
+    .action(async (name: string, o: BackupOptions) => {
+      // --keep N alone is keep-last; with a --keep-* period it is one rule among them.
+      const rules = { keepLast: o.keep, keepHourly: o.keepHourly, keepDaily: o.keepDaily, keepWeekly: o.keepWeekly };
+      const retention = Object.fromEntries(Object.entries(rules).filter(([, n]) => n !== undefined)) as Retention;
+      const periods = o.keepHourly !== undefined || o.keepDaily !== undefined || o.keepWeekly !== undefined;
       const { task, result } = await backupTask(core, name, {
         ...(o.to !== undefined && { to: path.resolve(o.to) }),
         full: o.full === true,
-        ...(o.keep !== undefined && { keep: o.keep }),
+        ...(periods ? { retention } : o.keep !== undefined && { keep: o.keep }),
         // A running machine's QEMU holds the key already.
         ...(await passphraseFor(core, name, o.passphraseFile, true)),
       });

@@ -24,7 +24,8 @@ const EVERY: Record<string, ScheduleInput['every']> = {
   weekly: 'weekly',
 };
 
-function count(flag: string): (value: string) => number {
+/** A --keep-* count (0 to 9999). */
+export function count(flag: string): (value: string) => number {
   return (value) => {
     if (!/^\d{1,4}$/.test(value.trim()))
       throw new VmdeskError('INVALID_INPUT', t('commands.schedule.countInvalid', { flag, value: value.slice(0, 40) }));

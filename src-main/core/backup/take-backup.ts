@@ -89,10 +89,11 @@ export async function takeBackup(services: BackupServices, machine: Machine, inp
         manifest.points.push(point);
         await writeManifest(chainDir, manifest);
         await rememberTarget(dir, target);
-        if (input.keep !== undefined) {
-          ctx.progress(null, 'Merging the oldest points');
+        const rule = input.keep !== undefined ? { ...input.retention, keepLast: input.keep } : input.retention;
+        if (rule !== undefined) {
+          ctx.progress(null, 'Merging the points the retention rule drops');
           // Still in the session: its QEMU holds the key that merging encrypted points takes.
-          pruned = await pruneChain(chainDir, manifest, input.keep, session.monitor);
+          pruned = await pruneChain(chainDir, manifest, rule, session.monitor);
         }
       } finally {
         await session.close();

@@ -18,7 +18,7 @@ export const commands: Catalogue['commands'] = {
     keep: 'die neuesten N Punkte behalten: die älteren werden in den ältesten behaltenen eingearbeitet',
     made: 'Punkt {{point}} von {{name}}: {{kind}}, {{bytes}} von {{virtual}} in {{seconds}} s ({{via}}) → {{dir}}',
     madeBecause: 'Punkt {{point}} von {{name}}: {{kind}}, weil {{reason}}, {{bytes}} von {{virtual}} in {{seconds}} s ({{via}}) → {{dir}}',
-    dropped: 'Punkte {{points}} verworfen (--keep)',
+    dropped: 'Punkte {{points}} verworfen (Aufbewahrung)',
     machineOrGone: 'die Maschine (oder, mit --from, der Name einer nicht mehr vorhandenen Maschine)',
     listDescription: 'die Backup-Punkte einer Maschine auflisten: Datum, Art, Größe',
     fromDefault: 'der Backup-Ordner oder der Ordner der Kette (standardmäßig der letzte Backup-Ordner der Maschine)',

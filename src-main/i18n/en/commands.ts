@@ -15,7 +15,7 @@ export const commands = {
     keep: 'keep the newest N points: the older ones are merged into the oldest kept',
     made: 'Point {{point}} of {{name}}: {{kind}}, {{bytes}} of {{virtual}} in {{seconds}} s ({{via}}) → {{dir}}',
     madeBecause: 'Point {{point}} of {{name}}: {{kind}} because {{reason}}, {{bytes}} of {{virtual}} in {{seconds}} s ({{via}}) → {{dir}}',
-    dropped: 'Dropped points {{points}} (--keep)',
+    dropped: 'Dropped points {{points}} (retention)',
     machineOrGone: 'the machine (or, with --from, the name of a machine that is gone)',
     listDescription: "list a machine's backup points: date, kind, size",
     fromDefault: "the backup folder or the chain folder (by default the machine's last backup folder)",
