@@ -88,6 +88,27 @@ describe('Machine › Back up… in a browser', () => {
 
     const listed = JSON.parse(await ok(served.sb, ['backups', NAME, '--json'])) as { points: Array<{ kind: string }> };
     expect(listed.points.map((p) => p.kind)).toEqual(['full', 'incremental']);
+
+    // Restore… on point 1 makes a new machine of it, named in a prompt: it holds point 1's data (not the later change).
+    await d.getByRole('button', { name: 'Restore… (point 1)' }).click();
+    const prompt = page.getByRole('dialog', { name: `Restore point 1 of ${NAME}` });
+    const field = prompt.getByRole('textbox');
+    expect(await field.inputValue()).toBe(`${NAME}-1`);
+    await field.fill(`${NAME}-old`);
+    await prompt.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.getByText(`Point 1 restored as ${NAME}-old`).waitFor({ timeout: 60_000 });
+    await page.getByRole('option', { name: new RegExp(`^${NAME}-old, `) }).waitFor();
+    const restored = JSON.parse(await ok(served.sb, ['show', `${NAME}-old`, '--json'])) as {
+      dir: string;
+      config: { disks: Array<{ file: string }> };
+    };
+    const raw = path.join(served.sb.home, 'restored.raw');
+    expect(
+      spawnSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', path.resolve(restored.dir, restored.config.disks[0]?.file ?? ''), raw])
+        .status,
+    ).toBe(0);
+    expect(fs.readFileSync(raw)[16 * 1024 * 1024]).toBe(0);
+    fs.rmSync(raw);
     await d.getByRole('button', { name: 'Cancel', exact: true }).click();
     await dialog().waitFor({ state: 'hidden' });
     expect(pageProblems(page)).toEqual([]);

@@ -140,6 +140,16 @@ export default {
     size: 'Größe',
     total: '{dir} — {size} insgesamt',
     action: 'Backup erstellen',
+    restoreColumn: 'Wiederherstellen',
+    restore: 'Wiederherstellen…',
+    restoreLabel: 'Wiederherstellen… (Punkt {point})',
+    restoreTitle: 'Punkt {point} von {name} wiederherstellen',
+    restorePrompt:
+      'Der Name der neuen Maschine (oder {name} selbst: ihre Platten und Sicherungspunkte werden ersetzt, sie muss ausgeschaltet sein)',
+    restoreAction: 'Wiederherstellen',
+    restoreOverTitle: 'Über {name} wiederherstellen',
+    restoreOver: 'Die Platten und Sicherungspunkte von {name} durch Punkt {point} ersetzen? Was sie jetzt enthält, geht verloren.',
+    restored: 'Punkt {point} als {as} wiederhergestellt',
   },
   media: {
     title: 'Manager für virtuelle Medien',
