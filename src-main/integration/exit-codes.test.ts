@@ -2,7 +2,7 @@
 // machines folder is a file, which the code does not expect; 8 (QEMU failed) from a disk another
 // QEMU holds; 11 (cancelled) from Ctrl-C during a full clone. Each error is one line on stderr,
 // never a stack trace, and leaves nothing behind.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,14 +51,23 @@ describe('exit codes', () => {
     const disk = path.resolve(m.dir, m.config.disks[0]?.file ?? '');
     // Another QEMU program (qemu-io, waiting for commands) holds the image open read-write, and so
     // holds QEMU's image lock on it; qemu-img info (which asks for a shared lock) tells when it does.
-    const holder = spawn('qemu-io', ['-f', 'qcow2', disk], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // qemu-img info itself holds the image for a moment: a qemu-io opening it then gives up (its
+    // write lock refused), and is started again.
     let holderSaid = '';
-    holder.stdout.on('data', (d: Buffer) => (holderSaid += d.toString()));
-    holder.stderr.on('data', (d: Buffer) => (holderSaid += d.toString()));
+    const hold = (): ChildProcess => {
+      const p = spawn('qemu-io', ['-f', 'qcow2', disk], { stdio: ['pipe', 'pipe', 'pipe'] });
+      p.stdout?.on('data', (d: Buffer) => (holderSaid += d.toString()));
+      p.stderr?.on('data', (d: Buffer) => (holderSaid += d.toString()));
+      return p;
+    };
+    let holder = hold();
     try {
       const locked = await eventually(
-        () => Promise.resolve(spawnSync('qemu-img', ['info', disk], { encoding: 'utf8' }).stderr),
-        (err) => /lock/i.test(err) || holder.exitCode !== null,
+        () => {
+          if (holder.exitCode !== null) holder = hold();
+          return Promise.resolve(spawnSync('qemu-img', ['info', disk], { encoding: 'utf8' }).stderr);
+        },
+        (err) => /lock/i.test(err) && holder.exitCode === null,
         30_000,
       );
       expect(locked, `qemu-io (exit ${holder.exitCode}) said: ${holderSaid}`).toMatch(/lock/i);
