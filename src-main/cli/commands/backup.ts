@@ -78,14 +78,13 @@ export function registerBackupCommands(program: Command, core: Core): void {
     .addOption(passphraseFileOption())
     .option('--json', t('cli.jsonResult'))
     .action(async (name: string, o: BackupOptions) => {
-      // --keep N alone is keep-last; with a --keep-* period it is one rule among them.
+      // --keep N is keep-last, one rule among the --keep-* ones.
       const rules = { keepLast: o.keep, keepHourly: o.keepHourly, keepDaily: o.keepDaily, keepWeekly: o.keepWeekly };
       const retention = Object.fromEntries(Object.entries(rules).filter(([, n]) => n !== undefined)) as Retention;
-      const periods = o.keepHourly !== undefined || o.keepDaily !== undefined || o.keepWeekly !== undefined;
       const { task, result } = await backupTask(core, name, {
         ...(o.to !== undefined && { to: path.resolve(o.to) }),
         full: o.full === true,
-        ...(periods ? { retention } : o.keep !== undefined && { keep: o.keep }),
+        ...(Object.keys(retention).length > 0 && { retention }),
         // A running machine's QEMU holds the key already.
         ...(await passphraseFor(core, name, o.passphraseFile, true)),
       });

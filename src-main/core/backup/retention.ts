@@ -1,9 +1,12 @@
 /**
- * Retention of a backup chain (`vmdesk backup --keep N`): the newest N points stay. When the oldest
- * of them is incremental, the points it rests on are merged into it first — `qemu-img commit` of
- * its image down to the chain's full image (only the changed clusters are written), which then
- * takes its place — so it becomes a full point and every later point still reads through it.
- * The points before it are then dropped from the manifest, and their folders removed.
+ * Retention of a backup chain (`vmdesk backup --keep N --keep-daily N …`): the keep-* rules of
+ * scheduled snapshots (../schedule/retention.ts) choose the points that stay, the newest always.
+ * When the oldest kept point is incremental, the points it rests on are merged into it first —
+ * `qemu-img commit` of its image down to the chain's full image (only the changed clusters are
+ * written), which then takes its place — so it becomes a full point and every later point still
+ * reads through it. Dropped points between two kept ones are merged into the next kept one by
+ * `block-stream` onto the kept point before them, in the QEMU of the backup (only their clusters
+ * are copied). The dropped points then leave the manifest, and their folders are removed.
  *
  * An encrypted disk's points are merged by the QEMU that made the new point, which holds the key:
  * the chain is opened there, every layer with the key, and `block-stream` copies what the point
