@@ -132,11 +132,15 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
 
   private receive(chunk: string): void {
     this.buffer += chunk;
-    // QMP's answers are lines of a few KiB (query-block of many disks: tens): a "line" that never
-    // ends is not QMP, and must not grow the agent's memory without bound.
-    if (this.buffer.length > MAX_LINE && !this.buffer.includes('\n')) {
-      this.buffer = '';
-      this.close();
+    // Lines end only in a chunk with a newline: a long line is searched once it ends, not again at
+    // each of its chunks (which made a 16 MiB line quadratic: seconds of CPU, ~20 s on a busy host).
+    if (!chunk.includes('\n')) {
+      // QMP's answers are lines of a few KiB (query-block of many disks: tens): a "line" that never
+      // ends is not QMP, and must not grow the agent's memory without bound.
+      if (this.buffer.length > MAX_LINE) {
+        this.buffer = '';
+        this.close();
+      }
       return;
     }
     let newline: number;
