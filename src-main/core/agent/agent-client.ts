@@ -101,6 +101,11 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     } else p.resolve(msg.result);
   }
 
+  /** One QMP command sent to QEMU through the agent: QEMU's answer (its `return`). */
+  qmp<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T> {
+    return this.request<T>(args ? { op: 'qmp', command, args } : { op: 'qmp', command }, timeoutMs);
+  }
+
   request<T = unknown>(call: AgentCall, timeoutMs = 30_000): Promise<T> {
     if (this.closed) return Promise.reject(new VmdeskError('INVALID_STATE', 'The machine is not running'));
     const id = this.nextId++;

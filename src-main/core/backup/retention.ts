@@ -29,7 +29,7 @@ import { KEEP_RULES, type KeepRule, type Retention } from '../../api/schedule.js
 import { selectRetained } from '../schedule/retention.js';
 
 /** A QEMU holding the machine's key (its own, or the backup's qemu-storage-daemon). */
-type KeyedQemu = Pick<AgentClient, 'request'>;
+type KeyedQemu = Pick<AgentClient, 'qmp'>;
 
 /** What a rule is called where a merged point says why (the CLI's words). */
 function ruleWords(rule: Retention): string {
@@ -128,7 +128,7 @@ async function absorb(
  * and then rests on that one, its link written relative as every link of a chain is.
  */
 async function streamInQemu(qemu: KeyedQemu, files: string[], id: string, encrypted: boolean, baseIndex: number | null): Promise<void> {
-  const qmp = (command: string, args: Record<string, unknown>): Promise<unknown> => qemu.request({ op: 'qmp', command, args });
+  const qmp = (command: string, args: Record<string, unknown>): Promise<unknown> => qemu.qmp(command, args);
   const [top, ...below] = [...files].reverse();
   const tag = randomBytes(4).toString('hex');
   const node = `vmdesk-merge-${tag}-${id}`;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { BackupInput, BackupOutcome } from '../../api/backup.js';
 import { VmdeskError } from '../../api/errors.js';
 import type { DiskConfig, MachineConfig } from '../../api/machine-config.js';
-import type { AgentCall, AgentClient } from '../agent/agent-client.js';
+import type { AgentClient } from '../agent/agent-client.js';
 import { syncDir, syncFile, writeJsonAtomic } from '../fs/atomic-file.js';
 import { withLock } from '../fs/lock-file.js';
 import { machineLockFile } from '../library/library.js';
@@ -120,14 +120,14 @@ export async function takeBackup(services: BackupServices, machine: Machine, inp
 interface Session {
   qmp: QmpExec;
   /** The same monitor, as the snapshot code drives a QEMU (its jobs, the encrypted images it writes). */
-  monitor: Pick<AgentClient, 'request'>;
+  monitor: Pick<AgentClient, 'qmp'>;
   nodes(): Promise<DiskNode[]>;
   close(): Promise<void>;
 }
 
 async function agentSession(services: BackupServices, machine: Machine, disks: DiskConfig[]): Promise<Session> {
   const client: AgentClient = await services.runtime.connect(machine.config, machine.dir);
-  const qmp: QmpExec = (command, args) => client.request({ op: 'qmp', command, ...(args ? { args } : {}) }, 60_000);
+  const qmp: QmpExec = (command, args) => client.qmp(command, args, 60_000);
   return {
     qmp,
     monitor: client,
@@ -153,12 +153,7 @@ async function daemonSession(machine: Machine, disks: DiskConfig[], passphrase: 
   const daemon = await openStorageDaemon(images, isEncrypted(machine.config) ? passphrase : undefined);
   return {
     qmp: daemon.qmp,
-    monitor: {
-      request: <T>(call: AgentCall): Promise<T> =>
-        call.op === 'qmp'
-          ? (daemon.qmp(call.command, call.args) as Promise<T>)
-          : Promise.reject(new VmdeskError('INTERNAL', `qemu-storage-daemon has no ${call.op}`)),
-    },
+    monitor: { qmp: <T>(command: string, args?: Record<string, unknown>): Promise<T> => daemon.qmp(command, args) as Promise<T> },
     nodes: async () => {
       const all = (await daemon.qmp('query-named-block-nodes', { flat: true })) as BlockDeviceInfo[];
       return disks.map((d) =>

@@ -32,8 +32,7 @@ export async function onMachine<T>(
     const result = await withLock(machineLockFile(record.dir), `${purpose} of ${record.config.name}`, async () => {
       const fresh = await core.library.find(record.uuid);
       const running = core.runtime.isRunning(fresh.uuid);
-      const qmp: Qmp | null =
-        running && client ? (command, args) => client.request({ op: 'qmp', command, ...(args ? { args } : {}) }, qmpTimeoutMs) : null;
+      const qmp: Qmp | null = running && client ? (command, args) => client.qmp(command, args, qmpTimeoutMs) : null;
       return fn(fresh, running, qmp);
     });
     core.emit('machines');

@@ -15,7 +15,7 @@ export const GUEST_STATS_INTERVAL_S = 2;
 
 /** The guest's memory size now (memory minus balloon), in MiB; null when the machine has no balloon. */
 export async function balloonActualMiB(client: AgentClient): Promise<number | null> {
-  const info = await client.request<{ actual: number }>({ op: 'qmp', command: 'query-balloon' }, 5_000).catch((err: unknown) => {
+  const info = await client.qmp<{ actual: number }>('query-balloon', undefined, 5_000).catch((err: unknown) => {
     if (isNoBalloon(err)) return null;
     throw err;
   });
@@ -24,15 +24,12 @@ export async function balloonActualMiB(client: AgentClient): Promise<number | nu
 
 /** Ask the guest to bring its memory to `targetMiB` (the balloon inflates or deflates to match). */
 export async function setBalloonTarget(client: AgentClient, targetMiB: number): Promise<void> {
-  await client.request({ op: 'qmp', command: 'balloon', args: { value: targetMiB * MiB } }, 5_000);
+  await client.qmp('balloon', { value: targetMiB * MiB }, 5_000);
 }
 
 /** Ask QEMU to fetch the guest's statistics every `seconds` (0: stop). Harmless before the driver loads. */
 export async function enableGuestStats(client: AgentClient, seconds = GUEST_STATS_INTERVAL_S): Promise<void> {
-  await client.request(
-    { op: 'qmp', command: 'qom-set', args: { path: BALLOON_PATH, property: 'guest-stats-polling-interval', value: seconds } },
-    5_000,
-  );
+  await client.qmp('qom-set', { path: BALLOON_PATH, property: 'guest-stats-polling-interval', value: seconds }, 5_000);
 }
 
 interface RawGuestStats {
@@ -45,9 +42,7 @@ interface RawGuestStats {
  * reports a figure the guest does not give as -1.
  */
 export async function guestMemoryStats(client: AgentClient): Promise<GuestMemoryStats | null> {
-  const raw = await client
-    .request<RawGuestStats>({ op: 'qmp', command: 'qom-get', args: { path: BALLOON_PATH, property: 'guest-stats' } }, 5_000)
-    .catch(() => null);
+  const raw = await client.qmp<RawGuestStats>('qom-get', { path: BALLOON_PATH, property: 'guest-stats' }, 5_000).catch(() => null);
   return parseGuestStats(raw);
 }
 

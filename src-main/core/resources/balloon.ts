@@ -101,7 +101,7 @@ export async function afterLaunch(client: AgentClient, config: MachineConfig, ru
   if (!config.resources.balloon) return;
   await enableGuestStats(client).catch(() => undefined);
   const status = await client
-    .request<{ status: string }>({ op: 'qmp', command: 'query-status' }, 5_000)
+    .qmp<{ status: string }>('query-status', undefined, 5_000)
     .then((s) => s.status)
     .catch(() => null);
   // A migrating guest brings its balloon from the source: the target there is not known here.
@@ -203,7 +203,7 @@ async function runningMemoryMiB(client: AgentClient): Promise<number | null> {
 }
 
 async function qmpValue<T>(client: AgentClient, command: string, args?: Record<string, unknown>): Promise<T | null> {
-  return client.request<T>({ op: 'qmp', command, ...(args ? { args } : {}) }, 5_000).catch(() => null);
+  return client.qmp<T>(command, args, 5_000).catch(() => null);
 }
 
 /** Until query-balloon says the guest is at `target` (its driver moved the balloon), at most `timeoutMs`. */

@@ -170,7 +170,7 @@ async function liveThreads(core: Core, next: MachineConfig, pid: number): Promis
 async function queryThreads(core: Core, config: MachineConfig): Promise<VcpuThread[]> {
   const client = await lockedAgent(core, config, `vmdesk cpu ${config.name}`, 'the pinning');
   try {
-    return await vcpuThreads((command) => client.request({ op: 'qmp', command }, 5_000));
+    return await vcpuThreads((command) => client.qmp(command, undefined, 5_000));
   } finally {
     client.close();
   }
@@ -213,7 +213,7 @@ export async function machineCpu(core: Core, ref: string): Promise<MachineCpu> {
   const client = await core.runtime.connect(record.config, record.dir);
   let threads: VcpuThread[];
   try {
-    threads = await vcpuThreads((command) => client.request({ op: 'qmp', command }, 5_000));
+    threads = await vcpuThreads((command) => client.qmp(command, undefined, 5_000));
   } finally {
     client.close();
   }

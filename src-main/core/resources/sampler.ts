@@ -385,7 +385,7 @@ export class StatsSampler {
     if (!track.guest || now - track.guest.at >= GUEST_REFRESH_MS)
       asks.push(guestMemoryStats(client).then((stats) => current() && (track.guest = { stats, at: now })));
     const block = client
-      .request({ op: 'qmp', command: 'query-blockstats' }, QMP_TIMEOUT_MS)
+      .qmp('query-blockstats', undefined, QMP_TIMEOUT_MS)
       .then(sumBlockstats)
       .catch(() => null);
     await Promise.all(asks);

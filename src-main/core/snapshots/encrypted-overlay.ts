@@ -44,12 +44,12 @@ export async function createEncryptedOverlay(
  * or on nothing when null. Removed on failure.
  */
 export async function createEncryptedInQemu(
-  client: Pick<AgentClient, 'request'>,
+  client: Pick<AgentClient, 'qmp'>,
   file: string,
   size: number,
   backingName: string | null,
 ): Promise<void> {
-  const qmp = (command: string, args: Record<string, unknown>): Promise<unknown> => client.request({ op: 'qmp', command, args });
+  const qmp = (command: string, args: Record<string, unknown>): Promise<unknown> => client.qmp(command, args);
   const create = async (options: Record<string, unknown>): Promise<void> => {
     const jobId = `create-${randomUUID().slice(0, 8)}`;
     await qmp('blockdev-create', { 'job-id': jobId, options });

@@ -33,7 +33,7 @@ export function imageOf(file: string): string | null {
 }
 
 async function nodeOf(client: AgentClient, file: string): Promise<string> {
-  const nodes = await client.request<BlockNode[]>({ op: 'qmp', command: 'query-named-block-nodes', args: { flat: true } });
+  const nodes = await client.qmp<BlockNode[]>('query-named-block-nodes', { flat: true });
   const node = nodes.find((n) => n.drv === 'qcow2' && imageOf(n.file) === file);
   if (!node) throw new VmdeskError('INTERNAL', `The running machine has no block node for ${file}`);
   return node['node-name'];
@@ -51,6 +51,6 @@ export async function streamIntoChild(
     args['base-node'] = await nodeOf(client, newBacking);
     args['backing-file'] = relativeBacking(childFile, newBacking);
   }
-  await client.request({ op: 'qmp', command: 'block-stream', args });
+  await client.qmp('block-stream', args);
   await awaitJob(client, jobId, `merge into ${childFile}`, options);
 }

@@ -18,24 +18,24 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Waits for job `jobId` (started with `auto-dismiss: false`); `what` says what it does, for its error. */
 export async function awaitJob(
-  client: Pick<AgentClient, 'request'>,
+  client: Pick<AgentClient, 'qmp'>,
   jobId: string,
   what: string,
   options: { onProgress?(fraction: number): void; signal?: AbortSignal } = {},
 ): Promise<void> {
   let cancelling = false;
   for (;;) {
-    const job = (await client.request<Job[]>({ op: 'qmp', command: 'query-jobs' })).find((j) => j.id === jobId);
+    const job = (await client.qmp<Job[]>('query-jobs')).find((j) => j.id === jobId);
     if (!job) throw new VmdeskError('QEMU_FAILED', `QEMU lost the job ${jobId}`);
     if (job.status === 'concluded') {
-      await client.request({ op: 'qmp', command: 'job-dismiss', args: { id: jobId } });
+      await client.qmp('job-dismiss', { id: jobId });
       if (job.error) throw new VmdeskError('QEMU_FAILED', `QEMU could not ${what}: ${job.error}`);
       options.onProgress?.(1);
       return;
     }
     if (options.signal?.aborted && !cancelling) {
       cancelling = true;
-      await client.request({ op: 'qmp', command: 'job-cancel', args: { id: jobId } });
+      await client.qmp('job-cancel', { id: jobId });
     }
     if (job['total-progress'] > 0) options.onProgress?.(job['current-progress'] / job['total-progress']);
     await sleep(POLL_MS);

@@ -47,7 +47,7 @@ const CANCEL_TIMEOUT_MS = 30_000;
 const qmpOf =
   (client: AgentClient) =>
   <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
-    client.request<T>(args ? { op: 'qmp', command, args } : { op: 'qmp', command });
+    client.qmp<T>(command, args);
 
 /**
  * Cancels a migration still in flight in the machine's QEMU, and waits until QEMU has ended it.

@@ -175,12 +175,10 @@ function requireTakeable(
 }
 
 async function topNodes(client: AgentClient, disks: DiskConfig[]): Promise<TopNodes> {
-  const blocks = await client.request<
-    Array<{ qdev?: string; inserted?: { 'node-name'?: string; file?: string; image?: { 'virtual-size'?: number } } }>
-  >({
-    op: 'qmp',
-    command: 'query-block',
-  });
+  const blocks =
+    await client.qmp<Array<{ qdev?: string; inserted?: { 'node-name'?: string; file?: string; image?: { 'virtual-size'?: number } } }>>(
+      'query-block',
+    );
   const tops: TopNodes = new Map();
   for (const disk of disks) {
     const pattern = new RegExp(`(^|/)${disk.id}-dev(/|$)`);
@@ -245,7 +243,7 @@ async function takeLive(client: AgentClient, take: LiveTake): Promise<void> {
  * first, with the key (blockdev-snapshot-sync would open it without); if the switch fails, it goes.
  */
 async function switchToOverlays(client: AgentClient, { disks, overlays, files }: LiveTake, tops: TopNodes): Promise<void> {
-  const qmp = (command: string, args: Record<string, unknown>): Promise<unknown> => client.request({ op: 'qmp', command, args });
+  const qmp = (command: string, args: Record<string, unknown>): Promise<unknown> => client.qmp(command, args);
   const added: string[] = [];
   try {
     const actions: unknown[] = [];
@@ -275,7 +273,7 @@ async function switchToOverlays(client: AgentClient, { disks, overlays, files }:
 
 /** Each block node's dirty bitmaps, by node name. */
 async function nodeBitmaps(client: AgentClient): Promise<Map<string, BitmapInfo[]>> {
-  const nodes = await client.request<BlockDeviceInfo[]>({ op: 'qmp', command: 'query-named-block-nodes', args: { flat: true } });
+  const nodes = await client.qmp<BlockDeviceInfo[]>('query-named-block-nodes', { flat: true });
   return new Map(nodes.map((n) => [n['node-name'] ?? '', n['dirty-bitmaps'] ?? []]));
 }
 
