@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, shallowReactive } from 'vue';
 import type { HostCapabilities, MachineSummary, RuntimeStatus } from '../../src-main/api/types';
 import type { VmdeskApi } from '../../src-main/api/contract';
 import { apiFor, connectionState, onApiEvent, onConnectionState, type ConnectionState } from '../api/client';
@@ -26,7 +26,12 @@ export interface Selection {
  */
 export const useMachinesStore = defineStore('machines', () => {
   const hosts = useHostsStore();
-  const lists = ref(new Map<string, HostedMachine[]>());
+  /**
+   * Each host's machines. Shallow: a list is replaced when it changes, and a machine whose state
+   * changes is replaced in it by a copy, never changed in place, so 200 machines (and their configs)
+   * are not each wrapped in a reactive proxy and tracked when the list is sorted and drawn.
+   */
+  const lists = shallowReactive(new Map<string, readonly HostedMachine[]>());
   const caps = ref(new Map<string, HostCapabilities>());
   const selection = ref<Selection | null>(null);
   const loaded = ref(false);
@@ -35,7 +40,7 @@ export const useMachinesStore = defineStore('machines', () => {
   const generations = new Map<string, number>();
   let subscribed = false;
 
-  const machines = computed<HostedMachine[]>(() => [...lists.value.values()].flat());
+  const machines = computed<HostedMachine[]>(() => [...lists.values()].flat());
   const groups = computed(() => groupMachines(hosts.sorted, machines.value, { filter: filter.value, collapsed: hosts.collapsed, nameOf }));
   /** Headers and rows in the order shown. */
   const items = computed(() => listItems(groups.value));
@@ -51,11 +56,11 @@ export const useMachinesStore = defineStore('machines', () => {
   const host = computed(() => caps.value.get(LOCAL_HOST) ?? null);
 
   function find(r: MachineRef): HostedMachine | undefined {
-    return lists.value.get(r.host)?.find((m) => m.uuid === r.uuid);
+    return lists.get(r.host)?.find((m) => m.uuid === r.uuid);
   }
 
-  function machinesOf(host: string): HostedMachine[] {
-    return lists.value.get(host) ?? [];
+  function machinesOf(host: string): readonly HostedMachine[] {
+    return lists.get(host) ?? [];
   }
 
   /** The names taken on one host (names are unique per library). */
@@ -89,7 +94,7 @@ export const useMachinesStore = defineStore('machines', () => {
     try {
       const list = await apiFor(host).listMachines();
       if (generations.get(host) !== mine) return;
-      lists.value.set(
+      lists.set(
         host,
         list.map((m) => ({ ...m, host })),
       );
@@ -116,13 +121,17 @@ export const useMachinesStore = defineStore('machines', () => {
   }
 
   function patchState(host: string, uuid: string, status: RuntimeStatus): void {
-    const m = find({ host, uuid });
-    if (m) m.status = status;
-    else void refresh(host);
+    const list = lists.get(host);
+    const i = list?.findIndex((m) => m.uuid === uuid) ?? -1;
+    if (!list || i < 0) return void refresh(host);
+    lists.set(
+      host,
+      list.map((m, j) => (j === i ? { ...m, status } : m)),
+    );
   }
 
   function forget(host: string): void {
-    lists.value.delete(host);
+    lists.delete(host);
     caps.value.delete(host);
     if (selection.value?.host === host) selection.value = firstMachine();
   }
