@@ -54,6 +54,20 @@ describe('the main window’s first load, in a browser', () => {
     expect(sheets).toHaveLength(1);
   });
 
+  it('shows every message filled in: no placeholder or plural of a message’s source on screen', async () => {
+    // Messages with a placeholder and a plural, read in the page: filled in, no "{…}" or "|" of their source.
+    await row().waitFor();
+    await page.getByRole('option', { name: 'Host This computer, 1 machine' }).waitFor();
+    const texts = await page.evaluate(() => [
+      document.body.innerText,
+      ...[...document.querySelectorAll('[aria-label], [title]')].flatMap((e) => [
+        e.getAttribute('aria-label') ?? '',
+        e.getAttribute('title') ?? '',
+      ]),
+    ]);
+    expect(texts.filter((text) => /\{\w+\}| \| /.test(text))).toEqual([]);
+  });
+
   it('Settings: its code arrives when first opened, and it opens filled in with the machine', async () => {
     await row().click();
     await toolbar().getByRole('button', { name: 'Settings' }).click();
