@@ -37,7 +37,7 @@ import { buildQemuArgs, resolveMachinePath } from './qemu/qemu-args.js';
 import { waitForLogText } from './console/serial-log.js';
 import { CoreWatcher } from './watch/core-watcher.js';
 import { TaskManager, type TaskInfo } from './tasks/task-manager.js';
-import { VmRuntime, type RuntimeStatus } from './vm/vm-runtime.js';
+import { VmRuntime, type RuntimeStatus, type StandbyAgent } from './vm/vm-runtime.js';
 import { requireNoDependents } from './storage/image-users.js';
 import { Snapshots, consumeSavedState, savedStateForStart, savedStateStartFailure } from './snapshots/snapshots.js';
 import { hasSavedState } from './snapshots/store.js';
@@ -253,7 +253,8 @@ export class Core extends EventEmitter<CoreEvents> {
       ramKiB,
       into,
       passphrase,
-    }: { incomingMigration?: boolean; ramKiB?: number; into?: AgentClient; passphrase?: string } = {},
+      standby,
+    }: { incomingMigration?: boolean; ramKiB?: number; into?: AgentClient; passphrase?: string; standby?: StandbyAgent } = {},
   ): Promise<AgentStatus> {
     const host = await this.host();
     const qemu = requireQemu(host);
@@ -335,6 +336,7 @@ export class Core extends EventEmitter<CoreEvents> {
         },
         into,
         passphrase,
+        standby,
       )
       .catch((err: unknown) => {
         throw savedState ? savedStateStartFailure(config.name, err) : err;
@@ -456,7 +458,7 @@ export class Core extends EventEmitter<CoreEvents> {
     const valid = keys.length > 0 && keys.length <= 8 && keys.every((k) => /^[a-z0-9_]{1,16}$/.test(k));
     if (!valid) return Promise.reject(new VmdeskError('INVALID_INPUT', `Invalid key combination: ${keys.join('-').slice(0, 80)}`));
     return this.withAgent(nameOrUuid, async (client) => {
-      await client.request({ op: 'qmp', command: 'send-key', args: { keys: keys.map((data) => ({ type: 'qcode', data })) } });
+      await client.qmp('send-key', { keys: keys.map((data) => ({ type: 'qcode', data })) });
     });
   }
 

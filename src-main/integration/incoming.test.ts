@@ -5,6 +5,7 @@
 // VMDesk did not); a size that is not a pad's is refused before anything is made. The boot files
 // arrive on its files socket as raw streams, byte for byte; a wrong token or a path out of the
 // machine folder is refused there.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import type { MachineConfig } from '../api/machine-config.js';
 import { VmdeskError } from '../api/errors.js';
 import { Core } from '../core/core.js';
 import { CoreService } from '../core/service.js';
+import { isProcessAlive } from '../core/fs/lock-file.js';
 import { sendFileStream } from '../core/migration/file-stream.js';
 import { guestRamKiB } from '../core/qemu/qemu-args.js';
 import { makeSandbox, ok, type Sandbox } from './harness.js';
@@ -37,17 +39,21 @@ afterAll(async () => {
   await dest.cleanup();
 });
 
+/** Every live process's pid and argv. */
+function* commandLines(): Generator<{ pid: number; args: string[] }> {
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      yield { pid: Number(pid), args: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') };
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
 /** The `-m` option of the QEMU whose command line names `uuid` in this sandbox's runtime dir. */
 function ramOption(uuid: string): string | undefined {
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let args: string[];
-    try {
-      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
+  for (const { args } of commandLines())
     if (args.includes('-uuid') && args.includes(uuid) && args.some((a) => a.includes(dest.runtime))) return args[args.indexOf('-m') + 1];
-  }
   return undefined;
 }
 
@@ -115,4 +121,61 @@ describe('an incoming migration on this host', () => {
     expect(fs.existsSync(socket)).toBe(false);
     expect(fs.existsSync(machineDir())).toBe(false);
   });
+
+  it("starts the machine's agent at prepare, which waits and then runs QEMU at start: no second agent", async () => {
+    const token = await prepare();
+    try {
+      const standby = standbyAgents(config.uuid)[0] ?? 0;
+      expect(standby).toBeGreaterThan(0);
+      // It waits: nothing of the machine's runtime is made before start.
+      await sleep(300);
+      expect(isProcessAlive(standby)).toBe(true);
+      expect(fs.existsSync(path.join(core.runtime.dir(config.uuid), 'agent.pid'))).toBe(false);
+      await service.startIncoming(token);
+      expect(fs.readFileSync(path.join(core.runtime.dir(config.uuid), 'agent.pid'), 'utf8').trim()).toBe(String(standby));
+      expect(ramOption(config.uuid)).toBeDefined();
+    } finally {
+      await service.finishIncoming(token, 'abort');
+    }
+    expect(fs.existsSync(machineDir())).toBe(false);
+  });
+
+  it('ends the waiting agent when the migration is aborted before start, leaving nothing', async () => {
+    const token = await prepare();
+    const standby = standbyAgents(config.uuid)[0] ?? 0;
+    expect(standby).toBeGreaterThan(0);
+    await service.finishIncoming(token, 'abort');
+    await until(() => !isProcessAlive(standby));
+    expect(fs.existsSync(machineDir())).toBe(false);
+    expect(fs.existsSync(core.runtime.dir(config.uuid))).toBe(false);
+  });
+
+  it('a waiting agent whose VMDesk is gone ends without launching anything', async () => {
+    // Another process (as a `vmdesk stdio` session) starts the agent ahead, then dies without a word.
+    const runtime = path.join(REPO, 'dist', 'main', 'core', 'vm', 'vm-runtime.js');
+    const folder = path.join(dest.home, 'orphan-standby');
+    fs.mkdirSync(folder, { recursive: true });
+    const script = `const { VmRuntime } = await import(${JSON.stringify(runtime)}); new VmRuntime(process.env).standby(${JSON.stringify(config.uuid)}, ${JSON.stringify(folder)}); process.exit(0);`;
+    const parent = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: dest.env, encoding: 'utf8' });
+    expect(parent.status, parent.stderr).toBe(0);
+    const standby = standbyAgents(config.uuid)[0] ?? 0;
+    expect(standby).toBeGreaterThan(0);
+    await until(() => !isProcessAlive(standby));
+    expect(fs.existsSync(core.runtime.dir(config.uuid))).toBe(false);
+    expect(ramOption(config.uuid)).toBeUndefined();
+  });
 });
+
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !done(); await sleep(50)) if (Date.now() > deadline) throw new Error('timed out waiting');
+}
+
+/** Pids of this sandbox's agents for `uuid` started ahead (`--standby`), still alive. */
+function standbyAgents(uuid: string): number[] {
+  return [...commandLines()]
+    .filter(({ args }) => args.includes('--standby') && args.some((a) => a.startsWith(dest.runtime) && a.includes(uuid)))
+    .map(({ pid }) => pid);
+}

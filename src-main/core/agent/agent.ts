@@ -60,7 +60,10 @@ export class VmAgent {
     private readonly runtimeDir: string,
     private launch: LaunchFile,
     private mode: 'launch' | 'adopt',
+    /** Encrypted disks: the passphrase a standby agent was given with its word to go (else read from fd 3). */
+    passphrase?: string,
   ) {
+    if (passphrase !== undefined) this.passphrase = passphrase;
     this.sm = new VmStateMachine('starting');
     this.startedAt = new Date().toISOString();
   }
@@ -89,7 +92,7 @@ export class VmAgent {
 
   async run(): Promise<void> {
     await fsp.writeFile(this.file('agentPid'), `${process.pid}\n`);
-    if (this.mode === 'launch' && this.launch.encrypted) this.passphrase = await readSecretFd(3);
+    if (this.mode === 'launch' && this.launch.encrypted && this.passphrase === null) this.passphrase = await readSecretFd(3);
     // QEMU first: it initialises (paused, -S) while this agent opens its own sockets.
     if (this.mode === 'launch') this.spawnQemu();
     await this.seedScrollback();

@@ -10,6 +10,11 @@ import type { AgentStatus } from '../../api/types.js';
 import { MACHINE_STATES } from '../../api/machine-config.js';
 import { cpuPlanSchema } from '../resources/cpu-limits.js';
 
+/** `agent-main RUNTIME_DIR --standby`: an agent started ahead, waiting on its fd 3 for STANDBY_GO. */
+export const STANDBY_FLAG = '--standby';
+/** What a standby agent reads first on its fd 3 to launch; the passphrase of encrypted disks follows. */
+export const STANDBY_GO = 'go\n';
+
 export const launchFileSchema = z.object({
   uuid: z.uuid(),
   name: z.string(),

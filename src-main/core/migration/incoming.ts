@@ -1,7 +1,8 @@
 /**
  * The destination side of a live migration, driven by the source's VMDesk over the API: a machine
- * folder with empty disks of the source's sizes (prepare), the files QEMU reads at start sent ahead
- * (file), QEMU started with the source's argv plus `-incoming defer`, its disks exported over NBD on
+ * folder with empty disks of the source's sizes and the machine's agent started ahead, loading while
+ * it waits (prepare), the files QEMU reads at start sent ahead (file), QEMU started by that agent
+ * with the source's argv plus `-incoming defer`, its disks exported over NBD on
  * a unix socket and waiting for the RAM stream on another (start), then either continued and
  * registered (commit) or killed and removed (abort). Until commit the folder carries this process's
  * owner file: if this VMDesk dies, the next sweep removes it, and the source, which sees the link
@@ -16,7 +17,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { VmdeskError } from '../../api/errors.js';
 import type { MachineConfig } from '../../api/machine-config.js';
-import { incomingInputSchema, type IncomingInput, type IncomingPrepared, type IncomingReady } from '../../api/migration.js';
+import {
+  incomingInputSchema,
+  type IncomingCommitted,
+  type IncomingInput,
+  type IncomingPrepared,
+  type IncomingReady,
+} from '../../api/migration.js';
 import { parseInput } from '../../api/validation.js';
 import type { AgentClient } from '../agent/agent-client.js';
 import { clearOwner, writeOwner } from '../clone/staging.js';
@@ -28,6 +35,7 @@ import { createImage } from '../qemu/qemu-img.js';
 import { createEncryptedImage, isEncrypted } from '../storage/encryption.js';
 import { createOverlay } from '../snapshots/images.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
+import type { StandbyAgent } from '../vm/vm-runtime.js';
 import { receiveFiles, type FileReceiver } from './file-stream.js';
 
 interface Pending {
@@ -43,6 +51,8 @@ interface Pending {
   passphrase: string | undefined;
   /** Where the files sent ahead arrive as raw streams (a live migration, until start). */
   receiver: FileReceiver | null;
+  /** The machine's agent, started at prepare so that Node has loaded it by start (a live migration, until start). */
+  standby: StandbyAgent | null;
 }
 
 /** NBD export names and node names: the disk's own node (its format node), exported writable. */
@@ -121,7 +131,7 @@ export class IncomingMigrations {
       throw err;
     }
     const token = randomUUID();
-    const pending: Pending = { config, dir, started: false, offline, ramKiB, overlays, receiver: null, passphrase };
+    const pending: Pending = { config, dir, started: false, offline, ramKiB, overlays, receiver: null, passphrase, standby: null };
     if (!offline) {
       // Beside the machines' runtime dirs (the machine's own is made anew when QEMU starts there).
       // The source gets no token if this fails: nothing of the migration may stay.
@@ -131,7 +141,10 @@ export class IncomingMigrations {
         pending.receiver = await receiveFiles(path.join(runtimeRoot, `in-${token.slice(0, 8)}.sock`), token, (file) =>
           this.fileTarget(pending, file),
         );
+        // Node starts the agent while the files come: a few hundred ms of a start not waited for.
+        pending.standby = this.core.runtime.standby(config.uuid, dir);
       } catch (err) {
+        await this.stopReceiving(pending);
         await fs.rm(dir, { recursive: true, force: true });
         throw err;
       }
@@ -149,10 +162,18 @@ export class IncomingMigrations {
     return file;
   }
 
+  /** Files no longer taken; a standby agent not launched by now ends. */
   private async stopReceiving(p: Pending): Promise<void> {
     const receiver = p.receiver;
     p.receiver = null;
     await receiver?.close();
+  }
+
+  /** The standby agent for the launch, or ended: it is used once. */
+  private takeStandby(p: Pending): StandbyAgent | undefined {
+    const standby = p.standby ?? undefined;
+    p.standby = null;
+    return standby;
   }
 
   private sockets(uuid: string): { nbdSocket: string; migrationSocket: string } {
@@ -182,31 +203,18 @@ export class IncomingMigrations {
     if (p.started) throw new VmdeskError('INVALID_STATE', 'The incoming migration is already started');
     p.started = true;
     await this.stopReceiving(p);
-    for (const overlay of p.overlays) {
-      if (!(await fs.stat(overlay.backing).catch(() => null))?.isFile())
-        throw new VmdeskError('INVALID_INPUT', `The snapshot image ${path.relative(p.dir, overlay.backing)} did not arrive`);
-      // An encrypted disk's snapshot images arrived as they were (encrypted): its new top is too.
-      if (overlay.encrypted && p.passphrase !== undefined)
-        await createEncryptedImage(
-          overlay.file,
-          overlay.virtualBytes,
-          p.passphrase,
-          path.relative(path.dirname(overlay.file), overlay.backing),
-        );
-      else await createOverlay(overlay.file, overlay.backing, overlay.virtualBytes);
+    const standby = this.takeStandby(p);
+    try {
+      await this.launch(p, standby);
+    } finally {
+      standby?.cancel();
     }
-    await this.core.launchMachine(p.config, p.dir, {
-      incomingMigration: true,
-      ...(p.ramKiB ? { ramKiB: p.ramKiB } : {}),
-      ...(p.passphrase !== undefined ? { passphrase: p.passphrase } : {}),
-    });
     // Its agent holds the key now; nothing here needs it again.
     p.passphrase = undefined;
     const { nbdSocket, migrationSocket } = this.sockets(p.config.uuid);
     const client = await this.agent(p);
     try {
-      const qmp = (command: string, args?: Record<string, unknown>): Promise<unknown> =>
-        client.request({ op: 'qmp', command, ...(args ? { args } : {}) });
+      const qmp = (command: string, args?: Record<string, unknown>): Promise<unknown> => client.qmp(command, args);
       await qmp('nbd-server-start', { addr: { type: 'unix', data: { path: nbdSocket } } });
       const exports: Record<string, string> = {};
       for (const disk of p.config.disks) {
@@ -227,14 +235,39 @@ export class IncomingMigrations {
     }
   }
 
-  /** The stream is complete: NBD stopped, the guest continued here, the machine registered. */
-  async commit(token: string): Promise<null> {
+  /** The overlays on the snapshot images that arrived, then QEMU waiting for the stream (by the standby agent). */
+  private async launch(p: Pending, standby: StandbyAgent | undefined): Promise<void> {
+    for (const overlay of p.overlays) {
+      if (!(await fs.stat(overlay.backing).catch(() => null))?.isFile())
+        throw new VmdeskError('INVALID_INPUT', `The snapshot image ${path.relative(p.dir, overlay.backing)} did not arrive`);
+      // An encrypted disk's snapshot images arrived as they were (encrypted): its new top is too.
+      if (overlay.encrypted && p.passphrase !== undefined)
+        await createEncryptedImage(
+          overlay.file,
+          overlay.virtualBytes,
+          p.passphrase,
+          path.relative(path.dirname(overlay.file), overlay.backing),
+        );
+      else await createOverlay(overlay.file, overlay.backing, overlay.virtualBytes);
+    }
+    await this.core.launchMachine(p.config, p.dir, {
+      incomingMigration: true,
+      ...(p.ramKiB ? { ramKiB: p.ramKiB } : {}),
+      ...(p.passphrase !== undefined ? { passphrase: p.passphrase } : {}),
+      ...(standby ? { standby } : {}),
+    });
+  }
+
+  /**
+   * The stream is complete: NBD stopped, the guest continued here, the machine registered. Says how
+   * long the guest had run when it answers: the source counts its downtime until the guest ran.
+   */
+  async commit(token: string): Promise<IncomingCommitted | null> {
     const p = this.get(token);
     if (p.offline) return this.commitOffline(token, p);
     const client = await this.agent(p);
     try {
-      const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
-        client.request<T>({ op: 'qmp', command, ...(args ? { args } : {}) });
+      const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> => client.qmp<T>(command, args);
       for (let i = 0; ; i++) {
         const info = await qmp<{ status?: string; 'error-desc'?: string }>('query-migrate');
         if (info.status === 'completed') break;
@@ -250,12 +283,13 @@ export class IncomingMigrations {
     } finally {
       client.close();
     }
+    const resumedAt = performance.now();
     await this.core.library.register({ uuid: p.config.uuid, dir: p.dir }, p.config.name);
     await clearOwner(p.dir);
     this.pending.delete(token);
     this.core.emit('machines');
     this.core.emit('machine-state', { uuid: p.config.uuid, status: this.core.runtime.status(p.config.uuid) });
-    return null;
+    return { afterResumeMs: performance.now() - resumedAt };
   }
 
   /** A stopped machine's folder, arrived whole: checked (its config is the one announced), then registered. */
@@ -275,6 +309,7 @@ export class IncomingMigrations {
     const p = this.get(token);
     this.pending.delete(token);
     await this.stopReceiving(p);
+    this.takeStandby(p)?.cancel();
     if (p.started) {
       const client = await this.agent(p).catch(() => null);
       await client?.request({ op: 'poweroff' }).catch(() => undefined);
@@ -304,7 +339,7 @@ export class IncomingMigrations {
     const client = await this.agent(p).catch(() => null);
     if (!client) return false;
     try {
-      const info = await client.request<{ status?: string }>({ op: 'qmp', command: 'query-migrate' });
+      const info = await client.qmp<{ status?: string }>('query-migrate');
       return info.status === 'completed';
     } catch {
       return false;

@@ -18,12 +18,21 @@ import { machineLockFile } from '../library/library.js';
 import { RUNTIME, SOCKET_PATH_MAX, machineLogs, runtimeDir } from '../paths.js';
 import { AGENT_LOST, AgentClient } from '../agent/agent-client.js';
 import { isQemuOf } from '../agent/agent.js';
-import { stateFileSchema, type AgentStatus, type LaunchFile } from '../agent/protocol.js';
+import { STANDBY_FLAG, STANDBY_GO, stateFileSchema, type AgentStatus, type LaunchFile } from '../agent/protocol.js';
 import type { RuntimeStatus } from '../../api/types.js';
 
 export type { RuntimeStatus } from '../../api/types.js';
 
 const AGENT_START_TIMEOUT_MS = 15_000;
+
+/** An agent started ahead of its launch (see VmRuntime.standby). */
+export interface StandbyAgent {
+  readonly exited: boolean;
+  /** It exits without launching anything. */
+  cancel(): void;
+  /** It launches from the launch.json now written (with the passphrase of encrypted disks). */
+  go(passphrase?: string): void;
+}
 /** A relaunch in place loads the RAM state before it answers: a large guest on a slow disk takes a while. */
 const RELAUNCH_TIMEOUT_MS = 600_000;
 
@@ -170,8 +179,18 @@ export class VmRuntime {
     launch: Omit<LaunchFile, 'serialLogStart'>,
     into?: AgentClient,
     passphrase?: string,
+    standby?: StandbyAgent,
   ): Promise<{ client: AgentClient; status: AgentStatus }> {
     if (into) return this.relaunch(into, launch);
+    // A standby agent not told to go by now never will be: it ends.
+    return this.launchAgent(launch, passphrase, standby).finally(() => standby?.cancel());
+  }
+
+  private async launchAgent(
+    launch: Omit<LaunchFile, 'serialLogStart'>,
+    passphrase?: string,
+    standby?: StandbyAgent,
+  ): Promise<{ client: AgentClient; status: AgentStatus }> {
     const dir = this.dir(launch.uuid);
     this.checkSocketPaths(launch.uuid);
     // The runtime dir said stopped, but a QEMU of this machine that VMDesk lost track of (its pid file
@@ -187,7 +206,7 @@ export class VmRuntime {
     await fsp.chmod(path.dirname(dir), 0o700).catch(() => undefined);
     await fsp.mkdir(path.dirname(machineLogs(launch.machineDir).serial), { recursive: true });
     await this.writeLaunchFile(launch);
-    return this.spawnAgent(launch.uuid, launch.machineDir, passphrase);
+    return this.spawnAgent(launch.uuid, launch.machineDir, passphrase, standby);
   }
 
   /** launch.json, with where this boot starts in serial.log (a re-adopting agent's scrollback starts there). */
@@ -212,35 +231,75 @@ export class VmRuntime {
     return { client, status };
   }
 
-  /** With `passphrase` (encrypted disks), the agent reads it from its fd 3, a pipe: never an argument or a file. */
-  private async spawnAgent(uuid: string, machineDir: string, passphrase?: string): Promise<{ client: AgentClient; status: AgentStatus }> {
-    const dir = this.dir(uuid);
+  /**
+   * An agent process started ahead of its launch (a migration's destination, while the files are
+   * still on their way): Node starts and loads the agent's code now, then waits on its fd 3 until
+   * `launch` is given it with this standby. Cancelled (or its parent gone), it exits without
+   * touching anything.
+   */
+  standby(uuid: string, machineDir: string): StandbyAgent {
+    this.checkSocketPaths(uuid);
+    fs.mkdirSync(path.dirname(machineLogs(machineDir).agent), { recursive: true });
+    const agent = this.spawnAgentProcess(uuid, machineDir, { pipe: true, standby: true });
+    return {
+      get exited() {
+        return agent.exited();
+      },
+      cancel: () => agent.pipe?.end(),
+      go: (passphrase) => agent.pipe?.end(`${STANDBY_GO}${passphrase ?? ''}`),
+    };
+  }
+
+  /** The agent's process, detached; `pipe` its fd 3 (a passphrase, or a standby's word to go). */
+  private spawnAgentProcess(
+    uuid: string,
+    machineDir: string,
+    { pipe, standby = false }: { pipe: boolean; standby?: boolean },
+  ): { pipe: Writable | null; exited: () => boolean } {
     const log = fs.openSync(machineLogs(machineDir).agent, 'a');
-    const child = spawn(process.execPath, [agentEntry(), dir], {
+    const child = spawn(process.execPath, [agentEntry(), this.dir(uuid), ...(standby ? [STANDBY_FLAG] : [])], {
       detached: true,
-      stdio: passphrase === undefined ? ['ignore', log, log] : ['ignore', log, log, 'pipe'],
+      stdio: pipe ? ['ignore', log, log, 'pipe'] : ['ignore', log, log],
       env: { ...this.env, NODE_OPTIONS: '' },
     });
     fs.closeSync(log);
-    const secretPipe = child.stdio[3] as Writable | null | undefined;
-    if (secretPipe) {
-      secretPipe.on('error', () => undefined);
-      secretPipe.end(passphrase);
-    }
+    const secretPipe = (child.stdio[3] as Writable | null | undefined) ?? null;
+    secretPipe?.on('error', () => undefined);
     let agentExited = false;
     child.on('exit', () => {
       agentExited = true;
     });
     child.unref();
-    const client = await AgentClient.connectWithRetry(path.join(dir, RUNTIME.agent), AGENT_START_TIMEOUT_MS, () => !agentExited).catch(
-      () => {
-        // A QEMU that failed at once (an image locked by another) can end its agent before we reach
-        // it: the agent's last word is then its exit file.
-        const exit = readStateFile(path.join(dir, RUNTIME.exit));
-        if (exit) throw startFailure(exit);
-        throw new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
-      },
-    );
+    return { pipe: secretPipe, exited: () => agentExited };
+  }
+
+  /**
+   * With `passphrase` (encrypted disks), the agent reads it from its fd 3, a pipe: never an argument
+   * or a file. With `standby`, the agent started ahead goes on instead of a new one.
+   */
+  private async spawnAgent(
+    uuid: string,
+    machineDir: string,
+    passphrase?: string,
+    standby?: StandbyAgent,
+  ): Promise<{ client: AgentClient; status: AgentStatus }> {
+    const dir = this.dir(uuid);
+    let isAlive: () => boolean;
+    if (standby) {
+      standby.go(passphrase);
+      isAlive = () => !standby.exited;
+    } else {
+      const agent = this.spawnAgentProcess(uuid, machineDir, { pipe: passphrase !== undefined });
+      agent.pipe?.end(passphrase);
+      isAlive = () => !agent.exited();
+    }
+    const client = await AgentClient.connectWithRetry(path.join(dir, RUNTIME.agent), AGENT_START_TIMEOUT_MS, isAlive).catch(() => {
+      // A QEMU that failed at once (an image locked by another) can end its agent before we reach
+      // it: the agent's last word is then its exit file.
+      const exit = readStateFile(path.join(dir, RUNTIME.exit));
+      if (exit) throw startFailure(exit);
+      throw new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
+    });
     const status = await this.waitSettled(client);
     return { client, status };
   }
