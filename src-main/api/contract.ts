@@ -39,6 +39,7 @@ import {
   incomingFileArgs,
   incomingInputSchema,
   migrateOptionsSchema,
+  type IncomingCommitted,
   type IncomingPrepared,
   type IncomingReady,
   type MigrationPreflight,
@@ -250,7 +251,8 @@ export interface ApiResults {
   prepareIncoming: IncomingReady;
   incomingFile: null;
   startIncoming: IncomingPrepared;
-  finishIncoming: null;
+  /** Committed: how long after the guest was continued there the answer left; aborted: null. */
+  finishIncoming: IncomingCommitted | null;
   /** Balloon target and size, the guest's own memory figures, QEMU's resident memory, page sharing. */
   machineMemory: MachineMemory;
   /** The guest's memory set live (the balloon inflates or deflates); never below the machine's minimum. */

@@ -93,6 +93,11 @@ export interface IncomingPrepared {
   exports: Record<string, string>;
 }
 
+/** A committed incoming migration: how long its guest had run here when the answer left (older VMDesks answer null). */
+export interface IncomingCommitted {
+  afterResumeMs: number;
+}
+
 /** A machine folder's file (a kernel, an initrd) sent ahead, in chunks, as base64. */
 export const incomingFileArgs = z.tuple([z.uuid(), machineFolderFileSchema, z.int().nonnegative(), z.base64().max(1024 * 1024)]);
 

@@ -174,7 +174,7 @@ export class CoreService implements CoreApi {
     return this.core.incoming.start(token);
   }
 
-  finishIncoming(token: string, outcome: 'commit' | 'abort'): Promise<null> {
+  finishIncoming(token: string, outcome: 'commit' | 'abort'): Promise<ApiResults['finishIncoming']> {
     return outcome === 'commit' ? this.core.incoming.commit(token) : this.core.incoming.abort(token);
   }
 

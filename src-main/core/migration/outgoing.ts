@@ -86,6 +86,9 @@ export async function preflightProblems(
   offline = false,
 ): Promise<string[]> {
   const problems: string[] = [];
+  // The destination's answers are on their way while this host's checks run (each a round trip over SSH).
+  const remote = Promise.all([dest.api.host(), dest.api.hostDetails(), dest.api.listMachines()]);
+  remote.catch(() => undefined);
   const state = core.runtime.status(config.uuid).state;
   if (offline && state !== 'stopped') problems.push(`${config.name} is ${state}: an offline migration moves a stopped machine`);
   if (!offline && state !== 'running' && state !== 'paused')
@@ -110,7 +113,7 @@ export async function preflightProblems(
   for (const nic of offline ? [] : config.nics)
     if (nic.attachment.type === 'bridged' || nic.attachment.type === 'internal')
       problems.push(`${nic.id} is on a ${nic.attachment.type} network, which is this host's: attach it to NAT or none first`);
-  const [host, details] = await Promise.all([dest.api.host(), dest.api.hostDetails()]);
+  const [host, details, machines] = await remote;
   if (!host.qemu) problems.push(`QEMU is not installed on ${dest.name}`);
   else {
     const type = machineTypeProblem(config, host.qemu);
@@ -129,7 +132,6 @@ export async function preflightProblems(
     if (cgroups.version === null)
       problems.push(`${dest.name} cannot apply a CPU cap or shares (${cgroups.reason ?? 'no cgroups'}): remove them first`);
   }
-  const machines = await dest.api.listMachines();
   if (machines.some((m) => m.uuid === config.uuid)) problems.push(`${dest.name} already has this machine (same uuid)`);
   else if (machines.some((m) => m.config?.name === config.name)) problems.push(`${dest.name} already has a machine named ${config.name}`);
   return problems;
@@ -201,8 +203,7 @@ async function migrate(
   lap('checks');
 
   const client = await core.runtime.connect(config, dir);
-  const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
-    client.request<T>({ op: 'qmp', command, ...(args ? { args } : {}) }, 60_000);
+  const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> => client.qmp<T>(command, args, 60_000);
   let token: string | null = null;
   let switched = false;
   const mirrors: string[] = [];
@@ -389,11 +390,12 @@ async function migrate(
       }
       return last;
     })().catch(() => completed);
-    await dest.api.finishIncoming(token, 'commit');
+    const committed = await dest.api.finishIncoming(token, 'commit');
     token = null;
     // The guest was paused from pre-switchover until the destination continued it: that is the downtime
-    // its users see. QEMU's own figure counts less.
-    const downtimeMs = Date.now() - pausedAt;
+    // its users see (the answer's way back included, the destination's registering after it ran not).
+    // QEMU's own figure counts less.
+    const downtimeMs = Math.round(Date.now() - pausedAt - (committed?.afterResumeMs ?? 0));
     lap('commit');
     info = await qemuFigures;
     lap('qemuFigures');
