@@ -3,88 +3,21 @@
 // dialog, the console window's Serial and Display tabs — in the light and the dark theme, against a
 // real demo guest (stopped, then running). No critical or serious violation may come back; when one
 // does, the test fails with one line per element (rule, impact, where, selector, what axe says).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { makeSandbox, skipBecause } from '../src-main/integration/harness.js';
-import { sshHostUnavailable, startSshHost, type SshHost } from '../src-main/integration/ssh-host.js';
-import { axeBothThemes, describeFindings, severe, type Finding } from './axe.js';
-import { launchBrowser, ok, openUi, serve, stopServed, type Served } from './harness.js';
-import { addHost, menu } from './remote-lab.js';
-
-const NAME = 'a11y demo';
-const SNAP = 'Clean install';
-const GUEST_TIMEOUT = 120_000;
-/**
- * Pictures of every scanned view in both themes, to look at (not compared), when
- * VMDESK_E2E_A11Y_PICTURES is set: 80 screenshots cost the suite half a minute.
- */
-const LOOK = process.env.VMDESK_E2E_A11Y_PICTURES ? path.join(os.tmpdir(), 'vmdesk-e2e-a11y') : null;
-const noSshHost = sshHostUnavailable();
+// This file scans the views of the stopped guest; a11y-running.test.ts those of the running guest and
+// of the second host (Add host, Migrate), which needs the second host's lab (e2e-lab in
+// vitest.config.ts). What both share is a11y-kit.ts.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Finding } from './axe.js';
+import { a11yKit, NAME, SNAP } from './a11y-kit.js';
+import { menu } from './remote-lab.js';
 
 describe('accessibility (axe-core) of the manager in a browser, light and dark', () => {
-  let served: Served;
-  let browser: Browser;
-  let context: BrowserContext;
+  const kit = a11yKit({ sshHost: false });
+  const { toolbar, row, dialog, scan, expectNone, closeDialog } = kit;
   let page: Page;
-  let host: SshHost | undefined;
-  /** Every finding, printed at the end (moderate and minor ones are not failed on). */
-  const everything: Finding[] = [];
-
-  const toolbar = (): Locator => page.getByRole('toolbar', { name: 'Machine actions' });
-  const row = (): Locator => page.getByRole('option', { name: new RegExp(`^${NAME}, `) });
-  const dialog = (name: string | RegExp): Locator => page.getByRole('dialog', { name });
-
-  /** Scans `p` as it is now in both themes, pictures included; returns the critical and serious findings. */
-  async function scan(where: string, p: Page = page): Promise<Finding[]> {
-    // A page behind another draws nothing (its screenshot waits forever): the console window is a second page.
-    await p.bringToFront();
-    // A toast fading out is drawn half-transparent: axe would measure the fade, not its colours.
-    await expect.poll(() => p.locator('.el-message').count(), { timeout: 10_000 }).toBe(0);
-    const found = await axeBothThemes(p, where, async (theme) => {
-      if (!LOOK) return;
-      fs.mkdirSync(LOOK, { recursive: true });
-      await p.screenshot({ path: path.join(LOOK, `${where.replace(/[^\w-]+/g, '_')}-${theme}.png`) });
-    });
-    everything.push(...found);
-    return severe(found);
-  }
-
-  /** Fails with the readable list of what came back. */
-  function expectNone(found: Finding[]): void {
-    expect(found, `axe found ${found.length} critical or serious violation(s):\n${describeFindings(found)}`).toEqual([]);
-  }
-
-  async function closeDialog(d: Locator): Promise<void> {
-    await page.keyboard.press('Escape');
-    await d.waitFor({ state: 'hidden' });
-  }
-
-  beforeAll(async () => {
-    const sb = makeSandbox();
-    await ok(sb, ['create', NAME, '--demo', '--memory', '128', '--notes', 'A demo guest for the accessibility scan']);
-    await ok(sb, ['snapshot', NAME, 'take', SNAP, '--description', 'Before anything']);
-    if (!noSshHost) host = await startSshHost({ name: 'a11y' });
-    served = await serve(host ? { ...sb, env: { ...sb.env, VMDESK_SSH_CONFIG: host.sshConfig } } : sb);
-    browser = await launchBrowser();
-    // axe-core is injected as an inline script, which the page's CSP refuses.
-    ({ context, page } = await openUi(browser, served, { bypassCSP: true }));
-    await row().waitFor({ timeout: 30_000 });
-  });
-
-  // A test that failed half-way leaves no dialog open over the next one's.
-  afterEach(async () => {
-    for (let i = 0; i < 3 && (await page.getByRole('dialog').filter({ visible: true }).count()) > 0; i++)
-      await page.keyboard.press('Escape');
-  });
-
-  afterAll(async () => {
-    if (everything.length) console.log(`axe's findings:\n${describeFindings(everything)}`);
-    await stopServed(browser, served, [NAME]);
-    await served?.sb.cleanup();
-    await host?.stop();
+  beforeAll(() => {
+    ({ page } = kit);
   });
 
   it('the main window: list, toolbar, menus, details, tasks and status bar', async () => {
@@ -221,72 +154,6 @@ describe('accessibility (axe-core) of the manager in a browser, light and dark',
       found.push(...(await scan(`dialog-${item}`)));
       await closeDialog(d);
     }
-    expectNone(found);
-  });
-
-  it('the console window, Serial and Display tabs, with the guest running', async () => {
-    const found: Finding[] = [];
-    await row().click();
-    await toolbar().getByRole('button', { name: 'Start' }).click();
-    await expect.poll(() => row().getAttribute('aria-label'), { timeout: GUEST_TIMEOUT }).toBe(`${NAME}, Running`);
-    found.push(...(await scan('main-running')));
-    const [consolePage] = await Promise.all([context.waitForEvent('page'), toolbar().getByRole('button', { name: 'Console' }).click()]);
-    await consolePage.getByRole('tab', { name: 'Serial' }).click();
-    await consolePage.locator('.serial-phase').getByText('Connected').waitFor({ timeout: GUEST_TIMEOUT });
-    found.push(...(await scan('console-serial', consolePage)));
-    await consolePage.getByRole('tab', { name: 'Display' }).click();
-    await consolePage.locator('[data-testid="display-console"] canvas').first().waitFor({ timeout: 30_000 });
-    found.push(...(await scan('console-display', consolePage)));
-    await consolePage.getByRole('toolbar', { name: 'Machine controls' }).getByRole('button', { name: 'Pause' }).click();
-    await expect.poll(() => row().getAttribute('aria-label'), { timeout: 30_000 }).toMatch(new RegExp(`^${NAME}, Paused`));
-    found.push(...(await scan('console-paused', consolePage)));
-    found.push(...(await scan('main-paused')));
-    await consolePage.getByRole('toolbar', { name: 'Machine controls' }).getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => row().getAttribute('aria-label'), { timeout: 30_000 }).toBe(`${NAME}, Running`);
-    await consolePage.close();
-    // The running machine's own dialogs: Settings' notice, a live snapshot, the clone's greyed-out Full.
-    for (const [item, name] of [
-      ['Settings…', /^Settings/],
-      ['Take snapshot…', /^Take snapshot/],
-      ['Clone…', /^Clone /],
-    ] as const) {
-      await menu(page, 'Machine', item);
-      const d = dialog(name);
-      await d.waitFor();
-      found.push(...(await scan(`running-${item}`)));
-      await closeDialog(d);
-    }
-    expectNone(found);
-  });
-
-  it('Add host (its form and its host-key question) and Migrate', async (ctx) => {
-    const found: Finding[] = [];
-    if (!host) {
-      await menu(page, 'Host', 'Add host…');
-      await dialog('Add host').waitFor();
-      found.push(...(await scan('add-host')));
-      await closeDialog(dialog('Add host'));
-      expectNone(found);
-      skipBecause(ctx, noSshHost ?? 'no ssh host');
-      return;
-    }
-    const add = await addHost(page, host);
-    await add.getByTestId('host-key-question').waitFor({ timeout: 60_000 });
-    found.push(...(await scan('add-host-key')));
-    await add.getByRole('button', { name: 'Trust and connect' }).click();
-    await add.waitFor({ state: 'hidden', timeout: 60_000 });
-    await menu(page, 'Host', 'Add host…');
-    await dialog('Add host').waitFor();
-    found.push(...(await scan('add-host')));
-    await closeDialog(dialog('Add host'));
-    await row().click();
-    await expect.poll(() => toolbar().getByRole('button', { name: 'Migrate' }).isDisabled(), { timeout: 30_000 }).toBe(false);
-    await toolbar().getByRole('button', { name: 'Migrate' }).click();
-    const migrate = dialog(/^Migrate /);
-    await migrate.waitFor();
-    await page.waitForTimeout(1000);
-    found.push(...(await scan('migrate')));
-    await closeDialog(migrate);
     expectNone(found);
   });
 });

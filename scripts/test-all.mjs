@@ -107,6 +107,15 @@ async function checksTwoAtATime(checks) {
   await Promise.all([lane(), lane()]);
 }
 
+// Built first (the unit tests read dist/ too): when dist/ was built from exactly these sources
+// (scripts/install-deps.sh builds, and stamps what from), the build is not repeated. The suites'
+// global setup then reuses dist/ instead of building it again each.
+let built = spawnSync('node', ['scripts/build-inputs.mjs'], { cwd: root, stdio: 'inherit' }).status === 0;
+if (built) {
+  passed++;
+  process.stdout.write('\n── build: dist/ is the build of these sources\n');
+} else built = await check('build', 'npm', ['run', 'build', '--silent']);
+const env = built ? { ...process.env, VMDESK_TEST_SKIP_BUILD: '1' } : process.env;
 await checksTwoAtATime([
   ['lint', 'npx', ['eslint', '.']],
   ['typecheck renderer', 'npx', ['vue-tsc', '-p', 'src-renderer/tsconfig.json', '--noEmit']],
@@ -114,23 +123,22 @@ await checksTwoAtATime([
   ['typecheck e2e', 'npx', ['tsc', '-p', 'e2e/tsconfig.json', '--noEmit']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
 ]);
-// Built once: the suites' global setup then reuses dist/ instead of building it again each. When
-// dist/ was built from exactly these sources (scripts/install-deps.sh builds, and stamps what from),
-// the build is not repeated.
-let built = spawnSync('node', ['scripts/build-inputs.mjs'], { cwd: root, stdio: 'inherit' }).status === 0;
-if (built) {
-  passed++;
-  process.stdout.write('\n── build: dist/ is the build of these sources\n');
-} else built = await check('build', 'npm', ['run', 'build', '--silent']);
-const env = built ? { ...process.env, VMDESK_TEST_SKIP_BUILD: '1' } : process.env;
+// Alone: some unit tests time QMP answers in a fake monitor (150 ms), which CPU-bound checks beside
+// them would starve.
 await vitest(['unit'], env);
 // Integration files run two at a time; then the serial ones (*.serial.test.ts): those that need the
-// machine alone, then two lanes side by side (two vitest runs: one vitest runs the
-// files of projects without file parallelism one at a time, whatever their groupOrder).
+// machine alone (with the e2e files that time the CPU), then two lanes side by side (two vitest runs:
+// one vitest runs the files of projects without file parallelism one at a time, whatever their
+// groupOrder), lane 1 ending with the e2e files of a second host's lab; beside the lanes, the other
+// e2e files two at a time (vitest.config.ts says which file goes where, and why).
+const hasE2e = fs.existsSync(path.join(root, 'e2e'));
 await vitest(['integration'], env);
-await vitest(['integration-serial'], env);
-await Promise.all([vitest(['integration-serial-lane-1'], env), vitest(['integration-serial-lane-2'], env, { buffered: true })]);
-if (fs.existsSync(path.join(root, 'e2e'))) await vitest(['e2e'], env);
+await vitest(hasE2e ? ['integration-serial', 'e2e-serial'] : ['integration-serial'], env);
+await Promise.all([
+  vitest(['integration-serial-lane-1'], env).then(() => hasE2e && vitest(['e2e-lane-1'], env)),
+  vitest(['integration-serial-lane-2'], env, { buffered: true }),
+  hasE2e && vitest(['e2e'], env, { buffered: true }),
+]);
 
 if (skips.length) {
   process.stdout.write('\nSkipped:\n' + skips.map((s) => `  - ${s}`).join('\n') + '\n');
