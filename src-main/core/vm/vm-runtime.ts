@@ -25,6 +25,9 @@ export type { RuntimeStatus } from '../../api/types.js';
 
 const AGENT_START_TIMEOUT_MS = 15_000;
 
+/** A relaunch in place loads the RAM state before it answers: a large guest on a slow disk takes a while. */
+const RELAUNCH_TIMEOUT_MS = 600_000;
+
 /** An agent started ahead of its launch (see VmRuntime.standby). */
 export interface StandbyAgent {
   readonly exited: boolean;
@@ -33,8 +36,6 @@ export interface StandbyAgent {
   /** It launches from the launch.json now written (with the passphrase of encrypted disks). */
   go(passphrase?: string): void;
 }
-/** A relaunch in place loads the RAM state before it answers: a large guest on a slow disk takes a while. */
-const RELAUNCH_TIMEOUT_MS = 600_000;
 
 function readPid(file: string): number | null {
   try {
