@@ -123,10 +123,10 @@ describe('an incoming migration on this host', () => {
   });
 
   it("starts the machine's agent at prepare, which waits and then runs QEMU at start: no second agent", async () => {
+    const before = agents();
     const token = await prepare();
     try {
-      const standby = standbyAgents(config.uuid)[0] ?? 0;
-      expect(standby).toBeGreaterThan(0);
+      const standby = newAgent(before);
       // It waits: nothing of the machine's runtime is made before start.
       await sleep(300);
       expect(isProcessAlive(standby)).toBe(true);
@@ -141,9 +141,9 @@ describe('an incoming migration on this host', () => {
   });
 
   it('ends the waiting agent when the migration is aborted before start, leaving nothing', async () => {
+    const before = agents();
     const token = await prepare();
-    const standby = standbyAgents(config.uuid)[0] ?? 0;
-    expect(standby).toBeGreaterThan(0);
+    const standby = newAgent(before);
     await service.finishIncoming(token, 'abort');
     await until(() => !isProcessAlive(standby));
     expect(fs.existsSync(machineDir())).toBe(false);
@@ -155,10 +155,11 @@ describe('an incoming migration on this host', () => {
     const runtime = path.join(REPO, 'dist', 'main', 'core', 'vm', 'vm-runtime.js');
     const folder = path.join(dest.home, 'orphan-standby');
     fs.mkdirSync(folder, { recursive: true });
-    const script = `const { VmRuntime } = await import(${JSON.stringify(runtime)}); new VmRuntime(process.env).standby(${JSON.stringify(config.uuid)}, ${JSON.stringify(folder)}); process.exit(0);`;
+    const script = `const { VmRuntime } = await import(${JSON.stringify(runtime)}); console.log(new VmRuntime(process.env).standby(${JSON.stringify(config.uuid)}, ${JSON.stringify(folder)}).pid); process.exit(0);`;
     const parent = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: dest.env, encoding: 'utf8' });
     expect(parent.status, parent.stderr).toBe(0);
-    const standby = standbyAgents(config.uuid)[0] ?? 0;
+    // (It may have ended already: its parent's end of the pipe closed with the parent.)
+    const standby = Number(parent.stdout.trim());
     expect(standby).toBeGreaterThan(0);
     await until(() => !isProcessAlive(standby));
     expect(fs.existsSync(core.runtime.dir(config.uuid))).toBe(false);
@@ -173,9 +174,27 @@ async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !done(); await sleep(50)) if (Date.now() > deadline) throw new Error('timed out waiting');
 }
 
-/** Pids of this sandbox's agents for `uuid` started ahead (`--standby`), still alive. */
-function standbyAgents(uuid: string): number[] {
+/**
+ * Pids of this sandbox's agents: their environment names its runtime dir. (Their command line does
+ * not tell a waiting one apart: an agent's title replaces it once its code has loaded.)
+ */
+function agents(): number[] {
+  const agentOf = (args: string[]): boolean => args[0]?.trim() === 'vmdesk-agent' || args.some((a) => a.endsWith('vmdesk-agent.cjs'));
   return [...commandLines()]
-    .filter(({ args }) => args.includes('--standby') && args.some((a) => a.startsWith(dest.runtime) && a.includes(uuid)))
+    .filter(({ pid, args }) => {
+      if (!agentOf(args)) return false;
+      try {
+        return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`VMDESK_RUNTIME_DIR=${dest.runtime}`);
+      } catch {
+        return false;
+      }
+    })
     .map(({ pid }) => pid);
+}
+
+/** The one agent of this sandbox started since `before` was taken. */
+function newAgent(before: number[]): number {
+  const started = agents().filter((pid) => !before.includes(pid));
+  expect(started).toHaveLength(1);
+  return started[0] ?? 0;
 }

@@ -30,6 +30,7 @@ const RELAUNCH_TIMEOUT_MS = 600_000;
 
 /** An agent started ahead of its launch (see VmRuntime.standby). */
 export interface StandbyAgent {
+  readonly pid: number;
   readonly exited: boolean;
   /** It exits without launching anything. */
   cancel(): void;
@@ -243,6 +244,7 @@ export class VmRuntime {
     fs.mkdirSync(path.dirname(machineLogs(machineDir).agent), { recursive: true });
     const agent = this.spawnAgentProcess(uuid, machineDir, { pipe: true, standby: true });
     return {
+      pid: agent.pid,
       get exited() {
         return agent.exited();
       },
@@ -256,7 +258,7 @@ export class VmRuntime {
     uuid: string,
     machineDir: string,
     { pipe, standby = false }: { pipe: boolean; standby?: boolean },
-  ): { pipe: Writable | null; exited: () => boolean } {
+  ): { pid: number; pipe: Writable | null; exited: () => boolean } {
     const log = fs.openSync(machineLogs(machineDir).agent, 'a');
     const child = spawn(process.execPath, [agentEntry(), this.dir(uuid), ...(standby ? [STANDBY_FLAG] : [])], {
       detached: true,
@@ -271,7 +273,7 @@ export class VmRuntime {
       agentExited = true;
     });
     child.unref();
-    return { pipe: secretPipe, exited: () => agentExited };
+    return { pid: child.pid ?? 0, pipe: secretPipe, exited: () => agentExited };
   }
 
   /**
@@ -286,7 +288,8 @@ export class VmRuntime {
   ): Promise<{ client: AgentClient; status: AgentStatus }> {
     const dir = this.dir(uuid);
     let isAlive: () => boolean;
-    if (standby) {
+    // A standby agent that ended meanwhile (killed, say) is replaced by a new one: it only saves time.
+    if (standby && !standby.exited) {
       standby.go(passphrase);
       isAlive = () => !standby.exited;
     } else {
