@@ -127,18 +127,14 @@ await checksTwoAtATime([
 // them would starve.
 await vitest(['unit'], env);
 // Integration files run two at a time; then the serial ones (*.serial.test.ts): those that need the
-// machine alone (with the e2e files that time the CPU), then two lanes side by side (two vitest runs:
+// machine alone (with the e2e file that times the CPU), then two lanes side by side (two vitest runs:
 // one vitest runs the files of projects without file parallelism one at a time, whatever their
-// groupOrder), lane 1 ending with the e2e files of a second host's lab; beside the lanes, the other
-// e2e files two at a time (vitest.config.ts says which file goes where, and why).
+// groupOrder); then the other e2e files, two at a time (vitest.config.ts says which file goes where).
 const hasE2e = fs.existsSync(path.join(root, 'e2e'));
 await vitest(['integration'], env);
 await vitest(hasE2e ? ['integration-serial', 'e2e-serial'] : ['integration-serial'], env);
-await Promise.all([
-  vitest(['integration-serial-lane-1'], env).then(() => hasE2e && vitest(['e2e-lane-1'], env)),
-  vitest(['integration-serial-lane-2'], env, { buffered: true }),
-  hasE2e && vitest(['e2e'], env, { buffered: true }),
-]);
+await Promise.all([vitest(['integration-serial-lane-1'], env), vitest(['integration-serial-lane-2'], env, { buffered: true })]);
+if (hasE2e) await vitest(['e2e'], env);
 
 if (skips.length) {
   process.stdout.write('\nSkipped:\n' + skips.map((s) => `  - ${s}`).join('\n') + '\n');
