@@ -184,15 +184,6 @@ export class VmRuntime {
     standby?: StandbyAgent,
   ): Promise<{ client: AgentClient; status: AgentStatus }> {
     if (into) return this.relaunch(into, launch);
-    // A standby agent not told to go by now never will be: it ends.
-    return this.launchAgent(launch, passphrase, standby).finally(() => standby?.cancel());
-  }
-
-  private async launchAgent(
-    launch: Omit<LaunchFile, 'serialLogStart'>,
-    passphrase?: string,
-    standby?: StandbyAgent,
-  ): Promise<{ client: AgentClient; status: AgentStatus }> {
     const dir = this.dir(launch.uuid);
     this.checkSocketPaths(launch.uuid);
     // The runtime dir said stopped, but a QEMU of this machine that VMDesk lost track of (its pid file
