@@ -2,7 +2,7 @@
 import type { HostCapabilities } from '../core/host/capabilities.js';
 import type { MachineSummary } from '../core/core.js';
 import type { MachineState, NicConfig } from '../api/machine-config.js';
-import { formatNumber, t } from '../i18n/i18n.js';
+import { coreText, formatNumber, t } from '../i18n/i18n.js';
 
 /** A machine's state as the human output says it ("saved" and "broken" are the list's own). */
 export function state(s: MachineState | 'saved' | 'broken'): string {
@@ -52,13 +52,16 @@ export function formatMachine(m: MachineSummary): string {
     return fields([
       [t('cli.format.name'), b?.name ?? '?'],
       [t('cli.format.uuid'), m.uuid],
-      [t('cli.format.state'), t('cli.format.brokenState', { reason: b?.reason ?? m.error?.message ?? t('cli.format.unreadableReason') })],
+      [
+        t('cli.format.state'),
+        t('cli.format.brokenState', { reason: coreText(b?.reason ?? m.error?.message ?? t('cli.format.unreadableReason')) }),
+      ],
       [t('cli.format.folder'), m.dir],
       [t('cli.format.backup'), b?.backup ? t('cli.format.backupRestore', { file: b.backup, name: b.name }) : t('cli.format.backupNone')],
     ]).join('\n');
   }
   const stateText =
-    state(m.status.state) + (m.status.reason ? ` (${m.status.reason})` : '') + (m.savedState ? t('cli.format.savedState') : '');
+    state(m.status.state) + (m.status.reason ? ` (${coreText(m.status.reason)})` : '') + (m.savedState ? t('cli.format.savedState') : '');
   const rows: Array<[string, string]> = [
     [t('cli.format.name'), c.name],
     [t('cli.format.uuid'), c.uuid],
@@ -99,7 +102,7 @@ const yesNo = (yes: boolean): string => t(yes ? 'cli.format.yes' : 'cli.format.n
 export function formatHost(h: HostCapabilities): string {
   const kvm = h.accelerators.kvm.available
     ? t('cli.format.available')
-    : t('cli.format.notAvailable', { reason: h.accelerators.kvm.reason ?? t('cli.format.unknown') });
+    : t('cli.format.notAvailable', { reason: coreText(h.accelerators.kvm.reason ?? t('cli.format.unknown')) });
   return fields([
     [t('cli.format.hostQemu'), h.qemu ? `${h.qemu.binary} ${h.qemu.version}` : t('cli.format.qemuMissing')],
     [t('cli.format.hostKvm'), kvm],

@@ -33,7 +33,7 @@ import { registerMemoryCommand } from './commands/memory.js';
 import { formatHost, formatList, formatMachine, printable, state } from './format.js';
 import { passphraseFileOption, readPassphrase, registerEncryptCommand } from './commands/encrypt.js';
 import { isEncrypted } from '../core/storage/encryption.js';
-import { setLanguage, t } from '../i18n/i18n.js';
+import { coreText, setLanguage, t } from '../i18n/i18n.js';
 import { languageFromEnv } from '../i18n/language.js';
 import { localisedHelp, localisedOutput } from './localise.js';
 import { showTaskProgress, warn } from './output.js';
@@ -495,7 +495,7 @@ export async function main(argv: string[]): Promise<number> {
       return await runOnHost(core, remote.host, remote.rest);
     } catch (err) {
       const shape = toErrorShape(err);
-      process.stderr.write(`${t('cli.failed', { message: printable(shape.message) })}\n`);
+      process.stderr.write(`${t('cli.failed', { message: printable(coreText(shape.message)) })}\n`);
       return exitCodeFor(shape.code);
     }
   }
@@ -514,7 +514,7 @@ export async function main(argv: string[]): Promise<number> {
       return ERROR_CODES.INVALID_INPUT;
     }
     const shape = toErrorShape(err);
-    process.stderr.write(`${t('cli.failed', { message: printable(shape.message) })}\n`);
+    process.stderr.write(`${t('cli.failed', { message: printable(coreText(shape.message)) })}\n`);
     return exitCodeFor(shape.code);
   }
 }

@@ -96,7 +96,9 @@ describe('the i18n layer', () => {
       );
       for (const source of imports) {
         expect(source, file).not.toMatch(/^electron|src-renderer|\.\.\/\.\.\//);
-        expect(source, file).toMatch(/^(\.{1,2}\/|i18next$)/);
+        // Node's own modules are there for the CLI and the core; the TypeScript compiler only for the
+        // development-time reading of the core's messages.
+        expect(source, file).toMatch(file === 'extract-messages.ts' ? /^(\.{1,2}\/|node:|typescript$)/ : /^(\.{1,2}\/|i18next$)/);
       }
     }
   });

@@ -4,6 +4,8 @@
  * setLanguage() says otherwise, so a module's text can be tested without any environment.
  */
 import i18next from 'i18next';
+import coreGerman from '../api/messages/de/index.js';
+import { localiseMessage } from '../api/messages/localise.js';
 import { catalogues, type Key } from './catalogues.js';
 import type { Language } from './language.js';
 
@@ -42,6 +44,14 @@ export const t: Translate = (key, values) => i18n.t(key, values ?? {});
 export function translator(language: Language): Translate {
   const fixed = i18n.getFixedT(language);
   return (key, values) => fixed(key, values ?? {});
+}
+
+/**
+ * A message of the core (an error, a task's title or progress, a warning), worded in English there,
+ * in the current language (see src-main/api/messages): the CLI's frames are its own catalogues.
+ */
+export function coreText(message: string): string {
+  return current === 'de' ? localiseMessage(message, coreGerman) : message;
 }
 
 /** The BCP 47 locale of each language, for Intl. */

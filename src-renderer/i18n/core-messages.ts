@@ -6,8 +6,9 @@
  * recognised by its English (a {placeholder} stands for what the core put in) and shown in German.
  * A message not in the table (an error the core meets while working) is shown as the core words it.
  */
+import { localiseMessage } from '../../src-main/api/messages/localise';
 import en from './en';
-import { currentLocale, t, type MessageKey } from './index';
+import { coreCatalogue, currentLocale, t, type MessageKey } from './index';
 
 interface Matcher {
   key: MessageKey;
@@ -45,7 +46,11 @@ function build(tree: Tree, prefix: string): Matcher[] {
   );
 }
 
-/** The core's message in the current language when it is one of the API's refusals, else as it is. */
+/**
+ * The core's message in the current language: one of the API's refusals (above), else one of the
+ * messages the core words while working (src-main/api/messages: errors, task titles and progress,
+ * warnings, reasons), else as it is (QEMU's or the system's own words).
+ */
 export function localizeApiMessage(message: string): string {
   if (currentLocale.value === 'en') return message;
   matchers ??= build(en.core, 'core.');
@@ -53,5 +58,6 @@ export function localizeApiMessage(message: string): string {
     const found = m.pattern.exec(message);
     if (found) return t(m.key, Object.fromEntries(m.names.map((name, i) => [name, found[i + 1] ?? ''])));
   }
-  return message;
+  const core = coreCatalogue();
+  return core ? localiseMessage(message, core) : message;
 }

@@ -9,6 +9,7 @@
  * keypaths are checked by i18n/catalogue.test.ts. The German catalogue must have exactly the English
  * keys: a type error in ./de, and a failure of catalogue.test.ts.
  */
+import type { Catalogue } from '../../src-main/api/messages/localise';
 import { computed, ref, shallowRef } from 'vue';
 import { createI18n } from 'vue-i18n';
 import type { Language } from 'element-plus/es/locale';
@@ -81,12 +82,21 @@ export const elementLocale = shallowRef<Language | undefined>(undefined);
 
 let generation = 0;
 
+/** The core's messages in German (src-main/api/messages), fetched with the German catalogue. */
+let coreGerman: Catalogue | null = null;
+export const coreCatalogue = (): Catalogue | null => coreGerman;
+
 /** Shows `locale`: its catalogue and Element Plus's strings fetched first if needed, then <html lang>. */
 export async function showLocale(locale: AppLocale): Promise<void> {
   const mine = ++generation;
   let element: Language | undefined;
   if (locale === 'de') {
-    const [messages, elementDe] = await Promise.all([import('./de'), import('./element-de')]);
+    const [messages, elementDe, core] = await Promise.all([
+      import('./de'),
+      import('./element-de'),
+      import('../../src-main/api/messages/de/index'),
+    ]);
+    coreGerman = core.default;
     if (mine !== generation) return;
     if (!i18n.global.availableLocales.includes('de')) i18n.global.setLocaleMessage('de', messages.default);
     element = elementDe.default;

@@ -1,5 +1,6 @@
 import type { HostCapabilities } from '../../src-main/api/types';
 import { t } from '../i18n';
+import { localizeApiMessage } from '../i18n/core-messages';
 
 /** What the status bar says about the host's accelerator; `reason` (why not KVM) only when it warns. */
 export interface AccelStatus {
@@ -18,8 +19,9 @@ export function asSentence(text: string): string {
 
 export function accelStatus(host: Pick<HostCapabilities, 'preferredAccel' | 'accelerators'>): AccelStatus {
   if (host.preferredAccel === 'kvm') return { warn: false, text: t('main.status.accelKvm'), reason: null };
-  // The probe's reason is the core's own words.
-  const reason = asSentence(host.accelerators.kvm.reason ?? t('main.status.kvmUnavailable'));
+  // The probe's reason is the core's own words, in the current language.
+  const kvm = host.accelerators.kvm.reason;
+  const reason = asSentence(kvm ? localizeApiMessage(kvm) : t('main.status.kvmUnavailable'));
   const text = host.preferredAccel === 'tcg' ? t('main.status.accelTcg') : t('main.status.accelNone');
   return { warn: true, text, reason };
 }

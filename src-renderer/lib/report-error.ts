@@ -5,7 +5,7 @@ import { localizeApiMessage } from '../i18n/core-messages';
 
 /**
  * What the API client itself says when the link to VMDesk is down (api/client.ts, left as it is):
- * shown in the current language. The core's own messages are shown as the core words them.
+ * shown in the current language. The core's own messages are translated by i18n/core-messages.ts.
  */
 const CLIENT_MESSAGES: Record<string, MessageKey> = {
   'The connection to VMDesk was lost; reconnecting': 'errors.connectionLost',
@@ -22,9 +22,12 @@ export function describeError(err: unknown): { code: string; message: string } {
   return { code: 'INTERNAL', message: String(err) };
 }
 
-/** "No such machine (NOT_FOUND)": a failure's message with its code, as every box and alert shows it. */
+/**
+ * "No such machine (NOT_FOUND)": a failure's message (the core's English or already translated: it is
+ * translated if it is not) with its code, as every box and alert shows it.
+ */
 export function withCode(e: { code: string; message: string }): string {
-  return `${e.message} (${e.code})`;
+  return `${localizeApiMessage(e.message)} (${e.code})`;
 }
 
 /**

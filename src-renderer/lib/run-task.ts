@@ -8,7 +8,7 @@ import type { TaskInfo } from '../../src-main/api/types';
 import { t } from '../i18n';
 import { useTasksStore } from '../stores/tasks';
 import { LOCAL_HOST } from './hosts';
-import { describeError } from './report-error';
+import { describeError, withCode } from './report-error';
 
 /** How a task failed: its code, message and details (e.g. the backing chain to confirm). */
 export interface TaskFailure {
@@ -21,7 +21,7 @@ export type TaskOutcome<R> = { ok: true; result: R } | { ok: false; cancelled: b
 
 /** What went wrong, with its code, from a thrown error or an ended task. */
 export function taskError(ended: TaskInfo): string {
-  if (ended.error) return `${ended.error.message} (${ended.error.code})`;
+  if (ended.error) return withCode(ended.error);
   if (ended.state === 'cancelled') return t('errors.taskCancelled');
   return ended.state === 'failed' ? t('errors.taskFailed') : t('errors.taskEnded', { state: ended.state });
 }
@@ -41,7 +41,7 @@ export async function followTask<R>(
     return { ok: false, cancelled: ended.state === 'cancelled', error: taskError(ended), failure: ended.error ?? null };
   } catch (err) {
     const e = describeError(err);
-    return { ok: false, cancelled: false, error: `${e.message} (${e.code})`, failure: e };
+    return { ok: false, cancelled: false, error: withCode(e), failure: e };
   }
 }
 

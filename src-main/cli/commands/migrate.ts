@@ -9,7 +9,7 @@ import { createApiProxy } from '../../api/proxy.js';
 import type { Core } from '../../core/core.js';
 import { HostManager } from '../../core/hosts/host-manager.js';
 import { migrateTask } from '../../core/migration/outgoing.js';
-import { formatNumber, t } from '../../i18n/i18n.js';
+import { coreText, formatNumber, t } from '../../i18n/i18n.js';
 import { warn } from '../output.js';
 import { isEncrypted } from '../../core/storage/encryption.js';
 import { passphraseFileOption, readPassphrase } from './encrypt.js';
@@ -71,7 +71,7 @@ export function registerMigrateCommand(program: Command, core: Core): void {
         core.tasks.on('task', (t) => {
           if (t.id !== task.id || !t.message || t.message === last) return;
           last = t.message;
-          if (!o.json) process.stderr.write(`${t.message}\n`);
+          if (!o.json) process.stderr.write(`${coreText(t.message)}\n`);
         });
         const outcome: MigrationOutcome = await result;
         warn(outcome.warnings);

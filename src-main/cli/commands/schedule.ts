@@ -9,7 +9,7 @@ import { WEEKDAYS, type Retention, type ScheduleInput, type ScheduleStatus, type
 import type { Core } from '../../core/core.js';
 import { readSchedule } from '../../core/schedule/schedule-files.js';
 import { scheduleStatus, setSchedule } from '../../core/schedule/schedule-ops.js';
-import { formatDateTime, t } from '../../i18n/i18n.js';
+import { coreText, formatDateTime, t } from '../../i18n/i18n.js';
 import { fields } from '../format.js';
 
 /** Without any --keep-* option, a new schedule keeps its last seven snapshots. */
@@ -80,7 +80,7 @@ async function wanted(core: Core, name: string, o: Options): Promise<ScheduleInp
 }
 
 export function formatSchedule(s: ScheduleStatus): string {
-  const lastRun = s.lastRun ? `${formatDateTime(s.lastRun.endedAt)}: ${s.lastRun.outcome}: ${s.lastRun.message}` : null;
+  const lastRun = s.lastRun ? `${formatDateTime(s.lastRun.endedAt)}: ${s.lastRun.outcome}: ${coreText(s.lastRun.message)}` : null;
   if (!s.schedule) {
     const none = t('commands.schedule.none', { name: s.machine.name });
     return [none, ...(lastRun ? fields([[t('commands.schedule.lastRun'), lastRun]]) : [])].join('\n');

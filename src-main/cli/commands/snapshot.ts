@@ -7,7 +7,7 @@ import { VmdeskError } from '../../api/errors.js';
 import type { SnapshotNode, SnapshotTree } from '../../api/snapshots.js';
 import type { Core } from '../../core/core.js';
 import type { TaskInfo } from '../../core/tasks/task-manager.js';
-import { t } from '../../i18n/i18n.js';
+import { coreText, t } from '../../i18n/i18n.js';
 import { isEncrypted } from '../../core/storage/encryption.js';
 import { warn } from '../output.js';
 import { passphraseFileOption, readPassphrase } from './encrypt.js';
@@ -21,7 +21,7 @@ async function follow<T>(core: Core, run: { task: TaskInfo; result: Promise<T> }
   const onTask = (task: TaskInfo): void => {
     if (!tty || task.id !== run.task.id || task.state !== 'running') return;
     const pct = task.progress === null ? '' : ` ${Math.round(task.progress * 100)}%`;
-    process.stderr.write(`\r\x1b[K${task.title}: ${task.message}${pct}`);
+    process.stderr.write(`\r\x1b[K${coreText(task.title)}: ${coreText(task.message)}${pct}`);
   };
   core.tasks.on('task', onTask);
   try {

@@ -2,6 +2,7 @@
  * Network changes applied at once rather than by Save (cable, port forwards): one at a time, the
  * dialog's stored config replaced by the one the core answers, the outcome told plainly.
  */
+import { localizeApiMessage } from '../../i18n/core-messages';
 import { ref, type Ref } from 'vue';
 import { ElMessage, ElNotification } from 'element-plus';
 import type { NetworkOutcome } from '../../../src-main/api/network';
@@ -33,7 +34,12 @@ export function useNetworkLive(): NetworkLive {
       if (details.value?.uuid === d.uuid) details.value = { ...details.value, config: out.config };
       ElMessage({ type: 'success', message: out.live ? t('settings.network.liveNow', { what }) : what });
       for (const w of out.warnings)
-        ElNotification({ type: 'warning', title: t('settings.network.warningTitle', { name: out.config.name }), message: w, duration: 0 });
+        ElNotification({
+          type: 'warning',
+          title: t('settings.network.warningTitle', { name: out.config.name }),
+          message: localizeApiMessage(w),
+          duration: 0,
+        });
       // The details pane behind shows it too, whether the dialog is then saved or cancelled.
       void machines.refresh(hostName.value);
       return null;
