@@ -127,6 +127,40 @@ describe('re-adoption', () => {
     expect((await show('a')).status.state).toBe('stopped');
   });
 
+  it('a serial connection QEMU drops is taken again by the agent; what was typed meanwhile reaches the guest', async () => {
+    const { uuid } = await show('b');
+    const { dir } = JSON.parse(await ok(sb, ['show', 'b', '--json'])) as { dir: string };
+    const runtime = path.join(sb.runtime, uuid);
+    const { AgentClient } = await import('../core/agent/agent-client.js');
+    const client = await AgentClient.connect(path.join(runtime, 'agent.sock'));
+    // QEMU's serial0 moved to another socket (its old one, and the agent's connection, closed), then
+    // back to serial.sock: as a chardev whose client went away listens again.
+    const serialAt = (socket: string): Promise<unknown> =>
+      client.qmp('chardev-change', {
+        id: 'serial0',
+        backend: {
+          type: 'socket',
+          data: {
+            addr: { type: 'unix', data: { path: path.join(runtime, socket) } },
+            server: true,
+            wait: false,
+            logfile: path.join(dir, 'logs', 'serial.log'),
+            logappend: true,
+          },
+        },
+      });
+    try {
+      await serialAt('serial-aside.sock');
+      await ok(sb, ['send', 'b', 'echo meanwhile-$((20+1))\\n']);
+      await serialAt('serial.sock');
+    } finally {
+      client.close();
+    }
+    await ok(sb, ['wait', 'b', '--text', 'meanwhile-21', '--timeout', '30']);
+    await answers('b', 60);
+    expect(fs.readFileSync(path.join(dir, 'logs', 'agent.log'), 'utf8')).toContain('the serial connection to QEMU closed; reconnecting');
+  });
+
   it('a QEMU that dies is reported as crashed, with the tail of its log', async () => {
     const { uuid } = await show('b');
     process.kill(pidOf(uuid, 'qemu.pid'), 'SIGKILL');

@@ -133,6 +133,21 @@ export function debianFile(pkg: string, fileInPackage: string): string {
   return target;
 }
 
+/** What a machine's QEMU says of its run state and migration, for a failed test's message. */
+async function qemuSays(sb: Sandbox, uuid: string): Promise<string> {
+  const { AgentClient } = await import('../core/agent/agent-client.js');
+  try {
+    const client = await AgentClient.connect(path.join(sb.runtime, uuid, 'agent.sock'));
+    try {
+      return JSON.stringify({ status: await client.qmp('query-status'), migration: await client.qmp('query-migrate') });
+    } finally {
+      client.close();
+    }
+  } catch (err) {
+    return `(no answer: ${(err as Error).message})`;
+  }
+}
+
 /** The characters on a VGA text-mode screen, read from guest memory at 0xb8000 through QMP pmemsave. */
 export async function vgaText(sb: Sandbox, uuid: string): Promise<string> {
   const { AgentClient } = await import('../core/agent/agent-client.js');
@@ -165,7 +180,7 @@ export async function eventually<T>(fn: () => Promise<T>, accept: (v: T) => bool
  * wait` started beside the send could itself start after a quick answer.
  */
 export async function guestSays(sb: Sandbox, name: string, line: string, answer: RegExp | string, timeoutS: number): Promise<string> {
-  const { dir } = JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string };
+  const { dir, uuid } = JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string; uuid: string };
   const log = path.join(dir, 'logs', 'serial.log');
   const from = fs.statSync(log).size;
   await ok(sb, ['send', name, `${line}\\n`]);
@@ -174,7 +189,11 @@ export async function guestSays(sb: Sandbox, name: string, line: string, answer:
     const text = fs.readFileSync(log).subarray(from).toString('latin1');
     const found = typeof answer === 'string' ? (text.includes(answer) ? answer : null) : (answer.exec(text)?.[0] ?? null);
     if (found !== null) return found;
-    if (Date.now() > deadline) throw new Error(`${name} did not print ${String(answer)}:\n${text.slice(-1500)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${name} did not print ${String(answer)}:\n${text.slice(-1500)}\nIts QEMU says: ${await qemuSays(sb, uuid)}\n` +
+          `Its agent.log ends:\n${fs.readFileSync(path.join(dir, 'logs', 'agent.log'), 'utf8').slice(-1500)}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }

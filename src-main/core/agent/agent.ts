@@ -263,7 +263,19 @@ export class VmAgent {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      if (this.serial === socket) this.serial = null;
+      if (this.serial !== socket) return;
+      this.serial = null;
+      // Not ended by us (QEMU's exit or a relaunch clear this.serial first): QEMU's listener takes a
+      // new connection. Until then what is typed waits in pendingInput; the guest's output still
+      // reaches serial.log (QEMU writes it).
+      if (this.exited || this.unloadedBy) return;
+      process.stderr.write('agent: the serial connection to QEMU closed; reconnecting\n');
+      setTimeout(() => {
+        if (!this.serial && !this.exited && !this.unloadedBy)
+          this.connectSerial(Date.now() + QMP_CONNECT_TIMEOUT_MS).catch((err: unknown) =>
+            process.stderr.write(`agent: could not reconnect the serial console: ${(err as Error).message}\n`),
+          );
+      }, 100).unref();
     });
   }
 
