@@ -38,6 +38,19 @@ describe("the core's messages in German", () => {
     expect(wrong, 'placeholders differ').toEqual([]);
   });
 
+  it('recognises each message of the catalogue as itself, not as another', () => {
+    // Each id with made-up values, as the core would word it: it comes back in its own German.
+    const wrong: string[] = [];
+    for (const [id, german] of Object.entries(de)) {
+      const value = (n: string): string => `‹${n}›`;
+      const sample = id.replace(/\{(\d+)\}/g, (_, n: string) => value(n));
+      const expected = german.replace(/\{(\d+)\}/g, (_, n: string) => value(n));
+      const got = localiseMessage(sample, de);
+      if (got !== expected) wrong.push(`${JSON.stringify(id)}\n  gave ${JSON.stringify(got)}\n  not  ${JSON.stringify(expected)}`);
+    }
+    expect(wrong, wrong.join('\n')).toEqual([]);
+  });
+
   it('holds no message the core no longer says, and each in one area only', () => {
     const ids = new Set(all.map((m) => m.id));
     const stale = Object.entries(areas).flatMap(([area, c]) =>
