@@ -214,12 +214,11 @@ export class IncomingMigrations {
     const { nbdSocket, migrationSocket } = this.sockets(p.config.uuid);
     const client = await this.agent(p);
     try {
-      const qmp = (command: string, args?: Record<string, unknown>): Promise<unknown> => client.qmp(command, args);
-      await qmp('nbd-server-start', { addr: { type: 'unix', data: { path: nbdSocket } } });
+      await client.qmp('nbd-server-start', { addr: { type: 'unix', data: { path: nbdSocket } } });
       const exports: Record<string, string> = {};
       for (const disk of p.config.disks) {
         exports[disk.id] = exportName(disk.id);
-        await qmp('block-export-add', {
+        await client.qmp('block-export-add', {
           type: 'nbd',
           id: exportName(disk.id),
           'node-name': disk.id,
@@ -227,8 +226,8 @@ export class IncomingMigrations {
           writable: true,
         });
       }
-      await qmp('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
-      await qmp('migrate-incoming', { uri: `unix:${migrationSocket}` });
+      await client.qmp('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
+      await client.qmp('migrate-incoming', { uri: `unix:${migrationSocket}` });
       return { token, dir: p.dir, nbdSocket, migrationSocket, exports };
     } finally {
       client.close();
@@ -267,9 +266,8 @@ export class IncomingMigrations {
     if (p.offline) return this.commitOffline(token, p);
     const client = await this.agent(p);
     try {
-      const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> => client.qmp<T>(command, args);
       for (let i = 0; ; i++) {
-        const info = await qmp<{ status?: string; 'error-desc'?: string }>('query-migrate');
+        const info = await client.qmp<{ status?: string; 'error-desc'?: string }>('query-migrate');
         if (info.status === 'completed') break;
         if (info.status === 'failed' || i > 6000)
           throw new VmdeskError(
@@ -278,7 +276,7 @@ export class IncomingMigrations {
           );
         await sleep(5);
       }
-      await qmp('nbd-server-stop');
+      await client.qmp('nbd-server-stop');
       await client.request({ op: 'resume' });
     } finally {
       client.close();
