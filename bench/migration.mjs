@@ -45,6 +45,71 @@ const MiB = 1024 * 1024;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The kinds of process whose CPU a migration's table shows, by their /proc comm. */
+const CPU_KINDS = [
+  ['QEMU', (comm) => comm.startsWith('qemu-system')],
+  ['ssh', (comm) => comm === 'ssh'],
+  ['sshd', (comm) => comm === 'sshd'],
+  ['VMDesk (Node)', (comm) => comm === 'node' || comm.startsWith('vmdesk') || comm === 'MainThread'],
+];
+const TICK_MS = 10; // USER_HZ 100: /proc's CPU times are in hundredths of a second
+
+/**
+ * CPU used so far (ms) per kind of process on this machine (both "hosts" share its process table),
+ * the bench's own reaped children (the `vmdesk` commands, ssh clients that ended) counted as Node's
+ * and ssh's through its cutime. A migration's share is the difference of two of these.
+ */
+function cpuNow() {
+  const byPid = new Map();
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const own = Number(fields[11]) + Number(fields[12]);
+      const reaped = pid === String(process.pid) ? Number(fields[13]) + Number(fields[14]) : 0;
+      byPid.set(pid, { comm, ticks: own, reaped });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return byPid;
+}
+
+/** cpuNow() every 100 ms (a scan costs ~2 ms here) until stop(); then the CPU between two moments. */
+function cpuSampler() {
+  const readings = [{ at: performance.now(), byPid: cpuNow() }];
+  const timer = setInterval(() => readings.push({ at: performance.now(), byPid: cpuNow() }), 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      readings.push({ at: performance.now(), byPid: cpuNow() });
+    },
+    /** CPU ms per kind from the last reading at or before `from` to the first at or after `to`. */
+    between(from, to) {
+      if (!Number.isFinite(from) || !Number.isFinite(to)) return null;
+      const first = readings.filter((r) => r.at <= from).at(-1) ?? readings[0];
+      const last = readings.find((r) => r.at >= to) ?? readings.at(-1);
+      return { ms: last.at - first.at, ...cpuBetween(first.byPid, last.byPid) };
+    },
+  };
+}
+
+/** CPU ms per kind between two cpuNow() readings (a process born meanwhile counts whole). */
+function cpuBetween(before, after) {
+  const used = Object.fromEntries(CPU_KINDS.map(([kind]) => [kind, 0]));
+  used.other = 0;
+  used['reaped children'] = 0;
+  for (const [pid, a] of after) {
+    const b = before.get(pid);
+    const ticks = a.ticks - (b && b.comm === a.comm ? b.ticks : 0);
+    const kind = CPU_KINDS.find(([, match]) => match(a.comm))?.[0] ?? 'other';
+    used[kind] += ticks * TICK_MS;
+    used['reaped children'] += (a.reaped - (b?.reaped ?? 0)) * TICK_MS;
+  }
+  return used;
+}
+
 /**
  * Runs a program to its end (asynchronously: several may run at once); rejects on a non-zero exit.
  * `outputAt`: when its first stdout bytes arrived.
@@ -377,6 +442,7 @@ try {
       resumeToEnd: end - resume,
       paused: resume - stop,
       passes,
+      precopyWindow: [setup, preSwitchover],
     };
   }
 
@@ -403,8 +469,10 @@ try {
             await guest.console.when(PROMPT, prompts + 1, 60_000);
             await sleep(1500);
           }
+          const cpu = cpuSampler();
           const result = method === 'vmdesk' ? await migrateVmdesk(guest) : await migrateByHand(guest, vm, template, method === 'ssh');
-          samples.push({ memory, load, run: r, method, ...result });
+          cpu.stop();
+          samples.push({ memory, load, run: r, method, ...result, precopyCpu: cpu.between(...result.phases.precopyWindow) });
           console.error(
             `${label(memory, load)} run ${r + 1} ${method}: total ${fmt(result.totalMs)}, downtime ${fmt(result.downtimeMs)} ` +
               `(QEMU: ${result.qemuDowntimeMs} ms), ` +
@@ -459,6 +527,25 @@ try {
       );
     }
   }
+  const cpuTable = [
+    '',
+    "CPU used during the RAM pre-copy (from `migrate`'s setup to pre-switchover; medians, ms of CPU; /proc every 100 ms, both",
+    "hosts' processes: they share this machine). VMDesk (Node): its CLI, the agents, the destination's `vmdesk stdio`.",
+    '',
+    `| guest | way | pre-copy | ${[...CPU_KINDS.map(([k]) => k), 'other', 'reaped children'].join(' | ')} |`,
+    `| --- | --- | --- | ${[...CPU_KINDS, 'o', 'r'].map(() => '---').join(' | ')} |`,
+  ];
+  for (const memory of MEMORIES)
+    for (const load of LOADS)
+      for (const method of METHODS) {
+        const list = pick(memory, load, method).filter((x) => x.precopyCpu);
+        if (list.length === 0) continue;
+        const kinds = [...CPU_KINDS.map(([k]) => k), 'other', 'reaped children'];
+        cpuTable.push(
+          `| ${label(memory, load)} | ${method} | ${fmt(med(list, (x) => x.precopyCpu.ms))} | ` +
+            `${kinds.map((k) => fmt(med(list, (x) => x.precopyCpu[k]))).join(' | ')} |`,
+        );
+      }
   const detail = [
     '',
     'Where the time goes (medians), from the QMP events of the source QEMU (for VMDesk as its agent passes them on) and the',
@@ -502,7 +589,7 @@ try {
     `Outside VMDesk's totalMs, the \`vmdesk migrate\` command spent ${fmt(median(cli.map((s) => s.cliBeforeMs)))} before it (Node's start, ` +
       `the ssh connection to ${ALIAS} and its \`vmdesk stdio\`) and ${fmt(median(cli.map((s) => s.cliAfterMs)))} after it (medians of all its runs).`,
   );
-  console.log([...out, ...detail].join('\n'));
+  console.log([...out, ...detail, ...cpuTable].join('\n'));
   if (process.env.BENCH_MIGRATION_JSON) fs.writeFileSync(process.env.BENCH_MIGRATION_JSON, JSON.stringify(samples, null, 1));
 } catch (err) {
   for (const s of samples)
