@@ -21,7 +21,8 @@
 // (namespace, veth, sshd, ssh clients, QEMUs, agents, folders) is taken down at the end, also on
 // failure and on Ctrl-C. Sizes by env: BENCH_MIGRATION_RUNS (3), BENCH_MIGRATION_BANDWIDTH (MiB/s,
 // 256; 0: none), BENCH_MIGRATION_DOWNTIME (ms, 300), BENCH_MIGRATION_MEMORY (MiB, "256,1024"),
-// BENCH_MIGRATION_LOADS ("idle,dirty"); BENCH_MIGRATION_JSON=FILE keeps every sample.
+// BENCH_MIGRATION_LOADS ("idle,dirty"); BENCH_MIGRATION_JSON=FILE keeps every sample;
+// BENCH_SSH_MASTER_SESSION=1 gives the by-hand SSH connection a session too (ssh-lab.mjs).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,7 +69,18 @@ function cpuNow() {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const own = Number(fields[11]) + Number(fields[12]);
       const reaped = pid === String(process.pid) ? Number(fields[13]) + Number(fields[14]) : 0;
-      byPid.set(pid, { comm, ticks: own, reaped });
+      // sshd's reads and writes too: how many system calls its bytes take.
+      const io =
+        comm === 'sshd'
+          ? Object.fromEntries(
+              fs
+                .readFileSync(`/proc/${pid}/io`, 'utf8')
+                .trim()
+                .split('\n')
+                .map((l) => l.split(': ')),
+            )
+          : null;
+      byPid.set(pid, { comm, ticks: own, reaped, io });
     } catch {
       // gone meanwhile
     }
@@ -100,12 +112,19 @@ function cpuBetween(before, after) {
   const used = Object.fromEntries(CPU_KINDS.map(([kind]) => [kind, 0]));
   used.other = 0;
   used['reaped children'] = 0;
+  used['sshd syscalls'] = 0;
+  used['sshd MiB read'] = 0;
   for (const [pid, a] of after) {
     const b = before.get(pid);
     const ticks = a.ticks - (b && b.comm === a.comm ? b.ticks : 0);
     const kind = CPU_KINDS.find(([, match]) => match(a.comm))?.[0] ?? 'other';
     used[kind] += ticks * TICK_MS;
     used['reaped children'] += (a.reaped - (b?.reaped ?? 0)) * TICK_MS;
+    if (a.io) {
+      const was = b && b.comm === a.comm && b.io ? b.io : { syscr: 0, syscw: 0, rchar: 0 };
+      used['sshd syscalls'] += Number(a.io.syscr) + Number(a.io.syscw) - Number(was.syscr) - Number(was.syscw);
+      used['sshd MiB read'] += (Number(a.io.rchar) - Number(was.rchar)) / MiB;
+    }
   }
   return used;
 }
@@ -532,15 +551,15 @@ try {
     "CPU used during the RAM pre-copy (from `migrate`'s setup to pre-switchover; medians, ms of CPU; /proc every 100 ms, both",
     "hosts' processes: they share this machine). VMDesk (Node): its CLI, the agents, the destination's `vmdesk stdio`.",
     '',
-    `| guest | way | pre-copy | ${[...CPU_KINDS.map(([k]) => k), 'other', 'reaped children'].join(' | ')} |`,
-    `| --- | --- | --- | ${[...CPU_KINDS, 'o', 'r'].map(() => '---').join(' | ')} |`,
+    `| guest | way | pre-copy | ${[...CPU_KINDS.map(([k]) => k), 'other', 'reaped children', 'sshd syscalls', 'sshd MiB read'].join(' | ')} |`,
+    `| --- | --- | --- | ${[...CPU_KINDS, 'o', 'r', 's', 'm'].map(() => '---').join(' | ')} |`,
   ];
   for (const memory of MEMORIES)
     for (const load of LOADS)
       for (const method of METHODS) {
         const list = pick(memory, load, method).filter((x) => x.precopyCpu);
         if (list.length === 0) continue;
-        const kinds = [...CPU_KINDS.map(([k]) => k), 'other', 'reaped children'];
+        const kinds = [...CPU_KINDS.map(([k]) => k), 'other', 'reaped children', 'sshd syscalls', 'sshd MiB read'];
         cpuTable.push(
           `| ${label(memory, load)} | ${method} | ${fmt(med(list, (x) => x.precopyCpu.ms))} | ` +
             `${kinds.map((k) => fmt(med(list, (x) => x.precopyCpu[k]))).join(' | ')} |`,

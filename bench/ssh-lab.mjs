@@ -288,7 +288,10 @@ export class SshLab {
   /** An ssh ControlMaster to the lab (one connection kept open, as VMDesk's is); its control socket once it listens. */
   async controlMaster(host, env) {
     const control = path.join(this.dir, 'cm.sock');
-    const master = spawn('ssh', ['-F', host.sshConfig, '-o', 'BatchMode=yes', '-M', '-S', control, '-N', ALIAS], {
+    // BENCH_SSH_MASTER_SESSION=1: the connection also carries a session (a remote `sleep`), as
+    // VMDesk's carries its `vmdesk stdio`: ssh and sshd then set TCP_NODELAY on it.
+    const session = process.env.BENCH_SSH_MASTER_SESSION === '1' ? [ALIAS, 'sleep 86400'] : ['-N', ALIAS];
+    const master = spawn('ssh', ['-F', host.sshConfig, '-o', 'BatchMode=yes', '-M', '-S', control, ...session], {
       env,
       stdio: 'ignore',
     });
