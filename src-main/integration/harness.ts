@@ -177,25 +177,15 @@ export async function eventually<T>(fn: () => Promise<T>, accept: (v: T) => bool
 /**
  * Type a line into a guest's serial console, then wait for `answer` in what it prints afterwards;
  * resolves with the matched text. It reads serial.log from where it ends before the send: a `vmdesk
- * wait` started beside the send could itself start after a quick answer. `retypeEveryS`: the line
- * typed again while nothing came back (for a guest that may have been busy when it was first sent).
- * On failure it says what QEMU and the agent report, and what the guest printed before the line.
+ * wait` started beside the send could itself start after a quick answer. On failure it says what
+ * QEMU and the agent report, and what the guest printed before the line (a kernel panic, say).
  */
-export async function guestSays(
-  sb: Sandbox,
-  name: string,
-  line: string,
-  answer: RegExp | string,
-  timeoutS: number,
-  { retypeEveryS }: { retypeEveryS?: number } = {},
-): Promise<string> {
+export async function guestSays(sb: Sandbox, name: string, line: string, answer: RegExp | string, timeoutS: number): Promise<string> {
   const { dir, uuid } = JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string; uuid: string };
   const log = path.join(dir, 'logs', 'serial.log');
   const from = fs.statSync(log).size;
-  const started = Date.now();
   await ok(sb, ['send', name, `${line}\\n`]);
-  const deadline = started + timeoutS * 1000;
-  let typed = started;
+  const deadline = Date.now() + timeoutS * 1000;
   for (;;) {
     const text = fs.readFileSync(log).subarray(from).toString('latin1');
     const found = typeof answer === 'string' ? (text.includes(answer) ? answer : null) : (answer.exec(text)?.[0] ?? null);
@@ -218,10 +208,6 @@ export async function guestSays(
           `Before the line, the guest printed:\n${tail(log, from)}\n` +
           `Its agent.log ends:\n${tail(path.join(dir, 'logs', 'agent.log'))}\nIts qemu.log ends:\n${tail(path.join(dir, 'logs', 'qemu.log'))}`,
       );
-    }
-    if (retypeEveryS && text === '' && Date.now() - typed > retypeEveryS * 1000) {
-      typed = Date.now();
-      await ok(sb, ['send', name, `${line}\\n`]);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -473,8 +473,11 @@ describe('live migration to a remote host', () => {
       await ok(['create', name, '--demo', '--memory', '128', '--disk', '16M']);
       await boot(name);
       const { uuid } = JSON.parse(await ok(['show', name, '--json'])) as { uuid: string };
-      // Memory dirtied faster than 1 MiB/s sends it: 16 MiB of random bytes copied over and over in tmpfs.
-      await guestSays(sb, name, 'dd if=/dev/urandom of=/tmp/r bs=1M count=16 2>/dev/null && echo ready-$((3*3))', 'ready-9', 60);
+      // Memory dirtied faster than 1 MiB/s sends it: 8 MiB of random bytes copied over and over in
+      // tmpfs. (16 MiB, two copies in a 128 MiB guest whose root is its initramfs, sometimes left the
+      // kernel no memory at all: "System is deadlocked on memory", a panic that looked like a guest
+      // frozen by the cancel.)
+      await guestSays(sb, name, 'dd if=/dev/urandom of=/tmp/r bs=1M count=8 2>/dev/null && echo ready-$((3*3))', 'ready-9', 60);
       await guestSays(sb, name, '(while true; do cp /tmp/r /tmp/d; done) & echo looping-$((4*4))', 'looping-16', 30);
 
       const labMachines = path.join(host.remoteHome, 'machines');
@@ -492,14 +495,11 @@ describe('live migration to a remote host', () => {
         }
       });
 
-      // Here: still running, and answering. Twice in CI (load ~10) the guest, busy with its copy loop,
-      // printed nothing for 30 s after the cancel while QEMU said it ran; the line is typed again
-      // every 20 s and has 90 s (a guest that hung would still fail), and a failure says what QEMU,
-      // the agent and the guest said.
+      // Here: still running, and answering.
       const here = (await machines('local')).find((m) => m.config.name === name);
       expect(here).toMatchObject({ uuid, status: { state: 'running' } });
       expect(qemuOf(uuid, sb.runtime)).toHaveLength(1);
-      await guestSays(sb, name, 'echo $((6*7))', /\r?\n42\r?\n/, 90, { retypeEveryS: 20 });
+      await guestSays(sb, name, 'echo $((6*7))', /\r?\n42\r?\n/, 30);
 
       // There: no folder (lab's library as it was), no QEMU, not listed.
       const leftovers = await eventually(
@@ -509,5 +509,5 @@ describe('live migration to a remote host', () => {
       );
       expect(leftovers).toEqual({ files: labBefore, qemu: [] });
       expect((await machines('lab')).map((m) => m.config.name)).not.toContain(name);
-    }, 300_000);
+    });
 });
