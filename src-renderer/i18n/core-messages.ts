@@ -4,9 +4,10 @@
  * the core's English words; each of them is also in the catalogues' `core` area, the English there
  * word for word as in src-main/api (core-messages.test.ts holds them to it), so a message is
  * recognised by its English (a {placeholder} stands for what the core put in) and shown in German.
- * A message not in the table (an error the core meets while working) is shown as the core words it.
+ * A message not in the table (an error the core meets while working) goes to the core's own
+ * catalogue (src-main/api/messages), recognised the same way.
  */
-import { localiseMessage } from '../../src-main/api/messages/localise';
+import { localiseMessage, messagePattern } from '../../src-main/api/messages/localise';
 import en from './en';
 import { coreCatalogue, currentLocale, t, type MessageKey } from './index';
 
@@ -17,26 +18,6 @@ interface Matcher {
 }
 
 type Tree = { [key: string]: string | Tree };
-
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** An English message as a pattern: its text literally, each {name} a capture ({'@'}: the literal "@"). */
-export function messagePattern(message: string): { pattern: RegExp; names: string[] } {
-  const names: string[] = [];
-  let source = '';
-  let last = 0;
-  for (const m of message.matchAll(/\{'([^']*)'\}|\{(\w+)\}/g)) {
-    source += escape(message.slice(last, m.index));
-    if (m[1] !== undefined) source += escape(m[1]);
-    else {
-      names.push(m[2] ?? '');
-      source += '(.*?)';
-    }
-    last = m.index + m[0].length;
-  }
-  source += escape(message.slice(last));
-  return { pattern: new RegExp(`^${source}$`, 's'), names };
-}
 
 let matchers: Matcher[] | null = null;
 

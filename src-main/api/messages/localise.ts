@@ -9,10 +9,32 @@ export type Catalogue = Readonly<Record<string, string>>;
 
 interface Matcher {
   pattern: RegExp;
+  names: string[];
   translation: string;
 }
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * An English message as a pattern: its text literally, each {name} (here {0}, {1}, …) a capture in
+ * `names`' order; {'@'} (vue-i18n's escape, in the renderer's catalogues) is the literal "@".
+ */
+export function messagePattern(message: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  let source = '';
+  let last = 0;
+  for (const m of message.matchAll(/\{'([^']*)'\}|\{(\w+)\}/g)) {
+    source += escape(message.slice(last, m.index));
+    if (m[1] !== undefined) source += escape(m[1]);
+    else {
+      names.push(m[2] ?? '');
+      source += '(.*?)';
+    }
+    last = m.index + m[0].length;
+  }
+  source += escape(message.slice(last));
+  return { pattern: new RegExp(`^${source}$`, 's'), names };
+}
 
 /** The placeholders of a message id or its translation, sorted: the same set on both sides. */
 export function placeholders(text: string): string[] {
@@ -25,17 +47,10 @@ const built = new WeakMap<Catalogue, Matcher[]>();
 function matchers(catalogue: Catalogue): Matcher[] {
   let list = built.get(catalogue);
   if (!list) {
+    const literal = (id: string): number => id.replace(/\{\d+\}/g, '').length;
     list = Object.entries(catalogue)
-      .map(([id, translation]) => {
-        const literal = id.replace(/\{\d+\}/g, '').length;
-        const source = id
-          .split(/(\{\d+\})/)
-          .map((part) => (/^\{\d+\}$/.test(part) ? `(?<p${part.slice(1, -1)}>.*?)` : escape(part)))
-          .join('');
-        return { pattern: new RegExp(`^${source}$`, 's'), translation, literal };
-      })
-      .sort((a, b) => b.literal - a.literal)
-      .map(({ pattern, translation }) => ({ pattern, translation }));
+      .sort(([a], [b]) => literal(b) - literal(a))
+      .map(([id, translation]) => ({ ...messagePattern(id), translation }));
     built.set(catalogue, list);
   }
   return list;
@@ -43,12 +58,11 @@ function matchers(catalogue: Catalogue): Matcher[] {
 
 /** One message in the catalogue's language; its lines one by one if it is not one message whole. */
 export function localiseMessage(message: string, catalogue: Catalogue, depth = 0): string {
-  for (const { pattern, translation } of matchers(catalogue)) {
+  for (const { pattern, names, translation } of matchers(catalogue)) {
     const found = pattern.exec(message);
     if (!found) continue;
-    const values = found.groups ?? {};
     return translation.replace(/\{(\d+)\}/g, (_, n: string) => {
-      const value = values[`p${n}`] ?? '';
+      const value = found[names.indexOf(n) + 1] ?? '';
       return depth < 3 ? localiseMessage(value, catalogue, depth + 1) : value;
     });
   }
