@@ -27,9 +27,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI, fmt, machineInfo, median, sandbox } from './lib.mjs';
+import { CLI, ROOT, fmt, machineInfo, median, sandbox } from './lib.mjs';
 import { AgentEvents, Console, Qmp, connectUnix, openSockets } from './qemu-lib.mjs';
 import { ALIAS, SshLab, gone, hostsAddArgs, kill, labUnavailable, run, shellQuote } from './ssh-lab.mjs';
+
+const { parsePidStat } = await import(path.join(ROOT, 'dist/main/core/resources/proc-figures.js'));
 
 const PROMPT = 'vmdesk-demo# ';
 const RUNS = Number(process.env.BENCH_MIGRATION_RUNS ?? 3);
@@ -56,18 +58,20 @@ const CPU_KINDS = [
 const TICK_MS = 10; // USER_HZ 100: /proc's CPU times are in hundredths of a second
 
 /**
- * CPU used so far (ms) per kind of process on this machine (both "hosts" share its process table),
- * the bench's own reaped children (the `vmdesk` commands, ssh clients that ended) counted as Node's
- * and ssh's through its cutime. A migration's share is the difference of two of these.
+ * CPU used so far per process on this machine (both "hosts" share its process table): its comm, its
+ * ticks and start time (core's parsePidStat), sshd's read/write counters; the bench's own reaped
+ * children (the `vmdesk` commands, ssh clients that ended) through its cutime. A migration's share
+ * is the difference of two of these.
  */
 function cpuNow() {
   const byPid = new Map();
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const times = parsePidStat(stat);
+      if (!times) continue;
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const own = Number(fields[11]) + Number(fields[12]);
       const reaped = pid === String(process.pid) ? Number(fields[13]) + Number(fields[14]) : 0;
       // sshd's reads and writes too: how many system calls its bytes take.
       const io =
@@ -80,7 +84,7 @@ function cpuNow() {
                 .map((l) => l.split(': ')),
             )
           : null;
-      byPid.set(pid, { comm, ticks: own, reaped, io });
+      byPid.set(pid, { comm, ticks: times.ticks, startTime: times.startTime, reaped, io });
     } catch {
       // gone meanwhile
     }
@@ -107,7 +111,10 @@ function cpuSampler() {
   };
 }
 
-/** CPU ms per kind between two cpuNow() readings (a process born meanwhile counts whole). */
+/**
+ * CPU ms per kind between two cpuNow() readings, by each process's comm at the end; a process born
+ * meanwhile (a pid not there before, or reused: another start time) counts whole.
+ */
 function cpuBetween(before, after) {
   const used = Object.fromEntries(CPU_KINDS.map(([kind]) => [kind, 0]));
   used.other = 0;
@@ -115,15 +122,16 @@ function cpuBetween(before, after) {
   used['sshd syscalls'] = 0;
   used['sshd MiB read'] = 0;
   for (const [pid, a] of after) {
-    const b = before.get(pid);
-    const ticks = a.ticks - (b && b.comm === a.comm ? b.ticks : 0);
+    const was = before.get(pid);
+    const b = was && was.startTime === a.startTime ? was : undefined;
+    const ticks = a.ticks - (b?.ticks ?? 0);
     const kind = CPU_KINDS.find(([, match]) => match(a.comm))?.[0] ?? 'other';
     used[kind] += ticks * TICK_MS;
     used['reaped children'] += (a.reaped - (b?.reaped ?? 0)) * TICK_MS;
     if (a.io) {
-      const was = b && b.comm === a.comm && b.io ? b.io : { syscr: 0, syscw: 0, rchar: 0 };
-      used['sshd syscalls'] += Number(a.io.syscr) + Number(a.io.syscw) - Number(was.syscr) - Number(was.syscw);
-      used['sshd MiB read'] += (Number(a.io.rchar) - Number(was.rchar)) / MiB;
+      const io = b?.io ?? { syscr: 0, syscw: 0, rchar: 0 };
+      used['sshd syscalls'] += Number(a.io.syscr) + Number(a.io.syscw) - Number(io.syscr) - Number(io.syscw);
+      used['sshd MiB read'] += (Number(a.io.rchar) - Number(io.rchar)) / MiB;
     }
   }
   return used;
