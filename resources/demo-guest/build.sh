@@ -5,6 +5,9 @@
 #
 # OUTDIR receives (atomically: built in a temporary dir next to it, then renamed):
 #   vmlinuz      Debian's kernel (the linux-image-<abi>-amd64 package linux-image-amd64 depends on)
+#   vmlinux      the same kernel uncompressed, booted directly by its PVH entry (QEMU's -kernel on
+#                BIOS machines): no decompression in the guest, which under TCG takes half the boot.
+#                Only when the kernel has one (CONFIG_PVH); its all-zero tail is cut off.
 #   initrd.img   gzip'd newc cpio: busybox-static, busybox init + inittab, a few kernel modules
 #   demo.iso     GRUB rescue ISO (BIOS and UEFI) that boots the same kernel and initramfs
 #   VERSION      one line: "<recipe> <kernel release> linux-image=<ver> busybox=<ver>"
@@ -16,9 +19,9 @@
 #   apt-get install -y apt dpkg cpio gzip xorriso mtools grub-common grub-pc-bin grub-efi-amd64-bin
 set -euo pipefail
 
-RECIPE_VERSION=2
+RECIPE_VERSION=3
 # Kernel command line of the direct boot and of the ISO: ttyS0 last, so /dev/console is the serial port.
-CMDLINE='console=tty1 console=ttyS0,115200 quiet'
+CMDLINE='console=tty1 console=ttyS0,115200 quiet cryptomgr.notests'
 # Kernel modules loaded at boot (with their dependencies), when they are modules rather than built in.
 MODULES=(
   virtio virtio_ring virtio_pci virtio_pci_modern_dev virtio_pci_legacy_dev
@@ -46,6 +49,8 @@ need apt-cache apt
 need dpkg-deb dpkg
 need cpio cpio
 need gzip gzip
+need xz xz-utils
+need perl perl-base
 need xorriso xorriso
 need mformat mtools
 need grub-mkrescue grub-common
@@ -243,6 +248,58 @@ newc() { # newc NAME MODE(octal) RDEVMAJOR RDEVMINOR: one data-less newc entry
 } | gzip -9n >"$STAGE/initrd.img"
 cp "$VMLINUZ" "$STAGE/vmlinuz"
 
+# ---- vmlinux (PVH) ----------------------------------------------------------------------------
+# The bzImage holds the kernel ELF compressed; QEMU boots that ELF by its PVH entry (the Xen note
+# PHYS32_ENTRY). Its last segment ends in ~24 MiB of zeros (.bss, .brk, .init.scratch) that the
+# loader fills anyway: they are cut off (p_filesz shortened, the unneeded section headers dropped),
+# with perl, which every Debian system has (perl-base is essential).
+extract_pvh() { # extract_pvh BZIMAGE CONFIG OUT: 0 when OUT is a PVH kernel
+  local magic tool offset
+  grep -q '^CONFIG_PVH=y' "$2" || { log "no vmlinux: $KREL has no PVH entry (CONFIG_PVH)"; return 1; }
+  if grep -q '^CONFIG_KERNEL_XZ=y' "$2"; then magic='\xfd7zXZ\x00'; tool='xz --single-stream -dc'
+  elif grep -q '^CONFIG_KERNEL_ZSTD=y' "$2"; then magic='\x28\xb5\x2f\xfd'; tool='zstd -qdc'
+  elif grep -q '^CONFIG_KERNEL_GZIP=y' "$2"; then magic='\x1f\x8b\x08'; tool='gzip -dc'
+  else log "no vmlinux: $KREL is compressed in a way this recipe does not unpack"; return 1; fi
+  offset=$(LC_ALL=C grep -obUaP "$magic" "$1" | head -n 1 | cut -d: -f1)
+  [ -n "$offset" ] || { log "no vmlinux: no compressed payload found in $(basename "$1")"; return 1; }
+  # zstd and gzip complain about the bytes after their stream; what they wrote before is checked below.
+  tail -c +"$((offset + 1))" "$1" | $tool >"$3" 2>/dev/null || true
+  perl -e '
+    use strict; use warnings;
+    my $f = shift; open(my $h, "+<:raw", $f) or die "open: $!\n";
+    read($h, my $eh, 64) == 64 or die "short ELF header\n";
+    my ($mag, $class, $endian) = unpack("a4 C C", $eh);
+    die "not a 64-bit little-endian ELF\n" unless $mag eq "\x7fELF" && $class == 2 && $endian == 1;
+    my $phoff = unpack("Q<", substr($eh, 32, 8));
+    my ($phentsize, $phnum) = unpack("v v", substr($eh, 54, 4));
+    my (@ph, $pvh);
+    for my $i (0 .. $phnum - 1) {
+      seek($h, $phoff + $i * $phentsize, 0); read($h, my $p, 56) == 56 or die "short program header\n";
+      my ($type, $flags, $off, $va, $pa, $filesz, $memsz) = unpack("V V Q< Q< Q< Q< Q<", $p);
+      push @ph, { at => $phoff + $i * $phentsize, type => $type, off => $off, filesz => $filesz };
+      next unless $type == 4;    # PT_NOTE: name, desc and type of each note, 4-byte aligned
+      seek($h, $off, 0); read($h, my $notes, $filesz) == $filesz or die "short note\n";
+      for (my $n = 0; $n + 12 <= length $notes;) {
+        my ($namesz, $descsz, $ntype) = unpack("V V V", substr($notes, $n, 12));
+        my $name = substr($notes, $n + 12, $namesz);
+        $pvh = 1 if $name eq "Xen\0" && $ntype == 18;    # XEN_ELFNOTE_PHYS32_ENTRY
+        $n += 12 + (($namesz + 3) & ~3) + (($descsz + 3) & ~3);
+      }
+    }
+    die "no PVH entry note\n" unless $pvh;
+    my ($last) = sort { $b->{off} + $b->{filesz} <=> $a->{off} + $a->{filesz} } grep { $_->{type} == 1 } @ph;
+    seek($h, $last->{off}, 0); read($h, my $data, $last->{filesz}) == $last->{filesz} or die "short segment\n";
+    (my $kept = $data) =~ s/\0+\z//;
+    my $end = 0;
+    for (@ph) { my $e = $_ == $last ? $_->{off} + length $kept : $_->{off} + $_->{filesz}; $end = $e if $e > $end; }
+    seek($h, $last->{at} + 32, 0); print $h pack("Q<", length $kept);    # p_filesz; p_memsz stays
+    seek($h, 40, 0); print $h pack("Q<", 0);                              # e_shoff
+    seek($h, 60, 0); print $h pack("v v", 0, 0);                          # e_shnum, e_shstrndx
+    close($h) or die "close: $!\n"; truncate($f, $end) or die "truncate: $!\n";
+  ' "$3" || { log "no vmlinux: the kernel inside $(basename "$1") is not a PVH ELF"; rm -f "$3"; return 1; }
+}
+extract_pvh "$VMLINUZ" "$KCONFIG" "$STAGE/vmlinux" || true
+
 # ---- demo.iso ---------------------------------------------------------------------------------
 ISOROOT="$WORK/iso"
 mkdir -p "$ISOROOT/boot/grub"
@@ -266,6 +323,6 @@ if [ -e "$OUT" ]; then
 fi
 mv -T "$STAGE" "$OUT"
 log "demo guest: $(cat "$OUT/VERSION")"
-for f in vmlinuz initrd.img demo.iso; do
-  log "  $OUT/$f $(stat -c %s "$OUT/$f") bytes"
+for f in vmlinuz vmlinux initrd.img demo.iso; do
+  if [ -e "$OUT/$f" ]; then log "  $OUT/$f $(stat -c %s "$OUT/$f") bytes"; fi
 done

@@ -29,6 +29,7 @@ import { sweepDebris } from './library/debris.js';
 import { repairFromBackup, type RepairResult } from './machines/repair-machine.js';
 import { createMachine, type CreateResult } from './machines/create-machine.js';
 import { deleteMachine, modifyMachine, type ModifyResult } from './machines/modify-machine.js';
+import { requireFirmwareBootsKernel } from './machines/media.js';
 import { requireHostFile } from './fs/host-file.js';
 import { inspectForeignImage } from './storage/foreign-image.js';
 import { isInside } from './fs/path-inside.js';
@@ -272,6 +273,12 @@ export class Core extends EventEmitter<CoreEvents> {
     if (config.cdrom?.file) await requireHostFile(resolveMachinePath(dir, config.cdrom.file), 'ISO image', 'allow');
     if (config.kernelBoot) {
       await requireHostFile(resolveMachinePath(dir, config.kernelBoot.kernel), 'kernel');
+      await requireFirmwareBootsKernel(
+        config.firmware,
+        resolveMachinePath(dir, config.kernelBoot.kernel),
+        config.name,
+        config.kernelBoot.kernel,
+      );
       if (config.kernelBoot.initrd) await requireHostFile(resolveMachinePath(dir, config.kernelBoot.initrd), 'initrd');
     }
     let uefi: { code: string; vars: string } | undefined;

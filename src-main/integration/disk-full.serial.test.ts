@@ -7,12 +7,14 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findDemoGuest } from '../core/demo/demo-guest.js';
 import { eventually, fillFilesystem as fill, guestSays, loopMount, makeSandbox, needsRoot, ok, vmdesk, type Sandbox } from './harness.js';
 
 const MiB = 1024 * 1024;
 const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
 let made = 0;
+let demoBootMiB = 0;
 const mounts: string[] = [];
 
 function run(cmd: string, args: string[]): string {
@@ -21,10 +23,13 @@ function run(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
-/** A fresh ext4 of `sizeMiB` holding a library (no blocks reserved for root: it fills for root too). */
+/**
+ * A fresh ext4 of `sizeMiB` holding a library (no blocks reserved for root: it fills for root too),
+ * plus room for one demo machine's boot files (copied there: the cache is on another filesystem).
+ */
 function smallLibrary(sizeMiB: number): { mnt: string; lib: string; env: Sandbox } {
   made += 1;
-  const mnt = loopMount(sb, `mnt-${made}`, sizeMiB);
+  const mnt = loopMount(sb, `mnt-${made}`, sizeMiB + demoBootMiB);
   mounts.push(mnt);
   const lib = path.join(mnt, 'library');
   return { mnt, lib, env: { ...sb, env: { ...sb.env, VMDESK_HOME: lib } } };
@@ -54,8 +59,11 @@ async function show(env: Sandbox, name: string): Promise<Shown> {
   return JSON.parse(await ok(env, ['show', name, '--json'])) as Shown;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   sb = makeSandbox();
+  const demo = await findDemoGuest();
+  if (!demo) throw new Error('the demo guest is not built (global setup builds it)');
+  demoBootMiB = Math.ceil((fs.statSync(demo.pvhKernel ?? demo.kernel).size + fs.statSync(demo.initrd).size) / MiB);
 });
 afterEach(async () => {
   // Power off what a test left running before its filesystem goes.
@@ -218,7 +226,7 @@ describe('a library on a full filesystem', () => {
     await ok(env, ['create', 'c', '--demo']);
     const library = sha256(path.join(lib, 'library.json'));
     const machines = fs.readdirSync(path.join(lib, 'machines'));
-    // Room for part of the copy only: the kernel and initrd of the demo guest are 11 MiB.
+    // Room for part of the copy only: the kernel and initrd of the demo guest are tens of MiB.
     fill(mnt, 5 * MiB);
     const r = await vmdesk(env, ['clone', 'c', 'c2']);
     expect(r.code, r.stderr).toBe(10);

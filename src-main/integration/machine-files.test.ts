@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, ok, type Sandbox } from './harness.js';
+import { makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
 
 const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
@@ -92,5 +92,36 @@ describe('UEFI variables', () => {
     expect(sha256(vars[0])).not.toBe(templateSum);
     expect(sha256(template)).toBe(templateSum);
     expect(sha256(vars[1])).toBe(templateSum);
+  });
+
+  it('the demo guest boots its uncompressed kernel on BIOS (its PVH entry) and the bzImage on UEFI; switching an ELF kernel to UEFI is refused', async () => {
+    const uefi = await show('uefi1');
+    const kernelOf = async (name: string): Promise<string> =>
+      (JSON.parse(await ok(sb, ['show', name, '--json'])) as { config: { kernelBoot: { kernel: string } } }).config.kernelBoot.kernel;
+    expect(await kernelOf('uefi1')).toBe('boot/vmlinuz');
+    expect(
+      fs
+        .readFileSync(path.join(uefi.dir, 'boot', 'vmlinuz'))
+        .subarray(0x202, 0x206)
+        .toString('latin1'),
+    ).toBe('HdrS');
+    await ok(sb, ['create', 'bios-pvh', '--demo', '--memory', '128']);
+    const bios = await show('bios-pvh');
+    expect(await kernelOf('bios-pvh')).toBe('boot/vmlinux');
+    expect(
+      fs
+        .readFileSync(path.join(bios.dir, 'boot', 'vmlinux'))
+        .subarray(0, 4)
+        .toString('latin1'),
+    ).toBe('\x7fELF');
+    await ok(sb, ['start', 'bios-pvh']);
+    await ok(sb, ['wait', 'bios-pvh', '--text', PROMPT, '--timeout', '90']);
+    await ok(sb, ['stop', 'bios-pvh', '--force']);
+    const before = fs.readFileSync(path.join(bios.dir, 'machine.json'), 'utf8');
+    const refused = await vmdesk(sb, ['modify', 'bios-pvh', '--firmware', 'uefi']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('bios-pvh boots boot/vmlinux, an uncompressed (ELF) kernel, which UEFI firmware cannot boot directly');
+    expect(fs.readFileSync(path.join(bios.dir, 'machine.json'), 'utf8')).toBe(before);
+    expect(fs.existsSync(path.join(bios.dir, 'nvram.fd'))).toBe(false);
   });
 });

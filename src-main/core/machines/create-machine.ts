@@ -131,9 +131,13 @@ export async function createMachine(
       ctx.progress(null, 'Preparing the demo guest');
       const demo = await ensureDemoGuest({ signal: ctx.signal, onLog: (line) => ctx.progress(null, line) });
       await fs.mkdir(path.join(staging, 'boot'));
-      await fs.copyFile(demo.kernel, path.join(staging, 'boot', 'vmlinuz'));
-      await fs.copyFile(demo.initrd, path.join(staging, 'boot', 'initrd.img'));
-      kernelBoot = { kernel: 'boot/vmlinuz', initrd: 'boot/initrd.img', cmdline: DEMO_CMDLINE };
+      // BIOS boots the uncompressed kernel by its PVH entry (half the boot under TCG); UEFI (OVMF)
+      // boots only the bzImage.
+      const pvhKernel = input.firmware === 'uefi' ? null : demo.pvhKernel;
+      const kernel = pvhKernel ? 'boot/vmlinux' : 'boot/vmlinuz';
+      await linkOrCopy(pvhKernel ?? demo.kernel, path.join(staging, kernel));
+      await linkOrCopy(demo.initrd, path.join(staging, 'boot', 'initrd.img'));
+      kernelBoot = { kernel, initrd: 'boot/initrd.img', cmdline: DEMO_CMDLINE };
     } else if (input.kernelBoot) {
       kernelBoot = { kernel: input.kernelBoot.kernel, initrd: input.kernelBoot.initrd ?? null, cmdline: input.kernelBoot.cmdline ?? '' };
     }
@@ -220,4 +224,16 @@ export async function createMachine(
     await fs.rm(staging, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The demo guest's boot files, hard-linked from the cache where both are on one filesystem (the
+ * uncompressed kernel is 40 MB, and nothing writes these files in place: a change makes a new file),
+ * else copied.
+ */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  await fs.link(from, to).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EXDEV' && err.code !== 'EPERM' && err.code !== 'EMLINK') throw err;
+    await fs.copyFile(from, to);
+  });
 }

@@ -20,6 +20,27 @@ export async function requireIsoImage(file: string): Promise<void> {
   }
 }
 
+/**
+ * UEFI firmware (OVMF) boots a kernel given with -kernel through its EFI stub, which only a bzImage
+ * has; an uncompressed ELF kernel (the demo guest's boot/vmlinux, booted by its PVH entry) boots on
+ * BIOS only, and under OVMF would leave the machine in the firmware's menu. Refused with what to do.
+ */
+export async function requireFirmwareBootsKernel(firmware: 'bios' | 'uefi', kernel: string, name: string, shown: string): Promise<void> {
+  if (firmware !== 'uefi') return;
+  const handle = await fs.open(kernel, 'r');
+  try {
+    const buf = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(buf, 0, 4, 0);
+    if (bytesRead === 4 && buf.toString('latin1') === '\x7fELF')
+      throw new VmdeskError(
+        'INVALID_INPUT',
+        `${name} boots ${shown}, an uncompressed (ELF) kernel, which UEFI firmware cannot boot directly: keep BIOS, or give it a bzImage kernel`,
+      );
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A locally administered, unicast MAC in QEMU's 52:54:00 range, not among `taken`. */
 export function generateMac(taken: ReadonlySet<string>, random: () => number = Math.random): string {
   for (;;) {

@@ -10,7 +10,7 @@ import { saveMachineConfig, type Library } from '../library/library.js';
 import type { HostCapabilities } from '../host/capabilities.js';
 import { DELETING_PREFIX, DISKS_DIR, MACHINE_LOCK, NVRAM_FILE } from '../paths.js';
 import { checkResources } from './create-machine.js';
-import { requireIsoImage } from './media.js';
+import { requireFirmwareBootsKernel, requireIsoImage } from './media.js';
 import { requireHostFile } from '../fs/host-file.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import { dependentMachines } from '../storage/image-users.js';
@@ -116,6 +116,13 @@ export async function modifyMachine(
   if (patch.displayAdapter !== undefined) next.display = { adapter: patch.displayAdapter };
   if (patch.serial !== undefined) next.serial = { enabled: patch.serial };
   if (patch.notes !== undefined) next.notes = patch.notes;
+  if ((patch.firmware !== undefined || patch.kernelBoot !== undefined) && next.kernelBoot)
+    await requireFirmwareBootsKernel(
+      patch.firmware ?? before.firmware,
+      inFolder(next.kernelBoot.kernel),
+      before.name,
+      next.kernelBoot.kernel,
+    );
   if (patch.firmware !== undefined && patch.firmware !== before.firmware) {
     if (running) throw new VmdeskError('INVALID_STATE', `Stop ${before.name} before changing its firmware`);
     next.firmware = patch.firmware;

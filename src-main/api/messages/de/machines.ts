@@ -96,6 +96,8 @@ const de: Catalogue = {
   'The balloon device and page sharing change at the next start': 'Speicherballon-Gerät und Seitenteilung ändern sich beim nächsten Start',
   'A boot device may appear only once': 'Ein Bootgerät darf nur einmal vorkommen',
   'Stop {0} before changing its firmware': '{0} vor dem Ändern der Firmware stoppen',
+  '{0} boots {1}, an uncompressed (ELF) kernel, which UEFI firmware cannot boot directly: keep BIOS, or give it a bzImage kernel':
+    '{0} bootet {1}, einen unkomprimierten Kernel (ELF), den UEFI-Firmware nicht direkt booten kann: BIOS beibehalten oder einen bzImage-Kernel angeben',
   'Stop {0} before renaming it': '{0} vor dem Umbenennen stoppen',
   'The folder {0} already exists': 'Der Ordner {0} existiert bereits',
   '{0} is not broken: there is nothing to repair': '{0} ist nicht beschädigt: Es gibt nichts zu reparieren',
