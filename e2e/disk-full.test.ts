@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { IS_ROOT, fillFilesystem, loopMount, makeSandbox, needsRoot, type Sandbox } from '../src-main/integration/harness.js';
+import { IS_ROOT, demoBootMiB, fillFilesystem, loopMount, makeSandbox, needsRoot, type Sandbox } from '../src-main/integration/harness.js';
 import { eventually, launchBrowser, ok, openUi, pageProblems, serve, type Served, stopServed } from './harness.js';
 
 const NAME = 'full demo';
@@ -33,7 +33,7 @@ describe('a guest paused by a full host filesystem, in a browser', () => {
   beforeAll(async () => {
     sb = makeSandbox();
     if (!IS_ROOT) return;
-    mnt = loopMount(sb, 'mnt', 64);
+    mnt = loopMount(sb, 'mnt', 64 + demoBootMiB());
     const lib = path.join(mnt, 'library');
     served = await serve({ ...sb, env: { ...sb.env, VMDESK_HOME: lib } });
     await ok(served.sb, ['create', NAME, '--demo']);

@@ -13,6 +13,7 @@ import {
   eventually,
   fillFilesystem,
   guestSays,
+  demoBootMiB,
   loopMount,
   makeSandbox,
   needsRoot,
@@ -58,7 +59,8 @@ function diskBytes(machine: string, sector: number, length: number): string {
 describe('a backup folder that fills up', () => {
   it('fails cleanly, keeps the chain valid and the bitmap whole', { timeout: 240_000 }, async (ctx) => {
     needsRoot(ctx, 'a small filesystem on a loop device');
-    usb = loopMount(sb, 'usb', 24);
+    // As much room again as the demo guest's boot files take in the first backup.
+    usb = loopMount(sb, 'usb', 24 + demoBootMiB());
     await ok(sb, ['create', 'fill', '--demo', '--memory', '128', '--disk', '64M']);
     await ok(sb, ['start', 'fill']);
     await ok(sb, ['wait', 'fill', '--text', PROMPT, '--timeout', '120']);

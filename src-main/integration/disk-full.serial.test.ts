@@ -7,14 +7,23 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findDemoGuest } from '../core/demo/demo-guest.js';
-import { eventually, fillFilesystem as fill, guestSays, loopMount, makeSandbox, needsRoot, ok, vmdesk, type Sandbox } from './harness.js';
+import {
+  demoBootMiB,
+  eventually,
+  fillFilesystem as fill,
+  guestSays,
+  loopMount,
+  makeSandbox,
+  needsRoot,
+  ok,
+  vmdesk,
+  type Sandbox,
+} from './harness.js';
 
 const MiB = 1024 * 1024;
 const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
 let made = 0;
-let demoBootMiB = 0;
 const mounts: string[] = [];
 
 function run(cmd: string, args: string[]): string {
@@ -29,7 +38,7 @@ function run(cmd: string, args: string[]): string {
  */
 function smallLibrary(sizeMiB: number): { mnt: string; lib: string; env: Sandbox } {
   made += 1;
-  const mnt = loopMount(sb, `mnt-${made}`, sizeMiB + demoBootMiB);
+  const mnt = loopMount(sb, `mnt-${made}`, sizeMiB + demoBootMiB());
   mounts.push(mnt);
   const lib = path.join(mnt, 'library');
   return { mnt, lib, env: { ...sb, env: { ...sb.env, VMDESK_HOME: lib } } };
@@ -59,11 +68,8 @@ async function show(env: Sandbox, name: string): Promise<Shown> {
   return JSON.parse(await ok(env, ['show', name, '--json'])) as Shown;
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   sb = makeSandbox();
-  const demo = await findDemoGuest();
-  if (!demo) throw new Error('the demo guest is not built (global setup builds it)');
-  demoBootMiB = Math.ceil((fs.statSync(demo.pvhKernel ?? demo.kernel).size + fs.statSync(demo.initrd).size) / MiB);
 });
 afterEach(async () => {
   // Power off what a test left running before its filesystem goes.

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
+import { demoGuestDir } from '../core/demo/demo-guest.js';
 
 export { IS_ROOT, needsRoot, skipBecause } from './skip.js';
 
@@ -211,6 +212,17 @@ export async function guestSays(sb: Sandbox, name: string, line: string, answer:
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * MiB the demo guest's boot files (its kernel for BIOS machines, and initrd) take in a machine
+ * folder, and so in a backup of it: a small filesystem made for a library or a backup needs this
+ * much more (the files are copied there, not linked from the cache on another filesystem).
+ */
+export function demoBootMiB(): number {
+  const demo = demoGuestDir();
+  const kernel = fs.existsSync(path.join(demo, 'vmlinux')) ? 'vmlinux' : 'vmlinuz';
+  return Math.ceil((fs.statSync(path.join(demo, kernel)).size + fs.statSync(path.join(demo, 'initrd.img')).size) / (1024 * 1024));
 }
 
 /**
