@@ -31,7 +31,9 @@ describe('demo VM lifecycle through the CLI', () => {
     expect(list).toHaveLength(1);
     expect(list[0]?.config.name).toBe('demo');
     expect(list[0]?.status.state).toBe('stopped');
-    expect(fs.existsSync(path.join(sb.home, 'machines', 'demo', 'boot', 'vmlinux'))).toBe(true);
+    const kernel = (list[0]?.config.kernelBoot as { kernel: string } | null)?.kernel ?? '';
+    expect(kernel).toMatch(/^boot\/vmlinu[xz]$/);
+    expect(fs.existsSync(path.join(sb.home, 'machines', 'demo', kernel))).toBe(true);
   });
 
   it('starts, reaches the shell prompt and answers on the serial console', async () => {

@@ -15,6 +15,11 @@ const PROMPT = 'vmdesk-demo# ';
 let sb: Sandbox;
 let work: string;
 let srcDir: string;
+/** The demo machine's kernel file (boot/vmlinux under TCG, boot/vmlinuz under KVM). */
+function srcKernel(): string {
+  const config = JSON.parse(fs.readFileSync(path.join(srcDir, 'machine.json'), 'utf8')) as { kernelBoot: { kernel: string } };
+  return path.join(srcDir, config.kernelBoot.kernel);
+}
 
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -284,7 +289,7 @@ describe('import disk images', () => {
       'modify',
       'img-vmdk',
       '--kernel',
-      path.join(srcDir, 'boot', 'vmlinux'),
+      srcKernel(),
       '--initrd',
       path.join(srcDir, 'boot', 'initrd.img'),
       '--append',
@@ -346,7 +351,7 @@ describe('P2V and V2P', () => {
       'modify',
       'p2v-loop',
       '--kernel',
-      path.join(srcDir, 'boot', 'vmlinux'),
+      srcKernel(),
       '--initrd',
       path.join(srcDir, 'boot', 'initrd.img'),
       '--append',

@@ -131,9 +131,11 @@ export async function createMachine(
       ctx.progress(null, 'Preparing the demo guest');
       const demo = await ensureDemoGuest({ signal: ctx.signal, onLog: (line) => ctx.progress(null, line) });
       await fs.mkdir(path.join(staging, 'boot'));
-      // BIOS boots the uncompressed kernel by its PVH entry (half the boot under TCG); UEFI (OVMF)
-      // boots only the bzImage.
-      const pvhKernel = input.firmware === 'uefi' ? null : demo.pvhKernel;
+      // Under TCG, where the bzImage decompressing itself is half the guest's boot (~2.7 s of 5.5),
+      // BIOS machines get the kernel uncompressed, booted by its PVH entry. It is 40 MB against 8, which
+      // every migration, backup and export of the machine carries: under KVM, where decompressing
+      // takes a fraction of a second, the bzImage. UEFI (OVMF) boots only the bzImage.
+      const pvhKernel = input.firmware === 'uefi' || host.preferredAccel === 'kvm' ? null : demo.pvhKernel;
       const kernel = pvhKernel ? 'boot/vmlinux' : 'boot/vmlinuz';
       await linkOrCopy(pvhKernel ?? demo.kernel, path.join(staging, kernel));
       await linkOrCopy(demo.initrd, path.join(staging, 'boot', 'initrd.img'));
