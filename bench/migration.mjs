@@ -570,7 +570,8 @@ try {
         const kinds = [...CPU_KINDS.map(([k]) => k), 'other', 'reaped children', 'sshd syscalls', 'sshd MiB read'];
         cpuTable.push(
           `| ${label(memory, load)} | ${method} | ${fmt(med(list, (x) => x.precopyCpu.ms))} | ` +
-            `${kinds.map((k) => fmt(med(list, (x) => x.precopyCpu[k]))).join(' | ')} |`,
+            // The last two are a count of calls and MiB, not ms.
+            `${kinds.map((k) => (k.startsWith('sshd ') ? String(Math.round(med(list, (x) => x.precopyCpu[k]))) : fmt(med(list, (x) => x.precopyCpu[k])))).join(' | ')} |`,
         );
       }
   const detail = [
