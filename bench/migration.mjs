@@ -84,12 +84,42 @@ function cpuNow() {
                 .map((l) => l.split(': ')),
             )
           : null;
-      byPid.set(pid, { comm, ticks: times.ticks, startTime: times.startTime, reaped, io });
+      // QEMU's threads too (main loop, vCPU, live_migration...), each QEMU told source or destination
+      // by its -incoming: which thread does more under one way than the other.
+      const threads = comm.startsWith('qemu-system') ? qemuThreads(pid) : null;
+      byPid.set(pid, { comm, ticks: times.ticks, startTime: times.startTime, reaped, io, threads });
     } catch {
       // gone meanwhile
     }
   }
   return byPid;
+}
+
+/** A QEMU's role (its argv has -incoming: the destination) and its threads' ticks by tid. */
+function qemuThreads(pid) {
+  const role = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('-incoming') ? 'destination' : 'source';
+  const byTid = new Map();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const times = parsePidStat(stat);
+      if (!times) continue;
+      const threadComm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // The migration thread's context switches: voluntary when it waits (on its socket), not when preempted.
+      const switches =
+        threadComm === 'live_migration'
+          ? fs
+              .readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')
+              .split('\n')
+              .filter((l) => l.includes('ctxt_switches'))
+              .map((l) => Number(l.split(':')[1]))
+          : null;
+      byTid.set(tid, { comm: threadComm, ticks: times.ticks, startTime: times.startTime, switches });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return { role, byTid };
 }
 
 /** cpuNow() every 100 ms (a scan costs ~2 ms here) until stop(); then the CPU between two moments. */
@@ -121,6 +151,8 @@ function cpuBetween(before, after) {
   used['reaped children'] = 0;
   used['sshd syscalls'] = 0;
   used['sshd MiB read'] = 0;
+  used.threads = {};
+  used.switches = {};
   for (const [pid, a] of after) {
     const was = before.get(pid);
     const b = was && was.startTime === a.startTime ? was : undefined;
@@ -128,6 +160,21 @@ function cpuBetween(before, after) {
     const kind = CPU_KINDS.find(([, match]) => match(a.comm))?.[0] ?? 'other';
     used[kind] += ticks * TICK_MS;
     used['reaped children'] += (a.reaped - (b?.reaped ?? 0)) * TICK_MS;
+    if (a.threads) {
+      for (const [tid, t] of a.threads.byTid) {
+        const was = b?.threads?.byTid.get(tid);
+        const key = `QEMU ${a.threads.role}: ${t.comm.replace(/\d+/g, 'N')}`;
+        const same = was && was.startTime === t.startTime;
+        used.threads[key] = (used.threads[key] ?? 0) + (t.ticks - (same ? was.ticks : 0)) * TICK_MS;
+        if (t.switches) {
+          const [voluntary, preempted] = t.switches.map((n, k) => n - (same && was.switches ? was.switches[k] : 0));
+          const waited = `${a.threads.role} live_migration: waited`;
+          const cut = `${a.threads.role} live_migration: preempted`;
+          used.switches[waited] = (used.switches[waited] ?? 0) + voluntary;
+          used.switches[cut] = (used.switches[cut] ?? 0) + preempted;
+        }
+      }
+    }
     if (a.io) {
       const io = b?.io ?? { syscr: 0, syscw: 0, rchar: 0 };
       used['sshd syscalls'] += Number(a.io.syscr) + Number(a.io.syscw) - Number(io.syscr) - Number(io.syscw);
@@ -572,6 +619,54 @@ try {
           `| ${label(memory, load)} | ${method} | ${fmt(med(list, (x) => x.precopyCpu.ms))} | ` +
             // The last two are a count of calls and MiB, not ms.
             `${kinds.map((k) => (k.startsWith('sshd ') ? String(Math.round(med(list, (x) => x.precopyCpu[k]))) : fmt(med(list, (x) => x.precopyCpu[k])))).join(' | ')} |`,
+        );
+      }
+  // QEMU's threads: those that used 20 ms or more in some way's median.
+  const threadKeys = [...new Set(samples.flatMap((x) => Object.keys(x.precopyCpu?.threads ?? {})))].sort();
+  const threadRows = [];
+  for (const memory of MEMORIES)
+    for (const load of LOADS)
+      for (const method of METHODS) {
+        const list = pick(memory, load, method).filter((x) => x.precopyCpu);
+        if (list.length)
+          threadRows.push({
+            label: `${label(memory, load)} | ${method}`,
+            values: threadKeys.map((k) => med(list, (x) => x.precopyCpu.threads[k] ?? 0)),
+          });
+      }
+  const shown = threadKeys.map((_, i) => threadRows.some((r) => r.values[i] >= 20));
+  const keys = threadKeys.filter((_, i) => shown[i]);
+  if (keys.length)
+    cpuTable.push(
+      '',
+      "QEMU's threads during the RAM pre-copy (medians, ms of CPU), by QEMU (the destination's argv has -incoming) and thread name:",
+      '',
+      `| guest | way | ${keys.join(' | ')} |`,
+      `| --- | --- | ${keys.map(() => '---').join(' | ')} |`,
+      ...threadRows.map(
+        (r) =>
+          `| ${r.label} | ${r.values
+            .filter((_, i) => shown[i])
+            .map(fmt)
+            .join(' | ')} |`,
+      ),
+    );
+  const switchKeys = [...new Set(samples.flatMap((x) => Object.keys(x.precopyCpu?.switches ?? {})))].sort();
+  for (const memory of MEMORIES)
+    for (const load of LOADS)
+      for (const method of METHODS) {
+        const list = pick(memory, load, method).filter((x) => x.precopyCpu);
+        if (!list.length || !switchKeys.length) continue;
+        if (!cpuTable.some((l) => l.startsWith("The migration threads' context switches")))
+          cpuTable.push(
+            '',
+            "The migration threads' context switches during the RAM pre-copy (medians): waited (voluntary), preempted.",
+            '',
+            `| guest | way | ${switchKeys.join(' | ')} |`,
+            `| --- | --- | ${switchKeys.map(() => '---').join(' | ')} |`,
+          );
+        cpuTable.push(
+          `| ${label(memory, load)} | ${method} | ${switchKeys.map((k) => String(Math.round(med(list, (x) => x.precopyCpu.switches[k] ?? 0)))).join(' | ')} |`,
         );
       }
   const detail = [
