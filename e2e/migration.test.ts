@@ -191,8 +191,14 @@ describe('live migration from the UI, over a real SSH link', () => {
       expect(r.dirty).toMatch(/^[\d,]+\/s \(.+\/s\)$/);
       expect(r.downtime).toMatch(/^(—|\d+(\.\d+)? (ms|s))$/);
     }
-    // Pages are dirtied all along: every round after the first has some to send again.
-    expect(rounds.slice(1).every((r) => r.sentBytes > 0)).toBe(true);
+    // Pages are dirtied all along: every round after the first has some to send again (the last row
+    // seen may be a round that has only just begun, with nothing sent yet: it is left out).
+    const done = rounds.slice(1, -1);
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    expect(
+      done.every((r) => r.sentBytes > 0),
+      JSON.stringify(rounds),
+    ).toBe(true);
     // The charts are drawn too (their figures are the table's).
     expect(await dialog().locator('.rounds-chart canvas').count()).toBe(2);
     expect(await dialog().getByRole('button', { name: 'Cancel migration' }).isDisabled()).toBe(false);
