@@ -111,9 +111,13 @@ describe('exit codes', () => {
       return fs.existsSync(disk) ? fs.statSync(disk).blocks * 512 : 0;
     };
     // The copy itself takes well under a second here (qemu-img at page-cache speed): it is watched
-    // every 5 ms, not at eventually()'s 500 ms, or the clone may end before the signal is sent.
-    const deadline = Date.now() + 120_000;
-    while (staged() < 4 * 1024 * 1024 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    // every 5 ms, not at eventually()'s default 500 ms, or the clone may end before the signal is sent.
+    await eventually(
+      () => Promise.resolve(staged()),
+      (bytes) => bytes >= 4 * 1024 * 1024 || child.exitCode !== null,
+      120_000,
+      5,
+    );
     expect(child.exitCode, `the clone ended before Ctrl-C could be sent; it said: ${stderr}`).toBeNull();
     child.kill('SIGINT');
     expect(await exited).toBe(11);

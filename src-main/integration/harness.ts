@@ -166,12 +166,12 @@ export async function vgaText(sb: Sandbox, uuid: string): Promise<string> {
   }
 }
 
-export async function eventually<T>(fn: () => Promise<T>, accept: (v: T) => boolean, timeoutMs: number): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T>, accept: (v: T) => boolean, timeoutMs: number, intervalMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (accept(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
