@@ -159,6 +159,7 @@ export class CoreService implements CoreApi {
       name: host,
       api: createApiProxy((method, args) => this.hosts.call(host, method, args)),
       forward: (remotePath) => this.hosts.forwardPath(host, remotePath),
+      openLink: () => this.hosts.openBulk(host),
     };
   }
 

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, eventually, guestSays, makeSandbox, skipBecause, vmdesk, type CliResult, type Sandbox } from './harness.js';
-import { sshHostUnavailable, startSshHost, type SshHost } from './ssh-host.js';
+import { sshHostUnavailable, sshMasters, startSshHost, type SshHost } from './ssh-host.js';
 
 const PROMPT = 'vmdesk-demo# ';
 const unavailable = sshHostUnavailable();
@@ -509,5 +509,13 @@ describe('live migration to a remote host', () => {
       );
       expect(leftovers).toEqual({ files: labBefore, qemu: [] });
       expect((await machines('lab')).map((m) => m.config.name)).not.toContain(name);
+      // Neither of the command's SSH connections to lab outlives it (the one of its streams, `ssh -N`,
+      // reads no input: only its parent's death ends it).
+      const masters = await eventually(
+        () => Promise.resolve(sshMasters(sb.runtime)),
+        (list) => list.length === 0,
+        10_000,
+      );
+      expect(masters).toEqual([]);
     });
 });

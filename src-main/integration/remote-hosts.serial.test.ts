@@ -6,13 +6,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostManager } from '../core/hosts/host-manager.js';
 import { eventually, makeSandbox, skipBecause, vmdesk, type Sandbox } from './harness.js';
 import { openApi, serve, type ApiSocket, type Served } from './serve-api.js';
-import { sshHostUnavailable, startSshHost, type SshHost } from './ssh-host.js';
+import { sshHostUnavailable, sshMasters, startSshHost, type SshHost } from './ssh-host.js';
 
 const unavailable = sshHostUnavailable();
 let host: SshHost;
@@ -119,6 +121,54 @@ describe('remote hosts over SSH', () => {
     expect(tested.code).toBe(0);
     const details = JSON.parse(tested.stdout) as { library: string; machines: number; accel: string };
     expect(details).toMatchObject({ library: host.remoteHome, machines: 0, accel: 'tcg' });
+  });
+
+  it("carries bulk streams (a migration's) on a second connection with no session, which ends with the first", async (ctx) => {
+    if (unavailable) skipBecause(ctx, unavailable);
+    // The remote end: a unix socket on lab (which shares this computer's files) that echoes a line.
+    const remote = path.join(sb.home, 'bulk-echo.sock');
+    const echo = net.createServer((c) => c.once('data', (d: Buffer) => c.end(`echo ${d.toString()}`)));
+    await new Promise<void>((resolve) => echo.listen(remote, resolve));
+    const hosts = new HostManager({ home: sb.home, env });
+    const sshOf = (): ReturnType<typeof sshMasters> => sshMasters(env.VMDESK_RUNTIME_DIR ?? '');
+    try {
+      await hosts.connect('lab', { bulk: true });
+      const masters = await eventually(
+        () => Promise.resolve(sshOf()),
+        (list) => list.length === 2,
+        20_000,
+      );
+      const main = masters.find(({ argv }) => argv.some((a) => a.endsWith("'stdio'")));
+      const bulk = masters.find(({ argv }) => argv.includes('-N'));
+      expect(main, JSON.stringify(masters)).toBeDefined();
+      expect(bulk, JSON.stringify(masters)).toBeDefined();
+      expect(bulk?.argv.some((a) => a.includes('stdio'))).toBe(false);
+
+      const local = await hosts.forwardPath('lab', remote);
+      // The forwarded socket is the bulk connection's: its ssh listens on it.
+      const listening =
+        spawnSync('ss', ['-xlpn'], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .find((l) => l.includes(local)) ?? '';
+      expect(listening).toContain(`pid=${bulk?.pid},`);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const c = net.createConnection(local, () => c.write('through the bulk link'));
+        let text = '';
+        c.on('data', (d: Buffer) => (text += d.toString()));
+        c.on('close', () => resolve(text));
+        c.on('error', reject);
+      });
+      expect(answer).toBe('echo through the bulk link');
+    } finally {
+      hosts.close();
+      echo.close();
+    }
+    // Both connections end with the manager.
+    await eventually(
+      () => Promise.resolve(sshOf()),
+      (list) => list.length === 0,
+      10_000,
+    );
   });
 
   it('drives a demo guest on the remote host through vmdesk serve: create, start, console, screenshot, snapshot', async (ctx) => {

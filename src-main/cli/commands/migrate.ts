@@ -53,7 +53,7 @@ export function registerMigrateCommand(program: Command, core: Core): void {
       const key = live && isEncrypted(config) ? { passphrase: await readPassphrase(o.passphraseFile, config.name) } : {};
       const hosts = new HostManager({ home: core.library.home, env: core.env });
       try {
-        await hosts.connect(o.to);
+        await hosts.connect(o.to, { bulk: !o.offline });
         const options: MigrateOptions = {
           to: o.to,
           ...(o.bandwidth ? { bandwidthMiBs: o.bandwidth } : {}),
@@ -66,6 +66,7 @@ export function registerMigrateCommand(program: Command, core: Core): void {
           name: o.to,
           api: createApiProxy((method, args) => hosts.call(o.to, method, args)),
           forward: (remotePath) => hosts.forwardPath(o.to, remotePath),
+          openLink: () => hosts.openBulk(o.to),
         });
         let last = '';
         core.tasks.on('task', (t) => {

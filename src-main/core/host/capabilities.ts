@@ -157,7 +157,8 @@ export function parseMachineTypes(help: string): { machineTypes: string[]; defau
   return { machineTypes, ...(alias ? { defaultMachineType: alias } : {}) };
 }
 
-async function which(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+/** The executable `name` on env's PATH, or null. */
+export async function which(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);

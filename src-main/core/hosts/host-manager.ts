@@ -47,6 +47,8 @@ interface Link {
   retryAt?: Date;
   retryTimer?: NodeJS.Timeout;
   attempt?: Promise<void>;
+  /** Its bulk connection is made alongside the main one (a `vmdesk migrate` about to need it). */
+  bulk?: boolean;
 }
 
 export interface HostManagerEvents {
@@ -126,8 +128,9 @@ export class HostManager extends EventEmitter<HostManagerEvents> {
     link.state = 'connecting';
     this.changed();
     const connection = new RemoteConnection(link.entry.name, link.entry, { env: this.env, socketDir: this.socketDir(link.entry.name) });
-    link.attempt = connection
-      .connect()
+    const connecting = connection.connect();
+    if (link.bulk) connection.openBulk();
+    link.attempt = connecting
       .then(
         () => {
           if (!link.wanted || this.closed || this.links.get(link.entry.name) !== link) {
@@ -217,9 +220,17 @@ export class HostManager extends EventEmitter<HostManagerEvents> {
     return link;
   }
 
-  async connect(name: string): Promise<HostSummary> {
+  /**
+   * Connects to `name`; with `bulk`, its bulk connection (forwardPath) is made at the same time, its
+   * login overlapping the main one's, for a command that will move a machine there.
+   */
+  async connect(name: string, { bulk = false }: { bulk?: boolean } = {}): Promise<HostSummary> {
     const link = await this.link(name);
     link.wanted = true;
+    if (bulk) {
+      link.bulk = true;
+      link.connection?.openBulk();
+    }
     if (!link.connection?.open) await this.attempt(link);
     if (link.state !== 'connected') throw link.error ?? new VmdeskError('UNREACHABLE', `Cannot connect to ${name}`);
     return this.summary(link);
@@ -349,11 +360,19 @@ export class HostManager extends EventEmitter<HostManagerEvents> {
     return connection.forwardSocket(remotePath);
   }
 
-  /** A local unix socket reaching any socket of a connected host (migration and NBD streams). */
+  /**
+   * A local unix socket reaching any socket of a connected host, for a bulk stream (a migration's RAM,
+   * NBD and files): through the host's bulk connection (RemoteConnection.forwardBulkSocket).
+   */
   async forwardPath(name: string, remotePath: string): Promise<string> {
     const link = await this.link(name);
     if (!link.connection?.open) throw new VmdeskError('UNREACHABLE', `${name} is not connected`);
-    return link.connection.forwardSocket(remotePath);
+    return link.connection.forwardBulkSocket(remotePath);
+  }
+
+  /** Starts the bulk connection of a connected host ahead of a migration's streams (forwardPath). */
+  openBulk(name: string): void {
+    this.links.get(name)?.connection?.openBulk();
   }
 
   /** Whether `name` is connected now (a stream that ended asks, to say why). */

@@ -4,7 +4,7 @@
  * control socket lets console streams (and, later, migration and NBD streams) ride the same
  * connection as unix-socket forwards. Nothing listens on a TCP port on either side.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import type { ApiEventMessage, ApiEventName, ApiMethod } from '../../api/contrac
 import { API_EVENTS } from '../../api/contract.js';
 import { VmdeskError, isErrorShape } from '../../api/errors.js';
 import { API_VERSION, OLDEST_REMOTE_API, type HostEntry, type RemoteHello } from '../../api/hosts.js';
+import { which } from '../host/capabilities.js';
 import { SSH_BINARY, configArgs, remoteCommandLine, sshArgs } from './ssh-args.js';
 import { knownHostsOption } from './known-hosts.js';
 import { runProgram, sshFailure, sshWords } from './ssh-run.js';
@@ -19,6 +20,8 @@ import { runProgram, sshFailure, sshWords } from './ssh-run.js';
 /** Larger lines (a 16 MiB log, base64) are still fine; past this the link is broken or hostile. */
 const MAX_LINE = 64 * 1024 * 1024;
 const HELLO_TIMEOUT_MS = 60_000;
+/** How long the bulk connection may take to log in before its streams ride the main one instead. */
+const BULK_CONNECT_TIMEOUT_MS = 20_000;
 
 interface Pending {
   method: string;
@@ -97,6 +100,12 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
   private stderr = '';
   private readonly forwards = new Map<string, Promise<string>>();
   private forwardCount = 0;
+  /** The host-key options the main connection was made with: the bulk one checks the same. */
+  private knownHosts: string[] = [];
+  /** The bulk connection's control socket once it is up, or null when it could not be made. */
+  private bulk: Promise<string | null> | null = null;
+  private bulkChild: ChildProcess | null = null;
+  private readonly bulkForwards = new Map<string, Promise<string>>();
 
   constructor(
     readonly hostName: string,
@@ -118,6 +127,7 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
     const knownHosts = this.options.extraKnownHosts
       ? [knownHostsOption([...(this.options.userKnownHosts ?? []), this.options.extraKnownHosts])]
       : [];
+    this.knownHosts = knownHosts;
     const args = sshArgs(this.entry, {
       env,
       flags: ['-T', '-M', '-S', this.controlPath],
@@ -249,6 +259,8 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
       );
     this.pending.clear();
     this.forwards.clear();
+    this.bulkForwards.clear();
+    this.bulkChild?.kill('SIGTERM');
     fs.rmSync(this.options.socketDir, { recursive: true, force: true });
     this.emit('closed', error);
   }
@@ -259,18 +271,89 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
    * the connection lives. ssh creates it 0600 (StreamLocalBindMask).
    */
   forwardSocket(remotePath: string): Promise<string> {
+    return this.forwardOn(this.controlPath, this.forwards, remotePath);
+  }
+
+  /**
+   * As forwardSocket, for a bulk stream (a migration's RAM, NBD and files): through a second
+   * connection to the host that carries no session (`ssh -N`), made when first needed and kept while
+   * this one lives. On a connection with a session, ssh and sshd turn Nagle's algorithm off (and mark
+   * it interactive), which cost a migration's RAM pre-copy 300–600 ms here when the two hosts share
+   * the CPUs (bench/RESULTS.md, 2026-12-04); a bulk connection of its own also has an sshd process
+   * of its own. Where that connection cannot be made (BatchMode: it never prompts), the stream rides
+   * the main connection as before.
+   */
+  async forwardBulkSocket(remotePath: string): Promise<string> {
+    const control = await this.bulkConnection();
+    return control ? this.forwardOn(control, this.bulkForwards, remotePath) : this.forwardSocket(remotePath);
+  }
+
+  /** Starts the bulk connection ahead of its first stream (its login then overlaps other work). */
+  openBulk(): void {
+    this.bulkConnection().catch(() => undefined);
+  }
+
+  private bulkConnection(): Promise<string | null> {
+    // (While the main connection logs in too: `connect({ bulk })` makes both at once.)
+    if (this.closedWith || !this.child)
+      return Promise.reject(this.closedWith ?? new VmdeskError('UNREACHABLE', `${this.hostName} is not connected`));
+    this.bulk ??= this.startBulk();
+    return this.bulk;
+  }
+
+  private async startBulk(): Promise<string | null> {
+    const control = path.join(this.options.socketDir, 'bulk');
+    const env = this.options.env ?? process.env;
+    const args = sshArgs(this.entry, {
+      env,
+      flags: ['-N', '-M', '-S', control],
+      options: ['ControlPersist=no', 'StrictHostKeyChecking=yes', ...this.knownHosts],
+    });
+    // `ssh -N` reads no input, so unlike the main one (whose session ends when its stdin closes) it
+    // would outlive a VMDesk killed mid-migration: setpriv has the kernel end it with its parent.
+    const setpriv = await which('setpriv', env);
+    const [command, argv] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', SSH_BINARY, ...args]] : [SSH_BINARY, args];
+    if (this.closedWith) return null;
+    return new Promise<string | null>((resolve) => {
+      const child = spawn(command, argv, { stdio: 'ignore', env, detached: false });
+      this.bulkChild = child;
+      const started = Date.now();
+      let up = false;
+      const ended = (): void => {
+        clearInterval(poll);
+        this.bulkChild = null;
+        this.bulkForwards.clear();
+        // One that was up and ended (a cut link) is made again when next needed; one that never
+        // came up is not tried again on this connection: its streams ride the main one.
+        if (up) this.bulk = null;
+        resolve(null);
+      };
+      // ssh makes its control socket once it has logged in.
+      const poll = setInterval(() => {
+        if (fs.existsSync(control)) {
+          clearInterval(poll);
+          up = true;
+          resolve(control);
+        } else if (Date.now() - started > BULK_CONNECT_TIMEOUT_MS) child.kill('SIGTERM');
+      }, 10);
+      child.once('error', ended);
+      child.once('exit', ended);
+    });
+  }
+
+  private forwardOn(control: string, forwards: Map<string, Promise<string>>, remotePath: string): Promise<string> {
     if (!this.open) return Promise.reject(this.closedWith ?? new VmdeskError('UNREACHABLE', `${this.hostName} is not connected`));
-    let forwarded = this.forwards.get(remotePath);
+    let forwarded = forwards.get(remotePath);
     if (!forwarded) {
       const local = path.join(this.options.socketDir, `f${++this.forwardCount}.sock`);
       const env = this.options.env ?? process.env;
       forwarded = runProgram(
         SSH_BINARY,
-        [...configArgs(env), '-S', this.controlPath, '-O', 'forward', '-L', `${local}:${remotePath}`, '--', this.entry.destination],
+        [...configArgs(env), '-S', control, '-O', 'forward', '-L', `${local}:${remotePath}`, '--', this.entry.destination],
         { env, timeoutMs: 15_000 },
       ).then((run) => {
         if (run.code !== 0) {
-          this.forwards.delete(remotePath);
+          forwards.delete(remotePath);
           throw new VmdeskError(
             'UNREACHABLE',
             `Cannot forward a stream through the SSH connection to ${this.hostName}: ${sshWords(run.stderr)}`,
@@ -278,7 +361,7 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
         }
         return local;
       });
-      this.forwards.set(remotePath, forwarded);
+      forwards.set(remotePath, forwarded);
     }
     return forwarded;
   }

@@ -44,6 +44,8 @@ export interface Destination {
   api: VmdeskApi;
   /** A local unix socket reaching `remotePath` on the destination through the SSH connection. */
   forward(remotePath: string): Promise<string>;
+  /** Starts what `forward` goes through (a connection of its own), so its login overlaps the checks. */
+  openLink?(): void;
 }
 
 /** A chunk, as base64, stays under the API's 1 MiB message limit. */
@@ -192,6 +194,7 @@ async function migrate(
   const record = await core.library.find(ref);
   const { config, dir } = record;
   const detail = beginDetail(ctx, config.name, dest.name, false);
+  dest.openLink?.();
   await requireMigratable(core, config, dir, dest, false);
   const phasesMs: MigrationPhases = {};
   let lapStart = started;
