@@ -22,7 +22,8 @@
 // failure and on Ctrl-C. Sizes by env: BENCH_MIGRATION_RUNS (3), BENCH_MIGRATION_BANDWIDTH (MiB/s,
 // 256; 0: none), BENCH_MIGRATION_DOWNTIME (ms, 300), BENCH_MIGRATION_MEMORY (MiB, "256,1024"),
 // BENCH_MIGRATION_LOADS ("idle,dirty"); BENCH_MIGRATION_JSON=FILE keeps every sample;
-// BENCH_SSH_MASTER_SESSION=1 gives the by-hand SSH connection a session too (ssh-lab.mjs).
+// BENCH_SSH_MASTER_SESSION=1 gives the by-hand SSH connection a session too (ssh-lab.mjs);
+// BENCH_SSH_MASTER_REUSE=1 keeps one by-hand connection for all runs instead of a new one per migration.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -241,9 +242,21 @@ try {
 
   await vmdesk(hostsAddArgs(host));
 
-  // By hand: one ssh connection kept open (a ControlMaster), every stream a `-O forward` of it.
-  const { control } = await lab.controlMaster(host, env);
-  const sshOn = ['-F', host.sshConfig, '-S', control];
+  // By hand: an ssh connection kept open (a ControlMaster), every stream a `-O forward` of it. A new
+  // one for each migration, made before its clock starts, as `vmdesk migrate` connects before its
+  // totalMs: the first megabytes through a new connection cost lab's sshd ~0.5 s more than later
+  // ones (glibc's malloc growing its buffers; bench/RESULTS.md, 2026-12-04 05:50), and a connection
+  // kept for all runs paid that only in the first. BENCH_SSH_MASTER_REUSE=1 keeps one for all runs.
+  let connection = await lab.controlMaster(host, env, 'cm0');
+  let connections = 1;
+  let sshOn = ['-F', host.sshConfig, '-S', connection.control];
+  const newConnection = async () => {
+    if (process.env.BENCH_SSH_MASTER_REUSE === '1') return;
+    connection.master.kill('SIGTERM');
+    await gone([connection.master.pid]);
+    connection = await lab.controlMaster(host, env, `cm${connections++}`);
+    sshOn = ['-F', host.sshConfig, '-S', connection.control];
+  };
   const forward = async (local, remote) => {
     await exec('ssh', [...sshOn, '-O', 'forward', '-L', `${local}:${remote}`, ALIAS], { env });
     return local;
@@ -543,6 +556,7 @@ try {
             await guest.console.when(PROMPT, prompts + 1, 60_000);
             await sleep(1500);
           }
+          if (method === 'ssh') await newConnection();
           const cpu = cpuSampler();
           const result = method === 'vmdesk' ? await migrateVmdesk(guest) : await migrateByHand(guest, vm, template, method === 'ssh');
           cpu.stop();

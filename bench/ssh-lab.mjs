@@ -285,9 +285,12 @@ export class SshLab {
     return { address, sshConfig, knownHostsFile, fingerprint, remoteHome, remoteCommand };
   }
 
-  /** An ssh ControlMaster to the lab (one connection kept open, as VMDesk's is); its control socket once it listens. */
-  async controlMaster(host, env) {
-    const control = path.join(this.dir, 'cm.sock');
+  /**
+   * An ssh ControlMaster to the lab (one connection kept open, as VMDesk's is); its control socket once
+   * it listens. `name` tells apart the masters of one lab (a new connection per migration).
+   */
+  async controlMaster(host, env, name = 'cm') {
+    const control = path.join(this.dir, `${name}.sock`);
     // BENCH_SSH_MASTER_SESSION=1: the connection also carries a session (a remote `sleep`), as
     // VMDesk's carries its `vmdesk stdio`: ssh and sshd then set TCP_NODELAY on it.
     const session = process.env.BENCH_SSH_MASTER_SESSION === '1' ? [ALIAS, 'sleep 86400'] : ['-N', ALIAS];
