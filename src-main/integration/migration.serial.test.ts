@@ -509,8 +509,8 @@ describe('live migration to a remote host', () => {
       );
       expect(leftovers).toEqual({ files: labBefore, qemu: [] });
       expect((await machines('lab')).map((m) => m.config.name)).not.toContain(name);
-      // Neither of the command's SSH connections to lab outlives it (the one of its streams, `ssh -N`,
-      // reads no input: only its parent's death ends it).
+      // Neither of the command's SSH connections to lab outlives it (the main one, nor the one its
+      // streams took).
       const masters = await eventually(
         () => Promise.resolve(sshMasters(sb.runtime)),
         (list) => list.length === 0,

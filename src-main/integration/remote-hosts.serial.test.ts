@@ -123,7 +123,7 @@ describe('remote hosts over SSH', () => {
     expect(details).toMatchObject({ library: host.remoteHome, machines: 0, accel: 'tcg' });
   });
 
-  it("carries bulk streams (a migration's) on a second connection with no session, which ends with the first", async (ctx) => {
+  it("carries bulk streams (a migration's) on a second connection of their own, which ends with the first", async (ctx) => {
     if (unavailable) skipBecause(ctx, unavailable);
     // The remote end: a unix socket on lab (which shares this computer's files) that echoes a line.
     const remote = path.join(sb.home, 'bulk-echo.sock');
@@ -139,7 +139,7 @@ describe('remote hosts over SSH', () => {
         20_000,
       );
       const main = masters.find(({ argv }) => argv.some((a) => a.endsWith("'stdio'")));
-      const bulk = masters.find(({ argv }) => argv.includes('-N'));
+      const bulk = masters.find(({ argv }) => argv.some((a) => a.endsWith('/bulk')));
       expect(main, JSON.stringify(masters)).toBeDefined();
       expect(bulk, JSON.stringify(masters)).toBeDefined();
       expect(bulk?.argv.some((a) => a.includes('stdio'))).toBe(false);

@@ -276,12 +276,10 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
 
   /**
    * As forwardSocket, for a bulk stream (a migration's RAM, NBD and files): through a second
-   * connection to the host that carries no session (`ssh -N`), made when first needed and kept while
-   * this one lives. On a connection with a session, ssh and sshd turn Nagle's algorithm off (and mark
-   * it interactive), which cost a migration's RAM pre-copy 300–600 ms here when the two hosts share
-   * the CPUs (bench/RESULTS.md, 2026-12-04); a bulk connection of its own also has an sshd process
-   * of its own. Where that connection cannot be made (BatchMode: it never prompts), the stream rides
-   * the main connection as before.
+   * connection to the host, its own TCP connection and sshd process, made when first needed and kept
+   * while this one lives. Sharing the connection of `vmdesk stdio` cost a migration's RAM pre-copy
+   * 300–600 ms here when the two hosts share the CPUs (bench/RESULTS.md, 2026-12-04). Where that
+   * connection cannot be made (BatchMode: it never prompts), the stream rides the main one.
    */
   async forwardBulkSocket(remotePath: string): Promise<string> {
     const control = await this.bulkConnection();
@@ -304,18 +302,20 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
   private async startBulk(): Promise<string | null> {
     const control = path.join(this.options.socketDir, 'bulk');
     const env = this.options.env ?? process.env;
+    // Its session is a `cat` whose input is a pipe from here: it holds the connection open, and ends
+    // it when VMDesk ends (the pipe closes); setpriv also has the kernel end ssh with its parent.
     const args = sshArgs(this.entry, {
       env,
-      flags: ['-N', '-M', '-S', control],
+      flags: ['-T', '-M', '-S', control],
       options: ['ControlPersist=no', 'StrictHostKeyChecking=yes', ...this.knownHosts],
+      command: 'cat',
     });
-    // `ssh -N` reads no input, so unlike the main one (whose session ends when its stdin closes) it
-    // would outlive a VMDesk killed mid-migration: setpriv has the kernel end it with its parent.
     const setpriv = await which('setpriv', env);
     const [command, argv] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', SSH_BINARY, ...args]] : [SSH_BINARY, args];
     if (this.closedWith) return null;
     return new Promise<string | null>((resolve) => {
-      const child = spawn(command, argv, { stdio: 'ignore', env, detached: false });
+      const child = spawn(command, argv, { stdio: ['pipe', 'ignore', 'ignore'], env, detached: false });
+      child.stdin?.on('error', () => undefined);
       this.bulkChild = child;
       const started = Date.now();
       let up = false;
