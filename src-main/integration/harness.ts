@@ -166,6 +166,17 @@ export async function vgaText(sb: Sandbox, uuid: string): Promise<string> {
   }
 }
 
+/** Every live process's pid and argv. */
+export function* commandLines(): Generator<{ pid: number; args: string[] }> {
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      yield { pid: Number(pid), args: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') };
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
 export async function eventually<T>(fn: () => Promise<T>, accept: (v: T) => boolean, timeoutMs: number, intervalMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

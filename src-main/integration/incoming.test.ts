@@ -16,7 +16,7 @@ import { CoreService } from '../core/service.js';
 import { isProcessAlive } from '../core/fs/lock-file.js';
 import { sendFileStream } from '../core/migration/file-stream.js';
 import { guestRamKiB } from '../core/qemu/qemu-args.js';
-import { makeSandbox, ok, type Sandbox } from './harness.js';
+import { commandLines, makeSandbox, ok, type Sandbox } from './harness.js';
 
 let source: Sandbox;
 let dest: Sandbox;
@@ -38,17 +38,6 @@ afterAll(async () => {
   await source.cleanup();
   await dest.cleanup();
 });
-
-/** Every live process's pid and argv. */
-function* commandLines(): Generator<{ pid: number; args: string[] }> {
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      yield { pid: Number(pid), args: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') };
-    } catch {
-      // gone meanwhile
-    }
-  }
-}
 
 /** The `-m` option of the QEMU whose command line names `uuid` in this sandbox's runtime dir. */
 function ramOption(uuid: string): string | undefined {

@@ -16,7 +16,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { CLI } from './harness.js';
+import { CLI, commandLines } from './harness.js';
 import { IS_ROOT } from './skip.js';
 
 const SSHD = '/usr/sbin/sshd';
@@ -77,26 +77,17 @@ export interface SshHost {
   stop(): Promise<void>;
 }
 
-/** Why startSshHost cannot run here, or null. */
 /**
  * The ssh ControlMasters VMDesk runs for a runtime dir (its SSH connections: `-M -S` sockets under
  * that dir), with their argv.
  */
 export function sshMasters(runtimeDir: string): Array<{ pid: number; argv: string[] }> {
-  const found: Array<{ pid: number; argv: string[] }> = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let argv: string[];
-    try {
-      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (argv[0] === 'ssh' && argv.includes('-M') && argv.some((a) => a.startsWith(`${runtimeDir}/`)))
-      found.push({ pid: Number(pid), argv });
-  }
-  return found;
+  return [...commandLines()]
+    .filter(({ args }) => args[0] === 'ssh' && args.includes('-M') && args.some((a) => a.startsWith(`${runtimeDir}/`)))
+    .map(({ pid, args }) => ({ pid, argv: args }));
 }
 
+/** Why startSshHost cannot run here, or null. */
 export function sshHostUnavailable(): string | null {
   if (!IS_ROOT) return 'needs root (a network namespace, a veth pair, sshd); CI runs as root';
   if (!fs.existsSync(SSHD)) return `needs ${SSHD} (openssh-server)`;

@@ -66,7 +66,6 @@ export function registerMigrateCommand(program: Command, core: Core): void {
           name: o.to,
           api: createApiProxy((method, args) => hosts.call(o.to, method, args)),
           forward: (remotePath) => hosts.forwardPath(o.to, remotePath),
-          openLink: () => hosts.openBulk(o.to),
         });
         let last = '';
         core.tasks.on('task', (t) => {

@@ -1,8 +1,9 @@
 /**
  * One SSH connection to a remote VMDesk: `ssh -M` running `vmdesk stdio` there, whose stdin and
  * stdout carry the API contract one JSON message per line (the WebSocket's messages), and whose
- * control socket lets console streams (and, later, migration and NBD streams) ride the same
- * connection as unix-socket forwards. Nothing listens on a TCP port on either side.
+ * control socket lets console streams ride the same connection as unix-socket forwards; a
+ * migration's bulk streams take a second connection of their own (forwardBulkSocket). Nothing
+ * listens on a TCP port on either side.
  */
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
