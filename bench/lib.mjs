@@ -110,3 +110,26 @@ export function attachWhenReady(file, timeoutMs = 30_000) {
     attempt();
   });
 }
+
+const CLK_TCK = 100;
+
+/** CPU time (user + system, all threads) a process has used, in ms. */
+export function cpuMs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+/**
+ * Waits until a QEMU uses less than 10 % of a core over a second: the demo guest keeps its vCPU busy
+ * for ~20 s after its prompt shows, which would weigh on whichever side is measured first.
+ */
+export async function settle(pid, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c0 = cpuMs(pid);
+    await new Promise((r) => setTimeout(r, 1000));
+    if (cpuMs(pid) - c0 < 100) return;
+    if (Date.now() > deadline) throw new Error(`QEMU ${pid} stays busy`);
+  }
+}

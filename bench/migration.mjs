@@ -13,8 +13,10 @@
 // Both hand-driven ways use the same max-bandwidth and downtime-limit as VMDesk, count the downtime as
 // VMDesk does (from pre-switchover until the destination's `cont` has answered) and read QEMU's own
 // (query-migrate on the source). For all three, where the time went comes from the QMP events (for
-// VMDesk as its agents pass them on). The three guests of a run boot together, then migrate one after
-// the other in an order that rotates from run to run.
+// VMDesk as its agents pass them on). The three guests of a run boot together, wait until all three are
+// idle (the demo guest is busy ~20 s after its prompt), then migrate one after the other in an order
+// that rotates from run to run. Each run's line also gives what QEMU sent while the guest was paused
+// (downtime-bytes) and TCP's loss recovery in both namespaces.
 //
 // The remote host is real: OpenSSH's sshd in a network namespace of its own over a veth pair, with
 // its own host key, address, library and runtime dir (ssh-lab.mjs, as remote.mjs). Root only. Everything made
@@ -23,12 +25,15 @@
 // 256; 0: none), BENCH_MIGRATION_DOWNTIME (ms, 300), BENCH_MIGRATION_MEMORY (MiB, "256,1024"),
 // BENCH_MIGRATION_LOADS ("idle,dirty"); BENCH_MIGRATION_JSON=FILE keeps every sample;
 // BENCH_SSH_MASTER_SESSION=1 gives the by-hand SSH connection a session too (ssh-lab.mjs);
-// BENCH_SSH_MASTER_REUSE=1 keeps one by-hand connection for all runs instead of a new one per migration.
+// BENCH_SSH_MASTER_REUSE=1 keeps one by-hand connection for all runs instead of a new one per migration;
+// BENCH_MIGRATION_SETTLE=0 migrates 3 s after the prompts, busy or not (as before 2026-12-04);
+// BENCH_MIGRATION_TRACE=EVENT,... enables QEMU trace events (`-trace enable=`, wildcards too) in the
+// by-hand sources and prints their log.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI, ROOT, fmt, machineInfo, median, sandbox } from './lib.mjs';
+import { CLI, ROOT, fmt, machineInfo, median, sandbox, settle } from './lib.mjs';
 import { AgentEvents, Console, Qmp, connectUnix, openSockets } from './qemu-lib.mjs';
 import { ALIAS, SshLab, gone, hostsAddArgs, kill, labUnavailable, run, shellQuote } from './ssh-lab.mjs';
 
@@ -121,6 +126,26 @@ function qemuThreads(pid) {
     }
   }
   return { role, byTid };
+}
+
+/**
+ * TCP's loss recovery in this network namespace (the migration's sender's: ssh to lab, and QEMU on the
+ * plain socket): retransmission timeouts (each at least 200 ms of a stalled stream), tail loss probes and
+ * segments sent again. Read before and after each migration, to tell a stall of the network from one of
+ * QEMU or VMDesk. `netns`: another namespace's (lab's).
+ */
+function tcpRecovery(netns) {
+  const read = (file) => (netns ? run('ip', ['netns', 'exec', netns, 'cat', file]) : fs.readFileSync(file, 'utf8'));
+  const table = (file, prefix) => {
+    const [head, values] = read(file)
+      .split('\n')
+      .filter((l) => l.startsWith(`${prefix}:`));
+    const names = head.split(/\s+/).slice(1);
+    const nums = values.split(/\s+/).slice(1).map(Number);
+    return Object.fromEntries(names.map((n, i) => [n, nums[i]]));
+  };
+  const ext = table('/proc/net/netstat', 'TcpExt');
+  return { timeouts: ext.TCPTimeouts, lossProbes: ext.TCPLossProbes, retrans: table('/proc/net/snmp', 'Tcp').RetransSegs };
 }
 
 /** cpuNow() every 100 ms (a scan costs ~2 ms here) until stop(); then the CPU between two moments. */
@@ -277,7 +302,7 @@ try {
     const pid = Number(fs.readFileSync(path.join(runtimeDir, 'qemu.pid'), 'utf8'));
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
     const console_ = new Console(await connectUnix(path.join(runtimeDir, 'console.sock')));
-    return { method: 'vmdesk', name, uuid, dir, runtimeDir, argv, console: console_ };
+    return { method: 'vmdesk', name, uuid, dir, runtimeDir, argv, pid, console: console_ };
   }
 
   /** The same argv with the machine's folder and runtime dir moved under `to` (m/ and rt/). */
@@ -307,6 +332,8 @@ try {
     fs.mkdirSync(path.join(dir, 'm', 'logs'), { recursive: true });
     fs.cpSync(template, path.join(dir, 'm'), { recursive: true });
     const [binary, ...args] = moveArgv(vm.argv, vm, dir);
+    if (process.env.BENCH_MIGRATION_TRACE)
+      for (const event of process.env.BENCH_MIGRATION_TRACE.split(',')) args.push('-trace', `enable=${event}`);
     const log = fs.openSync(path.join(dir, 'qemu.log'), 'a');
     const child = spawn(binary, args, { stdio: ['ignore', log, log] });
     fs.closeSync(log);
@@ -315,7 +342,7 @@ try {
     const qmp = await Qmp.connect(path.join(dir, 'rt', 'qmp.sock'));
     const console_ = new Console(await connectUnix(path.join(dir, 'rt', 'serial.sock')));
     await qmp.cmd('cont');
-    return { method, dir, child, exited, qmp, console: console_ };
+    return { method, dir, child, pid: child.pid, exited, qmp, console: console_ };
   }
 
   /** One migration by VMDesk: the CLI's outcome, and the QMP events both agents passed on. */
@@ -368,6 +395,7 @@ try {
       // VMDesk's downtimeMs: from pre-switchover until the destination has continued the guest; QEMU's own beside it.
       downtimeMs: outcome.downtimeMs,
       qemuDowntimeMs: outcome.qemuDowntimeMs,
+      downtimeBytes: outcome.ramDowntimeBytes ?? NaN,
       cliBeforeMs: began - t0,
       cliAfterMs: end - outputAt,
       ramBytes: outcome.ramBytes,
@@ -489,12 +517,14 @@ try {
     for (const [l, r] of forwards) await unforward(l, r);
     if ((await gone([pid], 5000)).length) kill(pid);
     fs.rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_MIGRATION_TRACE) console.error(fs.readFileSync(path.join(guest.dir, 'qemu.log'), 'utf8'));
     fs.rmSync(guest.dir, { recursive: true, force: true });
     return {
       totalMs: end - t0,
       // As VMDesk counts it: from pre-switchover until the destination's `cont` has answered.
       downtimeMs: continued - paused.at,
       qemuDowntimeMs: info.downtime,
+      downtimeBytes: info.ram?.['downtime-bytes'] ?? NaN,
       ramBytes: info.ram?.transferred ?? 0,
       phases: phasesOf(t0, end, src, resumed, from),
       // Until the mirror starts: no checks; the folder, its files and QEMU in one command; then NBD, the exports, the forwards.
@@ -545,6 +575,9 @@ try {
         const guests = { vmdesk: vm };
         for (const method of ['ssh', 'plain']) guests[method] = await startHandGuest(method, vm, template);
         await Promise.all(METHODS.map((m) => guests[m].console.when(PROMPT)));
+        // The demo guest keeps its vCPU busy ~20 s after its prompt: until all three are idle, the two
+        // waiting their turn would take CPU from the one migrated, by an amount that depends on the turn.
+        if (process.env.BENCH_MIGRATION_SETTLE !== '0') await Promise.all(METHODS.map((m) => settle(guests[m].pid)));
         await sleep(3000);
         const order = METHODS.map((_, i) => METHODS[(i + runIndex) % METHODS.length]);
         for (const method of order) {
@@ -558,13 +591,21 @@ try {
           }
           if (method === 'ssh') await newConnection();
           const cpu = cpuSampler();
+          const tcp0 = { here: tcpRecovery(), lab: tcpRecovery(lab.netns) };
           const result = method === 'vmdesk' ? await migrateVmdesk(guest) : await migrateByHand(guest, vm, template, method === 'ssh');
           cpu.stop();
+          const tcp1 = { here: tcpRecovery(), lab: tcpRecovery(lab.netns) };
+          const tcp = (side) => Object.fromEntries(Object.keys(tcp0[side]).map((k) => [k, tcp1[side][k] - tcp0[side][k]]));
+          const tcpText = (side) => {
+            const d = tcp(side);
+            return `${d.timeouts} timeouts, ${d.lossProbes} loss probes, ${d.retrans} resent`;
+          };
           samples.push({ memory, load, run: r, method, ...result, precopyCpu: cpu.between(...result.phases.precopyWindow) });
           console.error(
             `${label(memory, load)} run ${r + 1} ${method}: total ${fmt(result.totalMs)}, downtime ${fmt(result.downtimeMs)} ` +
-              `(QEMU: ${result.qemuDowntimeMs} ms), ` +
-              `paused ${fmt(result.phases.paused)}, ${result.phases.passes} passes, ${Math.round(result.ramBytes / MiB)} MiB`,
+              `(QEMU: ${result.qemuDowntimeMs} ms, ${(result.downtimeBytes / MiB).toFixed(1)} MiB sent paused), ` +
+              `paused ${fmt(result.phases.paused)}, ${result.phases.passes} passes, ${Math.round(result.ramBytes / MiB)} MiB; ` +
+              `TCP here: ${tcpText('here')}; lab: ${tcpText('lab')}`,
           );
           await sleep(1000);
         }
@@ -615,6 +656,26 @@ try {
       );
     }
   }
+  out.push(
+    '',
+    'The downtime follows what QEMU leaves for the stop-and-copy: it pauses the guest once what is left would take no longer',
+    'than the downtime limit at the throughput it measured, so what it then sends paused (downtime-bytes) differs from run to',
+    'run, for every way alike. Each run: MiB sent paused / downtime.',
+    '',
+    '| guest | way | sent paused (median) | downtime (median, min–max) | each run |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const memory of MEMORIES)
+    for (const load of LOADS)
+      for (const method of METHODS) {
+        const list = pick(memory, load, method);
+        const downs = list.map((x) => x.downtimeMs ?? NaN);
+        out.push(
+          `| ${label(memory, load)} | ${method} | ${(med(list, (x) => x.downtimeBytes) / MiB).toFixed(1)} MiB | ` +
+            `${ms(down(list))} (${ms(Math.min(...downs))}–${ms(Math.max(...downs))}) | ` +
+            `${list.map((x) => `${(x.downtimeBytes / MiB).toFixed(1)} / ${ms(x.downtimeMs ?? NaN)}`).join(', ')} |`,
+        );
+      }
   const cpuTable = [
     '',
     "CPU used during the RAM pre-copy (from `migrate`'s setup to pre-switchover; medians, ms of CPU; /proc every 100 ms, both",

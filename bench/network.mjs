@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, attachWhenReady, cli, machineInfo, median, sandbox, whenLogShows } from './lib.mjs';
+import { ROOT, attachWhenReady, cli, cpuMs, machineInfo, median, sandbox, settle, whenLogShows } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);
 const MIB = Number(process.env.BENCH_NET_MIB ?? 4);
@@ -49,30 +49,7 @@ function freePort() {
   });
 }
 
-const CLK_TCK = 100;
-
-/** CPU time (user + system, all threads) a process has used, in ms. */
-function cpuMs(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Waits until a QEMU uses less than 10 % of a core over a second: the demo guest keeps its vCPU busy
- * for ~20 s after its prompt shows, which would weigh on whichever side is measured first.
- */
-async function settle(pid, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const c0 = cpuMs(pid);
-    await sleep(1000);
-    if (cpuMs(pid) - c0 < 100) return;
-    if (Date.now() > deadline) throw new Error(`QEMU ${pid} stays busy`);
-  }
-}
 
 /**
  * A guest driven through its serial console: `send` types a line, `serialLog` is where QEMU logs the

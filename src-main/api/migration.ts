@@ -155,6 +155,13 @@ export interface MigrationOutcome {
   downtimeMs: number | null;
   /** QEMU's own downtime figure (the stop-and-copy alone). */
   qemuDowntimeMs?: number | null;
+  /**
+   * What QEMU sent while the guest was paused: the RAM still dirty when it stopped the guest, and the
+   * devices' state. QEMU stops the guest once what is left would take no longer than the max downtime
+   * at the measured throughput, so this amount, and the downtime with it, changes from one migration
+   * to the next (null when QEMU does not count it).
+   */
+  ramDowntimeBytes?: number | null;
   /** Where the time went, in order (a live migration): each phase's milliseconds. */
   phasesMs?: MigrationPhases;
   rounds: MigrationRound[];

@@ -68,6 +68,8 @@ interface QueryMigrate {
     'dirty-pages-rate': number;
     'dirty-sync-count': number;
     mbps: number;
+    /** Sent while the guest was paused (QEMU 7.1 and later). */
+    'downtime-bytes'?: number;
   };
 }
 
@@ -424,6 +426,7 @@ async function migrate(
       totalMs: Date.now() - started,
       downtimeMs,
       qemuDowntimeMs: info.downtime ?? null,
+      ramDowntimeBytes: info.ram?.['downtime-bytes'] ?? null,
       phasesMs,
       warnings,
       rounds,
