@@ -53,6 +53,47 @@ interface Pending {
   receiver: FileReceiver | null;
   /** The machine's agent, started at prepare so that Node has loaded it by start (a live migration, until start). */
   standby: StandbyAgent | null;
+  /**
+   * From start until commit or abort: the connection to the agent that started the incoming
+   * migration, and whether QEMU's MIGRATION event has said the stream arrived whole. Commit then
+   * goes on the moment it has, on a connection already open.
+   */
+  link: IncomingLink | null;
+}
+
+class IncomingLink {
+  arrived = false;
+  private wake: () => void = () => undefined;
+
+  constructor(readonly client: AgentClient) {
+    client.on('qmp', (name: string, data: unknown) => {
+      if (name !== 'MIGRATION' || (data as { status?: unknown } | null)?.status !== 'completed') return;
+      this.arrived = true;
+      this.wake();
+    });
+  }
+
+  /** Until QEMU here has loaded the whole stream: its event says so at once, a query every 50 ms makes sure. */
+  async arrival(limitMs = 30_000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (!this.arrived) {
+      const info = await this.client.qmp<{ status?: string; 'error-desc'?: string }>('query-migrate');
+      if (info.status === 'completed') return;
+      if (info.status === 'failed' || Date.now() > deadline)
+        throw new VmdeskError(
+          'QEMU_FAILED',
+          `The migration stream did not complete here: ${info['error-desc'] ?? info.status ?? 'no status'}`,
+        );
+      if (this.arrived) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
 }
 
 /** NBD export names and node names: the disk's own node (its format node), exported writable. */
@@ -131,7 +172,18 @@ export class IncomingMigrations {
       throw err;
     }
     const token = randomUUID();
-    const pending: Pending = { config, dir, started: false, offline, ramKiB, overlays, receiver: null, passphrase, standby: null };
+    const pending: Pending = {
+      config,
+      dir,
+      started: false,
+      offline,
+      ramKiB,
+      overlays,
+      receiver: null,
+      passphrase,
+      standby: null,
+      link: null,
+    };
     if (!offline) {
       // Beside the machines' runtime dirs (the machine's own is made anew when QEMU starts there).
       // The source gets no token if this fails: nothing of the migration may stay.
@@ -213,6 +265,7 @@ export class IncomingMigrations {
     p.passphrase = undefined;
     const { nbdSocket, migrationSocket } = this.sockets(p.config.uuid);
     const client = await this.agent(p);
+    p.link = new IncomingLink(client);
     try {
       await client.qmp('nbd-server-start', { addr: { type: 'unix', data: { path: nbdSocket } } });
       const exports: Record<string, string> = {};
@@ -229,9 +282,16 @@ export class IncomingMigrations {
       await client.qmp('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
       await client.qmp('migrate-incoming', { uri: `unix:${migrationSocket}` });
       return { token, dir: p.dir, nbdSocket, migrationSocket, exports };
-    } finally {
-      client.close();
+    } catch (err) {
+      this.dropLink(p);
+      throw err;
     }
+  }
+
+  /** The connection kept from start, closed. */
+  private dropLink(p: Pending): void {
+    p.link?.client.close();
+    p.link = null;
   }
 
   /** The overlays on the snapshot images that arrived, then QEMU waiting for the stream (by the standby agent). */
@@ -264,22 +324,15 @@ export class IncomingMigrations {
   async commit(token: string): Promise<IncomingCommitted | null> {
     const p = this.get(token);
     if (p.offline) return this.commitOffline(token, p);
-    const client = await this.agent(p);
+    // The connection from start, unless it was lost (the agent restarted): then a new one.
+    const link = p.link && !p.link.client.isClosed ? p.link : new IncomingLink(await this.agent(p));
+    p.link = link;
     try {
-      for (let i = 0; ; i++) {
-        const info = await client.qmp<{ status?: string; 'error-desc'?: string }>('query-migrate');
-        if (info.status === 'completed') break;
-        if (info.status === 'failed' || i > 6000)
-          throw new VmdeskError(
-            'QEMU_FAILED',
-            `The migration stream did not complete here: ${info['error-desc'] ?? info.status ?? 'no status'}`,
-          );
-        await sleep(5);
-      }
-      await client.qmp('nbd-server-stop');
-      await client.request({ op: 'resume' });
+      await link.arrival();
+      await link.client.qmp('nbd-server-stop');
+      await link.client.request({ op: 'resume' });
     } finally {
-      client.close();
+      this.dropLink(p);
     }
     const resumedAt = performance.now();
     await this.core.library.register({ uuid: p.config.uuid, dir: p.dir }, p.config.name);
@@ -306,6 +359,7 @@ export class IncomingMigrations {
   async abort(token: string): Promise<null> {
     const p = this.get(token);
     this.pending.delete(token);
+    this.dropLink(p);
     await this.stopReceiving(p);
     this.takeStandby(p)?.cancel();
     if (p.started) {
