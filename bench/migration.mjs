@@ -592,8 +592,10 @@ try {
           if (method === 'ssh') await newConnection();
           const cpu = cpuSampler();
           const tcp0 = { here: tcpRecovery(), lab: tcpRecovery(lab.netns) };
-          const result = method === 'vmdesk' ? await migrateVmdesk(guest) : await migrateByHand(guest, vm, template, method === 'ssh');
-          cpu.stop();
+          // Stopped on failure too: its interval would keep the bench alive after the clean-up.
+          const result = await (method === 'vmdesk' ? migrateVmdesk(guest) : migrateByHand(guest, vm, template, method === 'ssh')).finally(
+            () => cpu.stop(),
+          );
           const tcp1 = { here: tcpRecovery(), lab: tcpRecovery(lab.netns) };
           const tcp = (side) => Object.fromEntries(Object.keys(tcp0[side]).map((k) => [k, tcp1[side][k] - tcp0[side][k]]));
           const tcpText = (side) => {
