@@ -505,6 +505,9 @@ try {
     }
     await src.cmd('quit').catch(() => undefined);
     await guest.exited;
+    const trace = process.env.BENCH_MIGRATION_TRACE ? fs.readFileSync(path.join(guest.dir, 'qemu.log'), 'utf8') : null;
+    // The source's copy removed, as VMDesk removes the machine's folder here before its totalMs ends.
+    fs.rmSync(guest.dir, { recursive: true, force: true });
     const end = performance.now();
 
     guest.console.close();
@@ -517,8 +520,7 @@ try {
     for (const [l, r] of forwards) await unforward(l, r);
     if ((await gone([pid], 5000)).length) kill(pid);
     fs.rmSync(dir, { recursive: true, force: true });
-    if (process.env.BENCH_MIGRATION_TRACE) console.error(fs.readFileSync(path.join(guest.dir, 'qemu.log'), 'utf8'));
-    fs.rmSync(guest.dir, { recursive: true, force: true });
+    if (trace !== null) console.error(trace);
     return {
       totalMs: end - t0,
       // As VMDesk counts it: from pre-switchover until the destination's `cont` has answered.
