@@ -37,6 +37,7 @@ import { createOverlay } from '../snapshots/images.js';
 import { resolveMachinePath } from '../qemu/qemu-args.js';
 import type { StandbyAgent } from '../vm/vm-runtime.js';
 import { receiveFiles, type FileReceiver } from './file-stream.js';
+import { WakeableDelay } from '../wakeable-delay.js';
 
 interface Pending {
   config: MachineConfig;
@@ -63,13 +64,13 @@ interface Pending {
 
 class IncomingLink {
   arrived = false;
-  private wake: () => void = () => undefined;
+  private readonly delay = new WakeableDelay();
 
   constructor(readonly client: AgentClient) {
     client.on('qmp', (name: string, data: unknown) => {
       if (name !== 'MIGRATION' || (data as { status?: unknown } | null)?.status !== 'completed') return;
       this.arrived = true;
-      this.wake();
+      this.delay.wake();
     });
   }
 
@@ -84,14 +85,7 @@ class IncomingLink {
           'QEMU_FAILED',
           `The migration stream did not complete here: ${info['error-desc'] ?? info.status ?? 'no status'}`,
         );
-      if (this.arrived) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.delay.wait(50);
     }
   }
 }

@@ -38,6 +38,7 @@ import { sendFileStream } from './file-stream.js';
 import { exportName } from './incoming.js';
 import { chainFiles, readHeader } from '../snapshots/images.js';
 import { isEncrypted, requirePassphrase } from '../storage/encryption.js';
+import { WakeableDelay } from '../wakeable-delay.js';
 
 export interface Destination {
   name: string;
@@ -68,7 +69,7 @@ interface QueryMigrate {
     'dirty-pages-rate': number;
     'dirty-sync-count': number;
     mbps: number;
-    /** Sent while the guest was paused (QEMU 7.1 and later). */
+    /** Sent while the guest was paused (QEMU 7.2 has it; older ones may not). */
     'downtime-bytes'?: number;
   };
 }
@@ -270,19 +271,12 @@ async function migrate(
 
     // Every wait below wakes on QEMU's event (a mirror ready or completed, a migration's status): no
     // poll interval is added to the time, nor to the downtime once the guest stops for the switchover.
-    let wake: () => void = () => undefined;
+    const delay = new WakeableDelay();
     const onEvent = (name: string): void => {
-      if (name === 'MIGRATION' || name === 'BLOCK_JOB_READY' || name === 'BLOCK_JOB_COMPLETED' || name === 'BLOCK_JOB_ERROR') wake();
+      if (name === 'MIGRATION' || name === 'BLOCK_JOB_READY' || name === 'BLOCK_JOB_COMPLETED' || name === 'BLOCK_JOB_ERROR') delay.wake();
     };
     client.on('qmp', onEvent);
-    const nextEventOrPoll = (ms = POLL_MS): Promise<void> =>
-      new Promise((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+    const nextEventOrPoll = (ms = POLL_MS): Promise<void> => delay.wait(ms);
 
     // 1. Disks: a full mirror of each into the destination's export, kept in sync once ready.
     for (const disk of config.disks) {

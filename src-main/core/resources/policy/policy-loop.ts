@@ -15,6 +15,7 @@ import { writeBalloonState } from '../balloon-state.js';
 import { HYSTERESIS_PERCENT, decide, giveAllBack, type PolicyDecision, type PolicyMachine } from './decide.js';
 import { AgentPool, hostMemory, observeMachines, readBalloonStateNow, type MachineView } from './observe.js';
 import { KEPT_DECISIONS, policyFiles, readPolicySettings, readPolicyState, writePolicyState, type PolicyState } from './policy-files.js';
+import { WakeableDelay } from '../../wakeable-delay.js';
 
 export const DEFAULT_INTERVAL_MS = 2_000;
 /** How long a quiet tick reuses the guests' statistics. */
@@ -140,7 +141,7 @@ export class MemoryPolicyRun {
   private readonly pool = new AgentPool();
   private readonly startedAt = new Date().toISOString();
   private stopReason: string | null = null;
-  private wake: (() => void) | null = null;
+  private readonly delay = new WakeableDelay();
   private idleSince: number | null = null;
   private targetPercent = 0;
   private firstTick = true;
@@ -173,7 +174,7 @@ export class MemoryPolicyRun {
   /** Ends the policy at its next tick; what it took is given back first. */
   stop(reason: string): void {
     this.stopReason ??= reason;
-    this.wake?.();
+    this.delay.wake();
   }
 
   /** Runs until turned off, stopped, or idle; gives everything back, releases the lock. */
@@ -193,14 +194,7 @@ export class MemoryPolicyRun {
         this.targetPercent = settings.targetPercent;
         await this.tick(settings.targetPercent).catch((err: unknown) => this.log(`tick failed: ${(err as Error).message}`));
         if (this.stopReason !== null) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.intervalMs ?? DEFAULT_INTERVAL_MS);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = null;
+        await this.delay.wait(this.options.intervalMs ?? DEFAULT_INTERVAL_MS);
       }
       // A core turning the policy off ends it with SIGTERM right after saving the settings.
       const turnedOff = await readPolicySettings(this.options.home).then(
