@@ -1,11 +1,11 @@
 // The renderer: one build that runs in Electron (loaded from file://, hence relative URLs) and in the
 // browser served by `vmdesk serve`. No inline scripts, so the page's CSP can forbid them.
-import { defineConfig } from 'vite';
+import { defineConfig, type BuildEnvironmentOptions } from 'vite';
 import vue from '@vitejs/plugin-vue';
 import components from 'unplugin-vue-components/vite';
 import { ElementPlusResolver } from 'unplugin-vue-components/resolvers';
 
-export default defineConfig({
+export default defineConfig(({ isSsrBuild }) => ({
   root: 'src-renderer',
   base: './',
   plugins: [
@@ -25,18 +25,35 @@ export default defineConfig({
     __VUE_I18N_LEGACY_API__: 'false',
     __INTLIFY_PROD_DEVTOOLS__: 'false',
     __INTLIFY_DROP_MESSAGE_COMPILER__: 'false',
+    // What differs when the page takes over a window the server drew (src-main/server/window-render.ts):
+    // Vue says only that something did, unless built with VMDESK_HYDRATION_DETAILS=1 (for debugging).
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: process.env.VMDESK_HYDRATION_DETAILS === '1' ? 'true' : 'false',
   },
-  build: {
-    outDir: '../dist/renderer',
-    emptyOutDir: true,
-    // noVNC 1.7 uses top-level await and class fields.
-    target: 'es2022',
-    modulePreload: { polyfill: false },
-    chunkSizeWarningLimit: 2000,
-    // What the main window needs to show its list is one file (the entry and every module it imports
-    // statically), not some thirty small shared chunks: over `vmdesk serve` each is a request of its
-    // own, and their round trips, not their size, were most of the wait. Dialogs, the console view
-    // and the graphs stay in chunks loaded on demand.
-    rolldownOptions: { output: { codeSplitting: { groups: [{ name: 'main', tags: ['$initial'] }] } } },
-  },
-});
+  // The server's build (`vite build --ssr entry-server.ts`, scripts/build.mjs) holds everything it
+  // imports: `vmdesk serve` runs it from dist/, and the packaged app has no node_modules.
+  ssr: { noExternal: true },
+  build: isSsrBuild ? serverBuild : clientBuild,
+}));
+
+/** The page's build: served by `vmdesk serve`, loaded by Electron. */
+const clientBuild: BuildEnvironmentOptions = {
+  outDir: '../dist/renderer',
+  emptyOutDir: true,
+  // noVNC 1.7 uses top-level await and class fields.
+  target: 'es2022',
+  modulePreload: { polyfill: false },
+  chunkSizeWarningLimit: 2000,
+  // What the main window needs to show its list is one file (the entry and every module it imports
+  // statically), not some thirty small shared chunks: over `vmdesk serve` each is a request of its
+  // own, and their round trips, not their size, were most of the wait. Dialogs, the console view
+  // and the graphs stay in chunks loaded on demand.
+  rolldownOptions: { output: { codeSplitting: { groups: [{ name: 'main', tags: ['$initial'] }] } } },
+};
+
+/** The build for Node that draws the main window on the server (src-renderer/entry-server.ts; src-main/server/window-render.ts). */
+const serverBuild: BuildEnvironmentOptions = {
+  outDir: '../dist/renderer-ssr',
+  emptyOutDir: true,
+  target: 'node20',
+  rolldownOptions: { output: { entryFileNames: '[name].mjs', chunkFileNames: '[name]-[hash].mjs' } },
+};

@@ -38,6 +38,8 @@ const OUTPUTS = [
   'dist/bundle/scheduler.cjs',
   'dist/electron/main.cjs',
   'dist/renderer/index.html',
+  'dist/renderer-ssr/entry-server.mjs',
+  'dist/renderer-ssr/load.cjs',
 ];
 
 function collect(root, rel, files) {

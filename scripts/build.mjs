@@ -81,12 +81,23 @@ if (fs.existsSync(path.join(root, 'src-main/electron/main.ts'))) {
 if (fs.existsSync(path.join(root, 'vite.config.ts'))) {
   // Always the production build: Vite takes NODE_ENV from the environment, and one inherited from a
   // test runner (vitest sets NODE_ENV=test) would keep Vue's and vue-i18n's development code in.
-  const vite = spawnSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  if (vite.status !== 0) process.exit(vite.status ?? 1);
+  // Then the same renderer built for Node (dist/renderer-ssr), with which `vmdesk serve` draws the
+  // main window into the page it sends (src-main/server/window-render.ts).
+  for (const ssr of [[], ['--ssr', 'entry-server.ts']]) {
+    const vite = spawnSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', ...ssr, '--logLevel', 'warn'], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
+    if (vite.status !== 0) process.exit(vite.status ?? 1);
+  }
+  // The server build is an ES module, and the CLI's bundle runs in a vm.Script, whose import() Node
+  // refuses: the bundle requires this file (loaded by Node's own loader, where import() works) to
+  // import it (src-main/server/window-render.ts).
+  fs.writeFileSync(
+    path.join(root, 'dist/renderer-ssr/load.cjs'),
+    "'use strict';\n// Written by scripts/build.mjs: see there.\nmodule.exports = () => import('./entry-server.mjs');\n",
+  );
   // The main window's first load stays small: Element Plus on demand, dialogs in chunks of their own.
   const { bundleProblems } = await import(path.join(root, 'dist/main/server/renderer-bundle.js'));
   const problems = bundleProblems(path.join(root, 'dist/renderer'));

@@ -468,7 +468,8 @@ export function buildProgram(core: Core): Command {
     .description(t('cli.serve.description'))
     .option('--host <host>', t('cli.serve.host'), listenHost, '127.0.0.1')
     .option('--port <port>', t('cli.serve.port'), listenPort, 0)
-    .action(async (o: { host: string; port: number }) => {
+    .option('--no-server-render', t('cli.serve.noServerRender'))
+    .action(async (o: { host: string; port: number; serverRender: boolean }) => {
       await serve(core, o);
     });
 

@@ -60,6 +60,8 @@ async function start(files: RendererFiles): Promise<void> {
     rendererDir: path.dirname(files.indexHtml),
     allowedOrigins: FILE_PAGE_ORIGINS,
     service,
+    // The window loads its page from a file, and this server's token is never shown: nothing to draw.
+    serverRendererDir: null,
   });
   void service.hosts.connectAll().catch((err: unknown) => console.error('VMDesk: remote hosts:', err));
   const streamServer = `ws://${STREAM_HOST}:${server.port}`;

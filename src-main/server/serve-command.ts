@@ -38,11 +38,19 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-export async function serve(core: Core, options: { host: string; port: number }): Promise<void> {
+export async function serve(core: Core, options: { host: string; port: number; serverRender?: boolean }): Promise<void> {
   const stopWatching = await core.watch();
   try {
     const service = new CoreService(core);
-    const server = await startServer({ core, service, host: options.host, port: options.port, rendererDir: findRendererDir() });
+    const server = await startServer({
+      core,
+      service,
+      host: options.host,
+      port: options.port,
+      rendererDir: findRendererDir(),
+      // The main window drawn here for the token URL's load (window-render.ts), unless told not to.
+      ...(options.serverRender === false ? { serverRendererDir: null } : {}),
+    });
     // Remote hosts connect in the background; their rows say how it goes.
     void service.hosts.connectAll().catch((err: unknown) => process.stderr.write(`warning: remote hosts: ${(err as Error).message}\n`));
     process.stdout.write(`VMDesk is serving on ${server.url}/?token=${server.token}\n`);

@@ -4,6 +4,7 @@
  * plain or upgrade, passes the same access check (Host, Origin, token) first.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -17,6 +18,7 @@ import { bridgeConsole, localStream, parseConsolePath, remoteStream } from './co
 import { securityHeaders, sendPage, upgradeRefusal } from './http-responses.js';
 import { mimeType, rendererIsBuilt, resolveStaticFile } from './static-files.js';
 import { noNativeMenu } from './front-end.js';
+import { WindowRenderer } from './window-render.js';
 
 export interface ServerOptions {
   core: Core;
@@ -24,6 +26,12 @@ export interface ServerOptions {
   port?: number;
   token?: string;
   rendererDir: string;
+  /**
+   * The renderer's build for Node, which draws the main window for a first load with the token
+   * (window-render.ts); default: `renderer-ssr` beside rendererDir. None there, or null: the page
+   * draws itself.
+   */
+  serverRendererDir?: string | null;
   /** Further Origins allowed to open WebSockets (the desktop app passes its own). */
   allowedOrigins?: readonly string[];
   /** The desktop app's service (one set of SSH connections per process); made here otherwise. */
@@ -69,6 +77,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const ownsService = !options.service;
   let policy: AccessPolicy | null = null;
   let serverWs = '';
+  const serverRendererDir =
+    options.serverRendererDir === undefined ? path.join(path.dirname(rendererDir), 'renderer-ssr') : options.serverRendererDir;
+  const windows = serverRendererDir === null ? null : new WindowRenderer(serverRendererDir, rendererDir, service);
+  // Any change in the core (machines, states, tasks, hosts) makes the window kept drawn out of date.
+  const stopWatchingChanges = windows ? service.subscribe(() => windows.changed()) : () => undefined;
 
   const headersFor = (requestHost: string | undefined): Record<string, string> =>
     securityHeaders([...new Set([serverWs, ...(requestHost && policy?.hosts.has(requestHost) ? [`ws://${requestHost}`] : [])])]);
@@ -92,6 +105,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // api/client.ts). The token itself never goes into a cookie: see access.ts.
     const login: Record<string, string> = access.tokenFromQuery ? { 'Set-Cookie': pageCookie((policy as AccessPolicy).pageKey) } : {};
     if (url.pathname === '/' && !rendererIsBuilt(rendererDir)) return sendPage(res, 503, headers);
+    if (url.pathname === '/' && access.tokenFromQuery && windows && (await sendDrawnWindow(windows, req, res, { ...headers, ...login })))
+      return;
     const file = await resolveStaticFile(rendererDir, url.pathname);
     if (!file && url.pathname === '/favicon.ico') {
       // Browsers ask for it unprompted; a 404 would be a console error on every page load.
@@ -116,6 +131,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const stream = fs.createReadStream(file);
     stream.on('error', () => res.destroy());
     stream.pipe(res);
+  }
+
+  /**
+   * The main window drawn here, for the load of the token URL (window-render.ts): its head sent at
+   * once, the window when drawn. False when it cannot be, and the page is then served as built.
+   */
+  async function sendDrawnWindow(
+    windows: WindowRenderer,
+    req: IncomingMessage,
+    res: ServerResponse,
+    headers: Record<string, string>,
+  ): Promise<boolean> {
+    const page = await windows.page(req.headers['accept-language']);
+    if (!page) return false;
+    res.writeHead(200, { ...headers, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    if (req.method === 'HEAD') {
+      res.end();
+      return true;
+    }
+    res.write(page.head);
+    res.end(await page.rest);
+    return true;
   }
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -168,6 +205,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // A wildcard address is no address to browse to: this host reaches it as 127.0.0.1.
   const address = hostWithPort(isWildcard(host) ? '127.0.0.1' : host, port);
   serverWs = `ws://${address}`;
+  // The server build read and compiled now, not when the first page is asked for.
+  if (windows?.available()) void windows.warmUp();
 
   let closing: Promise<void> | null = null;
   return {
@@ -186,6 +225,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }).then(
         () =>
           new Promise<void>((resolve) => {
+            stopWatchingChanges();
+            windows?.close();
             if (ownsService) service.close();
             apiWss.close(() => streamWss.close(() => resolve()));
           }),

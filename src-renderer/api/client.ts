@@ -179,7 +179,52 @@ function apiSocketUrl(): string {
   return `${proto}//${location.host}/api?token=${encodeURIComponent(servedToken())}`;
 }
 
-const transport: Transport = window.vmdesk ? preloadTransport(window.vmdesk) : webSocketTransport(apiSocketUrl());
+/**
+ * Answers given ahead (the main window's starting calls, from the page `vmdesk serve` rendered): the
+ * first call of each, on this computer and without arguments, gets its answer at once rather than
+ * waiting for the WebSocket. Each answer is used once; later calls ask the core.
+ */
+const given = new Map<string, unknown>();
+
+export function giveAnswers(answers: Readonly<Record<string, unknown>>): void {
+  given.clear();
+  for (const [method, result] of Object.entries(answers)) given.set(method, result);
+}
+
+function withGivenAnswers(inner: Transport): Transport {
+  return {
+    ...inner,
+    call(method, args, host) {
+      if (host === undefined && args.length === 0 && given.has(method)) {
+        const result = given.get(method);
+        given.delete(method);
+        return Promise.resolve(result);
+      }
+      return inner.call(method, args, host);
+    },
+  };
+}
+
+/**
+ * On the server (Vue's server renderer draws the window there): no connection, only the answers
+ * given for this rendering; any other call fails at once, as a call fails while disconnected.
+ */
+function serverTransport(): Transport {
+  return {
+    call: () => Promise.reject(new ApiError('DISCONNECTED', 'Not connected to VMDesk while the window is drawn on the server')),
+    ready: () => Promise.resolve(),
+    onEvent: () => () => undefined,
+    state: { value: 'connecting' },
+    onStateChange: () => () => undefined,
+  };
+}
+
+function baseTransport(): Transport {
+  if (typeof window === 'undefined') return serverTransport();
+  return window.vmdesk ? preloadTransport(window.vmdesk) : webSocketTransport(apiSocketUrl());
+}
+
+const transport: Transport = withGivenAnswers(baseTransport());
 
 /** Every operation of the contract on this computer, typed; rejects with ApiError. */
 export const api: VmdeskApi = createApiProxy((method, args) => transport.call(method, args));

@@ -12,6 +12,17 @@ export interface VirtualRowsOptions<R> {
   pinned: Ref<number>;
 }
 
+let assumedHeight: number | null = null;
+
+/**
+ * The list's height to assume before it is laid out (null: the window's). A window drawn by the
+ * server assumed one (it has no window), and the page, taking that window over, must draw the same
+ * rows at first.
+ */
+export function assumeListHeight(height: number | null): void {
+  assumedHeight = height;
+}
+
 /** Rows beyond the screen drawn ahead, each way: a wheel turn or Page Down shows drawn rows at once. */
 const OVERSCAN = 6;
 
@@ -34,7 +45,7 @@ export function useVirtualRows<R>(options: VirtualRowsOptions<R>) {
         overscan: OVERSCAN,
         // The list's height is not known before it is laid out: the window's, rather than none, so
         // that the rows are drawn in the first render, not in one after it.
-        initialRect: { width: 0, height: window.innerHeight },
+        initialRect: { width: 0, height: assumedHeight ?? window.innerHeight },
         rangeExtractor: (range: Range) => withPinned(defaultRangeExtractor(range), pinned, rows.length),
         measureElement: rowHeight,
       };

@@ -34,8 +34,16 @@ export function resolveLocale(preference: LanguagePreference, languages: readonl
   return preference === 'system' ? systemLocale(languages) : preference;
 }
 
+/** On the server (`vmdesk serve` drawing the main window): the languages of the request being answered. */
+let requestLanguages: readonly string[] = [];
+
+export function setRequestLanguages(languages: readonly string[]): void {
+  requestLanguages = languages;
+}
+
 /** The desktop's languages as this page sees them (Electron: the system's; a browser: its own setting). */
 export function navigatorLanguages(): readonly string[] {
+  if (typeof window === 'undefined') return requestLanguages;
   if (typeof navigator === 'undefined') return [];
   if (navigator.languages?.length) return navigator.languages;
   return navigator.language ? [navigator.language] : [];

@@ -19,6 +19,7 @@ const keyOf = (host: string, id: string): string => `${host}/${id}`;
  * are per host: a task is known by its host and id.
  */
 export const useTasksStore = defineStore('tasks', () => {
+  const hosts = useHostsStore();
   const byKey = ref(new Map<string, HostedTask>());
   const waiters = new Map<string, Waiter[]>();
   let subscribed = false;
@@ -55,13 +56,11 @@ export const useTasksStore = defineStore('tasks', () => {
     if (!subscribed) {
       subscribed = true;
       onApiEvent('task', upsert);
-      const hosts = useHostsStore();
       hosts.onHostUp((h) => void loadHost(h));
       hosts.onHostGone((h) => {
         for (const [key, t] of byKey.value) if (t.host === h && t.state !== 'running') byKey.value.delete(key);
       });
     }
-    const hosts = useHostsStore();
     const up = hosts.remotes.filter((h) => hosts.reachable(h.name)).map((h) => h.name);
     await Promise.all([LOCAL_HOST, ...up].map(loadHost));
   }

@@ -146,6 +146,7 @@ export const cli = {
     description: 'serve the VMDesk UI and API to a web browser (token-protected; Ctrl-C stops it, machines keep running)',
     host: 'address to listen on',
     port: 'port to listen on (0: any free port)',
+    noServerRender: 'send the page as built and let the browser draw the main window (slower to show; for troubleshooting)',
   },
   trustBacking: 'confirm a backing file of the image, which is then used as part of the disk (repeat for every file of its chain)',
   states: {

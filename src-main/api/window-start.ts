@@ -1,0 +1,26 @@
+/**
+ * What `vmdesk serve` puts into the main window's page when it renders the window itself (Vue's
+ * server renderer, src-main/server/window-render.ts): the answers the window asks for first, and
+ * what the rendering assumed. The page reads it back (src-renderer/main.ts) so that its own first
+ * render, which takes over the server's HTML (hydration), starts from the same state and draws the
+ * same thing.
+ */
+import type { ApiResults } from './contract.js';
+
+/** The four calls the main window makes before it can draw its list, on this computer, as answered. */
+export const STARTING_CALLS = ['listMachines', 'host', 'listHosts', 'listTasks'] as const;
+export type StartingCall = (typeof STARTING_CALLS)[number];
+export type StartingAnswers = { [M in StartingCall]: ApiResults[M] };
+
+export interface WindowStart {
+  answers: StartingAnswers;
+  /** The language the window was drawn in (the renderer's locale: 'en', 'de'). */
+  locale: string;
+  /** The languages the browser asked for (Accept-Language), in its order: dates and numbers follow them. */
+  languages: string[];
+  /** The machine list's height taken before the page is laid out: the rows drawn at first. */
+  listHeight: number;
+}
+
+/** The id of the page's `<script type="application/json">` that carries the WindowStart. */
+export const WINDOW_START_ID = 'vmdesk-start';
