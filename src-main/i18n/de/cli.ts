@@ -151,7 +151,8 @@ export const cli: Catalogue['cli'] = {
       'Oberfläche und API von VMDesk einem Webbrowser anbieten (mit Token geschützt; Strg-C beendet, die Maschinen laufen weiter)',
     host: 'Adresse, auf der gelauscht wird',
     port: 'Port, auf dem gelauscht wird (0: ein beliebiger freier Port)',
-    noServerRender: 'die Seite so senden, wie sie gebaut ist, und das Hauptfenster vom Browser zeichnen lassen (zeigt sich langsamer; zur Fehlersuche)',
+    noServerRender:
+      'die Seite so senden, wie sie gebaut ist, und das Hauptfenster vom Browser zeichnen lassen (zeigt sich langsamer; zur Fehlersuche)',
   },
   trustBacking:
     'eine Basisdatei des Abbilds bestätigen, die dann als Teil der Platte verwendet wird (für jede Datei der Kette wiederholen)',
