@@ -8,7 +8,7 @@ import type { StartingAnswers } from '../src-main/api/window-start';
 import { createVmdeskApp } from './app';
 import { giveAnswers } from './api/client';
 import { currentLocale, showLocale } from './i18n';
-import { resolveLocale, setRequestLanguages, type AppLocale } from './i18n/language';
+import { intlTag, resolveLocale, setRequestLanguages, type AppLocale } from './i18n/language';
 import { assumeListHeight } from './composables/useVirtualRows';
 import { loadMainWindowData } from './lib/main-window-data';
 
@@ -27,6 +27,12 @@ export interface DrawnWindow {
 /** The language a window for these languages (Accept-Language's, best first) is drawn in. */
 export function windowLocale(languages: readonly string[]): AppLocale {
   return resolveLocale('system', languages);
+}
+
+/** What a window drawn for these languages depends on: its language and the locale of its dates and numbers. */
+export function windowKey(languages: readonly string[]): string {
+  const locale = windowLocale(languages);
+  return `${locale} ${intlTag(locale, languages)}`;
 }
 
 let queue: Promise<unknown> = Promise.resolve();

@@ -16,8 +16,6 @@ export interface WindowStart {
   answers: StartingAnswers;
   /** The language the window was drawn in (the renderer's locale: 'en', 'de'). */
   locale: string;
-  /** The languages the browser asked for (Accept-Language), in its order: dates and numbers follow them. */
-  languages: string[];
   /** The machine list's height taken before the page is laid out: the rows drawn at first. */
   listHeight: number;
 }

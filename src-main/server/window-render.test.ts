@@ -37,7 +37,6 @@ describe('cutTemplate and drawnRest', () => {
   const start = (locale: string): WindowStart => ({
     answers: { listMachines: [], host: null as never, listHosts: [], listTasks: [] },
     locale,
-    languages: [],
     listHeight: 1200,
   });
 
@@ -86,6 +85,7 @@ describe('WindowRenderer', () => {
       `let n = 0;
 module.exports = async () => ({
   windowLocale: (languages) => (languages[0] === 'de' ? 'de' : 'en'),
+  windowKey: (languages) => languages.join(','),
   drawMainWindow: async (answers, languages) => {
     ${fail ? "throw new Error('the build broke');" : ''}
     n += 1;

@@ -23,6 +23,8 @@ interface ServerBuild {
   drawMainWindow(answers: StartingAnswers, languages: readonly string[], listHeight: number): Promise<DrawnWindow>;
   /** The language a window for these languages is drawn in. */
   windowLocale(languages: readonly string[]): string;
+  /** What a window drawn for these languages depends on (its language, the locale of its numbers): windows of one key are the same. */
+  windowKey(languages: readonly string[]): string;
 }
 
 /**
@@ -118,7 +120,7 @@ export interface PageInParts {
 
 /** How long the core must be quiet (no event) before the kept windows are drawn again. */
 const REDRAW_AFTER_QUIET_MS = 1000;
-/** Windows kept drawn: one per set of languages asked for, the latest few. */
+/** Windows kept drawn: one per language and locale of numbers asked for, the latest few. */
 const KEPT = 4;
 
 interface Kept {
@@ -208,7 +210,7 @@ export class WindowRenderer {
       this.warn(err);
       return null;
     }
-    const kept = this.kept.get(languages.join(','));
+    const kept = this.kept.get(build.windowKey(languages));
     if (kept?.page && kept.generation === this.generation && kept.template === template)
       return { head: kept.page, rest: Promise.resolve('') };
     const parts = cutTemplate(template, build.windowLocale(languages));
@@ -222,10 +224,11 @@ export class WindowRenderer {
 
   /** Draws the window for `languages` and keeps it; the rest of the page after its head (as built if drawing fails). */
   private async draw(languages: string[], build?: ServerBuild, template?: string, parts?: PageParts | null): Promise<string> {
-    const key = languages.join(',');
     const generation = this.generation;
+    let key: string | null = null;
     try {
       build ??= await this.load();
+      key = build.windowKey(languages);
       template ??= await this.template();
       parts ??= cutTemplate(template, build.windowLocale(languages));
       if (!parts) throw new Error('dist/renderer/index.html has no <div id="app"></div>');
@@ -237,13 +240,13 @@ export class WindowRenderer {
       ]);
       const answers: StartingAnswers = { listMachines, host, listHosts, listTasks };
       const drawn = await build.drawMainWindow(answers, languages, DRAWN_LIST_HEIGHT);
-      const rest = drawnRest(parts, drawn, { answers, locale: drawn.locale, languages, listHeight: DRAWN_LIST_HEIGHT });
+      const rest = drawnRest(parts, drawn, { answers, locale: drawn.locale, listHeight: DRAWN_LIST_HEIGHT });
       if (rest === null) throw new Error(`a teleport to ${Object.keys(drawn.teleports).join(', ')}, which is not an element's id`);
       this.keep(key, { languages, template, generation, page: `${parts.head}${rest}` });
       return rest;
     } catch (err) {
       this.warn(err);
-      this.kept.delete(key);
+      if (key !== null) this.kept.delete(key);
       return parts?.tail ?? '</div></body></html>';
     }
   }

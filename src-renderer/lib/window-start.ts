@@ -21,7 +21,6 @@ export function readWindowStart(doc: Document): WindowStart | null {
   const answers = start.answers;
   if (!STARTING_CALLS.every((call) => call in answers)) return null;
   if (!(LOCALES as readonly unknown[]).includes(start.locale)) return null;
-  if (!Array.isArray(start.languages) || !start.languages.every((l) => typeof l === 'string')) return null;
   if (typeof start.listHeight !== 'number' || !(start.listHeight > 0)) return null;
   return start as unknown as WindowStart;
 }
