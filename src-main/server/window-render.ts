@@ -128,7 +128,8 @@ interface Kept {
   template: string;
   /** The core's event count when the answers it was drawn from were read. */
   generation: number;
-  page: string | null;
+  /** The whole page. */
+  page: string;
 }
 
 export class WindowRenderer {
@@ -170,9 +171,8 @@ export class WindowRenderer {
    * page a user opens is ready (run once the server listens).
    */
   async warmUp(): Promise<void> {
-    await (
-      await this.page(undefined)
-    )?.rest;
+    const page = await this.page(undefined);
+    await page?.rest;
   }
 
   /**
@@ -211,8 +211,7 @@ export class WindowRenderer {
       return null;
     }
     const kept = this.kept.get(build.windowKey(languages));
-    if (kept?.page && kept.generation === this.generation && kept.template === template)
-      return { head: kept.page, rest: Promise.resolve('') };
+    if (kept && kept.generation === this.generation && kept.template === template) return { head: kept.page, rest: Promise.resolve('') };
     const parts = cutTemplate(template, build.windowLocale(languages));
     if (!parts) return null;
     return { head: parts.head, rest: this.draw(languages, build, template, parts) };
