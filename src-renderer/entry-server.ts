@@ -4,25 +4,13 @@
  * it, the machine list included. The page then takes that HTML over (main.ts) instead of drawing it.
  */
 import { renderToString, type SSRContext } from 'vue/server-renderer';
-import type { StartingAnswers } from '../src-main/api/window-start';
+import type { DrawnWindow, StartingAnswers } from '../src-main/api/window-start';
 import { createVmdeskApp } from './app';
 import { giveAnswers } from './api/client';
 import { currentLocale, showLocale } from './i18n';
 import { intlTag, resolveLocale, setRequestLanguages, type AppLocale } from './i18n/language';
 import { assumeListHeight } from './composables/useVirtualRows';
 import { loadMainWindowData } from './lib/main-window-data';
-
-export interface DrawnWindow {
-  /** The HTML of the window, for the page's `<div id="app">`. */
-  html: string;
-  /**
-   * What its teleports drew, by target (Element Plus's popups go to `#el-popper-container-1024`): the
-   * page must hold these targets with this content, at the end of its body.
-   */
-  teleports: Record<string, string>;
-  /** The language it is in. */
-  locale: string;
-}
 
 /** The language a window for these languages (Accept-Language's, best first) is drawn in. */
 export function windowLocale(languages: readonly string[]): AppLocale {

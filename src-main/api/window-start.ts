@@ -20,5 +20,19 @@ export interface WindowStart {
   listHeight: number;
 }
 
+/** A window as the server draws it (src-renderer/entry-server.ts), for the page (src-main/server/window-render.ts). */
+export interface DrawnWindow {
+  /** The HTML of the window, for the page's `<div id="app">`. */
+  html: string;
+  /**
+   * What its teleports drew, by target selector (Element Plus's popups go to
+   * `#el-popper-container-1024`): the page must hold these targets with this content, at the end of
+   * its body.
+   */
+  teleports: Record<string, string>;
+  /** The language it is in. */
+  locale: string;
+}
+
 /** The id of the page's `<script type="application/json">` that carries the WindowStart. */
 export const WINDOW_START_ID = 'vmdesk-start';

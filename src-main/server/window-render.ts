@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { VmdeskApi } from '../api/contract.js';
-import { WINDOW_START_ID, type StartingAnswers, type StartingCall, type WindowStart } from '../api/window-start.js';
+import { WINDOW_START_ID, type DrawnWindow, type StartingAnswers, type StartingCall, type WindowStart } from '../api/window-start.js';
 
 /** What dist/renderer-ssr/entry-server.mjs exports (src-renderer/entry-server.ts). */
 interface ServerBuild {
@@ -68,14 +68,6 @@ export function jsonForScript(value: unknown): string {
 
 const APP_ELEMENT = '<div id="app"></div>';
 const TELEPORT_TARGET = /^#[A-Za-z][\w-]*$/;
-
-/** A window as the server build draws it (src-renderer/entry-server.ts). */
-export interface DrawnWindow {
-  html: string;
-  /** What its teleports drew, by target selector (Element Plus's popups: `#el-popper-container-1024`). */
-  teleports: Record<string, string>;
-  locale: string;
-}
 
 /** The built index.html cut where the window goes: what comes before (with the page's language) and after. */
 export interface PageParts {
