@@ -15,6 +15,8 @@ let failed = 0;
 let skipped = 0;
 const failures = [];
 const skips = [];
+/** Each test file's wall time, for the closing table of the longest (where the suite's time goes). */
+const fileTimes = [];
 
 const oneLine = (text) => String(text).split('\n')[0].slice(0, 300);
 
@@ -28,6 +30,7 @@ function countReport(results) {
   };
   for (const file of results.testResults) {
     const rel = path.relative(root, file.name);
+    if (file.endTime > file.startTime) fileTimes.push({ rel, seconds: (file.endTime - file.startTime) / 1000 });
     const fileFailed = file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed');
     // A file that failed without a failed test (its beforeAll threw, it did not load): its tests never ran.
     if (fileFailed) fail(`${rel} (the file failed: ${oneLine(file.message || 'no message')})`);
@@ -136,6 +139,10 @@ await vitest(hasE2e ? ['integration-serial', 'e2e-serial'] : ['integration-seria
 await Promise.all([vitest(['integration-serial-lane-1'], env), vitest(['integration-serial-lane-2'], env, { buffered: true })]);
 if (hasE2e) await vitest(['e2e'], env);
 
+const longest = fileTimes.sort((a, b) => b.seconds - a.seconds).slice(0, 25);
+process.stdout.write(
+  '\nLongest test files (wall time, seconds):\n' + longest.map((f) => `  ${f.seconds.toFixed(1).padStart(6)}  ${f.rel}`).join('\n') + '\n',
+);
 if (skips.length) {
   process.stdout.write('\nSkipped:\n' + skips.map((s) => `  - ${s}`).join('\n') + '\n');
 }
