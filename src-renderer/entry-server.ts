@@ -4,7 +4,7 @@
  * it, the machine list included. The page then takes that HTML over (main.ts) instead of drawing it.
  */
 import { renderToString, type SSRContext } from 'vue/server-renderer';
-import type { DrawnWindow, StartingAnswers } from '../src-main/api/window-start';
+import type { DrawnWindow, ServerBuild, StartingAnswers } from '../src-main/api/window-start';
 import { createVmdeskApp } from './app';
 import { giveAnswers } from './api/client';
 import { currentLocale, showLocale } from './i18n';
@@ -46,3 +46,7 @@ async function draw(answers: StartingAnswers, languages: readonly string[], list
   const html = await renderToString(app, context);
   return { html, teleports: context.teleports ?? {}, locale: currentLocale.value };
 }
+
+// What the server loads: these exports, checked against the type it loads them as.
+const exported: ServerBuild = { drawMainWindow, windowLocale, windowKey };
+void exported;

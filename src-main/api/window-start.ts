@@ -34,5 +34,14 @@ export interface DrawnWindow {
   locale: string;
 }
 
+/** What the server build (src-renderer/entry-server.ts, built into dist/renderer-ssr) exports. */
+export interface ServerBuild {
+  drawMainWindow(answers: StartingAnswers, languages: readonly string[], listHeight: number): Promise<DrawnWindow>;
+  /** The language a window for these languages is drawn in. */
+  windowLocale(languages: readonly string[]): string;
+  /** What a window drawn for these languages depends on (its language, the locale of its numbers): windows of one key are the same. */
+  windowKey(languages: readonly string[]): string;
+}
+
 /** The id of the page's `<script type="application/json">` that carries the WindowStart. */
 export const WINDOW_START_ID = 'vmdesk-start';

@@ -16,17 +16,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { VmdeskApi } from '../api/contract.js';
-import { WINDOW_START_ID, type DrawnWindow, type StartingAnswers, type StartingCall, type WindowStart } from '../api/window-start.js';
+import {
+  WINDOW_START_ID,
+  type DrawnWindow,
+  type ServerBuild,
+  type StartingAnswers,
+  type StartingCall,
+  type WindowStart,
+} from '../api/window-start.js';
 
 /** What dist/renderer-ssr/entry-server.mjs exports (src-renderer/entry-server.ts). */
-interface ServerBuild {
-  drawMainWindow(answers: StartingAnswers, languages: readonly string[], listHeight: number): Promise<DrawnWindow>;
-  /** The language a window for these languages is drawn in. */
-  windowLocale(languages: readonly string[]): string;
-  /** What a window drawn for these languages depends on (its language, the locale of its numbers): windows of one key are the same. */
-  windowKey(languages: readonly string[]): string;
-}
-
 /**
  * The list's height the server draws for: it cannot know the window's, and a taller guess only draws
  * a few rows more than the screen shows (the page measures and corrects once it runs).
