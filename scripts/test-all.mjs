@@ -47,12 +47,31 @@ function countReport(results) {
   return projectFailures;
 }
 
+/** The host's CPU time so far (Linux /proc/stat, in ticks): all of it and the idle part (idle and iowait). */
+function cpuTicks() {
+  try {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const n = fields.map(Number);
+    return { total: n.reduce((a, b) => a + b, 0), idle: n[3] + n[4] };
+  } catch {
+    return null;
+  }
+}
+
+/** How busy the host's CPUs were since `from` (a cpuTicks()), as " CPU 87 % busy", or nothing. */
+function busySince(from) {
+  const now = cpuTicks();
+  if (!from || !now || now.total === from.total) return '';
+  return `, CPU ${Math.round(100 * (1 - (now.idle - from.idle) / (now.total - from.total)))} % busy`;
+}
+
 /**
  * Runs a command; its output goes straight through, or when `buffered` (it runs beside another) is
  * kept and printed whole once it ends, so that two outputs never interleave.
  */
 function run(name, cmd, args, { env = process.env, buffered = false } = {}) {
   const started = Date.now();
+  const ticks = cpuTicks();
   const header = `\n── ${name}: ${cmd} ${args.join(' ')}\n`;
   if (!buffered) process.stdout.write(header);
   return new Promise((resolve) => {
@@ -63,7 +82,7 @@ function run(name, cmd, args, { env = process.env, buffered = false } = {}) {
     child.on('close', (code) => {
       const ok = code === 0;
       if (buffered) process.stdout.write(header + Buffer.concat(output).toString());
-      process.stdout.write(`── ${name}: ${ok ? 'ok' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+      process.stdout.write(`── ${name}: ${ok ? 'ok' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(1)} s${busySince(ticks)})\n`);
       resolve(ok);
     });
   });

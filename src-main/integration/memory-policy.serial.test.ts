@@ -7,7 +7,7 @@
 // Runs alone (*.serial.test.ts): host memory use is host-wide, and the guests want the CPUs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MemoryPolicyStatus, PolicyDecision } from '../api/resources.js';
 import { isProcessAlive } from '../core/fs/lock-file.js';
 import { eventually, makeSandbox, ok, vmdesk, type Sandbox } from './harness.js';
@@ -33,6 +33,21 @@ beforeAll(async () => {
   await ok(sb, ['modify', 'pd', '--balloon', 'off']);
   await Promise.all(['pa', 'pb', 'pc', 'pd'].map((name) => ok(sb, ['start', name])));
   await Promise.all(['pa', 'pb', 'pc', 'pd'].map((name) => ok(sb, ['wait', name, '--text', PROMPT, '--timeout', '120'])));
+});
+
+// A failure says what the policy logged and what it sees of each machine (a policy that died at once
+// shows every machine's size as unknown: its log says why).
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(async () => {
+    let log: string;
+    try {
+      log = policyLog().split('\n').slice(-40).join('\n');
+    } catch (err) {
+      log = `(no log: ${(err as Error).message})`;
+    }
+    const now = await vmdesk(sb, ['memory-policy', '--json']);
+    console.error(`policy.log, last lines:\n${log}\nmemory-policy --json (exit ${now.code}):\n${now.stdout}${now.stderr}`);
+  });
 });
 
 afterAll(async () => {
