@@ -27,6 +27,7 @@ import {
 } from '../../api/migration.js';
 import type { TaskInfo } from '../../api/types.js';
 import { parseInput } from '../../api/validation.js';
+import type { AgentClient } from '../agent/agent-client.js';
 import type { Core } from '../core.js';
 import { isInside } from '../fs/path-inside.js';
 import { withLock } from '../fs/lock-file.js';
@@ -74,6 +75,37 @@ interface QueryMigrate {
   };
 }
 
+/** QEMU's ImageInfo, as far as read here: an image and what it rests on. */
+interface ImageInfo {
+  filename: string;
+  'virtual-size': number;
+  'backing-image'?: ImageInfo;
+}
+
+/**
+ * Each disk's virtual size and image files (top first, absolute), as its running QEMU has them open:
+ * one `query-block` instead of a qemu-img per disk. A disk whose files QEMU names other than by a
+ * plain path (a `json:` filename, from options a path cannot say) has no files here: it is read
+ * with qemu-img instead.
+ */
+type OpenDisks = Map<string, { virtualBytes: number; files: string[] | null }>;
+
+async function openDisks(client: AgentClient, config: MachineConfig): Promise<OpenDisks> {
+  const blocks = await client.qmp<Array<{ inserted?: { 'node-name'?: string; image?: ImageInfo } }>>('query-block', undefined, 10_000);
+  const open: OpenDisks = new Map();
+  for (const disk of config.disks) {
+    const image = blocks.find((b) => b.inserted?.['node-name'] === disk.id)?.inserted?.image;
+    if (!image) continue;
+    const files: string[] = [];
+    for (let layer: ImageInfo | undefined = image; layer; layer = layer['backing-image']) files.push(layer.filename);
+    open.set(disk.id, {
+      virtualBytes: image['virtual-size'],
+      files: files.every((f) => path.isAbsolute(f)) ? files.map((f) => path.resolve(f)) : null,
+    });
+  }
+  return open;
+}
+
 interface BlockJob {
   device: string;
   len: number;
@@ -89,6 +121,7 @@ export async function preflightProblems(
   dir: string,
   dest: Destination,
   offline = false,
+  opened: Promise<OpenDisks | null> = Promise.resolve(null),
 ): Promise<string[]> {
   const problems: string[] = [];
   // The destination's answers are on their way while this host's checks run (each a round trip over SSH).
@@ -100,6 +133,7 @@ export async function preflightProblems(
     problems.push(`${config.name} is ${state}: live migration moves a running machine`);
   if (config.cdrom?.file && !isInside(dir, resolveMachinePath(dir, config.cdrom.file)))
     problems.push('A CD-ROM image is inserted (a host file the destination does not have): eject it first');
+  const open = await opened;
   for (const disk of config.disks) {
     const file = resolveMachinePath(dir, disk.file);
     if (!isInside(dir, file)) {
@@ -107,7 +141,8 @@ export async function preflightProblems(
       continue;
     }
     // A linked clone reads from its base's images, which stay here.
-    const outside = (await chainFiles(file, disk.format).catch(() => [] as string[])).filter((f) => !isInside(dir, f));
+    const chain = open?.get(disk.id)?.files ?? (await chainFiles(file, disk.format).catch(() => [] as string[]));
+    const outside = chain.filter((f) => !isInside(dir, f));
     if (outside.length > 0)
       problems.push(
         `${disk.id} is a linked clone: it reads from ${outside[0]}, which stays on this host — make a full clone of it and migrate that`,
@@ -143,8 +178,15 @@ export async function preflightProblems(
 }
 
 /** Every preflight problem at once, as one refusal before anything starts. */
-async function requireMigratable(core: Core, config: MachineConfig, dir: string, dest: Destination, offline: boolean): Promise<void> {
-  const problems = await preflightProblems(core, config, dir, dest, offline);
+async function requireMigratable(
+  core: Core,
+  config: MachineConfig,
+  dir: string,
+  dest: Destination,
+  offline: boolean,
+  opened?: Promise<OpenDisks | null>,
+): Promise<void> {
+  const problems = await preflightProblems(core, config, dir, dest, offline, opened);
   if (problems.length > 0)
     throw new VmdeskError('INVALID_STATE', `${config.name} cannot migrate to ${dest.name}:\n${problems.join('\n')}`, { problems });
 }
@@ -198,7 +240,16 @@ async function migrate(
   const { config, dir } = record;
   const detail = beginDetail(ctx, config.name, dest.name, false);
   dest.openLink?.();
-  await requireMigratable(core, config, dir, dest, false);
+  // The agent's connection, and the disks as QEMU has them open, come while the destination
+  // answers the checks' questions.
+  const connecting = core.runtime.connect(config, dir);
+  const opened = connecting.then((c) => openDisks(c, config)).catch(() => null);
+  try {
+    await requireMigratable(core, config, dir, dest, false, opened);
+  } catch (err) {
+    void connecting.then((c) => c.close()).catch(() => undefined);
+    throw err;
+  }
   const phasesMs: MigrationPhases = {};
   let lapStart = started;
   const lap = (phase: keyof MigrationPhases): void => {
@@ -208,23 +259,24 @@ async function migrate(
   };
   lap('checks');
 
-  const client = await core.runtime.connect(config, dir);
+  const client = await connecting;
   const qmp = <T>(command: string, args?: Record<string, unknown>): Promise<T> => client.qmp<T>(command, args, 60_000);
   let token: string | null = null;
   let switched = false;
   const mirrors: string[] = [];
   const wasRunning = (await qmp<{ running: boolean }>('query-status')).running;
   try {
-    // The disks' sizes as QEMU sees them (the images are locked by it).
-    const blocks = await qmp<Array<{ inserted?: { 'node-name'?: string; image?: { 'virtual-size': number } } }>>('query-block');
+    // The disks' sizes and backing files as QEMU has them open (the images are locked by it).
+    const open = (await opened) ?? (await openDisks(client, config));
     // A disk with snapshots is an overlay on frozen images: those travel as files, the overlay (the
     // only layer the guest writes) is mirrored alone, onto the same chain rebuilt there.
     const tops = new Set(config.disks.map((d) => path.normalize(d.file)));
     const disks = await Promise.all(
       config.disks.map(async (d) => {
-        const size = blocks.find((b) => b.inserted?.['node-name'] === d.id)?.inserted?.image?.['virtual-size'];
+        const size = open?.get(d.id)?.virtualBytes;
         if (!size) throw new VmdeskError('INVALID_STATE', `${d.id} is not open in QEMU: cannot mirror it`);
-        const { backing } = await readHeader(resolveMachinePath(dir, d.file), d.format);
+        const files = open?.get(d.id)?.files;
+        const backing = files ? (files[1] ?? null) : (await readHeader(resolveMachinePath(dir, d.file), d.format)).backing;
         if (backing && !isInside(dir, backing))
           throw new VmdeskError('INVALID_STATE', `${d.id} is on a backing file outside the machine folder`);
         return { id: d.id, virtualBytes: size, ...(backing ? { backing: path.relative(dir, backing) } : {}) };
