@@ -323,8 +323,17 @@ async function migrate(
 
     // Every wait below wakes on QEMU's event (a mirror ready or completed, a migration's status): no
     // poll interval is added to the time, nor to the downtime once the guest stops for the switchover.
+    // From pre-switchover on, the events' own data say what happened (the migration's status, a
+    // mirror completed): no query after each one, as the guest is paused meanwhile.
     const delay = new WakeableDelay();
-    const onEvent = (name: string): void => {
+    const seen = { status: '', completedJobs: new Set<string>(), jobError: '' };
+    const onEvent = (name: string, data?: unknown): void => {
+      const event = (data ?? {}) as { status?: unknown; device?: unknown; error?: unknown };
+      if (name === 'MIGRATION' && typeof event.status === 'string') seen.status = event.status;
+      if (name === 'BLOCK_JOB_COMPLETED' && typeof event.device === 'string') {
+        seen.completedJobs.add(event.device);
+        if (typeof event.error === 'string') seen.jobError ||= `${event.device}: ${event.error}`;
+      }
       if (name === 'MIGRATION' || name === 'BLOCK_JOB_READY' || name === 'BLOCK_JOB_COMPLETED' || name === 'BLOCK_JOB_ERROR') delay.wake();
     };
     client.on('qmp', onEvent);
@@ -372,6 +381,7 @@ async function migrate(
     let info: QueryMigrate = {};
     for (;;) {
       if (ctx.signal.aborted) throw new VmdeskError('CANCELLED', 'Migration cancelled');
+      if (seen.status === 'pre-switchover') break;
       info = await qmp<QueryMigrate>('query-migrate');
       const ram = info.ram;
       if (ram) {
@@ -413,19 +423,28 @@ async function migrate(
     detail.phase = 'switchover';
     ctx.progress(0.96, 'Switching over');
     switched = true;
-    for (const job of mirrors) await qmp('block-job-cancel', { device: job });
-    for (let i = 0; ; i++) {
-      const jobs = (await qmp<BlockJob[]>('query-block-jobs')).filter((j) => mirrors.includes(j.device));
-      if (jobs.length === 0) break;
+    await Promise.all(mirrors.map((job) => qmp('block-job-cancel', { device: job })));
+    // Each mirror's BLOCK_JOB_COMPLETED ends the wait; a query now and then, should one be missed.
+    for (let i = 0; !mirrors.every((job) => seen.completedJobs.has(job)); i++) {
+      if (i > 0 && i % 4 === 0) {
+        const jobs = (await qmp<BlockJob[]>('query-block-jobs')).filter((j) => mirrors.includes(j.device));
+        if (jobs.length === 0) break;
+      }
       if (i > 1200) throw new VmdeskError('TIMEOUT', 'The disk mirrors did not complete at switchover');
       await nextEventOrPoll(25);
     }
+    // A mirror that ended on an error left its copy incomplete: the guest goes on here.
+    if (seen.jobError) throw new VmdeskError('QEMU_FAILED', `A disk mirror failed at switchover (${seen.jobError})`);
+    seen.status = '';
     await qmp('migrate-continue', { state: 'pre-switchover' });
-    for (;;) {
-      info = await qmp<QueryMigrate>('query-migrate');
-      if (info.status === 'completed') break;
-      if (info.status === 'failed' || info.status === 'cancelled')
-        throw new VmdeskError('QEMU_FAILED', `The migration ${info.status} at switchover: ${info['error-desc'] ?? 'no reason given'}`);
+    for (let i = 0; ; i++) {
+      // The MIGRATION event says completed (or failed); the query, every fourth wait, in case it was missed.
+      const status = seen.status || (i > 0 && i % 4 === 0 ? ((info = await qmp<QueryMigrate>('query-migrate')).status ?? '') : '');
+      if (status === 'completed') break;
+      if (status === 'failed' || status === 'cancelled') {
+        info = await qmp<QueryMigrate>('query-migrate');
+        throw new VmdeskError('QEMU_FAILED', `The migration ${status} at switchover: ${info['error-desc'] ?? 'no reason given'}`);
+      }
       await nextEventOrPoll(20);
     }
     client.off('qmp', onEvent);
