@@ -118,13 +118,18 @@ async function vitest(projects, env, options = {}) {
 }
 
 /**
- * tsc, vue-tsc, ESLint and Prettier each use one core: two at a time on this 2-core machine take
- * about half as long as one after the other. The longest (ESLint, type-aware) starts first.
+ * tsc, vue-tsc, ESLint and Prettier each use one core, two at a time. They run at the lowest CPU
+ * priority (nice 19) beside the unit and the parallel integration tests, whose guests mostly wait:
+ * they take the CPU those leave idle, and yield it at once to a test that wants it. The longest
+ * (ESLint, type-aware) starts first.
  */
 async function checksTwoAtATime(checks) {
   const queue = [...checks];
   const lane = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) await check(...next, { buffered: true });
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const [name, cmd, args] = next;
+      await check(name, 'nice', ['-n', '19', cmd, ...args], { buffered: true });
+    }
   };
   await Promise.all([lane(), lane()]);
 }
@@ -138,15 +143,13 @@ if (built) {
   process.stdout.write('\n── build: dist/ is the build of these sources\n');
 } else built = await check('build', 'npm', ['run', 'build', '--silent']);
 const env = built ? { ...process.env, VMDESK_TEST_SKIP_BUILD: '1' } : process.env;
-await checksTwoAtATime([
+const checks = checksTwoAtATime([
   ['lint', 'npx', ['eslint', '.']],
   ['typecheck renderer', 'npx', ['vue-tsc', '-p', 'src-renderer/tsconfig.json', '--noEmit']],
   ['format', 'npx', ['prettier', '--check', '.']],
   ['typecheck e2e', 'npx', ['tsc', '-p', 'e2e/tsconfig.json', '--noEmit']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
 ]);
-// Alone: some unit tests time QMP answers in a fake monitor (150 ms), which CPU-bound checks beside
-// them would starve.
 await vitest(['unit'], env);
 // Integration files run two at a time; then the serial ones (*.serial.test.ts): those that need the
 // machine alone (with the e2e file that times the CPU), then two lanes side by side (two vitest runs:
@@ -154,6 +157,8 @@ await vitest(['unit'], env);
 // groupOrder); then the other e2e files, two at a time (vitest.config.ts says which file goes where).
 const hasE2e = fs.existsSync(path.join(root, 'e2e'));
 await vitest(['integration'], env);
+// What follows times the CPU, or runs alone: the checks have ended before.
+await checks;
 await vitest(hasE2e ? ['integration-serial', 'e2e-serial'] : ['integration-serial'], env);
 await Promise.all([vitest(['integration-serial-lane-1'], env), vitest(['integration-serial-lane-2'], env, { buffered: true })]);
 if (hasE2e) await vitest(['e2e'], env);
