@@ -121,6 +121,7 @@ const de: Catalogue = {
   'The migration {0}: {1}': 'Die Migration endete mit dem Status {0}: {1}',
   'Switching over': 'Wird umgeschaltet',
   'The disk mirrors did not complete at switchover': 'Die Plattenspiegel wurden beim Umschalten nicht abgeschlossen',
+  'A disk mirror failed at switchover ({0})': 'Ein Plattenspiegel ist beim Umschalten fehlgeschlagen ({0})',
   'The migration {0} at switchover: {1}': 'Die Migration endete beim Umschalten mit dem Status {0}: {1}',
   '{0} runs on {1}, but its stopped copy here could not be deleted: {2}':
     '{0} läuft auf {1}, aber die gestoppte Kopie hier konnte nicht gelöscht werden: {2}',
