@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser, openUi, ok, pageProblems, serve, stopServed, type Served } from './harness.js';
+import { menu } from './remote-lab.js';
 
 const NAME = 'first-load';
 /** Loaded chunks and colour transitions on 2 shared cores: generous. */
@@ -128,6 +129,31 @@ describe('the main window’s first load, in a browser', () => {
       [...document.styleSheets].flatMap((s) => [...s.cssRules].map((r) => (r as CSSStyleRule).selectorText ?? '')),
     );
     expect(rules).toContain('.el-notification');
+    expect(pageProblems(page)).toEqual([]);
+  });
+
+  it('a dialog whose stylesheet fails to arrive opens all the same, and the stylesheet is asked for again', async () => {
+    // The first request of the Clone dialog's stylesheet is cut off (as a busy server's reset would).
+    let requests = 0;
+    await page.route(/\/assets\/CloneDialog-[\w-]+\.css$/, async (route) => {
+      if (requests++ === 0) await route.abort('aborted');
+      else await route.continue();
+    });
+    const warnings: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'warning') warnings.push(msg.text());
+    });
+    await row().click();
+    await menu(page, 'Machine', 'Clone…');
+    const dialog = page.getByRole('dialog', { name: `Clone ${NAME}` });
+    await dialog.waitFor();
+    await expect
+      .poll(() => page.evaluate(() => [...document.styleSheets].some((s) => /CloneDialog-[\w-]+\.css$/.test(s.href ?? ''))), POLL)
+      .toBe(true);
+    await expect.poll(() => requests, POLL).toBe(2);
+    expect(warnings.filter((w) => /CloneDialog-[\w-]+\.css failed; asking for it again/.test(w))).toHaveLength(1);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
     expect(pageProblems(page)).toEqual([]);
   });
 });

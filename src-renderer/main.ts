@@ -12,9 +12,11 @@ import { route } from './lib/route';
 import { catchUpMainWindowData, loadMainWindowData } from './lib/main-window-data';
 import { readWindowStart } from './lib/window-start';
 import { assumeListHeight } from './composables/useVirtualRows';
+import { retryFailedStylesheets } from './lib/stylesheet-retry';
 import type { AppLocale } from './i18n/language';
 
 followSystemColorScheme();
+retryFailedStylesheets(window);
 const mainWindow = route.value.name !== 'console';
 // The main window `vmdesk serve` drew, with what it was drawn from (src-main/server/window-render.ts).
 const start = mainWindow ? readWindowStart(document) : null;
