@@ -424,28 +424,25 @@ async function migrate(
     ctx.progress(0.96, 'Switching over');
     switched = true;
     await Promise.all(mirrors.map((job) => qmp('block-job-cancel', { device: job })));
-    // Each mirror's BLOCK_JOB_COMPLETED ends the wait; a query now and then, should one be missed.
-    for (let i = 0; !mirrors.every((job) => seen.completedJobs.has(job)); i++) {
-      if (i > 0 && i % 4 === 0) {
-        const jobs = (await qmp<BlockJob[]>('query-block-jobs')).filter((j) => mirrors.includes(j.device));
-        if (jobs.length === 0) break;
-      }
+    // Each wait below ends on QEMU's event; every fourth wait a query too, should an event be missed.
+    for (let i = 1; !mirrors.every((job) => seen.completedJobs.has(job)); i++) {
       if (i > 1200) throw new VmdeskError('TIMEOUT', 'The disk mirrors did not complete at switchover');
       await nextEventOrPoll(25);
+      if (i % 4 === 0 && !(await qmp<BlockJob[]>('query-block-jobs')).some((j) => mirrors.includes(j.device))) break;
     }
     // A mirror that ended on an error left its copy incomplete: the guest goes on here.
     if (seen.jobError) throw new VmdeskError('QEMU_FAILED', `A disk mirror failed at switchover (${seen.jobError})`);
     seen.status = '';
     await qmp('migrate-continue', { state: 'pre-switchover' });
-    for (let i = 0; ; i++) {
-      // The MIGRATION event says completed (or failed); the query, every fourth wait, in case it was missed.
-      const status = seen.status || (i > 0 && i % 4 === 0 ? ((info = await qmp<QueryMigrate>('query-migrate')).status ?? '') : '');
-      if (status === 'completed') break;
-      if (status === 'failed' || status === 'cancelled') {
+    for (let i = 1; seen.status !== 'completed'; i++) {
+      if (seen.status === 'failed' || seen.status === 'cancelled') {
         info = await qmp<QueryMigrate>('query-migrate');
-        throw new VmdeskError('QEMU_FAILED', `The migration ${status} at switchover: ${info['error-desc'] ?? 'no reason given'}`);
+        throw new VmdeskError('QEMU_FAILED', `The migration ${seen.status} at switchover: ${info['error-desc'] ?? 'no reason given'}`);
       }
       await nextEventOrPoll(20);
+      // Only an ended migration's status is taken from the query: an event may have come since it was asked.
+      const asked = i % 4 === 0 ? (await qmp<QueryMigrate>('query-migrate')).status : undefined;
+      if (asked === 'completed' || asked === 'failed' || asked === 'cancelled') seen.status = asked;
     }
     client.off('qmp', onEvent);
     lap('switchover');
