@@ -4,9 +4,11 @@
 // BENCH_UI_ONLY=render runs only the main window's part (no guest, a minute or so); BENCH_UI_ONLY=echo
 // only the keystroke echo (BENCH_UI_KEYS keys, 30 by default; about a minute).
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { WebSocketServer } from 'ws';
 import { CLI, ROOT, cli, fmt, machineInfo, median, sandbox } from './lib.mjs';
 
 const CHROMIUM_ARGS = [
@@ -68,6 +70,123 @@ function rawViewer(socketPath) {
         if (text.indexOf(needle, from) !== -1) return resolve(performance.now());
         waiters.push({ needle, from, resolve });
       });
+    },
+  };
+}
+
+/**
+ * Installed in a page before its own scripts (addInitScript): the keys as the page gets them, and the
+ * messages of its WebSocket whose URL contains `socketMatch`, on the page's clock.
+ */
+function echoProbe(socketMatch) {
+  window.__keys = [];
+  window.__received = [];
+  document.addEventListener('keydown', (ev) => window.__keys.push(ev.timeStamp), true);
+  const Socket = window.WebSocket;
+  window.WebSocket = class extends Socket {
+    constructor(...args) {
+      super(...args);
+      if (!String(args[0]).includes(socketMatch)) return;
+      this.addEventListener('message', (ev) => {
+        const bytes = typeof ev.data === 'string' ? null : new Uint8Array(ev.data);
+        // An echo is a few bytes; the scrollback sent first may be a MiB.
+        const text = bytes ? (bytes.length > 4096 ? '' : String.fromCharCode(...bytes)) : ev.data;
+        window.__received.push([performance.now(), text]);
+      });
+    }
+  };
+}
+
+/**
+ * In the page: `__arm(text)` forgets the keys and messages so far and makes `__armed` a promise of
+ * the moment (page clock) a change of the element `selector` first shows `text`.
+ */
+function watchRows(selector) {
+  const el = document.querySelector(selector);
+  let wanted = null;
+  window.__arm = (text) => {
+    window.__keys = [];
+    window.__received = [];
+    window.__armed = new Promise((resolve) => (wanted = { text, resolve }));
+  };
+  new MutationObserver(() => {
+    if (wanted && (el.textContent ?? '').includes(wanted.text)) {
+      wanted.resolve(performance.now());
+      wanted = null;
+    }
+  }).observe(el, { childList: true, subtree: true, characterData: true });
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+/**
+ * One timed key in a page that has echoProbe and watchRows: `prefix` typed first (untimed), then `ch`;
+ * from the key's event to its echo's WebSocket message and to the change of the rows that shows it.
+ */
+async function timeKey(page, prefix, ch) {
+  await page.evaluate((m) => window.__arm(m), prefix);
+  await page.keyboard.type(prefix);
+  await page.evaluate(() => window.__armed);
+  await settle();
+  await page.evaluate((m) => window.__arm(m), prefix + ch);
+  await page.keyboard.type(ch);
+  const drawnAt = await page.evaluate(() => window.__armed);
+  const t = await page.evaluate(
+    (c) => ({ key: window.__keys[0], received: (window.__received.find(([, text]) => text.includes(c)) ?? [NaN])[0] }),
+    ch,
+  );
+  return { drawn: drawnAt - t.key, received: t.received - t.key };
+}
+
+/**
+ * The floor of a keystroke's echo in any web page, VMDesk or not: a page of a few lines (a textarea
+ * whose keys go out as bytes on a WebSocket, a <pre> that the echo is appended to in the next
+ * animation frame, as xterm.js renders), and a relay of a few lines in this process, WebSocket ↔ the
+ * agent's console.sock. No VMDesk code on the way but the agent, as for the raw socket.
+ */
+async function barePage(browser, socketPath) {
+  const html = `<!doctype html><meta charset="utf-8"><title>bare echo</title>
+<textarea id="in" aria-label="keys"></textarea><pre id="out"></pre>
+<script>
+const out = document.getElementById('out');
+const ws = new WebSocket('ws://' + location.host + '/console');
+ws.binaryType = 'arraybuffer';
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let pending = '';
+ws.onmessage = (ev) => {
+  if (!pending) requestAnimationFrame(() => { out.textContent += pending; pending = ''; });
+  pending += decoder.decode(ev.data, { stream: true });
+};
+document.getElementById('in').addEventListener('keydown', (ev) => {
+  const data = ev.key.length !== 1 ? '' : ev.ctrlKey ? String.fromCharCode(ev.key.toUpperCase().charCodeAt(0) - 64) : ev.key;
+  if (!data) return;
+  ev.preventDefault();
+  ws.send(encoder.encode(data));
+});
+</script>`;
+  const httpServer = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+  const wss = new WebSocketServer({ server: httpServer });
+  wss.on('connection', (ws) => {
+    const unix = net.createConnection(socketPath);
+    unix.on('data', (d) => ws.send(d));
+    ws.on('message', (d) => unix.write(d));
+    ws.on('close', () => unix.destroy());
+    unix.on('error', () => ws.close());
+  });
+  await new Promise((r) => httpServer.listen(0, '127.0.0.1', r));
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(echoProbe, '/console');
+  const page = await context.newPage();
+  await page.goto(`http://127.0.0.1:${httpServer.address().port}/`);
+  await page.evaluate(watchRows, '#out');
+  await page.locator('#in').focus();
+  return {
+    page,
+    close: async () => {
+      await context.close();
+      wss.close();
+      httpServer.close();
     },
   };
 }
@@ -224,41 +343,14 @@ try {
   cli(sb, ['wait', 'ui', '--text', PROMPT, '--timeout', '120']);
   const { uuid } = JSON.parse(cli(sb, ['show', 'ui', '--json']));
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  // Keys as the page gets them, and what the serial console's WebSocket brings, on the page's clock.
-  await context.addInitScript(() => {
-    window.__keys = [];
-    window.__received = [];
-    document.addEventListener('keydown', (ev) => window.__keys.push(ev.timeStamp), true);
-    const Socket = window.WebSocket;
-    window.WebSocket = class extends Socket {
-      constructor(...args) {
-        super(...args);
-        if (!String(args[0]).includes('/console/serial/')) return;
-        this.addEventListener('message', (ev) => {
-          const bytes = typeof ev.data === 'string' ? null : new Uint8Array(ev.data);
-          // An echo is a few bytes; the scrollback sent first may be a MiB.
-          const text = bytes ? (bytes.length > 4096 ? '' : String.fromCharCode(...bytes)) : ev.data;
-          window.__received.push([performance.now(), text]);
-        });
-      }
-    };
-  });
+  await context.addInitScript(echoProbe, '/console/serial/');
   const page = await context.newPage();
   await page.goto(url);
   await page.goto(`${new URL(url).origin}/#/console/${uuid}`);
   await page.getByRole('tab', { name: 'Serial' }).click();
   const rows = page.locator('[data-testid="serial-console"] .xterm-rows');
   await rows.getByText(PROMPT).first().waitFor();
-  // Record, in the page, when a marker first appears in the terminal's rows.
-  await page.evaluate(() => {
-    const el = document.querySelector('[data-testid="serial-console"] .xterm-rows');
-    window.__seen = {};
-    new MutationObserver(() => {
-      const t = el.textContent ?? '';
-      for (const m of window.__want ?? [])
-        if (!window.__seen[m] && t.includes(m)) window.__seen[m] = performance.now() + performance.timeOrigin;
-    }).observe(el, { childList: true, subtree: true, characterData: true });
-  });
+  await page.evaluate(watchRows, '[data-testid="serial-console"] .xterm-rows');
   const raw = rawViewer(path.join(sb.runtime, uuid, 'console.sock'));
   // The demo guest keeps its vCPU busy for ~20 s after its prompt: measured once it has settled.
   await new Promise((r) => setTimeout(r, 20_000));
@@ -268,14 +360,13 @@ try {
   // The guest's 16550 UART under TCG moves ~20 KB/s: one run of 5 MB takes minutes.
   for (let run = 0; run < (process.env.BENCH_UI_ONLY === 'echo' ? 0 : 1); run++) {
     const marker = `END${run}-${Date.now() % 100000}`;
-    await page.evaluate((m) => (window.__want = [m]), marker);
+    await page.evaluate((m) => window.__arm(m), marker);
     const from = raw.length();
     const t0 = performance.now() + performance.timeOrigin;
     const typed = `i=0; l=$(printf '%01000d' 0); while [ $i -lt 5000 ]; do echo $l; i=$((i+1)); done; echo ${marker.slice(0, 3)}''${marker.slice(3)}\r`;
     raw.socket.write(typed);
     const tRaw = (await raw.when(marker, from)) + performance.timeOrigin - t0;
-    await page.waitForFunction((m) => window.__seen[m] !== undefined, marker, { timeout: 600_000, polling: 100 });
-    const tUi = (await page.evaluate((m) => window.__seen[m], marker)) - t0;
+    const tUi = (await page.evaluate(async () => (await window.__armed) + performance.timeOrigin)) - t0;
     through.push({ raw: tRaw, ui: tUi });
   }
   const rawMs = median(through.map((x) => x.raw));
@@ -288,39 +379,30 @@ try {
   // 2. Keystroke → echo, one key at a time as a user types (`#k<i>` typed first, untimed, then one timed
   // key): from the key's event (its timestamp, on the page's clock) to the echo arriving in the page
   // (the serial WebSocket's message) and to the frame that draws it (xterm.js changes its rows in an
-  // animation frame: the frame that paints them). The raw reference writes one byte to console.sock
-  // and reads its echo, turn about with the page.
-  const drawn = [];
-  const received = [];
-  const rawLat = [];
+  // animation frame: the frame that paints them). Nothing polls the page while a key is timed (a
+  // polling wait would run the page's frames for it): the bench awaits a promise that a
+  // MutationObserver resolves. Turn about with it, two references on the same console socket:
+  // - raw: one byte written to console.sock by this process, until its echo is read back;
+  // - a bare page (the floor of any web UI, VMDesk or not): the same key in a page of a few lines,
+  //   its byte sent over a WebSocket to a relay of a few lines (WebSocket ↔ console.sock, in this
+  //   process), the echo appended to a <pre> in the next animation frame as xterm.js does.
   const keys = Number(process.env.BENCH_UI_KEYS ?? 30);
+  const floor = await barePage(browser, path.join(sb.runtime, uuid, 'console.sock'));
   await page.locator('[data-testid="serial-console"] textarea').focus();
-  const settle = () => new Promise((r) => setTimeout(r, 300));
+  const vmdesk = { drawn: [], received: [] };
+  const bare = { drawn: [], received: [] };
+  const rawLat = [];
   for (let i = 0; i < keys; i++) {
     const ch = String.fromCharCode(97 + (i % 26));
-    const prefix = `#k${i}`;
-    await page.evaluate((m) => (window.__want = [m]), prefix);
-    await page.keyboard.type(prefix);
-    await page.waitForFunction((m) => window.__seen[m] !== undefined, prefix, { polling: 'raf' });
-    await settle();
-    await page.evaluate((m) => {
-      window.__want = [m];
-      window.__keys = [];
-      window.__received = [];
-    }, prefix + ch);
-    await page.keyboard.type(ch);
-    await page.waitForFunction((m) => window.__seen[m] !== undefined, prefix + ch, { polling: 'raf' });
-    const t = await page.evaluate(
-      ({ m, c }) => ({
-        key: window.__keys[0] + performance.timeOrigin,
-        received: (window.__received.find(([, text]) => text.includes(c)) ?? [NaN])[0] + performance.timeOrigin,
-        drawn: window.__seen[m],
-      }),
-      { m: prefix + ch, c: ch },
-    );
-    drawn.push(t.drawn - t.key);
-    received.push(t.received - t.key);
+    const t = await timeKey(page, `#k${i}`, ch);
+    vmdesk.drawn.push(t.drawn);
+    vmdesk.received.push(t.received);
     await page.keyboard.press('Control+U');
+    await settle();
+    const b = await timeKey(floor.page, `#b${i}`, ch);
+    bare.drawn.push(b.drawn);
+    bare.received.push(b.received);
+    await floor.page.keyboard.press('Control+U');
     await settle();
     const from = raw.length();
     const r0 = performance.now();
@@ -330,10 +412,14 @@ try {
     // Let the guest finish redrawing its line before the next measure.
     await settle();
   }
-  const ratio = (ms) => (median(ms) / median(rawLat)).toFixed(2);
+  await floor.close();
+  const rawEcho = median(rawLat);
+  const [vd, vr, bd, br] = [vmdesk.drawn, vmdesk.received, bare.drawn, bare.received].map(median);
   out.push(
-    `| keystroke → echo drawn (key event → the frame with the echo; median of ${keys}) | ${fmt(median(drawn))} | ${fmt(median(rawLat))} | ${ratio(drawn)} | ≤ 2 |`,
-    `| keystroke → echo in the page (key event → WebSocket message; median of ${keys}) | ${fmt(median(received))} | ${fmt(median(rawLat))} | ${ratio(received)} | — |`,
+    `| keystroke → echo drawn (key event → the frame with the echo; median of ${keys}) | ${fmt(vd)} | ${fmt(rawEcho)} | ${(vd / rawEcho).toFixed(2)} | ≤ 2 |`,
+    `| keystroke → echo in the page (key event → WebSocket message; median of ${keys}) | ${fmt(vr)} | ${fmt(rawEcho)} | ${(vr / rawEcho).toFixed(2)} | — |`,
+    `| the same in a bare page (a <pre>, a WebSocket, a relay of a few lines): echo drawn / in the page | ${fmt(bd)} / ${fmt(br)} | ${fmt(rawEcho)} | ${(bd / rawEcho).toFixed(2)} / ${(br / rawEcho).toFixed(2)} | — |`,
+    `| VMDesk against the bare page: echo drawn / in the page | ${fmt(vd)} / ${fmt(vr)} | bare page: ${fmt(bd)} / ${fmt(br)} | ${(vd / bd).toFixed(2)} / ${(vr / br).toFixed(2)} | — |`,
   );
   raw.socket.destroy();
   cli(sb, ['stop', 'ui', '--force']);
