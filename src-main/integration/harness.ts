@@ -187,20 +187,22 @@ export async function eventually<T>(fn: () => Promise<T>, accept: (v: T) => bool
 }
 
 /**
- * The folder and uuid of the running machine `name` in the sandbox's library folder, read from its
- * machine.json, or null (a machine kept elsewhere, not running, or none of that name): what `vmdesk show --json`
- * says of them, without a CLI run (~0.3 s of CPU each, and the suite types into guests some 150 times).
+ * The folder and uuid of the running machine `name`, as its agent wrote them when it launched QEMU
+ * (launch.json in its runtime folder, its agent alive), or null: what `vmdesk show --json` says of
+ * them, without a CLI run (~0.3 s of CPU each; the suite types into guests some 150 times).
  */
-function libraryMachine(sb: Sandbox, name: string): { dir: string; uuid: string } | null {
-  for (const entry of listMachineDirs(sb)) {
-    const dir = path.join(sb.home, 'machines', entry);
+function runningMachine(sb: Sandbox, name: string): { dir: string; uuid: string } | null {
+  for (const uuid of fs.existsSync(sb.runtime) ? fs.readdirSync(sb.runtime) : []) {
     try {
-      const config = JSON.parse(fs.readFileSync(path.join(dir, 'machine.json'), 'utf8')) as { name?: unknown; uuid?: unknown };
-      // Only a running machine's (its agent's runtime folder): a folder left behind with the same name is not it.
-      if (config.name === name && typeof config.uuid === 'string' && fs.existsSync(path.join(sb.runtime, config.uuid, 'agent.pid')))
-        return { dir, uuid: config.uuid };
+      const launch = JSON.parse(fs.readFileSync(path.join(sb.runtime, uuid, 'launch.json'), 'utf8')) as {
+        name?: unknown;
+        machineDir?: unknown;
+      };
+      if (launch.name !== name || typeof launch.machineDir !== 'string') continue;
+      process.kill(Number(fs.readFileSync(path.join(sb.runtime, uuid, 'agent.pid'), 'utf8').trim()), 0);
+      return { dir: launch.machineDir, uuid };
     } catch {
-      // Not a machine's folder, or one being written: `vmdesk show` decides.
+      // Not running, or not yet written: `vmdesk show` decides.
     }
   }
   return null;
@@ -213,7 +215,7 @@ function libraryMachine(sb: Sandbox, name: string): { dir: string; uuid: string 
  * QEMU and the agent report, and what the guest printed before the line (a kernel panic, say).
  */
 export async function guestSays(sb: Sandbox, name: string, line: string, answer: RegExp | string, timeoutS: number): Promise<string> {
-  const { dir, uuid } = libraryMachine(sb, name) ?? (JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string; uuid: string });
+  const { dir, uuid } = runningMachine(sb, name) ?? (JSON.parse(await ok(sb, ['show', name, '--json'])) as { dir: string; uuid: string });
   const log = path.join(dir, 'logs', 'serial.log');
   const from = fs.statSync(log).size;
   await ok(sb, ['send', name, `${line}\\n`]);
