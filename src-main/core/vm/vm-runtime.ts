@@ -218,7 +218,7 @@ export class VmRuntime {
   ): Promise<{ client: AgentClient; status: AgentStatus }> {
     await this.writeLaunchFile(launch);
     // A QEMU that fails to come up is told as a failed launch is (the agent's last state, with QEMU's log).
-    const settled = this.waitSettled(client);
+    const settled = this.waitSettled(client, launch.uuid);
     const asked = client.request<AgentStatus>({ op: 'relaunch' }, RELAUNCH_TIMEOUT_MS);
     const [status] = await Promise.all([settled, asked]);
     return { client, status };
@@ -295,12 +295,12 @@ export class VmRuntime {
       if (exit) throw startFailure(exit);
       throw new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
     });
-    const status = await this.waitSettled(client);
+    const status = await this.waitSettled(client, uuid);
     return { client, status };
   }
 
   /** Wait until the machine leaves 'starting' (or the agent goes away); an adopting agent answers once adopted. */
-  private waitSettled(client: AgentClient): Promise<AgentStatus> {
+  private waitSettled(client: AgentClient, uuid: string): Promise<AgentStatus> {
     return new Promise((resolve, reject) => {
       let last: AgentStatus | null = null;
       const check = (status: AgentStatus): void => {
@@ -319,7 +319,11 @@ export class VmRuntime {
       };
       const onClose = (): void => {
         cleanup();
-        reject(new VmdeskError('QEMU_FAILED', `QEMU failed to start${last?.reason ? `: ${last.reason}` : ''}`));
+        // An agent whose QEMU failed at once (an image locked by another) can close the connection
+        // before its last state reaches us: its last word is then its exit file, with QEMU's reason.
+        const exit = readStateFile(path.join(this.dir(uuid), RUNTIME.exit));
+        if (exit?.exited) reject(startFailure(exit));
+        else reject(new VmdeskError('QEMU_FAILED', `QEMU failed to start${last?.reason ? `: ${last.reason}` : ''}`));
       };
       const cleanup = (): void => {
         client.off('state', check);
