@@ -289,14 +289,20 @@ export class VmRuntime {
       isAlive = () => !agent.exited();
     }
     const client = await AgentClient.connectWithRetry(path.join(dir, RUNTIME.agent), AGENT_START_TIMEOUT_MS, isAlive).catch(() => {
-      // A QEMU that failed at once (an image locked by another) can end its agent before we reach
-      // it: the agent's last word is then its exit file.
-      const exit = readStateFile(path.join(dir, RUNTIME.exit));
-      if (exit) throw startFailure(exit);
-      throw new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
+      throw this.exitFailure(uuid) ?? new VmdeskError('QEMU_FAILED', `The VM agent did not start; see ${machineLogs(machineDir).agent}`);
     });
     const status = await this.waitSettled(client, uuid);
     return { client, status };
+  }
+
+  /**
+   * A QEMU that failed at once (an image locked by another) can end its agent before its last state
+   * reaches us, or before we reach it at all: the agent's last word is then its exit file, with
+   * QEMU's reason. Null when there is none.
+   */
+  private exitFailure(uuid: string): VmdeskError | null {
+    const exit = readStateFile(path.join(this.dir(uuid), RUNTIME.exit));
+    return exit ? startFailure(exit) : null;
   }
 
   /** Wait until the machine leaves 'starting' (or the agent goes away); an adopting agent answers once adopted. */
@@ -319,11 +325,7 @@ export class VmRuntime {
       };
       const onClose = (): void => {
         cleanup();
-        // An agent whose QEMU failed at once (an image locked by another) can close the connection
-        // before its last state reaches us: its last word is then its exit file, with QEMU's reason.
-        const exit = readStateFile(path.join(this.dir(uuid), RUNTIME.exit));
-        if (exit?.exited) reject(startFailure(exit));
-        else reject(new VmdeskError('QEMU_FAILED', `QEMU failed to start${last?.reason ? `: ${last.reason}` : ''}`));
+        reject(this.exitFailure(uuid) ?? new VmdeskError('QEMU_FAILED', `QEMU failed to start${last?.reason ? `: ${last.reason}` : ''}`));
       };
       const cleanup = (): void => {
         client.off('state', check);
